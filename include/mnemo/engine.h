@@ -1,0 +1,133 @@
+// mnemo/engine.h — the memory engine: one data directory, many isolated spaces.
+//
+// An Engine owns a data directory:
+//   DIR/MNEMO                   marker with the directory format version
+//   DIR/spaces/NAME/space.db    SQLite (WAL): memories, history, links, vectors, FTS5
+//   DIR/spaces/NAME/vectors.idx HNSW snapshot (magic, version, checksum)
+// A space is its own database file: no call can reach another space's memories.
+//
+// Thread safety: an Engine is safe for concurrent use from multiple threads without
+// external synchronization. Writes to one space are serialized; reads run concurrently
+// with each other and with writes. Only one process may open a data directory at a time
+// (enforced with a lock file).
+//
+// Errors: every method returns Status / Result; no exceptions escape.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mnemo/memory.h"
+#include "mnemo/options.h"
+#include "mnemo/query.h"
+#include "mnemo/status.h"
+
+namespace mnemo {
+
+// One conversation message for Engine::Ingest.
+struct Message {
+  std::string session;  // session id; messages of a session are linked in order
+  std::string role;     // "user", "assistant", ... (role or speaker or both)
+  std::string speaker;  // speaker name
+  std::string text;
+  std::optional<TimeMs> time;  // default: now
+  std::string meta = "{}";     // JSON object
+};
+
+struct IngestResult {
+  std::vector<MemoryId> ids;  // one per message, in input order
+};
+
+struct SpaceInfo {
+  std::string name;
+  int64_t memories = 0;  // active memories
+};
+
+struct SpaceStats {
+  std::string name;
+  int64_t memories_active = 0;
+  int64_t memories_retired = 0;
+  std::map<std::string, int64_t> by_kind;  // active memories per kind name
+  int64_t users = 0;
+  int64_t sessions = 0;
+  int64_t history_entries = 0;
+  int64_t links = 0;
+  int64_t vectors_indexed = 0;  // in the HNSW graph
+  int64_t vectors_pending = 0;  // durable, searchable by exact scan, not yet in the graph
+  std::string embedder;         // embedder id of the space's vectors
+  int dimension = 0;
+  int schema_version = 0;
+  int64_t db_bytes = 0;     // space.db + WAL
+  int64_t index_bytes = 0;  // vectors.idx
+};
+
+struct ImportResult {
+  int64_t memories = 0;
+  int64_t history_entries = 0;
+  int64_t links = 0;
+};
+
+class Engine {
+ public:
+  // Opens (or with options.create_if_missing, creates) the data directory `dir`.
+  static Result<std::unique_ptr<Engine>> Open(const std::string& dir, const Options& options);
+
+  virtual ~Engine() = default;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Spaces. Names: 1-64 characters of [A-Za-z0-9_.-], not starting with '.'.
+  virtual Status CreateSpace(const std::string& name) = 0;
+  virtual Result<std::vector<SpaceInfo>> ListSpaces() = 0;
+  // Deletes the space's folder and everything in it.
+  virtual Status DropSpace(const std::string& name) = 0;
+
+  // Adds one memory; it is durable and searchable (lexically and by vector) on return.
+  virtual Result<MemoryId> Add(const std::string& space, const MemoryInput& input) = 0;
+  // Adds all or nothing, in one transaction. Ids are returned in input order.
+  virtual Result<std::vector<MemoryId>> AddBatch(const std::string& space,
+                                                 const std::vector<MemoryInput>& inputs) = 0;
+  // Stores conversation messages as episode memories of `user`, each linked to the
+  // previous message of its session (type "next"), in one transaction.
+  virtual Result<IngestResult> Ingest(const std::string& space, const std::string& user,
+                                      const std::vector<Message>& messages) = 0;
+
+  virtual Result<Memory> Get(const std::string& space, MemoryId id) = 0;
+  virtual Result<ListPage> List(const std::string& space, const ListRequest& request) = 0;
+  // Writes a new version; the previous one stays in history. Returns the new version.
+  virtual Result<Memory> Update(const std::string& space, MemoryId id,
+                                const MemoryUpdate& update) = 0;
+  // Soft delete: the memory is retired (out of search, listed only on request) and
+  // stays in history.
+  virtual Status Remove(const std::string& space, MemoryId id, const std::string& reason) = 0;
+  // Hard erase: the text leaves the memory table, history, FTS index, vector index and
+  // the files on disk (secure delete + checkpoint). A history entry records the purge.
+  virtual Status Purge(const std::string& space, MemoryId id, const std::string& reason) = 0;
+  virtual Result<std::vector<HistoryEntry>> History(const std::string& space, MemoryId id) = 0;
+  virtual Result<std::vector<Link>> Links(const std::string& space, MemoryId id) = 0;
+
+  virtual Result<std::vector<SearchHit>> Search(const std::string& space,
+                                                const SearchRequest& request) = 0;
+
+  // Lossless JSONL export (memories with vectors, history, links) with a header that
+  // carries a magic and format version and a trailer that carries a checksum.
+  virtual Status Export(const std::string& space, std::ostream& out) = 0;
+  // Imports an export into `space` (created if missing) in one transaction. Ids are
+  // kept; a clash with an existing id is a kConflict and nothing is imported.
+  virtual Result<ImportResult> Import(const std::string& space, std::istream& in) = 0;
+
+  virtual Result<SpaceStats> Stats(const std::string& space) = 0;
+
+  // Waits until every pending vector of every open space is in its HNSW graph
+  // (benchmarks and tests; never needed for correctness).
+  virtual Status WaitForIndexing() = 0;
+
+ protected:
+  Engine() = default;
+};
+
+}  // namespace mnemo

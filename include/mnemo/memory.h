@@ -1,0 +1,138 @@
+// mnemo/memory.h — the memory record (MemCube: content + metadata + provenance + version).
+//
+// A Memory is a plain value type. Times are Unix epoch milliseconds (UTC); an unset
+// optional time means "unknown" or "open" (valid_to unset: still valid).
+//
+// Thread safety: plain values, no internal synchronization.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mnemo/status.h"
+
+namespace mnemo {
+
+// 64-bit, time-ordered, unique within a space and below 2^53 so that it survives a
+// round trip through JSON numbers in every language (JavaScript included).
+using MemoryId = int64_t;
+using TimeMs = int64_t;  // Unix epoch milliseconds, UTC
+
+enum class Kind { kEpisode, kFact, kPreference, kProcedure, kSummary };
+enum class Origin { kUser, kAssistant, kTool, kImport, kDerived };
+enum class Tier { kWorking, kShortTerm, kLongTerm, kArchived };
+// kActive: searchable. kRetired: removed (soft) or superseded; kept with its history.
+enum class State { kActive, kRetired };
+
+std::string_view KindName(Kind k);  // "episode", "fact", "preference", "procedure", "summary"
+std::string_view OriginName(Origin o);  // "user", "assistant", "tool", "import", "derived"
+std::string_view TierName(Tier t);      // "working", "short_term", "long_term", "archived"
+std::string_view StateName(State s);    // "active", "retired"
+Result<Kind> ParseKind(std::string_view name);
+Result<Origin> ParseOrigin(std::string_view name);
+Result<Tier> ParseTier(std::string_view name);
+Result<State> ParseState(std::string_view name);
+
+struct Memory {
+  MemoryId id = 0;
+  Kind kind = Kind::kEpisode;
+  std::string text;
+
+  // Scope: every memory belongs to exactly one user; agent and session are optional ("").
+  std::string user_id;
+  std::string agent_id;
+  std::string session_id;
+  std::string role;     // "user", "assistant", "system", "tool" or free text; may be ""
+  std::string speaker;  // who spoke, by name (e.g. "Caroline"); may be ""
+
+  std::optional<TimeMs> event_time;  // when it was said or happened
+  std::optional<TimeMs> valid_from;  // valid time: when it became true in the world
+  std::optional<TimeMs> valid_to;    // unset while still true
+  TimeMs created_at = 0;             // system time: when mnemo learned it
+  TimeMs updated_at = 0;             // system time of the latest version
+  std::optional<TimeMs> expired_at;  // system time when it was retired, if it was
+
+  double importance = 0.5;  // 0..1
+  double strength = 1.0;    // retention strength for decay
+  std::optional<TimeMs> last_access;
+  int64_t access_count = 0;
+  Tier tier = Tier::kShortTerm;
+  State state = State::kActive;
+  int64_t version = 1;  // 1 on add, +1 on every update
+
+  std::vector<MemoryId> sources;  // memories this one was derived from
+  Origin origin = Origin::kUser;
+  std::vector<std::string> tags;
+  std::vector<std::string> entities;
+  std::string metadata = "{}";  // a JSON object, compact text
+};
+
+// What a caller supplies to add a memory; everything else is set by the engine.
+struct MemoryInput {
+  std::string text;  // required, valid UTF-8, non-empty, at most Options::max_text_bytes
+  std::string user_id;  // required
+  std::string agent_id;
+  std::string session_id;
+  Kind kind = Kind::kEpisode;
+  std::string role;
+  std::string speaker;
+  std::optional<TimeMs> event_time;  // default: now
+  std::optional<TimeMs> valid_from;
+  std::optional<TimeMs> valid_to;
+  double importance = 0.5;
+  Origin origin = Origin::kUser;
+  std::vector<std::string> tags;
+  std::vector<std::string> entities;
+  std::vector<MemoryId> sources;
+  std::string metadata = "{}";  // must parse as a JSON object
+};
+
+// A partial change: unset fields keep their value. Any change creates a new version.
+struct MemoryUpdate {
+  std::optional<std::string> text;
+  std::optional<Kind> kind;
+  std::optional<std::optional<TimeMs>> event_time;
+  std::optional<std::optional<TimeMs>> valid_from;
+  std::optional<std::optional<TimeMs>> valid_to;
+  std::optional<double> importance;
+  std::optional<Tier> tier;
+  std::optional<std::vector<std::string>> tags;
+  std::optional<std::vector<std::string>> entities;
+  std::optional<std::string> metadata;  // replaces the whole object
+  std::string reason;                   // recorded in history
+  std::string actor;                    // recorded in history ("" = "api")
+};
+
+enum class HistoryOp { kAdd, kUpdate, kRemove, kPurge, kImport };
+std::string_view HistoryOpName(HistoryOp op);
+Result<HistoryOp> ParseHistoryOp(std::string_view name);
+
+// One entry of the append-only history. `before` / `after` are the memory's JSON
+// representation (see Engine::Export) at that point; empty when not applicable, and
+// emptied by purge (the entry itself stays, so the erasure is on record).
+struct HistoryEntry {
+  MemoryId memory_id = 0;
+  int64_t version = 0;
+  HistoryOp op = HistoryOp::kAdd;
+  std::string before;
+  std::string after;
+  std::string actor;
+  TimeMs time = 0;
+  std::string reason;
+};
+
+enum class LinkType { kDerivedFrom, kSupersedes, kRelated, kSameEntity, kNext };
+std::string_view LinkTypeName(LinkType t);
+Result<LinkType> ParseLinkType(std::string_view name);
+
+struct Link {
+  MemoryId from = 0;
+  MemoryId to = 0;
+  LinkType type = LinkType::kRelated;
+  double weight = 1.0;
+};
+
+}  // namespace mnemo

@@ -1,0 +1,71 @@
+// mnemo/options.h — how an Engine is opened. Every field documents its default.
+//
+// Thread safety: plain values, no internal synchronization.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "mnemo/embedder.h"
+#include "mnemo/memory.h"
+
+namespace mnemo {
+
+// Source of time. Tests substitute a fake clock so that time-dependent behaviour is
+// deterministic. Implementations must be thread-safe.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimeMs NowMillis() const = 0;
+};
+
+// The wall clock (std::chrono::system_clock).
+std::shared_ptr<Clock> SystemClock();
+
+enum class LogLevel { kDebug, kInfo, kWarning, kError };
+using Logger = std::function<void(LogLevel, std::string_view message)>;
+
+enum class Durability {
+  kFull,    // every acknowledged write is fsynced (SQLite synchronous=FULL): survives power loss
+  kNormal,  // survives a process crash; the last writes may roll back on power loss
+};
+
+struct Options {
+  // Create the data directory if it does not exist. Default false: opening a directory
+  // that was never initialised is an error that says how to initialise it.
+  bool create_if_missing = false;
+
+  // Default kFull. See Durability.
+  Durability durability = Durability::kFull;
+
+  // The embedder for new spaces and queries. Default (nullptr): the builtin embedder.
+  // A space remembers the embedder id its vectors came from; opening it with another
+  // embedder is an error naming both ids (re-embedding is a separate operation).
+  std::shared_ptr<const Embedder> embedder;
+
+  // Time source. Default (nullptr): SystemClock().
+  std::shared_ptr<Clock> clock;
+
+  // Receives warnings such as "index snapshot corrupt, rebuilt from SQLite". Default
+  // (empty): warnings and errors go to stderr.
+  Logger logger;
+
+  // Limits. Requests beyond them are rejected with kTooLarge / kInvalidArgument.
+  size_t max_text_bytes = 64 * 1024;    // per memory text; default 64 KiB
+  size_t max_metadata_bytes = 16 * 1024;  // per metadata object; default 16 KiB
+  size_t max_batch = 10000;             // memories per add_batch / ingest call
+  int max_list_limit = 1000;            // page size of list
+  int max_k = 1000;                     // results of one search
+
+  // Spaces kept open at once; the least recently used beyond this are closed (their
+  // vector index is snapshotted first). Default 64.
+  size_t max_open_spaces = 64;
+
+  // A vector index snapshot is written after this many index changes since the last
+  // one (and when the space closes). Default 50,000.
+  size_t snapshot_every = 50000;
+};
+
+}  // namespace mnemo

@@ -1,0 +1,75 @@
+// mnemo/query.h — filters, listing with cursor pagination, and hybrid search.
+//
+// Thread safety: plain values, no internal synchronization.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mnemo/memory.h"
+
+namespace mnemo {
+
+// Filters shared by list and search. Empty fields do not filter.
+//
+// Scope rule (enforced by the engine, not left to callers): a search in a space that
+// holds more than one user must name `user_id` or set `all_users`; naming both is an
+// error.
+struct Filter {
+  std::string user_id;
+  bool all_users = false;
+  std::string agent_id;
+  std::string session_id;
+  std::vector<Kind> kinds;         // any of
+  std::optional<TimeMs> time_from;  // event_time >= time_from (memories without one are excluded)
+  std::optional<TimeMs> time_to;    // event_time <  time_to
+  std::vector<std::string> tags;    // all of
+  // Metadata equality: key -> JSON value text ("\"red\"", "3", "true"). All must match.
+  std::vector<std::pair<std::string, std::string>> meta_equals;
+  bool include_retired = false;  // list/search retired memories too
+};
+
+struct ListRequest {
+  Filter filter;
+  // Page size: 1..Options::max_list_limit. Larger is an error, never a silent cap.
+  int limit = 100;
+  std::string cursor;      // "" for the first page, else ListPage::next_cursor
+  bool descending = false;  // default: oldest first (ids are time-ordered)
+};
+
+struct ListPage {
+  std::vector<Memory> memories;
+  std::string next_cursor;  // "" when this is the last page
+};
+
+enum class Fusion { kRrf, kWeighted };
+
+struct SearchRequest {
+  std::string query;  // non-empty, valid UTF-8
+  Filter filter;
+  int k = 10;         // 1..Options::max_k
+  bool explain = false;
+  Fusion fusion = Fusion::kRrf;
+  double lexical_weight = 1.0;  // weight of the BM25 ranking in fusion (0 turns it off)
+  double vector_weight = 1.0;   // weight of the vector ranking in fusion (0 turns it off)
+  int rrf_k = 60;               // RRF constant: contribution = weight / (rrf_k + rank)
+};
+
+// Per-signal account of one result's score. Ranks are 1-based; 0 = not retrieved by it.
+struct SignalExplanation {
+  std::string signal;  // "lexical" or "vector"
+  int rank = 0;
+  double raw = 0;           // BM25 score (higher is better) or cosine similarity
+  double contribution = 0;  // what it added to the fused score
+};
+
+struct SearchHit {
+  Memory memory;
+  double score = 0;
+  std::vector<SignalExplanation> explanation;  // filled when SearchRequest::explain
+};
+
+}  // namespace mnemo

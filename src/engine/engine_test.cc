@@ -1,0 +1,415 @@
+// Engine API tests: spaces, the write path, reads, versions, erasure, validation.
+#include <algorithm>
+#include <set>
+
+#include "engine/engine_test_util.h"
+
+namespace mnemo::testing {
+namespace {
+
+TEST(EngineOpenTest, RequiresInitUnlessCreateIfMissing) {
+  TempDir dir;
+  Options o;
+  auto e = Engine::Open(dir.path(), o);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(e.status().message().find("init"), std::string::npos);
+  o.create_if_missing = true;
+  ASSERT_TRUE(Engine::Open(dir.path(), o).ok());
+  o.create_if_missing = false;
+  EXPECT_TRUE(Engine::Open(dir.path(), o).ok());
+}
+
+TEST(EngineOpenTest, SecondOpenOfTheSameDirectoryIsRefused) {
+  TempDir dir;
+  Options o;
+  o.create_if_missing = true;
+  auto first = Engine::Open(dir.path(), o);
+  ASSERT_TRUE(first.ok());
+  auto second = Engine::Open(dir.path(), o);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos);
+}
+
+TEST_F(EngineTest, SpacesCreateListDrop) {
+  ASSERT_TRUE(engine_->CreateSpace("notes").ok());
+  ASSERT_TRUE(engine_->CreateSpace("work.2024").ok());
+  EXPECT_EQ(engine_->CreateSpace("notes").code(), StatusCode::kAlreadyExists);
+  for (const char* bad : {"", ".hidden", "a/b", "spa ce", "x\xff"}) {
+    EXPECT_EQ(engine_->CreateSpace(bad).code(), StatusCode::kInvalidArgument) << bad;
+  }
+  MustAdd("notes", Input("hello"));
+  auto spaces = engine_->ListSpaces();
+  ASSERT_TRUE(spaces.ok());
+  ASSERT_EQ(spaces->size(), 2u);
+  EXPECT_EQ((*spaces)[0].name, "notes");
+  EXPECT_EQ((*spaces)[0].memories, 1);
+  EXPECT_EQ((*spaces)[1].name, "work.2024");
+  ASSERT_TRUE(engine_->DropSpace("notes").ok());
+  EXPECT_EQ(engine_->DropSpace("notes").code(), StatusCode::kNotFound);
+  EXPECT_EQ(engine_->Get("notes", 1).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(engine_->Add("missing", Input("x")).status().code(), StatusCode::kNotFound);
+  // A dropped space can be created again, empty.
+  ASSERT_TRUE(engine_->CreateSpace("notes").ok());
+  EXPECT_EQ(ActiveCount("notes"), 0);
+}
+
+TEST_F(EngineTest, AddAndGetKeepEveryField) {
+  ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  MemoryInput in = Input("Maya is allergic to peanuts", "maya");
+  in.agent_id = "helper";
+  in.session_id = "s1";
+  in.kind = Kind::kFact;
+  in.role = "user";
+  in.speaker = "Maya";
+  in.event_time = 1683554160000;
+  in.valid_from = 1683500000000;
+  in.importance = 0.9;
+  in.origin = Origin::kUser;
+  in.tags = {"health", "food"};
+  in.entities = {"peanuts"};
+  in.metadata = R"({ "source": "chat", "n": 3 })";
+  const MemoryId id = MustAdd("s", in);
+  auto m = engine_->Get("s", id);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->text, in.text);
+  EXPECT_EQ(m->user_id, "maya");
+  EXPECT_EQ(m->agent_id, "helper");
+  EXPECT_EQ(m->session_id, "s1");
+  EXPECT_EQ(m->kind, Kind::kFact);
+  EXPECT_EQ(m->role, "user");
+  EXPECT_EQ(m->speaker, "Maya");
+  EXPECT_EQ(m->event_time, 1683554160000);
+  EXPECT_EQ(m->valid_from, 1683500000000);
+  EXPECT_EQ(m->valid_to, std::nullopt);
+  EXPECT_EQ(m->created_at, clock_->NowMillis());
+  EXPECT_DOUBLE_EQ(m->importance, 0.9);
+  EXPECT_EQ(m->tags, (std::vector<std::string>{"health", "food"}));
+  EXPECT_EQ(m->entities, (std::vector<std::string>{"peanuts"}));
+  EXPECT_EQ(m->metadata, R"({"n":3,"source":"chat"})");
+  EXPECT_EQ(m->version, 1);
+  EXPECT_EQ(m->state, State::kActive);
+  EXPECT_EQ(engine_->Get("s", id + 12345).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(EngineTest, IdsAreTimeOrderedUniqueAndJsonSafe) {
+  ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  std::vector<MemoryInput> batch;
+  for (int i = 0; i < 5000; ++i) batch.push_back(Input("memory number " + std::to_string(i)));
+  auto ids = engine_->AddBatch("s", batch);
+  ASSERT_TRUE(ids.ok());
+  clock_->Advance(1);
+  const MemoryId later = MustAdd("s", Input("later"));
+  std::set<MemoryId> unique(ids->begin(), ids->end());
+  EXPECT_EQ(unique.size(), 5000u);
+  EXPECT_TRUE(std::is_sorted(ids->begin(), ids->end()));
+  EXPECT_GT(later, ids->back());
+  EXPECT_LT(later, int64_t{1} << 53);
+}
+
+TEST_F(EngineTest, InvalidInputIsRejectedAndLeavesTheStoreUnchanged) {
+  ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  MustAdd("s", Input("existing"));
+  struct Case {
+    MemoryInput in;
+    StatusCode code;
+    std::string fragment;
+  };
+  std::vector<Case> cases;
+  cases.push_back({Input(""), StatusCode::kInvalidArgument, "text must not be empty"});
+  cases.push_back({Input("bad \xc3\x28 utf8"), StatusCode::kInvalidArgument, "UTF-8 (byte 4)"});
+  cases.push_back({Input(std::string(64 * 1024 + 1, 'a')), StatusCode::kTooLarge, "limit"});
+  cases.push_back({Input("no user", ""), StatusCode::kInvalidArgument, "user is required"});
+  MemoryInput meta = Input("bad meta");
+  meta.metadata = "[1,2]";
+  cases.push_back({meta, StatusCode::kInvalidArgument, "metadata must be a JSON object"});
+  MemoryInput meta2 = Input("malformed meta");
+  meta2.metadata = "{\"a\":";
+  cases.push_back({meta2, StatusCode::kInvalidArgument, "malformed JSON"});
+  MemoryInput imp = Input("importance");
+  imp.importance = 2;
+  cases.push_back({imp, StatusCode::kInvalidArgument, "importance"});
+  MemoryInput valid = Input("validity");
+  valid.valid_from = 10;
+  valid.valid_to = 5;
+  cases.push_back({valid, StatusCode::kInvalidArgument, "valid_to is before valid_from"});
+  MemoryInput tag = Input("tag");
+  tag.tags = {""};
+  cases.push_back({tag, StatusCode::kInvalidArgument, "tags"});
+  for (const auto& c : cases) {
+    auto r = engine_->Add("s", c.in);
+    ASSERT_FALSE(r.ok()) << c.fragment;
+    EXPECT_EQ(r.status().code(), c.code) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(c.fragment), std::string::npos) << r.status().ToString();
+  }
+  // A batch with one bad item writes nothing at all, and says which item.
+  std::vector<MemoryInput> batch = {Input("fine 1"), Input("fine 2"), Input("")};
+  auto r = engine_->AddBatch("s", batch);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("item 3"), std::string::npos);
+  EXPECT_EQ(ActiveCount("s"), 1);
+}
+
+TEST_F(EngineTest, ListFiltersAndPaginatesWithoutGapsOrDuplicates) {
+  ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  std::vector<MemoryInput> batch;
+  for (int i = 0; i < 250; ++i) {
+    MemoryInput in = Input("item " + std::to_string(i), i % 2 ? "odd" : "even");
+    in.session_id = "s" + std::to_string(i % 5);
+    in.agent_id = i < 100 ? "a1" : "a2";
+    in.kind = i % 10 == 0 ? Kind::kFact : Kind::kEpisode;
+    in.event_time = 1000000 + i * 1000;
+    if (i % 7 == 0) in.tags = {"seven"};
+    in.metadata = "{\"mod3\":" + std::to_string(i % 3) + ",\"name\":\"n" + std::to_string(i) + "\"}";
+    batch.push_back(in);
+  }
+  ASSERT_TRUE(engine_->AddBatch("s", batch).ok());
+
+  ListRequest req;
+  req.limit = 100;
+  std::vector<MemoryId> all;
+  int pages = 0;
+  for (;;) {
+    auto page = engine_->List("s", req);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ++pages;
+    for (const auto& m : page->memories) all.push_back(m.id);
+    if (page->next_cursor.empty()) break;
+    req.cursor = page->next_cursor;
+  }
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(all.size(), 250u);
+  EXPECT_TRUE(std::is_sorted(all.begin(), all.end()));
+  EXPECT_EQ(std::set<MemoryId>(all.begin(), all.end()).size(), 250u);
+
+  auto count = [&](const Filter& f) {
+    ListRequest r;
+    r.filter = f;
+    r.limit = 1000;
+    auto page = engine_->List("s", r);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    return page.ok() ? static_cast<int>(page->memories.size()) : -1;
+  };
+  Filter f;
+  f.user_id = "odd";
+  EXPECT_EQ(count(f), 125);
+  f = {};
+  f.session_id = "s3";
+  EXPECT_EQ(count(f), 50);
+  f = {};
+  f.agent_id = "a1";
+  EXPECT_EQ(count(f), 100);
+  f = {};
+  f.kinds = {Kind::kFact};
+  EXPECT_EQ(count(f), 25);
+  f = {};
+  f.time_from = 1000000 + 200 * 1000;
+  f.time_to = 1000000 + 210 * 1000;
+  EXPECT_EQ(count(f), 10);
+  f = {};
+  f.tags = {"seven"};
+  EXPECT_EQ(count(f), 36);
+  f = {};
+  f.meta_equals = {{"mod3", "0"}};
+  EXPECT_EQ(count(f), 84);
+  f.meta_equals = {{"name", "\"n17\""}};
+  EXPECT_EQ(count(f), 1);
+  f.meta_equals = {{"name", "17"}};  // a number does not equal the string "n17"
+  EXPECT_EQ(count(f), 0);
+
+  ListRequest desc;
+  desc.limit = 5;
+  desc.descending = true;
+  auto newest = engine_->List("s", desc);
+  ASSERT_TRUE(newest.ok());
+  EXPECT_EQ(newest->memories.front().id, all.back());
+
+  ListRequest bad;
+  bad.limit = 5000;
+  EXPECT_EQ(engine_->List("s", bad).status().code(), StatusCode::kInvalidArgument);
+  bad.limit = 10;
+  bad.cursor = "garbage";
+  EXPECT_EQ(engine_->List("s", bad).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(EngineTest, UpdateWritesANewVersionAndKeepsTheOldInHistory) {
+  ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  const MemoryId id = MustAdd("s", Input("I live in Berlin"));
+  clock_->Advance(1000);
+  MemoryUpdate u;
+  u.text = "I live in Lisbon";
+  u.reason = "moved";
+  u.tags = std::vector<std::string>{"home"};
+  auto updated = engine_->Update("s", id, u);
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->version, 2);
+  EXPECT_EQ(updated->text, "I live in Lisbon");
+  EXPECT_EQ(updated->updated_at, clock_->NowMillis());
+
+  auto h = engine_->History("s", id);
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_EQ((*h)[0].op, HistoryOp::kAdd);
+  EXPECT_EQ((*h)[0].before, "");
+  EXPECT_NE((*h)[0].after.find("Berlin"), std::string::npos);
+  EXPECT_EQ((*h)[1].op, HistoryOp::kUpdate);
+  EXPECT_EQ((*h)[1].reason, "moved");
+  EXPECT_NE((*h)[1].before.find("Berlin"), std::string::npos);
+  EXPECT_NE((*h)[1].after.find("Lisbon"), std::string::npos);
+
+  SearchRequest q;
+  q.query = "Berlin";
+  q.lexical_weight = 1;
+  q.vector_weight = 0;
+  EXPECT_TRUE(SearchIds("s", q).empty());
+  q.query = "Lisbon";
+  EXPECT_EQ(SearchIds("s", q), std::vector<MemoryId>{id});
+
+  MemoryUpdate bad;
+  bad.text = "";
+  EXPECT_EQ(engine_->Update("s", id, bad).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(engine_->Update("s", id + 1, u).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(engine_->Get("s", id)->version, 2);
+}
+
+TEST_F(EngineTest, RemoveRetiresButKeepsHistory) {
+  ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  const MemoryId id = MustAdd("s", Input("temporary note about kayaks"));
+  MustAdd("s", Input("another note"));
+  ASSERT_TRUE(engine_->Remove("s", id, "obsolete").ok());
+  EXPECT_TRUE(engine_->Remove("s", id, "again").ok());  // idempotent
+  auto m = engine_->Get("s", id);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->state, State::kRetired);
+  EXPECT_TRUE(m->expired_at.has_value());
+
+  SearchRequest q;
+  q.query = "kayaks";
+  auto contains = [](const std::vector<MemoryId>& v, MemoryId x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  EXPECT_FALSE(contains(SearchIds("s", q), id));
+  q.filter.include_retired = true;
+  EXPECT_EQ(SearchIds("s", q).front(), id);
+
+  ListRequest l;
+  EXPECT_EQ(engine_->List("s", l)->memories.size(), 1u);
+  l.filter.include_retired = true;
+  EXPECT_EQ(engine_->List("s", l)->memories.size(), 2u);
+
+  auto h = engine_->History("s", id);
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_EQ((*h)[1].op, HistoryOp::kRemove);
+  EXPECT_EQ((*h)[1].reason, "obsolete");
+  MemoryUpdate u;
+  u.text = "revive";
+  EXPECT_EQ(engine_->Update("s", id, u).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(engine_->Remove("s", id + 99, "").code(), StatusCode::kNotFound);
+}
+
+TEST_F(EngineTest, PurgeErasesTheTextFromEveryFile) {
+  ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  const std::string secret = "zanzibarquokka";
+  std::vector<MemoryInput> batch;
+  for (int i = 0; i < 50; ++i) batch.push_back(Input("filler memory " + std::to_string(i)));
+  ASSERT_TRUE(engine_->AddBatch("s", batch).ok());
+  const MemoryId id = MustAdd("s", Input("my bank pin is " + secret));
+  MemoryUpdate u;
+  u.text = "my bank pin is " + secret + " still";
+  ASSERT_TRUE(engine_->Update("s", id, u).ok());
+  ASSERT_TRUE(engine_->WaitForIndexing().ok());
+  Reopen();  // the snapshot on disk now holds the vector
+  ASSERT_TRUE(AnyFileContains(dir_.path(), secret));
+
+  ASSERT_TRUE(engine_->Purge("s", id, "user request").ok());
+  EXPECT_FALSE(AnyFileContains(dir_.path(), secret));
+  auto g = engine_->Get("s", id);
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(g.status().message().find("purged"), std::string::npos);
+  auto h = engine_->History("s", id);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->back().op, HistoryOp::kPurge);
+  for (const auto& e : *h) {
+    EXPECT_EQ(e.before.find(secret), std::string::npos);
+    EXPECT_EQ(e.after.find(secret), std::string::npos);
+  }
+  SearchRequest q;
+  q.query = secret;
+  q.filter.include_retired = true;
+  auto found = SearchIds("s", q);
+  EXPECT_EQ(std::find(found.begin(), found.end(), id), found.end());
+  EXPECT_EQ(ActiveCount("s"), 50);
+  Reopen();
+  EXPECT_FALSE(AnyFileContains(dir_.path(), secret));
+  EXPECT_EQ(ActiveCount("s"), 50);
+  // Ids are never reused, even after the newest memory was purged.
+  EXPECT_GT(MustAdd("s", Input("after purge")), id);
+}
+
+TEST_F(EngineTest, IngestLinksMessagesInSessionOrder) {
+  ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  std::vector<Message> msgs;
+  for (int i = 0; i < 4; ++i) {
+    Message m;
+    m.session = i < 2 ? "a" : "b";
+    m.role = i % 2 ? "assistant" : "user";
+    m.text = "message " + std::to_string(i);
+    m.time = 1000 * i;
+    m.meta = R"({"turn":)" + std::to_string(i) + "}";
+    msgs.push_back(m);
+  }
+  auto r = engine_->Ingest("s", "u1", msgs);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->ids.size(), 4u);
+  auto m1 = engine_->Get("s", r->ids[1]);
+  ASSERT_TRUE(m1.ok());
+  EXPECT_EQ(m1->kind, Kind::kEpisode);
+  EXPECT_EQ(m1->role, "assistant");
+  EXPECT_EQ(m1->origin, Origin::kAssistant);
+  EXPECT_EQ(m1->event_time, 1000);
+  EXPECT_EQ(m1->metadata, R"({"turn":1})");
+  auto links = engine_->Links("s", r->ids[0]);
+  ASSERT_TRUE(links.ok());
+  ASSERT_EQ(links->size(), 1u);
+  EXPECT_EQ((*links)[0].type, LinkType::kNext);
+  EXPECT_EQ((*links)[0].to, r->ids[1]);
+  EXPECT_TRUE(engine_->Links("s", r->ids[2])->size() == 1u);  // b starts fresh: only 2 -> 3
+
+  // A later batch continues the session chain.
+  Message more;
+  more.session = "a";
+  more.role = "user";
+  more.text = "later message";
+  auto r2 = engine_->Ingest("s", "u1", {more});
+  ASSERT_TRUE(r2.ok());
+  auto l1 = engine_->Links("s", r->ids[1]);
+  ASSERT_TRUE(l1.ok());
+  bool linked = false;
+  for (const auto& l : *l1) linked = linked || (l.from == r->ids[1] && l.to == r2->ids[0]);
+  EXPECT_TRUE(linked);
+}
+
+TEST_F(EngineTest, DataSurvivesReopen) {
+  ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  std::vector<MemoryInput> batch;
+  for (int i = 0; i < 300; ++i) batch.push_back(Input("durable fact number " + std::to_string(i)));
+  auto ids = engine_->AddBatch("s", batch);
+  ASSERT_TRUE(ids.ok());
+  const MemoryId special = MustAdd("s", Input("the lighthouse keeper plays the oboe"));
+  Reopen();
+  EXPECT_EQ(ActiveCount("s"), 301);
+  EXPECT_EQ(engine_->Get("s", (*ids)[150])->text, "durable fact number 150");
+  SearchRequest q;
+  q.query = "oboe lighthouse";
+  EXPECT_EQ(SearchIds("s", q).front(), special);
+  q.lexical_weight = 0;  // vector signal alone, from the replayed or loaded index
+  EXPECT_EQ(SearchIds("s", q).front(), special);
+  auto stats = engine_->Stats("s");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->vectors_indexed + stats->vectors_pending, 301);
+}
+
+}  // namespace
+}  // namespace mnemo::testing

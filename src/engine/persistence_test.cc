@@ -1,0 +1,228 @@
+// Durability: snapshots, replay, recovery from a bad snapshot, export/import, embedders.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "embed/builtin_embedder.h"
+#include "engine/engine_test_util.h"
+
+namespace mnemo::testing {
+namespace {
+
+class PersistenceTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  }
+  std::string IndexFile() const { return dir_.path() + "/spaces/s/vectors.idx"; }
+  MemoryId TopVectorHit(const std::string& query) {
+    SearchRequest q;
+    q.query = query;
+    q.lexical_weight = 0;
+    auto ids = SearchIds("s", q);
+    return ids.empty() ? 0 : ids.front();
+  }
+  std::string ExportText(const std::string& space) {
+    std::ostringstream out;
+    Status s = engine_->Export(space, out);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return out.str();
+  }
+  // The export minus its header line (which names the space and the export time) and
+  // its end line (whose checksum covers the header).
+  static std::string Body(const std::string& text) {
+    const size_t start = text.find('\n') + 1;
+    const size_t end = text.rfind('\n', text.size() - 2) + 1;
+    return text.substr(start, end - start);
+  }
+};
+
+TEST_F(PersistenceTest, SnapshotPlusReplayRestoresTheIndex) {
+  std::vector<MemoryInput> batch;
+  for (int i = 0; i < 500; ++i) batch.push_back(Input("snapshot filler " + std::to_string(i)));
+  ASSERT_TRUE(engine_->AddBatch("s", batch).ok());
+  ASSERT_TRUE(engine_->WaitForIndexing().ok());
+  Reopen();  // writes the snapshot on close
+  ASSERT_TRUE(std::filesystem::exists(IndexFile()));
+  // Writes after the snapshot live only in SQLite and the index log until replayed.
+  const MemoryId late = MustAdd("s", Input("a zeppelin over the harbour"));
+  engine_.reset();  // no graceful snapshot would include it if it were pending...
+  Reopen();
+  EXPECT_EQ(TopVectorHit("zeppelin harbour"), late);
+  auto stats = engine_->Stats("s");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->vectors_indexed + stats->vectors_pending, 501);
+  EXPECT_TRUE(Warnings().empty());
+}
+
+TEST_F(PersistenceTest, CorruptSnapshotIsRebuiltWithAWarning) {
+  std::vector<MemoryInput> batch;
+  for (int i = 0; i < 200; ++i) batch.push_back(Input("corruption filler " + std::to_string(i)));
+  batch.push_back(Input("the violinist tuned her cello"));
+  auto ids = engine_->AddBatch("s", batch);
+  ASSERT_TRUE(ids.ok());
+  ASSERT_TRUE(engine_->WaitForIndexing().ok());
+  engine_.reset();
+  ASSERT_TRUE(std::filesystem::exists(IndexFile()));
+  {
+    std::fstream f(IndexFile(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(IndexFile()) / 2));
+    f.put('\x5a').put('\xa5').put('\x00');
+  }
+  Reopen();
+  EXPECT_EQ(TopVectorHit("violinist cello"), ids->back());
+  auto w = Warnings();
+  ASSERT_FALSE(w.empty());
+  EXPECT_NE(w[0].find("rebuilding"), std::string::npos) << w[0];
+  EXPECT_EQ(ActiveCount("s"), 201);
+}
+
+TEST_F(PersistenceTest, MissingSnapshotIsRebuilt) {
+  const MemoryId id = MustAdd("s", Input("penguins waddle on the ice"));
+  ASSERT_TRUE(engine_->WaitForIndexing().ok());
+  engine_.reset();
+  std::filesystem::remove(IndexFile());
+  Reopen();
+  EXPECT_EQ(TopVectorHit("penguin ice"), id);
+  EXPECT_FALSE(Warnings().empty());
+}
+
+TEST_F(PersistenceTest, TruncatedSnapshotIsRebuilt) {
+  MustAdd("s", Input("one"));
+  const MemoryId id = MustAdd("s", Input("kangaroos hop across the outback"));
+  ASSERT_TRUE(engine_->WaitForIndexing().ok());
+  engine_.reset();
+  std::filesystem::resize_file(IndexFile(), std::filesystem::file_size(IndexFile()) - 7);
+  Reopen();
+  EXPECT_EQ(TopVectorHit("kangaroo outback"), id);
+}
+
+TEST_F(PersistenceTest, ExportImportRoundTripIsLossless) {
+  std::vector<Message> msgs;
+  for (int i = 0; i < 6; ++i) {
+    Message m;
+    m.session = "sess" + std::to_string(i / 3);
+    m.speaker = i % 2 ? "Bo" : "Al";
+    m.text = "turn " + std::to_string(i) + " about sailing";
+    m.time = 1683554160000 + i * 60000;
+    msgs.push_back(m);
+  }
+  auto r = engine_->Ingest("s", "u1", msgs);
+  ASSERT_TRUE(r.ok());
+  MemoryInput fact = Input("Al owns a sailboat named Petrel");
+  fact.kind = Kind::kFact;
+  fact.sources = {r->ids[0], r->ids[2]};
+  fact.tags = {"boats"};
+  fact.metadata = R"({"confidence":0.8})";
+  const MemoryId fid = MustAdd("s", fact);
+  MemoryUpdate u;
+  u.text = "Al owns a sailboat named Petrel II";
+  ASSERT_TRUE(engine_->Update("s", fid, u).ok());
+  ASSERT_TRUE(engine_->Remove("s", r->ids[5], "noise").ok());
+  ASSERT_TRUE(engine_->Purge("s", r->ids[4], "erase").ok());
+
+  const std::string original = ExportText("s");
+  std::istringstream in(original);
+  auto imported = engine_->Import("copy", in);
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_EQ(imported->memories, 6);  // 5 turns left + the fact
+  EXPECT_EQ(Body(ExportText("copy")), Body(original));
+  // The copy is fully usable: search, history, links.
+  SearchRequest q;
+  q.query = "Petrel sailboat";
+  EXPECT_EQ(SearchIds("copy", q).front(), fid);
+  EXPECT_EQ(engine_->History("copy", fid)->size(), 2u);
+  EXPECT_EQ(engine_->Links("copy", r->ids[0])->size(), 2u);  // next + derived_from
+  // A new memory in the copy never reuses an imported id.
+  EXPECT_GT(MustAdd("copy", Input("fresh")), fid);
+}
+
+TEST_F(PersistenceTest, ImportRejectsDamagedFilesAndWritesNothing) {
+  MustAdd("s", Input("alpha"));
+  MustAdd("s", Input("beta"));
+  const std::string good = ExportText("s");
+  ASSERT_TRUE(engine_->CreateSpace("t").ok());
+  auto try_import = [&](const std::string& text) {
+    std::istringstream in(text);
+    return engine_->Import("t", in).status();
+  };
+  std::string truncated = good.substr(0, good.rfind('\n', good.size() - 2) + 1);
+  EXPECT_EQ(try_import(truncated).code(), StatusCode::kInvalidArgument);
+  std::string flipped = good;
+  flipped[flipped.find("alpha")] = 'A';
+  Status s = try_import(flipped);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("checksum"), std::string::npos);
+  EXPECT_EQ(try_import("not json\n").code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(try_import("{\"format\":\"other\"}\n").message().find("not a mnemo export"), std::string::npos);
+  EXPECT_EQ(try_import("").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ActiveCount("t"), 0);
+  // A failed import into a space that did not exist leaves no space behind.
+  std::istringstream bad(truncated);
+  EXPECT_FALSE(engine_->Import("fresh", bad).ok());
+  EXPECT_EQ(engine_->Stats("fresh").status().code(), StatusCode::kNotFound);
+  // Importing into the space it came from clashes on ids: nothing is written.
+  std::istringstream again(good);
+  auto clash = engine_->Import("s", again);
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(ActiveCount("s"), 2);
+}
+
+class OtherEmbedder final : public Embedder {
+ public:
+  std::string id() const override { return "other-v1-8"; }
+  int dimension() const override { return 8; }
+  Status Embed(const std::vector<std::string_view>& texts,
+               std::vector<std::vector<float>>* out) const override {
+    out->assign(texts.size(), std::vector<float>(8, 0.35355339f));
+    return Status::Ok();
+  }
+};
+
+TEST_F(PersistenceTest, AnotherEmbedderIsAClearErrorNotACrash) {
+  MustAdd("s", Input("vectors from the builtin embedder"));
+  engine_.reset();
+  Options o = MakeOptions();
+  o.embedder = std::make_shared<OtherEmbedder>();
+  auto e = Engine::Open(dir_.path(), o);
+  ASSERT_TRUE(e.ok());
+  auto r = (*e)->Get("s", 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("other-v1-8"), std::string::npos);
+  EXPECT_NE(r.status().message().find(embed::NewBuiltinEmbedder()->id()), std::string::npos);
+  // The engine with the other embedder works for its own spaces.
+  ASSERT_TRUE((*e)->CreateSpace("other").ok());
+  ASSERT_TRUE((*e)->Add("other", Input("hello")).ok());
+}
+
+class BrokenEmbedder final : public Embedder {
+ public:
+  std::string id() const override { return "builtin-v1-256"; }
+  int dimension() const override { return 256; }
+  Status Embed(const std::vector<std::string_view>& texts,
+               std::vector<std::vector<float>>* out) const override {
+    out->assign(texts.size(), std::vector<float>(3, 1.0f));  // wrong dimension
+    return Status::Ok();
+  }
+};
+
+TEST_F(PersistenceTest, AnEmbedderReturningGarbageFailsTheWriteCleanly) {
+  MustAdd("s", Input("good"));
+  engine_.reset();
+  Options o = MakeOptions();
+  o.embedder = std::make_shared<BrokenEmbedder>();
+  auto e = Engine::Open(dir_.path(), o);
+  ASSERT_TRUE(e.ok());
+  auto r = (*e)->Add("s", Input("bad"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("dimension 3"), std::string::npos);
+  auto stats = (*e)->Stats("s");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->memories_active, 1);
+}
+
+}  // namespace
+}  // namespace mnemo::testing

@@ -1,0 +1,205 @@
+// Search: hybrid retrieval, scope enforcement, filters, explain, read-your-writes.
+#include <algorithm>
+#include <thread>
+
+#include "engine/engine_test_util.h"
+
+namespace mnemo::testing {
+namespace {
+
+class SearchTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  }
+  SearchRequest Query(std::string q, std::string user = "") {
+    SearchRequest r;
+    r.query = std::move(q);
+    r.filter.user_id = std::move(user);
+    return r;
+  }
+  static bool Contains(const std::vector<MemoryId>& v, MemoryId id) {
+    return std::find(v.begin(), v.end(), id) != v.end();
+  }
+};
+
+TEST_F(SearchTest, LexicalMatchesStemsAndIgnoresStopWords) {
+  const MemoryId run = MustAdd("s", Input("She runs every morning along the river"));
+  MustAdd("s", Input("The cat sleeps on the sofa"));
+  MustAdd("s", Input("Dinner was pasta with friends"));
+  SearchRequest q = Query("running");
+  q.vector_weight = 0;
+  EXPECT_EQ(SearchIds("s", q), std::vector<MemoryId>{run});
+  q.query = "the of and";  // nothing but stop words: no lexical candidates at all
+  EXPECT_TRUE(SearchIds("s", q).empty());
+}
+
+TEST_F(SearchTest, VectorSignalFindsMorphologicalNeighbours) {
+  const MemoryId hike = MustAdd("s", Input("We hiked up the mountain trail at dawn"));
+  MustAdd("s", Input("Quarterly budget spreadsheet review"));
+  MustAdd("s", Input("Bought new headphones online"));
+  SearchRequest q = Query("mountain hiking");
+  q.lexical_weight = 0;
+  auto ids = SearchIds("s", q);
+  ASSERT_FALSE(ids.empty());
+  EXPECT_EQ(ids.front(), hike);
+}
+
+TEST_F(SearchTest, ReadYourWritesBeforeTheIndexerRuns) {
+  // Many writes back to back: each must be findable the moment Add returns, by both
+  // signals, whether or not the background indexer has reached it.
+  for (int i = 0; i < 200; ++i) {
+    const std::string word = "marker" + std::to_string(i) + "x";
+    const MemoryId id = MustAdd("s", Input("note with " + word));
+    SearchRequest lex = Query(word);
+    lex.vector_weight = 0;
+    ASSERT_EQ(SearchIds("s", lex), std::vector<MemoryId>{id}) << i;
+    SearchRequest vec = Query("note with " + word);
+    vec.lexical_weight = 0;
+    vec.k = 1;
+    ASSERT_EQ(SearchIds("s", vec), std::vector<MemoryId>{id}) << i;
+  }
+}
+
+TEST_F(SearchTest, ScopeIsEnforcedWhenSeveralUsersShareASpace) {
+  const MemoryId a = MustAdd("s", Input("alice likes green tea", "alice"));
+  SearchRequest q = Query("green tea");
+  EXPECT_EQ(SearchIds("s", q), std::vector<MemoryId>{a});  // one user: no need to name her
+  const MemoryId b = MustAdd("s", Input("bob likes green tea too", "bob"));
+  auto r = engine_->Search("s", q);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("--all-users"), std::string::npos);
+  q.filter.user_id = "alice";
+  EXPECT_EQ(SearchIds("s", q), std::vector<MemoryId>{a});
+  q.filter.user_id = "bob";
+  EXPECT_EQ(SearchIds("s", q), std::vector<MemoryId>{b});
+  q.filter.user_id = "carol";
+  EXPECT_TRUE(SearchIds("s", q).empty());
+  q.filter.user_id = "";
+  q.filter.all_users = true;
+  auto both = SearchIds("s", q);
+  EXPECT_EQ(both.size(), 2u);
+  q.filter.user_id = "alice";
+  EXPECT_EQ(engine_->Search("s", q).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(SearchTest, FiltersApplyToBothSignals) {
+  MemoryInput a = Input("project kickoff meeting notes");
+  a.session_id = "monday";
+  a.kind = Kind::kSummary;
+  a.event_time = 1000;
+  a.tags = {"work"};
+  a.metadata = R"({"team":"red"})";
+  const MemoryId ida = MustAdd("s", a);
+  MemoryInput b = Input("project kickoff meeting snacks");
+  b.session_id = "tuesday";
+  b.event_time = 5000;
+  b.metadata = R"({"team":"blue"})";
+  const MemoryId idb = MustAdd("s", b);
+  auto only = [&](auto set_filter, MemoryId expected) {
+    SearchRequest q = Query("project kickoff meeting");
+    set_filter(q.filter);
+    EXPECT_EQ(SearchIds("s", q), std::vector<MemoryId>{expected});
+  };
+  only([](Filter& f) { f.session_id = "monday"; }, ida);
+  only([](Filter& f) { f.kinds = {Kind::kSummary}; }, ida);
+  only([](Filter& f) { f.kinds = {Kind::kEpisode}; }, idb);
+  only([](Filter& f) { f.time_from = 2000; }, idb);
+  only([](Filter& f) { f.time_to = 2000; }, ida);
+  only([](Filter& f) { f.tags = {"work"}; }, ida);
+  only([](Filter& f) { f.meta_equals = {{"team", "\"blue\""}}; }, idb);
+}
+
+TEST_F(SearchTest, ExplainAccountsForTheScore) {
+  const MemoryId id = MustAdd("s", Input("the violin concert was wonderful"));
+  // BM25's IDF needs a corpus in which the query terms are rare.
+  for (int i = 0; i < 10; ++i) MustAdd("s", Input("grocery list " + std::to_string(i)));
+  SearchRequest q = Query("violin concert");
+  q.explain = true;
+  auto hits = engine_->Search("s", q);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_FALSE(hits->empty());
+  const SearchHit& top = hits->front();
+  EXPECT_EQ(top.memory.id, id);
+  ASSERT_EQ(top.explanation.size(), 2u);
+  EXPECT_EQ(top.explanation[0].signal, "lexical");
+  EXPECT_EQ(top.explanation[0].rank, 1);
+  EXPECT_GT(top.explanation[0].raw, 0);
+  EXPECT_EQ(top.explanation[1].signal, "vector");
+  EXPECT_EQ(top.explanation[1].rank, 1);
+  EXPECT_NEAR(top.score, top.explanation[0].contribution + top.explanation[1].contribution, 1e-12);
+  EXPECT_NEAR(top.score, 2.0 / 61, 1e-12);  // RRF, k = 60, rank 1 in both
+  q.explain = false;
+  EXPECT_TRUE(engine_->Search("s", q)->front().explanation.empty());
+}
+
+TEST_F(SearchTest, KLimitsAndValidation) {
+  std::vector<MemoryInput> batch;
+  for (int i = 0; i < 30; ++i) batch.push_back(Input("apple pie recipe variant " + std::to_string(i)));
+  ASSERT_TRUE(engine_->AddBatch("s", batch).ok());
+  SearchRequest q = Query("apple pie");
+  q.k = 7;
+  EXPECT_EQ(SearchIds("s", q).size(), 7u);
+  q.k = 0;
+  EXPECT_EQ(engine_->Search("s", q).status().code(), StatusCode::kInvalidArgument);
+  q.k = 5;
+  q.query = "";
+  EXPECT_EQ(engine_->Search("s", q).status().code(), StatusCode::kInvalidArgument);
+  q.query = "bad \xff";
+  EXPECT_EQ(engine_->Search("s", q).status().code(), StatusCode::kInvalidArgument);
+  q.query = "apple";
+  q.lexical_weight = 0;
+  q.vector_weight = 0;
+  EXPECT_EQ(engine_->Search("s", q).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(SearchTest, LargeScopeUsesTheGraphAndStillFiltersExactly) {
+  // Above the exact-scan limit the vector signal goes through HNSW with over-fetch.
+  std::vector<MemoryInput> batch;
+  for (int i = 0; i < 21000; ++i) {
+    batch.push_back(Input("routine log entry " + std::to_string(i) + " nothing special",
+                          i % 3 == 0 ? "minor" : "major"));
+  }
+  batch.push_back(Input("the submarine surfaced near the glacier", "major"));
+  batch.push_back(Input("a submarine documentary about glaciers", "minor"));
+  std::vector<MemoryId> ids;
+  for (size_t start = 0; start < batch.size(); start += 10000) {
+    std::vector<MemoryInput> part(batch.begin() + static_cast<ptrdiff_t>(start),
+                                  batch.begin() + static_cast<ptrdiff_t>(std::min(batch.size(), start + 10000)));
+    auto r = engine_->AddBatch("s", part);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ids.insert(ids.end(), r->begin(), r->end());
+  }
+  ASSERT_TRUE(engine_->WaitForIndexing().ok());
+  SearchRequest q = Query("submarine glacier", "major");
+  q.lexical_weight = 0;
+  auto found = SearchIds("s", q);
+  ASSERT_FALSE(found.empty());
+  EXPECT_EQ(found.front(), ids[21000]);
+  EXPECT_FALSE(Contains(found, ids[21001]));  // another user's memory never leaks in
+}
+
+TEST_F(SearchTest, ConcurrentReadersAndWritersAgree) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> searches{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        auto r = engine_->Search("s", Query("concurrent write"));
+        EXPECT_TRUE(r.ok()) << r.status().ToString();
+        ++searches;
+      }
+    });
+  }
+  for (int i = 0; i < 300; ++i) MustAdd("s", Input("concurrent write number " + std::to_string(i)));
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_GT(searches.load(), 0);
+  EXPECT_EQ(ActiveCount("s"), 300);
+}
+
+}  // namespace
+}  // namespace mnemo::testing

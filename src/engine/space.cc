@@ -1,0 +1,579 @@
+#include "engine/space.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "index/quantize.h"
+#include "store/memory_store.h"
+#include "store/schema.h"
+#include "util/fs.h"
+#include "util/json_codec.h"
+#include "util/utf8.h"
+
+namespace mnemo::engine {
+
+namespace {
+constexpr size_t kMaxIdBytes = 256;  // user, agent, session ids, role, speaker
+constexpr size_t kMaxTags = 64;
+constexpr int kIdShift = 12;  // ids are (ms << 12) + counter: time-ordered, below 2^53
+
+std::string DbPath(const std::string& dir) { return dir + "/space.db"; }
+std::string IndexPath(const std::string& dir) { return dir + "/vectors.idx"; }
+
+Status ValidateShortField(std::string_view value, std::string_view what) {
+  if (value.size() > kMaxIdBytes) {
+    return Status::TooLarge(std::string(what) + " is " + std::to_string(value.size()) +
+                            " bytes; the limit is " + std::to_string(kMaxIdBytes));
+  }
+  if (auto bad = util::FindInvalidUtf8(value)) {
+    return Status::InvalidArgument(std::string(what) + " is not valid UTF-8 (byte " +
+                                   std::to_string(*bad) + ")");
+  }
+  return Status::Ok();
+}
+
+Status ValidateTags(const std::vector<std::string>& tags, std::string_view what) {
+  if (tags.size() > kMaxTags) {
+    return Status::TooLarge(std::string(what) + ": at most " + std::to_string(kMaxTags) + " allowed");
+  }
+  for (const auto& t : tags) {
+    if (t.empty()) return Status::InvalidArgument(std::string(what) + " must not be empty strings");
+    MNEMO_RETURN_IF_ERROR(ValidateShortField(t, what));
+  }
+  return Status::Ok();
+}
+
+Status NotFoundId(MemoryId id, const std::string& space) {
+  return Status::NotFound("memory " + std::to_string(id) + " does not exist in space '" + space +
+                          "'");
+}
+
+std::string MemoryJsonText(const Memory& m) { return util::DumpJson(util::MemoryToJson(m)); }
+
+}  // namespace
+
+Space::Space(std::string dir, std::string name, const SpaceContext* ctx)
+    : dir_(std::move(dir)), name_(std::move(name)), ctx_(ctx) {}
+
+Space::~Space() {
+  Status s = Snapshot(/*min_changes=*/1);
+  if (!s.ok()) Log(LogLevel::kWarning, "space '" + name_ + "': " + s.ToString());
+}
+
+Space::ReaderLease::~ReaderLease() {
+  if (!db_) return;
+  std::lock_guard<std::mutex> lock(space_->readers_mu_);
+  space_->idle_readers_.push_back(std::move(db_));
+}
+
+Result<Space::ReaderLease> Space::Reader() {
+  {
+    std::lock_guard<std::mutex> lock(readers_mu_);
+    if (!idle_readers_.empty()) {
+      auto db = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return ReaderLease(this, std::move(db));
+    }
+  }
+  MNEMO_ASSIGN_OR_RETURN(auto db, store::Db::Open(DbPath(dir_), store::Db::Mode::kReadOnly,
+                                                  ctx_->options.durability == Durability::kFull));
+  return ReaderLease(this, std::move(db));
+}
+
+Result<std::unique_ptr<Space>> Space::Open(const std::string& dir, const std::string& name,
+                                           bool create, const SpaceContext* ctx) {
+  if (!create && !util::PathExists(DbPath(dir))) {
+    return Status::NotFound("space '" + name + "' does not exist (create it with: mnemo space create " +
+                            name + ")");
+  }
+  if (create) MNEMO_RETURN_IF_ERROR(util::CreateDirs(dir));
+  std::unique_ptr<Space> space(new Space(dir, name, ctx));
+  MNEMO_ASSIGN_OR_RETURN(space->writer_,
+                         store::Db::Open(DbPath(dir), store::Db::Mode::kReadWrite,
+                                         ctx->options.durability == Durability::kFull));
+  store::Db& db = *space->writer_;
+  MNEMO_ASSIGN_OR_RETURN(int found_version, store::Migrate(db));
+  const Embedder& emb = *ctx->options.embedder;
+  if (found_version == 0) {
+    store::Transaction txn(&db);
+    MNEMO_RETURN_IF_ERROR(txn.Begin());
+    MNEMO_RETURN_IF_ERROR(store::SetMeta(db, "name", name));
+    MNEMO_RETURN_IF_ERROR(store::SetMeta(db, "created_at", std::to_string(ctx->options.clock->NowMillis())));
+    MNEMO_RETURN_IF_ERROR(store::SetMeta(db, "embedder", emb.id()));
+    MNEMO_RETURN_IF_ERROR(store::EmbedderRowId(db, emb.id(), emb.dimension()).status());
+    MNEMO_RETURN_IF_ERROR(txn.Commit());
+  }
+  MNEMO_ASSIGN_OR_RETURN(auto recorded, store::SpaceEmbedder(db));
+  if (!recorded) return Status::Corruption("space '" + name + "' has no embedder recorded");
+  if (recorded->first != emb.id() || recorded->second != emb.dimension()) {
+    return Status::FailedPrecondition(
+        "space '" + name + "' holds vectors from embedder " + recorded->first + " (dimension " +
+        std::to_string(recorded->second) + ") but mnemo is configured with " + emb.id() +
+        " (dimension " + std::to_string(emb.dimension()) +
+        "); use the embedder the space was created with");
+  }
+  MNEMO_ASSIGN_OR_RETURN(space->embedder_row_, store::EmbedderRowId(db, emb.id(), emb.dimension()));
+  MNEMO_ASSIGN_OR_RETURN(space->last_id_, store::MaxMemoryId(db));
+  MNEMO_ASSIGN_OR_RETURN(auto counts, store::CountByUser(db));
+  for (auto& [user, n] : counts) {
+    space->user_counts_[user] = n;
+    space->total_count_ += n;
+  }
+  MNEMO_RETURN_IF_ERROR(space->OpenIndex());
+  return space;
+}
+
+// Loads the snapshot and replays the index log after it; without a usable snapshot,
+// rebuilds the index from the vectors table. Never refuses to open over the index.
+Status Space::OpenIndex() {
+  const Embedder& emb = *ctx_->options.embedder;
+  store::Db& db = *writer_;
+  auto loaded = index::VectorIndex::Load(IndexPath(dir_), emb.id(), emb.dimension());
+  if (loaded.ok()) {
+    index_ = std::move(loaded).value();
+    MNEMO_ASSIGN_OR_RETURN(auto log, store::ReadIndexLog(db, index_->applied_seq()));
+    for (const auto& e : log) {
+      if (e.op == store::IndexOp::kUpsert) {
+        MNEMO_ASSIGN_OR_RETURN(auto blob, store::GetVector(db, e.id));
+        if (blob) index_->Upsert(e.seq, e.id, std::move(*blob));
+      } else {
+        index_->Remove(e.seq, e.id, e.op == store::IndexOp::kErase);
+      }
+    }
+    changes_since_snapshot_ = static_cast<int64_t>(log.size());
+    return Status::Ok();
+  }
+  // A snapshot was expected if one was ever written (the log before it is gone).
+  MNEMO_ASSIGN_OR_RETURN(auto snapshot_seq, store::GetMeta(db, "snapshot_seq"));
+  if (snapshot_seq || loaded.status().code() != StatusCode::kNotFound) {
+    Log(LogLevel::kWarning, "space '" + name_ + "': vector index snapshot unusable (" +
+                                loaded.status().message() + "); rebuilding it from SQLite");
+  }
+  index_ = index::VectorIndex::Create(emb.id(), emb.dimension());
+  MNEMO_ASSIGN_OR_RETURN(int64_t seq, store::MaxIndexSeq(db));
+  MNEMO_ASSIGN_OR_RETURN(store::Stmt st, db.Prepare("SELECT id, vec FROM vectors ORDER BY id", false));
+  int64_t n = 0;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    index_->Seed(seq, st.Int(0), std::string(st.Blob(1)));
+    ++n;
+  }
+  changes_since_snapshot_ = n > 0 ? std::max<int64_t>(n, 1) : 0;
+  if (n > 0) ctx_->notify_indexer();
+  return Status::Ok();
+}
+
+Status Space::Snapshot(int64_t min_changes) {
+  std::lock_guard<std::mutex> snap_lock(snapshot_mu_);
+  const int64_t changes = changes_since_snapshot_.load();
+  if (min_changes > 0 && changes < min_changes) return Status::Ok();
+  MNEMO_ASSIGN_OR_RETURN(auto info, index_->Save(IndexPath(dir_)));
+  changes_since_snapshot_ -= changes;
+  std::lock_guard<std::mutex> lock(write_mu_);
+  MNEMO_RETURN_IF_ERROR(store::SetMeta(*writer_, "snapshot_seq", std::to_string(info.applied_seq)));
+  return store::TruncateIndexLog(*writer_, info.applied_seq);
+}
+
+MemoryId Space::NextId() {
+  const MemoryId from_clock = static_cast<MemoryId>(Now()) << kIdShift;
+  last_id_ = std::max(last_id_ + 1, from_clock);
+  return last_id_;
+}
+
+Status Space::ValidateText(std::string_view text, std::string_view what) const {
+  if (text.empty()) return Status::InvalidArgument(std::string(what) + " must not be empty");
+  if (text.size() > ctx_->options.max_text_bytes) {
+    return Status::TooLarge(std::string(what) + " is " + std::to_string(text.size()) +
+                            " bytes; the limit is " + std::to_string(ctx_->options.max_text_bytes));
+  }
+  if (auto bad = util::FindInvalidUtf8(text)) {
+    return Status::InvalidArgument(std::string(what) + " is not valid UTF-8 (byte " +
+                                   std::to_string(*bad) + ")");
+  }
+  return Status::Ok();
+}
+
+Status Space::ValidateInput(const MemoryInput& in) const {
+  MNEMO_RETURN_IF_ERROR(ValidateText(in.text, "text"));
+  if (in.user_id.empty()) return Status::InvalidArgument("user is required");
+  MNEMO_RETURN_IF_ERROR(ValidateShortField(in.user_id, "user"));
+  MNEMO_RETURN_IF_ERROR(ValidateShortField(in.agent_id, "agent"));
+  MNEMO_RETURN_IF_ERROR(ValidateShortField(in.session_id, "session"));
+  MNEMO_RETURN_IF_ERROR(ValidateShortField(in.role, "role"));
+  MNEMO_RETURN_IF_ERROR(ValidateShortField(in.speaker, "speaker"));
+  MNEMO_RETURN_IF_ERROR(ValidateTags(in.tags, "tags"));
+  MNEMO_RETURN_IF_ERROR(ValidateTags(in.entities, "entities"));
+  if (!(in.importance >= 0.0 && in.importance <= 1.0)) {
+    return Status::InvalidArgument("importance must be between 0 and 1");
+  }
+  if (in.valid_from && in.valid_to && *in.valid_to < *in.valid_from) {
+    return Status::InvalidArgument("valid_to is before valid_from");
+  }
+  return util::NormalizeMetadata(in.metadata, ctx_->options.max_metadata_bytes).status();
+}
+
+Result<std::vector<std::string>> Space::EmbedBlobs(
+    const std::vector<std::string_view>& texts) const {
+  const Embedder& emb = *ctx_->options.embedder;
+  std::vector<std::vector<float>> vecs;
+  MNEMO_RETURN_IF_ERROR(emb.Embed(texts, &vecs).WithContext("embedding"));
+  if (vecs.size() != texts.size()) {
+    return Status::Internal("embedder " + emb.id() + " returned " + std::to_string(vecs.size()) +
+                            " vectors for " + std::to_string(texts.size()) + " texts");
+  }
+  std::vector<std::string> blobs;
+  blobs.reserve(vecs.size());
+  for (const auto& v : vecs) {
+    if (static_cast<int>(v.size()) != emb.dimension()) {
+      return Status::Internal("embedder " + emb.id() + " returned a vector of dimension " +
+                              std::to_string(v.size()) + ", expected " +
+                              std::to_string(emb.dimension()));
+    }
+    blobs.push_back(index::Quantize(v));
+  }
+  return blobs;
+}
+
+void Space::ApplyToIndex(std::vector<IndexChange>& changes) {
+  for (auto& c : changes) {
+    if (c.blob.empty()) {
+      index_->Remove(c.seq, c.id, c.erase);
+    } else {
+      index_->Upsert(c.seq, c.id, std::move(c.blob));
+    }
+  }
+  changes_since_snapshot_ += static_cast<int64_t>(changes.size());
+  ctx_->notify_indexer();
+}
+
+void Space::AdjustUserCount(const std::string& user, int64_t delta) {
+  std::lock_guard<std::mutex> lock(counts_mu_);
+  int64_t& n = user_counts_[user];
+  n += delta;
+  total_count_ += delta;
+  if (n <= 0) user_counts_.erase(user);
+}
+
+Result<std::vector<MemoryId>> Space::AddBatch(const std::vector<MemoryInput>& inputs) {
+  return WriteBatch(inputs, /*link_sessions=*/false);
+}
+
+Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& inputs,
+                                                bool link_sessions) {
+  if (inputs.empty()) return std::vector<MemoryId>();
+  if (inputs.size() > ctx_->options.max_batch) {
+    return Status::TooLarge("batch of " + std::to_string(inputs.size()) +
+                            " memories; the limit is " + std::to_string(ctx_->options.max_batch));
+  }
+  std::vector<std::string> metadata(inputs.size());
+  std::vector<std::string_view> texts;
+  texts.reserve(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    Status s = ValidateInput(inputs[i]);
+    if (!s.ok()) {
+      return inputs.size() == 1 ? s : s.WithContext("item " + std::to_string(i + 1));
+    }
+    metadata[i] = *util::NormalizeMetadata(inputs[i].metadata, ctx_->options.max_metadata_bytes);
+    texts.push_back(inputs[i].text);
+  }
+  MNEMO_ASSIGN_OR_RETURN(auto blobs, EmbedBlobs(texts));
+
+  std::vector<MemoryId> ids;
+  ids.reserve(inputs.size());
+  std::lock_guard<std::mutex> lock(write_mu_);
+  store::Db& db = *writer_;
+  store::Transaction txn(&db);
+  MNEMO_RETURN_IF_ERROR(txn.Begin());
+  const TimeMs now = Now();
+  const MemoryId saved_last_id = last_id_;
+  std::vector<IndexChange> changes;
+  changes.reserve(inputs.size());
+  // Previous episode per session, for "next" links (ingest only).
+  std::unordered_map<std::string, MemoryId> last_in_session;
+  auto fail = [&](Status s) {
+    last_id_ = saved_last_id;
+    return s;
+  };
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const MemoryInput& in = inputs[i];
+    Memory m;
+    m.id = NextId();
+    m.kind = in.kind;
+    m.text = in.text;
+    m.user_id = in.user_id;
+    m.agent_id = in.agent_id;
+    m.session_id = in.session_id;
+    m.role = in.role;
+    m.speaker = in.speaker;
+    m.event_time = in.event_time ? in.event_time : std::optional<TimeMs>(now);
+    m.valid_from = in.valid_from;
+    m.valid_to = in.valid_to;
+    m.created_at = now;
+    m.updated_at = now;
+    m.importance = in.importance;
+    m.origin = in.origin;
+    m.tags = in.tags;
+    m.entities = in.entities;
+    m.sources = in.sources;
+    m.metadata = metadata[i];
+    Status s = store::InsertMemory(db, m);
+    if (s.ok()) s = store::AppendHistory(db, HistoryEntry{m.id, 1, HistoryOp::kAdd, "", "", "api", now, ""});
+    if (s.ok()) s = store::PutVector(db, m.id, embedder_row_, blobs[i]);
+    if (!s.ok()) return fail(s);
+    auto seq = store::LogIndexChange(db, m.id, store::IndexOp::kUpsert);
+    if (!seq.ok()) return fail(seq.status());
+    for (MemoryId src : m.sources) {
+      s = store::InsertLink(db, Link{m.id, src, LinkType::kDerivedFrom, 1.0});
+      if (!s.ok()) return fail(s);
+    }
+    if (link_sessions && !m.session_id.empty()) {
+      auto [it, inserted] = last_in_session.emplace(m.session_id, 0);
+      if (inserted) {
+        auto prev = store::LastInSession(db, m.user_id, m.session_id, m.id);
+        if (!prev.ok()) return fail(prev.status());
+        it->second = prev->value_or(0);
+      }
+      if (it->second != 0) {
+        s = store::InsertLink(db, Link{it->second, m.id, LinkType::kNext, 1.0});
+        if (!s.ok()) return fail(s);
+      }
+      it->second = m.id;
+    }
+    changes.push_back(IndexChange{*seq, m.id, std::move(blobs[i])});
+    ids.push_back(m.id);
+  }
+  Status commit = txn.Commit();
+  if (!commit.ok()) return fail(commit);
+  ApplyToIndex(changes);
+  for (const auto& in : inputs) AdjustUserCount(in.user_id, 1);
+  return ids;
+}
+
+Result<IngestResult> Space::Ingest(const std::string& user, const std::vector<Message>& messages) {
+  std::vector<MemoryInput> inputs;
+  inputs.reserve(messages.size());
+  for (const auto& msg : messages) {
+    MemoryInput in;
+    in.text = msg.text;
+    in.user_id = user;
+    in.session_id = msg.session;
+    in.kind = Kind::kEpisode;
+    in.role = msg.role;
+    in.speaker = msg.speaker;
+    in.event_time = msg.time;
+    in.metadata = msg.meta;
+    in.origin = msg.role == "assistant" ? Origin::kAssistant
+                : msg.role == "tool"    ? Origin::kTool
+                                        : Origin::kUser;
+    inputs.push_back(std::move(in));
+  }
+  MNEMO_ASSIGN_OR_RETURN(auto ids, WriteBatch(inputs, /*link_sessions=*/true));
+  return IngestResult{std::move(ids)};
+}
+
+Result<Memory> Space::Get(MemoryId id) {
+  MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
+  MNEMO_ASSIGN_OR_RETURN(auto m, store::GetMemory(*reader, id));
+  if (!m) {
+    MNEMO_ASSIGN_OR_RETURN(bool had, store::HasHistory(*reader, id));
+    if (had) {
+      return Status::NotFound("memory " + std::to_string(id) + " was purged from space '" +
+                              name_ + "'");
+    }
+    return NotFoundId(id, name_);
+  }
+  return std::move(*m);
+}
+
+Result<ListPage> Space::List(const ListRequest& request) {
+  if (request.limit < 1 || request.limit > ctx_->options.max_list_limit) {
+    return Status::InvalidArgument("limit must be between 1 and " +
+                                   std::to_string(ctx_->options.max_list_limit));
+  }
+  MemoryId cursor_id = 0;
+  if (!request.cursor.empty()) {
+    const std::string& c = request.cursor;
+    bool ok = c.size() > 1 && c.size() < 20 && c[0] == 'c';
+    for (size_t i = 1; ok && i < c.size(); ++i) ok = c[i] >= '0' && c[i] <= '9';
+    if (!ok) return Status::InvalidArgument("invalid cursor \"" + c + "\"; pass a next_cursor from a previous page");
+    cursor_id = std::stoll(c.substr(1));
+  }
+  MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
+  // One extra row tells whether another page exists.
+  MNEMO_ASSIGN_OR_RETURN(auto rows, store::ListMemories(*reader, request.filter, cursor_id,
+                                                        request.descending, request.limit + 1));
+  ListPage page;
+  if (static_cast<int>(rows.size()) > request.limit) {
+    rows.resize(static_cast<size_t>(request.limit));
+    page.next_cursor = "c" + std::to_string(rows.back().id);
+  }
+  page.memories = std::move(rows);
+  return page;
+}
+
+Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
+  if (u.text) MNEMO_RETURN_IF_ERROR(ValidateText(*u.text, "text"));
+  if (u.tags) MNEMO_RETURN_IF_ERROR(ValidateTags(*u.tags, "tags"));
+  if (u.entities) MNEMO_RETURN_IF_ERROR(ValidateTags(*u.entities, "entities"));
+  if (u.importance && !(*u.importance >= 0.0 && *u.importance <= 1.0)) {
+    return Status::InvalidArgument("importance must be between 0 and 1");
+  }
+  MNEMO_RETURN_IF_ERROR(ValidateShortField(u.reason, "reason"));
+  MNEMO_RETURN_IF_ERROR(ValidateShortField(u.actor, "actor"));
+  std::optional<std::string> metadata;
+  if (u.metadata) {
+    MNEMO_ASSIGN_OR_RETURN(metadata, util::NormalizeMetadata(*u.metadata, ctx_->options.max_metadata_bytes));
+  }
+  std::string blob;
+  if (u.text) {
+    MNEMO_ASSIGN_OR_RETURN(auto blobs, EmbedBlobs({*u.text}));
+    blob = std::move(blobs[0]);
+  }
+  std::lock_guard<std::mutex> lock(write_mu_);
+  store::Db& db = *writer_;
+  store::Transaction txn(&db);
+  MNEMO_RETURN_IF_ERROR(txn.Begin());
+  MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));
+  if (!current) return NotFoundId(id, name_);
+  if (current->state == State::kRetired) {
+    return Status::FailedPrecondition("memory " + std::to_string(id) +
+                                      " is retired; retired memories cannot be updated");
+  }
+  Memory next = *current;
+  if (u.text) next.text = *u.text;
+  if (u.kind) next.kind = *u.kind;
+  if (u.event_time) next.event_time = *u.event_time;
+  if (u.valid_from) next.valid_from = *u.valid_from;
+  if (u.valid_to) next.valid_to = *u.valid_to;
+  if (u.importance) next.importance = *u.importance;
+  if (u.tier) next.tier = *u.tier;
+  if (u.tags) next.tags = *u.tags;
+  if (u.entities) next.entities = *u.entities;
+  if (metadata) next.metadata = *metadata;
+  if (next.valid_from && next.valid_to && *next.valid_to < *next.valid_from) {
+    return Status::InvalidArgument("valid_to is before valid_from");
+  }
+  const TimeMs now = Now();
+  next.version = current->version + 1;
+  next.updated_at = now;
+  MNEMO_RETURN_IF_ERROR(store::ReplaceMemory(db, *current, next));
+  MNEMO_RETURN_IF_ERROR(store::AppendHistory(
+      db, HistoryEntry{id, next.version, HistoryOp::kUpdate, MemoryJsonText(*current), "",
+                       u.actor.empty() ? "api" : u.actor, now, u.reason}));
+  std::vector<IndexChange> changes;
+  if (!blob.empty()) {
+    MNEMO_RETURN_IF_ERROR(store::PutVector(db, id, embedder_row_, blob));
+    MNEMO_ASSIGN_OR_RETURN(int64_t seq, store::LogIndexChange(db, id, store::IndexOp::kUpsert));
+    changes.push_back(IndexChange{seq, id, std::move(blob)});
+  }
+  MNEMO_RETURN_IF_ERROR(txn.Commit());
+  if (!changes.empty()) ApplyToIndex(changes);
+  return next;
+}
+
+Status Space::Remove(MemoryId id, const std::string& reason) {
+  MNEMO_RETURN_IF_ERROR(ValidateShortField(reason, "reason"));
+  std::lock_guard<std::mutex> lock(write_mu_);
+  store::Db& db = *writer_;
+  store::Transaction txn(&db);
+  MNEMO_RETURN_IF_ERROR(txn.Begin());
+  MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));
+  if (!current) return NotFoundId(id, name_);
+  if (current->state == State::kRetired) return Status::Ok();  // already removed
+  Memory next = *current;
+  const TimeMs now = Now();
+  next.state = State::kRetired;
+  next.expired_at = now;
+  next.updated_at = now;
+  next.version = current->version + 1;
+  MNEMO_RETURN_IF_ERROR(store::ReplaceMemory(db, *current, next));
+  MNEMO_RETURN_IF_ERROR(store::AppendHistory(
+      db, HistoryEntry{id, next.version, HistoryOp::kRemove, MemoryJsonText(*current), "", "api",
+                       now, reason}));
+  return txn.Commit();
+}
+
+Status Space::Purge(MemoryId id, const std::string& reason) {
+  MNEMO_RETURN_IF_ERROR(ValidateShortField(reason, "reason"));
+  std::string user;
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    store::Db& db = *writer_;
+    store::Transaction txn(&db);
+    MNEMO_RETURN_IF_ERROR(txn.Begin());
+    MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));
+    if (!current) return NotFoundId(id, name_);
+    user = current->user_id;
+    MNEMO_RETURN_IF_ERROR(store::EraseMemory(db, *current));
+    MNEMO_RETURN_IF_ERROR(store::ScrubHistory(db, id));
+    MNEMO_RETURN_IF_ERROR(store::AppendHistory(
+        db, HistoryEntry{id, current->version + 1, HistoryOp::kPurge, "", "", "api", Now(), reason}));
+    MNEMO_ASSIGN_OR_RETURN(int64_t seq, store::LogIndexChange(db, id, store::IndexOp::kErase));
+    MNEMO_RETURN_IF_ERROR(txn.Commit());
+    std::vector<IndexChange> changes{IndexChange{seq, id, "", /*erase=*/true}};
+    ApplyToIndex(changes);
+    // Merge the FTS segments so the purged terms leave the index b-trees (secure_delete
+    // then zeroes the freed pages), and move the WAL into the database and truncate it.
+    MNEMO_RETURN_IF_ERROR(db.Exec("INSERT INTO memories_fts(memories_fts) VALUES('optimize')"));
+    MNEMO_RETURN_IF_ERROR(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  }
+  AdjustUserCount(user, -1);
+  // The snapshot on disk may hold the vector: rewrite it now.
+  return Snapshot(/*min_changes=*/0);
+}
+
+Result<std::vector<HistoryEntry>> Space::History(MemoryId id) {
+  MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
+  MNEMO_ASSIGN_OR_RETURN(auto entries, store::ReadHistory(*reader, id));
+  if (entries.empty()) return NotFoundId(id, name_);
+  MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(*reader, id));
+  // The state after entry i is the state before entry i+1, or the current row.
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i + 1 < entries.size()) {
+      entries[i].after = entries[i + 1].before;
+    } else if (current) {
+      entries[i].after = MemoryJsonText(*current);
+    }
+  }
+  return entries;
+}
+
+Result<std::vector<Link>> Space::Links(MemoryId id) {
+  MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
+  MNEMO_ASSIGN_OR_RETURN(auto m, store::GetMemory(*reader, id));
+  if (!m) return NotFoundId(id, name_);
+  return store::ReadLinks(*reader, id);
+}
+
+Result<int64_t> Space::ActiveCount() {
+  MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
+  return store::CountWhere(*reader, "memories WHERE state=0");
+}
+
+Result<SpaceStats> Space::Stats() {
+  MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
+  store::Db& db = *reader;
+  SpaceStats s;
+  s.name = name_;
+  MNEMO_ASSIGN_OR_RETURN(s.memories_active, store::CountWhere(db, "memories WHERE state=0"));
+  MNEMO_ASSIGN_OR_RETURN(s.memories_retired, store::CountWhere(db, "memories WHERE state<>0"));
+  MNEMO_ASSIGN_OR_RETURN(auto kinds, store::CountActiveByKind(db));
+  for (auto [k, n] : kinds) s.by_kind[std::string(KindName(static_cast<Kind>(k)))] = n;
+  MNEMO_ASSIGN_OR_RETURN(s.users, store::CountWhere(db, "(SELECT DISTINCT user_id FROM memories)"));
+  MNEMO_ASSIGN_OR_RETURN(
+      s.sessions,
+      store::CountWhere(db, "(SELECT DISTINCT user_id, session_id FROM memories WHERE session_id<>'')"));
+  MNEMO_ASSIGN_OR_RETURN(s.history_entries, store::CountWhere(db, "history"));
+  MNEMO_ASSIGN_OR_RETURN(s.links, store::CountWhere(db, "links"));
+  s.vectors_indexed = static_cast<int64_t>(index_->indexed_count());
+  s.vectors_pending = static_cast<int64_t>(index_->pending_new_vectors());
+  s.embedder = ctx_->options.embedder->id();
+  s.dimension = ctx_->options.embedder->dimension();
+  MNEMO_ASSIGN_OR_RETURN(s.schema_version, store::SchemaVersion(db));
+  s.db_bytes = util::FileSizeOrZero(DbPath(dir_)) + util::FileSizeOrZero(DbPath(dir_) + "-wal");
+  s.index_bytes = util::FileSizeOrZero(IndexPath(dir_));
+  return s;
+}
+
+}  // namespace mnemo::engine

@@ -1,0 +1,134 @@
+// One open space: its SQLite database (one writer connection, a pool of readers) and
+// its vector index. Implements every per-space operation of the Engine API.
+//
+// Write path: validate and embed outside any lock; then, under write_mu_, one SQLite
+// transaction writes the rows, the history, the vectors and the index log; after the
+// commit the vectors are handed to the index in log order (so they are searchable at
+// once, by exact scan of the pending tail) and the background indexer is notified.
+//
+// Thread safety: all public methods are safe to call concurrently.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "index/vector_index.h"
+#include "mnemo/engine.h"
+#include "store/sqlite.h"
+
+namespace mnemo::engine {
+
+// What a space needs from its engine. Shared by all spaces of an engine.
+struct SpaceContext {
+  Options options;  // limits; embedder, clock and logger are resolved (never null/empty)
+  std::function<void()> notify_indexer;
+};
+
+class Space {
+ public:
+  // Opens the space stored in `dir` (creating its database when `create`).
+  static Result<std::unique_ptr<Space>> Open(const std::string& dir, const std::string& name,
+                                             bool create, const SpaceContext* ctx);
+  // Writes a final snapshot when the index changed since the last one.
+  ~Space();
+  Space(const Space&) = delete;
+  Space& operator=(const Space&) = delete;
+
+  const std::string& name() const { return name_; }
+
+  Result<std::vector<MemoryId>> AddBatch(const std::vector<MemoryInput>& inputs);
+  Result<IngestResult> Ingest(const std::string& user, const std::vector<Message>& messages);
+  Result<Memory> Get(MemoryId id);
+  Result<ListPage> List(const ListRequest& request);
+  Result<Memory> Update(MemoryId id, const MemoryUpdate& update);
+  Status Remove(MemoryId id, const std::string& reason);
+  Status Purge(MemoryId id, const std::string& reason);
+  Result<std::vector<HistoryEntry>> History(MemoryId id);
+  Result<std::vector<Link>> Links(MemoryId id);
+  Result<std::vector<SearchHit>> Search(const SearchRequest& request);
+  Status Export(std::ostream& out);
+  Result<ImportResult> Import(std::istream& in);
+  Result<SpaceStats> Stats();
+  Result<int64_t> ActiveCount();
+
+  // Background work, called by the engine's indexer thread.
+  size_t IndexSome(size_t max_items) { return index_->IndexPending(max_items); }
+  bool HasPendingIndexWork() const { return index_->pending_count() > 0; }
+  // Writes a snapshot of the vector index when at least `min_changes` index changes
+  // happened since the last one (0: always), then truncates the index log up to it.
+  Status Snapshot(int64_t min_changes);
+  int64_t changes_since_snapshot() const { return changes_since_snapshot_.load(); }
+
+ private:
+  Space(std::string dir, std::string name, const SpaceContext* ctx);
+
+  // A reader connection borrowed from the pool for the duration of one call.
+  class ReaderLease {
+   public:
+    ReaderLease(Space* s, std::unique_ptr<store::Db> db) : space_(s), db_(std::move(db)) {}
+    ReaderLease(ReaderLease&&) = default;
+    ~ReaderLease();
+    store::Db& operator*() { return *db_; }
+
+   private:
+    Space* space_;
+    std::unique_ptr<store::Db> db_;
+  };
+  Result<ReaderLease> Reader();
+
+  Status OpenIndex();
+  TimeMs Now() const { return ctx_->options.clock->NowMillis(); }
+  void Log(LogLevel level, const std::string& msg) const { ctx_->options.logger(level, msg); }
+
+  // Validation shared by add, ingest and import.
+  Status ValidateInput(const MemoryInput& in) const;
+  Status ValidateText(std::string_view text, std::string_view what) const;
+  Result<std::vector<std::string>> EmbedBlobs(const std::vector<std::string_view>& texts) const;
+
+  // Writes memories (and, for ingest, their session links) in one transaction.
+  Result<std::vector<MemoryId>> WriteBatch(const std::vector<MemoryInput>& inputs,
+                                           bool link_sessions);
+  MemoryId NextId();  // requires write_mu_
+  // Hands committed vector changes to the index, in log order. Requires write_mu_.
+  struct IndexChange {
+    int64_t seq;
+    MemoryId id;
+    std::string blob;  // empty for removals
+    bool erase = false;
+  };
+  void ApplyToIndex(std::vector<IndexChange>& changes);
+  void AdjustUserCount(const std::string& user, int64_t delta);
+  Status CheckScope(const Filter& f);
+  // Candidate lists for search.
+  Result<std::vector<std::pair<MemoryId, double>>> VectorCandidates(store::Db& db,
+                                                                    const std::vector<float>& q,
+                                                                    const Filter& f, size_t n);
+
+  const std::string dir_;
+  const std::string name_;
+  const SpaceContext* ctx_;
+  int64_t embedder_row_ = 0;
+
+  std::mutex write_mu_;
+  std::unique_ptr<store::Db> writer_;  // protected by write_mu_
+  MemoryId last_id_ = 0;               // protected by write_mu_
+
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<store::Db>> idle_readers_;  // protected by readers_mu_
+
+  std::unique_ptr<index::VectorIndex> index_;  // internally synchronized
+  std::mutex snapshot_mu_;                     // serializes snapshot writes
+  std::atomic<int64_t> changes_since_snapshot_{0};
+
+  std::mutex counts_mu_;
+  std::unordered_map<std::string, int64_t> user_counts_;  // protected by counts_mu_
+  int64_t total_count_ = 0;                               // protected by counts_mu_
+};
+
+}  // namespace mnemo::engine

@@ -1,0 +1,149 @@
+// Space::Search: candidates from BM25 and from vectors, fused, filtered, explained.
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+#include "engine/space.h"
+#include "read/fusion.h"
+#include "read/query.h"
+#include "store/memory_store.h"
+
+namespace mnemo::engine {
+namespace {
+
+// A scope of at most this many memories is scanned exactly (cheaper than HNSW with a
+// heavy post-filter, and exact).
+constexpr int64_t kExactScanLimit = 20000;
+// The HNSW over-fetch for a filtered search never exceeds this many neighbours.
+constexpr size_t kMaxGraphFetch = 5000;
+
+}  // namespace
+
+Status Space::CheckScope(const Filter& f) {
+  if (f.all_users && !f.user_id.empty()) {
+    return Status::InvalidArgument("give either a user or all_users (--all-users), not both");
+  }
+  if (f.all_users || !f.user_id.empty()) return Status::Ok();
+  size_t users;
+  {
+    std::lock_guard<std::mutex> lock(counts_mu_);
+    users = user_counts_.size();
+  }
+  if (users > 1) {
+    return Status::InvalidArgument("space '" + name_ + "' holds memories of " +
+                                   std::to_string(users) +
+                                   " users: name one (--user U) or search all of them "
+                                   "explicitly (--all-users)");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::pair<MemoryId, double>>> Space::VectorCandidates(
+    store::Db& db, const std::vector<float>& q, const Filter& f, size_t n) {
+  int64_t total, scope;
+  {
+    std::lock_guard<std::mutex> lock(counts_mu_);
+    total = total_count_;
+    auto it = user_counts_.find(f.user_id);
+    scope = f.user_id.empty() ? total : (it == user_counts_.end() ? 0 : it->second);
+  }
+  std::vector<std::pair<MemoryId, double>> out;
+  if (scope == 0) return out;
+  if (scope <= kExactScanLimit) {
+    MNEMO_ASSIGN_OR_RETURN(auto ids, store::MatchingIds(db, f, static_cast<size_t>(kExactScanLimit)));
+    auto scored = index_->Score(q, ids);
+    const size_t keep = std::min(n, scored.size());
+    std::partial_sort(scored.begin(), scored.begin() + static_cast<ptrdiff_t>(keep), scored.end(),
+                      [](const index::Neighbor& a, const index::Neighbor& b) {
+                        return a.similarity != b.similarity ? a.similarity > b.similarity
+                                                            : a.id < b.id;
+                      });
+    for (size_t i = 0; i < keep; ++i) out.emplace_back(scored[i].id, scored[i].similarity);
+    return out;
+  }
+  // Over-fetch in proportion to how much of the space the scope covers, then filter.
+  const double fraction = static_cast<double>(scope) / static_cast<double>(std::max<int64_t>(total, 1));
+  const size_t fetch =
+      std::min(kMaxGraphFetch, static_cast<size_t>(std::ceil(static_cast<double>(n) * 2 / fraction)));
+  auto neighbors = index_->Search(q, std::max(fetch, n), std::max<size_t>(fetch, 64));
+  std::vector<MemoryId> ids;
+  ids.reserve(neighbors.size());
+  for (const auto& nb : neighbors) ids.push_back(nb.id);
+  MNEMO_ASSIGN_OR_RETURN(auto rows, store::FetchMatching(db, ids, f));
+  std::unordered_map<MemoryId, bool> pass;
+  for (const auto& m : rows) pass[m.id] = true;
+  for (const auto& nb : neighbors) {
+    if (out.size() >= n) break;
+    if (pass.count(nb.id)) out.emplace_back(nb.id, nb.similarity);
+  }
+  return out;
+}
+
+Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
+  MNEMO_RETURN_IF_ERROR(ValidateText(req.query, "query"));
+  if (req.k < 1 || req.k > ctx_->options.max_k) {
+    return Status::InvalidArgument("k must be between 1 and " + std::to_string(ctx_->options.max_k));
+  }
+  for (double w : {req.lexical_weight, req.vector_weight}) {
+    if (!std::isfinite(w) || w < 0) return Status::InvalidArgument("weights must be finite and >= 0");
+  }
+  if (req.lexical_weight == 0 && req.vector_weight == 0) {
+    return Status::InvalidArgument("at least one of the lexical and vector weights must be > 0");
+  }
+  if (req.rrf_k < 1) return Status::InvalidArgument("rrf_k must be >= 1");
+  if (req.filter.time_from && req.filter.time_to && *req.filter.time_to <= *req.filter.time_from) {
+    return Status::InvalidArgument("the time range is empty (until is not after since)");
+  }
+  MNEMO_RETURN_IF_ERROR(CheckScope(req.filter));
+
+  const size_t per_signal = std::max<size_t>(100, static_cast<size_t>(req.k) * 2);
+  MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
+  store::Db& db = *reader;
+
+  std::vector<read::Signal> signals;
+  if (req.lexical_weight > 0) {
+    read::Signal lexical{"lexical", req.lexical_weight, {}};
+    const std::string scope =
+        req.filter.user_id.empty() ? std::string() : store::ScopeToken(req.filter.user_id);
+    const std::string match = read::MatchExpression(read::QueryTerms(req.query), scope);
+    if (!match.empty()) {
+      MNEMO_ASSIGN_OR_RETURN(auto hits, store::LexicalSearch(db, match, req.filter,
+                                                             static_cast<int>(per_signal)));
+      for (auto& [id, s] : hits) lexical.ranked.push_back(read::Ranked{id, s});
+    }
+    signals.push_back(std::move(lexical));
+  }
+  if (req.vector_weight > 0) {
+    read::Signal vector{"vector", req.vector_weight, {}};
+    std::vector<std::vector<float>> q;
+    MNEMO_RETURN_IF_ERROR(ctx_->options.embedder->Embed({req.query}, &q).WithContext("embedding the query"));
+    if (q.size() != 1 || static_cast<int>(q[0].size()) != ctx_->options.embedder->dimension()) {
+      return Status::Internal("the embedder returned a malformed query vector");
+    }
+    MNEMO_ASSIGN_OR_RETURN(auto hits, VectorCandidates(db, q[0], req.filter, per_signal));
+    for (auto& [id, s] : hits) vector.ranked.push_back(read::Ranked{id, s});
+    signals.push_back(std::move(vector));
+  }
+
+  auto fused = read::Fuse(signals, req.fusion, req.rrf_k);
+  if (fused.size() > static_cast<size_t>(req.k)) fused.resize(static_cast<size_t>(req.k));
+  std::vector<MemoryId> ids;
+  for (const auto& f : fused) ids.push_back(f.id);
+  MNEMO_ASSIGN_OR_RETURN(auto rows, store::FetchMatching(db, ids, req.filter));
+  std::unordered_map<MemoryId, Memory*> by_id;
+  for (auto& m : rows) by_id[m.id] = &m;
+  std::vector<SearchHit> hits;
+  hits.reserve(fused.size());
+  for (auto& f : fused) {
+    auto it = by_id.find(f.id);
+    if (it == by_id.end()) continue;  // changed between candidate and fetch
+    SearchHit h;
+    h.memory = std::move(*it->second);
+    h.score = f.score;
+    if (req.explain) h.explanation = std::move(f.signals);
+    hits.push_back(std::move(h));
+  }
+  return hits;
+}
+
+}  // namespace mnemo::engine

@@ -1,0 +1,54 @@
+#include <gtest/gtest.h>
+
+#include "read/fusion.h"
+#include "read/query.h"
+
+namespace mnemo::read {
+namespace {
+
+TEST(QueryTest, TermsAreStemmedDistinctAndWithoutStopWords) {
+  auto terms = QueryTerms("When did the runners run? Running!");
+  EXPECT_EQ(terms, (std::vector<std::string>{"runner", "run"}));
+}
+
+TEST(QueryTest, MatchExpressionQuotesTermsAndScopes) {
+  EXPECT_EQ(MatchExpression({}, "9123"), "");
+  EXPECT_EQ(MatchExpression({"tea", "x\"y"}, ""), "(text:\"tea\" OR text:\"x\"\"y\")");
+  EXPECT_EQ(MatchExpression({"tea"}, "9123"), "(text:\"tea\") AND scope:\"9123\"");
+}
+
+TEST(FusionTest, RrfCombinesRanksWithWeights) {
+  std::vector<Signal> s = {{"lexical", 1.0, {{1, 9.0}, {2, 5.0}}},
+                           {"vector", 0.5, {{2, 0.9}, {3, 0.8}}}};
+  auto f = Fuse(s, Fusion::kRrf, 60);
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[0].id, 2);  // 1/62 + 0.5/61 beats 1/61
+  EXPECT_NEAR(f[0].score, 1.0 / 62 + 0.5 / 61, 1e-12);
+  EXPECT_EQ(f[0].signals[0].rank, 2);
+  EXPECT_EQ(f[0].signals[1].rank, 1);
+  EXPECT_DOUBLE_EQ(f[0].signals[1].raw, 0.9);
+  EXPECT_EQ(f[1].id, 1);
+  EXPECT_EQ(f[1].signals[1].rank, 0);  // not retrieved by the vector signal
+  EXPECT_EQ(f[2].id, 3);
+}
+
+TEST(FusionTest, WeightedNormalisesEachSignal) {
+  std::vector<Signal> s = {{"lexical", 1.0, {{1, 10.0}, {2, 0.0}}},
+                           {"vector", 2.0, {{2, 0.5}, {1, 0.25}}}};
+  auto f = Fuse(s, Fusion::kWeighted, 60);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].id, 2);  // 0 + 2*1 > 1 + 0
+  EXPECT_DOUBLE_EQ(f[0].score, 2.0);
+  EXPECT_DOUBLE_EQ(f[1].score, 1.0);
+}
+
+TEST(FusionTest, TiesBreakByOlderId) {
+  std::vector<Signal> s = {{"lexical", 1.0, {{7, 1.0}}}, {"vector", 1.0, {{3, 1.0}}}};
+  auto f = Fuse(s, Fusion::kRrf, 60);
+  ASSERT_EQ(f.size(), 2u);
+  EXPECT_EQ(f[0].id, 3);
+  EXPECT_EQ(f[1].id, 7);
+}
+
+}  // namespace
+}  // namespace mnemo::read

@@ -1,0 +1,585 @@
+#include "store/memory_store.h"
+
+#include <algorithm>
+
+#include "util/json_codec.h"
+
+namespace mnemo::store {
+namespace {
+
+constexpr const char* kColumns =
+    "m.id, m.kind, m.text, m.user_id, m.agent_id, m.session_id, m.role, m.speaker, "
+    "m.event_time, m.valid_from, m.valid_to, m.created_at, m.updated_at, m.expired_at, "
+    "m.importance, m.strength, m.last_access, m.access_count, m.tier, m.state, m.version, "
+    "m.origin, m.sources, m.tags, m.entities, m.metadata";
+
+template <typename T>
+std::string ListToText(const std::vector<T>& v) {
+  if (v.empty()) return {};
+  return util::DumpJson(util::Json(v));
+}
+
+template <typename T>
+std::vector<T> TextToList(std::string_view text) {
+  std::vector<T> out;
+  if (text.empty()) return out;
+  auto j = util::ParseJson(text);
+  if (!j.ok() || !j->is_array()) return out;
+  for (const auto& e : *j) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (e.is_string()) out.push_back(e.get<std::string>());
+    } else {
+      if (e.is_number_integer()) out.push_back(e.get<T>());
+    }
+  }
+  return out;
+}
+
+Memory ReadMemoryRow(const Stmt& st) {
+  Memory m;
+  m.id = st.Int(0);
+  m.kind = static_cast<Kind>(st.Int(1));
+  m.text = st.Text(2);
+  m.user_id = st.Text(3);
+  m.agent_id = st.Text(4);
+  m.session_id = st.Text(5);
+  m.role = st.Text(6);
+  m.speaker = st.Text(7);
+  m.event_time = st.OptInt(8);
+  m.valid_from = st.OptInt(9);
+  m.valid_to = st.OptInt(10);
+  m.created_at = st.Int(11);
+  m.updated_at = st.Int(12);
+  m.expired_at = st.OptInt(13);
+  m.importance = st.Double(14);
+  m.strength = st.Double(15);
+  m.last_access = st.OptInt(16);
+  m.access_count = st.Int(17);
+  m.tier = static_cast<Tier>(st.Int(18));
+  m.state = static_cast<State>(st.Int(19));
+  m.version = st.Int(20);
+  m.origin = static_cast<Origin>(st.Int(21));
+  m.sources = TextToList<MemoryId>(st.TextView(22));
+  m.tags = TextToList<std::string>(st.TextView(23));
+  m.entities = TextToList<std::string>(st.TextView(24));
+  m.metadata = st.IsNull(25) ? "{}" : st.Text(25);
+  return m;
+}
+
+// Binds every column after id, in kColumns order, starting at index `i`.
+void BindMemoryFields(Stmt& st, const Memory& m, int i) {
+  auto text_or_null = [&](int idx, const std::string& s) {
+    if (s.empty()) {
+      st.BindNull(idx);
+    } else {
+      st.Bind(idx, s);
+    }
+  };
+  st.Bind(i++, static_cast<int64_t>(m.kind));
+  st.Bind(i++, m.text);
+  st.Bind(i++, m.user_id);
+  st.Bind(i++, m.agent_id);
+  st.Bind(i++, m.session_id);
+  st.Bind(i++, m.role);
+  st.Bind(i++, m.speaker);
+  st.Bind(i++, m.event_time);
+  st.Bind(i++, m.valid_from);
+  st.Bind(i++, m.valid_to);
+  st.Bind(i++, m.created_at);
+  st.Bind(i++, m.updated_at);
+  st.Bind(i++, m.expired_at);
+  st.Bind(i++, m.importance);
+  st.Bind(i++, m.strength);
+  st.Bind(i++, m.last_access);
+  st.Bind(i++, m.access_count);
+  st.Bind(i++, static_cast<int64_t>(m.tier));
+  st.Bind(i++, static_cast<int64_t>(m.state));
+  st.Bind(i++, m.version);
+  st.Bind(i++, static_cast<int64_t>(m.origin));
+  text_or_null(i++, ListToText(m.sources));
+  text_or_null(i++, ListToText(m.tags));
+  text_or_null(i++, ListToText(m.entities));
+  text_or_null(i++, m.metadata == "{}" ? std::string() : m.metadata);
+}
+
+Status FtsInsert(Db& db, const Memory& m) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st,
+                         db.Prepare("INSERT INTO memories_fts(rowid, text, scope) VALUES(?,?,?)"));
+  return st.Bind(1, m.id).Bind(2, m.text).Bind(3, ScopeToken(m.user_id)).Run();
+}
+
+// Contentless FTS5 deletes need the exact values that were indexed.
+Status FtsDelete(Db& db, const Memory& m) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("INSERT INTO memories_fts(memories_fts, rowid, text, "
+                                             "scope) VALUES('delete',?,?,?)"));
+  return st.Bind(1, m.id).Bind(2, m.text).Bind(3, ScopeToken(m.user_id)).Run();
+}
+
+Status TagsInsert(Db& db, const Memory& m) {
+  for (const auto& tag : m.tags) {
+    MNEMO_ASSIGN_OR_RETURN(Stmt st,
+                           db.Prepare("INSERT OR IGNORE INTO tags(tag, memory_id) VALUES(?,?)"));
+    MNEMO_RETURN_IF_ERROR(st.Bind(1, tag).Bind(2, m.id).Run());
+  }
+  return Status::Ok();
+}
+
+Status TagsDelete(Db& db, MemoryId id) {
+  if (id == 0) return Status::Ok();
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("DELETE FROM tags WHERE memory_id=?"));
+  return st.Bind(1, id).Run();
+}
+
+Status RunOne(Db& db, const char* sql, MemoryId id) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
+  return st.Bind(1, id).Run();
+}
+
+Result<int64_t> ScalarInt(Db& db, std::string_view sql, bool cache = true) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql, cache));
+  MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row && !st.IsNull(0) ? st.Int(0) : 0;
+}
+
+std::string Placeholders(size_t n) {
+  std::string s;
+  s.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) s += i ? ",?" : "?";
+  return s;
+}
+
+}  // namespace
+
+std::string ScopeToken(std::string_view user_id) {
+  // FNV-1a 64; collisions only widen the FTS candidate set: the SQL filter on
+  // m.user_id still decides.
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : user_id) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return "9" + std::to_string(h);
+}
+
+Status InsertMemory(Db& db, const Memory& m) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st,
+      db.Prepare("INSERT INTO memories(id, kind, text, user_id, agent_id, session_id, role, "
+                 "speaker, event_time, valid_from, valid_to, created_at, updated_at, expired_at, "
+                 "importance, strength, last_access, access_count, tier, state, version, origin, "
+                 "sources, tags, entities, metadata) "
+                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  st.Bind(1, m.id);
+  BindMemoryFields(st, m, 2);
+  Status s = st.Run();
+  if (s.code() == StatusCode::kConflict) {
+    return Status::Conflict("memory id " + std::to_string(m.id) + " already exists");
+  }
+  MNEMO_RETURN_IF_ERROR(s);
+  MNEMO_RETURN_IF_ERROR(FtsInsert(db, m));
+  return TagsInsert(db, m);
+}
+
+Result<std::optional<Memory>> GetMemory(Db& db, MemoryId id) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(std::string("SELECT ") + kColumns +
+                                             " FROM memories m WHERE m.id=?"));
+  st.Bind(1, id);
+  MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<Memory>();
+  return std::optional<Memory>(ReadMemoryRow(st));
+}
+
+Status ReplaceMemory(Db& db, const Memory& before, const Memory& after) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st,
+      db.Prepare("UPDATE memories SET kind=?, text=?, user_id=?, agent_id=?, session_id=?, "
+                 "role=?, speaker=?, event_time=?, valid_from=?, valid_to=?, created_at=?, "
+                 "updated_at=?, expired_at=?, importance=?, strength=?, last_access=?, "
+                 "access_count=?, tier=?, state=?, version=?, origin=?, sources=?, tags=?, "
+                 "entities=?, metadata=? WHERE id=?"));
+  BindMemoryFields(st, after, 1);
+  st.Bind(26, after.id);
+  MNEMO_RETURN_IF_ERROR(st.Run());
+  if (before.text != after.text || before.user_id != after.user_id) {
+    MNEMO_RETURN_IF_ERROR(FtsDelete(db, before));
+    MNEMO_RETURN_IF_ERROR(FtsInsert(db, after));
+  }
+  if (before.tags != after.tags) {
+    MNEMO_RETURN_IF_ERROR(TagsDelete(db, after.id));
+    MNEMO_RETURN_IF_ERROR(TagsInsert(db, after));
+  }
+  return Status::Ok();
+}
+
+Status EraseMemory(Db& db, const Memory& m) {
+  MNEMO_RETURN_IF_ERROR(FtsDelete(db, m));
+  MNEMO_RETURN_IF_ERROR(TagsDelete(db, m.id));
+  MNEMO_RETURN_IF_ERROR(RunOne(db, "DELETE FROM vectors WHERE id=?", m.id));
+  MNEMO_RETURN_IF_ERROR(RunOne(db, "DELETE FROM links WHERE from_id=?", m.id));
+  MNEMO_RETURN_IF_ERROR(RunOne(db, "DELETE FROM links WHERE to_id=?", m.id));
+  return RunOne(db, "DELETE FROM memories WHERE id=?", m.id);
+}
+
+Result<MemoryId> MaxMemoryId(Db& db) {
+  MNEMO_ASSIGN_OR_RETURN(int64_t a, ScalarInt(db, "SELECT max(id) FROM memories"));
+  MNEMO_ASSIGN_OR_RETURN(int64_t b, ScalarInt(db, "SELECT max(memory_id) FROM history"));
+  return std::max(a, b);
+}
+
+SqlWhere BuildFilter(const Filter& f) {
+  SqlWhere w;
+  if (!f.include_retired) w.sql += " AND m.state=0";
+  if (!f.user_id.empty()) {
+    w.sql += " AND m.user_id=?";
+    w.args.emplace_back(f.user_id);
+  }
+  if (!f.agent_id.empty()) {
+    w.sql += " AND m.agent_id=?";
+    w.args.emplace_back(f.agent_id);
+  }
+  if (!f.session_id.empty()) {
+    w.sql += " AND m.session_id=?";
+    w.args.emplace_back(f.session_id);
+  }
+  if (!f.kinds.empty()) {
+    w.sql += " AND m.kind IN (" + Placeholders(f.kinds.size()) + ")";
+    for (Kind k : f.kinds) w.args.emplace_back(static_cast<int64_t>(k));
+  }
+  if (f.time_from) {
+    w.sql += " AND m.event_time>=?";
+    w.args.emplace_back(*f.time_from);
+  }
+  if (f.time_to) {
+    w.sql += " AND m.event_time<?";
+    w.args.emplace_back(*f.time_to);
+  }
+  for (const auto& tag : f.tags) {
+    w.sql += " AND m.id IN (SELECT memory_id FROM tags WHERE tag=?)";
+    w.args.emplace_back(tag);
+  }
+  for (const auto& [key, value_json] : f.meta_equals) {
+    // json_extract of both sides gives SQL values of the same affinity (text, integer,
+    // real, 0/1 for booleans, minified JSON for containers). The key is quoted so any
+    // character may appear in it.
+    std::string path = "$.\"";
+    for (char c : key) {
+      if (c == '"' || c == '\\') path += '\\';
+      path += c;
+    }
+    path += "\"";
+    w.sql += " AND json_extract(coalesce(m.metadata,'{}'), ?) IS json_extract(?, '$')";
+    w.args.emplace_back(path);
+    w.args.emplace_back(value_json);
+  }
+  return w;
+}
+
+void BindAll(Stmt& st, const std::vector<SqlArg>& args, int first_index) {
+  int i = first_index;
+  for (const auto& a : args) {
+    std::visit([&](const auto& v) { st.Bind(i, v); }, a);
+    ++i;
+  }
+}
+
+Result<std::vector<Memory>> ListMemories(Db& db, const Filter& f, MemoryId cursor_id,
+                                         bool descending, int limit) {
+  SqlWhere w = BuildFilter(f);
+  std::string sql = std::string("SELECT ") + kColumns + " FROM memories m WHERE 1" + w.sql;
+  if (cursor_id != 0) sql += descending ? " AND m.id<?" : " AND m.id>?";
+  sql += descending ? " ORDER BY m.id DESC LIMIT ?" : " ORDER BY m.id LIMIT ?";
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
+  BindAll(st, w.args, 1);
+  int next = static_cast<int>(w.args.size()) + 1;
+  if (cursor_id != 0) st.Bind(next++, cursor_id);
+  st.Bind(next, static_cast<int64_t>(limit));
+  std::vector<Memory> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(ReadMemoryRow(st));
+  }
+  return out;
+}
+
+Result<std::vector<MemoryId>> MatchingIds(Db& db, const Filter& f, size_t limit) {
+  SqlWhere w = BuildFilter(f);
+  MNEMO_ASSIGN_OR_RETURN(Stmt st,
+                         db.Prepare("SELECT m.id FROM memories m WHERE 1" + w.sql + " LIMIT ?"));
+  BindAll(st, w.args, 1);
+  st.Bind(static_cast<int>(w.args.size()) + 1, static_cast<int64_t>(limit));
+  std::vector<MemoryId> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(st.Int(0));
+  }
+  return out;
+}
+
+Result<std::vector<Memory>> FetchMatching(Db& db, const std::vector<MemoryId>& ids,
+                                          const Filter& f) {
+  std::vector<Memory> out;
+  if (ids.empty()) return out;
+  SqlWhere w = BuildFilter(f);
+  // Chunks keep the statement under SQLite's bound-parameter limit.
+  constexpr size_t kChunk = 500;
+  for (size_t start = 0; start < ids.size(); start += kChunk) {
+    const size_t n = std::min(kChunk, ids.size() - start);
+    std::string sql = std::string("SELECT ") + kColumns + " FROM memories m WHERE m.id IN (" +
+                      Placeholders(n) + ")" + w.sql;
+    MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql, /*cache=*/n == kChunk));
+    for (size_t i = 0; i < n; ++i) st.Bind(static_cast<int>(i) + 1, ids[start + i]);
+    BindAll(st, w.args, static_cast<int>(n) + 1);
+    for (;;) {
+      MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      out.push_back(ReadMemoryRow(st));
+    }
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<MemoryId, double>>> LexicalSearch(Db& db, const std::string& match,
+                                                               const Filter& f, int limit) {
+  SqlWhere w = BuildFilter(f);
+  // bm25() is negative, more negative = better; the scope column has weight 0.
+  std::string sql =
+      "SELECT m.id, -bm25(memories_fts, 1.0, 0.0) AS s FROM memories_fts "
+      "JOIN memories m ON m.id = memories_fts.rowid WHERE memories_fts MATCH ?" +
+      w.sql + " ORDER BY bm25(memories_fts, 1.0, 0.0) LIMIT ?";
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
+  st.Bind(1, match);
+  BindAll(st, w.args, 2);
+  st.Bind(static_cast<int>(w.args.size()) + 2, static_cast<int64_t>(limit));
+  std::vector<std::pair<MemoryId, double>> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.emplace_back(st.Int(0), st.Double(1));
+  }
+  return out;
+}
+
+Status AppendHistory(Db& db, const HistoryEntry& h) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st,
+                         db.Prepare("INSERT INTO history(memory_id, version, op, before, actor, "
+                                    "time, reason) VALUES(?,?,?,?,?,?,?)"));
+  st.Bind(1, h.memory_id).Bind(2, h.version).Bind(3, static_cast<int64_t>(h.op));
+  if (h.before.empty()) {
+    st.BindNull(4);
+  } else {
+    st.Bind(4, h.before);
+  }
+  return st.Bind(5, h.actor).Bind(6, h.time).Bind(7, h.reason).Run();
+}
+
+Result<std::vector<HistoryEntry>> ReadHistory(Db& db, MemoryId id) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT memory_id, version, op, before, actor, time, "
+                                             "reason FROM history WHERE memory_id=? ORDER BY seq"));
+  st.Bind(1, id);
+  std::vector<HistoryEntry> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    HistoryEntry h;
+    h.memory_id = st.Int(0);
+    h.version = st.Int(1);
+    h.op = static_cast<HistoryOp>(st.Int(2));
+    h.before = st.Text(3);
+    h.actor = st.Text(4);
+    h.time = st.Int(5);
+    h.reason = st.Text(6);
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+Status ScrubHistory(Db& db, MemoryId id) {
+  return RunOne(db, "UPDATE history SET before=NULL WHERE memory_id=?", id);
+}
+
+Result<bool> HasHistory(Db& db, MemoryId id) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT 1 FROM history WHERE memory_id=? LIMIT 1"));
+  st.Bind(1, id);
+  return st.Step();
+}
+
+Status InsertLink(Db& db, const Link& l) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("INSERT OR REPLACE INTO links(from_id, to_id, type, "
+                                             "weight) VALUES(?,?,?,?)"));
+  return st.Bind(1, l.from).Bind(2, l.to).Bind(3, static_cast<int64_t>(l.type)).Bind(4, l.weight).Run();
+}
+
+Result<std::vector<Link>> ReadLinks(Db& db, MemoryId id) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("SELECT from_id, to_id, type, weight FROM links WHERE from_id=?1 "
+                          "UNION ALL SELECT from_id, to_id, type, weight FROM links WHERE to_id=?1 "
+                          "AND from_id<>?1 ORDER BY 1, 2"));
+  st.Bind(1, id);
+  std::vector<Link> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(Link{st.Int(0), st.Int(1), static_cast<LinkType>(st.Int(2)), st.Double(3)});
+  }
+  return out;
+}
+
+Result<std::optional<MemoryId>> LastInSession(Db& db, const std::string& user,
+                                              const std::string& session, MemoryId before) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id FROM memories WHERE session_id=? AND "
+                                             "user_id=? AND kind=0 AND id<? "
+                                             "ORDER BY id DESC LIMIT 1"));
+  st.Bind(1, session).Bind(2, user).Bind(3, before);
+  MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<MemoryId>();
+  return std::optional<MemoryId>(st.Int(0));
+}
+
+Result<int64_t> EmbedderRowId(Db& db, const std::string& name, int dimension) {
+  {
+    MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id, dimension FROM embedders WHERE name=?"));
+    st.Bind(1, name);
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row) {
+      if (st.Int(1) != dimension) {
+        return Status::Conflict("embedder " + name + " is recorded with dimension " +
+                                std::to_string(st.Int(1)) + ", not " + std::to_string(dimension));
+      }
+      return st.Int(0);
+    }
+  }
+  MNEMO_ASSIGN_OR_RETURN(Stmt ins, db.Prepare("INSERT INTO embedders(name, dimension) VALUES(?,?)"));
+  MNEMO_RETURN_IF_ERROR(ins.Bind(1, name).Bind(2, dimension).Run());
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(db.raw()));
+}
+
+Result<std::optional<std::pair<std::string, int>>> SpaceEmbedder(Db& db) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT e.name, e.dimension FROM space_meta s JOIN "
+                                             "embedders e ON e.name = s.value WHERE "
+                                             "s.key='embedder'"));
+  MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::pair<std::string, int>>();
+  return std::optional<std::pair<std::string, int>>(
+      std::pair<std::string, int>(st.Text(0), static_cast<int>(st.Int(1))));
+}
+
+Status PutVector(Db& db, MemoryId id, int64_t embedder_row, std::string_view blob) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("INSERT OR REPLACE INTO vectors(id, embedder, vec) "
+                                             "VALUES(?,?,?)"));
+  return st.Bind(1, id).Bind(2, embedder_row).BindBlob(3, blob).Run();
+}
+
+Result<std::optional<std::string>> GetVector(Db& db, MemoryId id) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT vec FROM vectors WHERE id=?"));
+  st.Bind(1, id);
+  MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(st.Blob(0)));
+}
+
+Result<int64_t> LogIndexChange(Db& db, MemoryId id, IndexOp op) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("INSERT INTO index_log(id, op) VALUES(?,?)"));
+  MNEMO_RETURN_IF_ERROR(st.Bind(1, id).Bind(2, static_cast<int64_t>(op)).Run());
+  return static_cast<int64_t>(sqlite3_last_insert_rowid(db.raw()));
+}
+
+Result<std::vector<IndexLogEntry>> ReadIndexLog(Db& db, int64_t after_seq) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st,
+                         db.Prepare("SELECT seq, id, op FROM index_log WHERE seq>? ORDER BY seq"));
+  st.Bind(1, after_seq);
+  std::vector<IndexLogEntry> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(IndexLogEntry{st.Int(0), st.Int(1), static_cast<IndexOp>(st.Int(2))});
+  }
+  return out;
+}
+
+Result<int64_t> MaxIndexSeq(Db& db) {
+  return ScalarInt(db, "SELECT seq FROM sqlite_sequence WHERE name='index_log'");
+}
+
+Status TruncateIndexLog(Db& db, int64_t up_to_seq) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("DELETE FROM index_log WHERE seq<=?"));
+  return st.Bind(1, up_to_seq).Run();
+}
+
+Status ForEachMemory(Db& db,
+                     const std::function<Status(const Memory&, std::string_view vector)>& fn) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(std::string("SELECT ") + kColumns +
+                                             ", v.vec FROM memories m LEFT JOIN vectors v ON "
+                                             "v.id = m.id ORDER BY m.id", false));
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Status::Ok();
+    MNEMO_RETURN_IF_ERROR(fn(ReadMemoryRow(st), st.Blob(26)));
+  }
+}
+
+Status ForEachHistory(Db& db, const std::function<Status(const HistoryEntry&)>& fn) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT memory_id, version, op, before, actor, time, "
+                                             "reason FROM history ORDER BY seq", false));
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Status::Ok();
+    MNEMO_RETURN_IF_ERROR(fn(HistoryEntry{st.Int(0), st.Int(1), static_cast<HistoryOp>(st.Int(2)),
+                                          st.Text(3), "", st.Text(4), st.Int(5), st.Text(6)}));
+  }
+}
+
+Status ForEachLink(Db& db, const std::function<Status(const Link&)>& fn) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT from_id, to_id, type, weight FROM links "
+                                             "ORDER BY from_id, type, to_id", false));
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Status::Ok();
+    MNEMO_RETURN_IF_ERROR(fn(Link{st.Int(0), st.Int(1), static_cast<LinkType>(st.Int(2)), st.Double(3)}));
+  }
+}
+
+Status SetMeta(Db& db, const std::string& key, const std::string& value) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st,
+                         db.Prepare("INSERT OR REPLACE INTO space_meta(key, value) VALUES(?,?)"));
+  return st.Bind(1, key).Bind(2, value).Run();
+}
+
+Result<std::optional<std::string>> GetMeta(Db& db, const std::string& key) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT value FROM space_meta WHERE key=?"));
+  st.Bind(1, key);
+  MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(st.Text(0));
+}
+
+Result<int64_t> CountWhere(Db& db, const std::string& sql_after_from) {
+  return ScalarInt(db, "SELECT count(*) FROM " + sql_after_from, false);
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> CountByUser(Db& db) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT user_id, count(*) FROM memories "
+                                             "GROUP BY user_id"));
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.emplace_back(st.Text(0), st.Int(1));
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<int, int64_t>>> CountActiveByKind(Db& db) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT kind, count(*) FROM memories WHERE state=0 "
+                                             "GROUP BY kind"));
+  std::vector<std::pair<int, int64_t>> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.emplace_back(static_cast<int>(st.Int(0)), st.Int(1));
+  }
+  return out;
+}
+
+}  // namespace mnemo::store

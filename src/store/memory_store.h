@@ -1,0 +1,100 @@
+// The SQL of a space: memories, FTS, tags, history, links, vectors and the index log.
+//
+// Functions here do not open transactions: the caller (engine/space.cc) groups them into
+// one transaction per API call. They validate nothing the caller has validated already.
+//
+// Thread safety: each function uses the Db it is given; see store/sqlite.h.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "mnemo/memory.h"
+#include "mnemo/query.h"
+#include "store/sqlite.h"
+
+namespace mnemo::store {
+
+// The token stored in the FTS `scope` column for a user: digits only, so the tokenizer
+// keeps it intact in both document and query mode.
+std::string ScopeToken(std::string_view user_id);
+
+// ---- memories -------------------------------------------------------------------------
+Status InsertMemory(Db& db, const Memory& m);
+Result<std::optional<Memory>> GetMemory(Db& db, MemoryId id);
+// Rewrites the row of `after` (same id), re-indexing text and tags when they changed.
+Status ReplaceMemory(Db& db, const Memory& before, const Memory& after);
+// Erases the memory: row, FTS entry, tags, vector and links.
+Status EraseMemory(Db& db, const Memory& m);
+// Largest id ever used in the space (memories and history), 0 if none.
+Result<MemoryId> MaxMemoryId(Db& db);
+
+// ---- filters --------------------------------------------------------------------------
+using SqlArg = std::variant<int64_t, double, std::string>;
+struct SqlWhere {
+  std::string sql;  // " AND ..." fragments over alias m
+  std::vector<SqlArg> args;
+};
+SqlWhere BuildFilter(const Filter& f);
+void BindAll(Stmt& st, const std::vector<SqlArg>& args, int first_index);
+
+// Memories matching `f` after `cursor_id` (exclusive; 0 = from the start), up to `limit`.
+Result<std::vector<Memory>> ListMemories(Db& db, const Filter& f, MemoryId cursor_id,
+                                         bool descending, int limit);
+// Ids of memories matching `f` (for the exact vector scan of a narrow scope).
+Result<std::vector<MemoryId>> MatchingIds(Db& db, const Filter& f, size_t limit);
+// The memories among `ids` that match `f`, keyed by id.
+Result<std::vector<Memory>> FetchMatching(Db& db, const std::vector<MemoryId>& ids,
+                                          const Filter& f);
+// BM25 over the FTS index: `match` is an FTS5 MATCH expression. Higher score is better.
+Result<std::vector<std::pair<MemoryId, double>>> LexicalSearch(Db& db, const std::string& match,
+                                                               const Filter& f, int limit);
+
+// ---- history, links -------------------------------------------------------------------
+Status AppendHistory(Db& db, const HistoryEntry& h);
+// Entries oldest first; `after` is left empty (the caller derives it).
+Result<std::vector<HistoryEntry>> ReadHistory(Db& db, MemoryId id);
+Status ScrubHistory(Db& db, MemoryId id);  // erases every snapshot of the memory
+Result<bool> HasHistory(Db& db, MemoryId id);
+Status InsertLink(Db& db, const Link& l);
+Result<std::vector<Link>> ReadLinks(Db& db, MemoryId id);  // both directions
+// The most recent memory of `session` for `user` with an id below `before`, if any.
+Result<std::optional<MemoryId>> LastInSession(Db& db, const std::string& user,
+                                              const std::string& session, MemoryId before);
+
+// ---- vectors and the index log --------------------------------------------------------
+enum class IndexOp { kUpsert = 0, kRemove = 1, kErase = 2 };
+Result<int64_t> EmbedderRowId(Db& db, const std::string& name, int dimension);
+Result<std::optional<std::pair<std::string, int>>> SpaceEmbedder(Db& db);
+Status PutVector(Db& db, MemoryId id, int64_t embedder_row, std::string_view blob);
+Result<std::optional<std::string>> GetVector(Db& db, MemoryId id);
+Result<int64_t> LogIndexChange(Db& db, MemoryId id, IndexOp op);
+struct IndexLogEntry {
+  int64_t seq;
+  MemoryId id;
+  IndexOp op;
+};
+Result<std::vector<IndexLogEntry>> ReadIndexLog(Db& db, int64_t after_seq);
+Result<int64_t> MaxIndexSeq(Db& db);  // highest seq ever issued (survives truncation)
+Status TruncateIndexLog(Db& db, int64_t up_to_seq);
+
+// ---- full scans (export) -------------------------------------------------------------
+// Each calls fn for every row, in id (or seq) order; fn's error stops the scan.
+Status ForEachMemory(Db& db, const std::function<Status(const Memory&, std::string_view vector)>& fn);
+Status ForEachHistory(Db& db, const std::function<Status(const HistoryEntry&)>& fn);
+Status ForEachLink(Db& db, const std::function<Status(const Link&)>& fn);
+
+// ---- meta and stats -------------------------------------------------------------------
+Status SetMeta(Db& db, const std::string& key, const std::string& value);
+Result<std::optional<std::string>> GetMeta(Db& db, const std::string& key);
+Result<int64_t> CountWhere(Db& db, const std::string& sql_after_from);
+Result<std::vector<std::pair<std::string, int64_t>>> CountByUser(Db& db);
+Result<std::vector<std::pair<int, int64_t>>> CountActiveByKind(Db& db);
+
+}  // namespace mnemo::store

@@ -1,0 +1,127 @@
+#include "store/schema.h"
+
+#include <string>
+#include <vector>
+
+namespace mnemo::store {
+namespace {
+
+// Migration N takes the schema from version N-1 to N. Never edit a released migration:
+// append a new one.
+const std::vector<const char*>& Migrations() {
+  static const std::vector<const char*> kMigrations = {
+      // v1: the initial schema.
+      R"sql(
+CREATE TABLE space_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+-- Current version of every memory. Enum columns hold the enum's ordinal (names in
+-- src/util/names.cc); list columns hold JSON arrays, NULL when empty; metadata holds a
+-- JSON object, NULL when empty.
+CREATE TABLE memories(
+  id INTEGER PRIMARY KEY,
+  kind INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  agent_id TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  speaker TEXT NOT NULL,
+  event_time INTEGER,
+  valid_from INTEGER,
+  valid_to INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  expired_at INTEGER,
+  importance REAL NOT NULL,
+  strength REAL NOT NULL,
+  last_access INTEGER,
+  access_count INTEGER NOT NULL,
+  tier INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  origin INTEGER NOT NULL,
+  sources TEXT,
+  tags TEXT,
+  entities TEXT,
+  metadata TEXT
+);
+CREATE INDEX memories_by_user ON memories(user_id, id);
+CREATE INDEX memories_by_session ON memories(session_id, id) WHERE session_id <> '';
+CREATE INDEX memories_by_time ON memories(event_time) WHERE event_time IS NOT NULL;
+
+CREATE TABLE tags(tag TEXT NOT NULL, memory_id INTEGER NOT NULL,
+                  PRIMARY KEY(tag, memory_id)) WITHOUT ROWID;
+
+-- Append-only. `before` is the memory's JSON before the operation (NULL for add, and
+-- after a purge erased it).
+CREATE TABLE history(
+  seq INTEGER PRIMARY KEY,
+  memory_id INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  op INTEGER NOT NULL,
+  before TEXT,
+  actor TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  reason TEXT NOT NULL
+);
+CREATE INDEX history_by_memory ON history(memory_id, seq);
+
+CREATE TABLE links(
+  from_id INTEGER NOT NULL,
+  to_id INTEGER NOT NULL,
+  type INTEGER NOT NULL,
+  weight REAL NOT NULL,
+  PRIMARY KEY(from_id, type, to_id)
+) WITHOUT ROWID;
+CREATE INDEX links_by_to ON links(to_id);
+
+CREATE TABLE embedders(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+                       dimension INTEGER NOT NULL);
+-- One quantized vector per memory (src/index/quantize.h).
+CREATE TABLE vectors(id INTEGER PRIMARY KEY, embedder INTEGER NOT NULL, vec BLOB NOT NULL);
+
+-- Changes to the vector index since its last snapshot (op 0 upsert, 1 remove, 2 erase).
+-- AUTOINCREMENT keeps seq increasing after the log is truncated.
+CREATE TABLE index_log(seq INTEGER PRIMARY KEY AUTOINCREMENT, id INTEGER NOT NULL,
+                       op INTEGER NOT NULL);
+
+-- Lexical index. Contentless: the text lives only in `memories`. `scope` holds the
+-- user's scope token so that a user's search intersects posting lists instead of
+-- filtering after ranking. detail=full (the default) because with detail=column
+-- bm25() scores every row 0 in SQLite 3.40.
+CREATE VIRTUAL TABLE memories_fts USING fts5(text, scope, content='', tokenize='mnemo');
+)sql",
+  };
+  return kMigrations;
+}
+
+}  // namespace
+
+Result<int> SchemaVersion(Db& db) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("PRAGMA user_version", false));
+  MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? static_cast<int>(st.Int(0)) : 0;
+}
+
+Result<int> Migrate(Db& db) {
+  MNEMO_ASSIGN_OR_RETURN(int found, SchemaVersion(db));
+  const auto& migrations = Migrations();
+  const int latest = static_cast<int>(migrations.size());
+  static_assert(kSchemaVersion >= 1);
+  if (found > latest) {
+    return Status::FailedPrecondition(
+        db.path() + " has schema version " + std::to_string(found) +
+        ", newer than this mnemo supports (" + std::to_string(latest) + "); upgrade mnemo");
+  }
+  for (int v = found + 1; v <= latest; ++v) {
+    Transaction txn(&db);
+    MNEMO_RETURN_IF_ERROR(txn.Begin());
+    Status s = db.Exec(migrations[static_cast<size_t>(v - 1)]);
+    if (!s.ok()) return s.WithContext("schema migration to v" + std::to_string(v));
+    MNEMO_RETURN_IF_ERROR(db.Exec("PRAGMA user_version=" + std::to_string(v)));
+    MNEMO_RETURN_IF_ERROR(txn.Commit());
+  }
+  return found;
+}
+
+}  // namespace mnemo::store

@@ -1,0 +1,104 @@
+// A thin RAII layer over the SQLite C API with Status errors.
+//
+// Thread safety: a Db (and its statements) must be used by one thread at a time; mnemo
+// gives each space one writer connection (guarded by the space's write mutex) and a
+// pool of reader connections (one per concurrent reader).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "mnemo/status.h"
+
+namespace mnemo::store {
+
+// A prepared statement borrowed from a Db's cache; reset and unbound on destruction.
+class Stmt {
+ public:
+  explicit Stmt(sqlite3_stmt* s, bool owned) : s_(s), owned_(owned) {}
+  Stmt(Stmt&& o) noexcept : s_(o.s_), owned_(o.owned_) { o.s_ = nullptr; }
+  Stmt& operator=(Stmt&&) = delete;
+  Stmt(const Stmt&) = delete;
+  ~Stmt();
+
+  // Binds are 1-based, like SQLite's.
+  Stmt& Bind(int i, int64_t v);
+  Stmt& Bind(int i, int v) { return Bind(i, static_cast<int64_t>(v)); }
+  Stmt& Bind(int i, double v);
+  Stmt& Bind(int i, std::string_view v);  // copied (SQLITE_TRANSIENT)
+  Stmt& Bind(int i, const char* v) { return Bind(i, std::string_view(v)); }
+  Stmt& Bind(int i, const std::string& v) { return Bind(i, std::string_view(v)); }
+  Stmt& Bind(int i, const std::optional<int64_t>& v);
+  Stmt& BindBlob(int i, std::string_view v);
+  Stmt& BindNull(int i);
+
+  // Returns true while a row is available.
+  Result<bool> Step();
+  // Steps to completion (for statements that return no rows).
+  Status Run();
+
+  int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
+  double Double(int col) const { return sqlite3_column_double(s_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+  std::optional<int64_t> OptInt(int col) const {
+    return IsNull(col) ? std::nullopt : std::optional<int64_t>(Int(col));
+  }
+  std::string_view TextView(int col) const;
+  std::string Text(int col) const { return std::string(TextView(col)); }
+  std::string_view Blob(int col) const;
+
+ private:
+  sqlite3_stmt* s_;
+  bool owned_;
+};
+
+class Db {
+ public:
+  enum class Mode { kReadWrite, kReadOnly };
+  // Opens (creating when kReadWrite) the database at `path` in WAL mode with foreign
+  // keys off, a busy timeout, and the "mnemo" FTS5 tokenizer registered.
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, Mode mode, bool full_sync);
+  ~Db();
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  Status Exec(std::string_view sql);
+  // Statements are cached by SQL text; `cache=false` for one-off dynamic SQL.
+  Result<Stmt> Prepare(std::string_view sql, bool cache = true);
+  int64_t Changes() const { return sqlite3_changes64(db_); }
+  sqlite3* raw() const { return db_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Status Error(std::string_view what) const;
+
+  sqlite3* db_;
+  std::string path_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  friend class Stmt;
+};
+
+// BEGIN IMMEDIATE ... COMMIT; rolls back on destruction unless committed.
+class Transaction {
+ public:
+  explicit Transaction(Db* db) : db_(db) {}
+  ~Transaction();
+  Status Begin() { return db_->Exec("BEGIN IMMEDIATE"); }
+  Status Commit();
+
+ private:
+  Db* db_;
+  bool open_ = true;
+};
+
+// Maps a SQLite result code to a Status with context.
+Status SqliteStatus(int rc, sqlite3* db, std::string_view what);
+
+}  // namespace mnemo::store

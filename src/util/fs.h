@@ -1,0 +1,38 @@
+// Small filesystem helpers with Status errors (no exceptions).
+//
+// Thread safety: pure functions over the filesystem.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mnemo/status.h"
+
+namespace mnemo::util {
+
+bool PathExists(const std::string& path);
+Status CreateDirs(const std::string& path);
+Status RemoveAll(const std::string& path);
+int64_t FileSizeOrZero(const std::string& path);
+Result<std::vector<std::string>> ListDirectories(const std::string& path);
+// Writes `data` to `path` atomically: temp file, fsync, rename, fsync of the directory.
+Status WriteFileAtomic(const std::string& path, const std::string& data);
+Result<std::string> ReadFile(const std::string& path);
+
+// An exclusive advisory lock (flock) on a file, held until destruction.
+class FileLock {
+ public:
+  static Result<std::unique_ptr<FileLock>> Acquire(const std::string& path);
+  ~FileLock();
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ explicit FileLock(int fd) : fd_(fd) {}  // takes ownership of fd; use Acquire()
+
+ private:
+  int fd_;
+};
+
+}  // namespace mnemo::util

@@ -1,0 +1,396 @@
+#include "util/json_codec.h"
+
+#include <cmath>
+
+#include "util/time_util.h"
+
+namespace mnemo::util {
+namespace {
+
+Json TimeOrNull(const std::optional<TimeMs>& t) {
+  return t ? Json(FormatIso8601(*t)) : Json(nullptr);
+}
+
+Status FieldError(std::string_view key, std::string_view expected) {
+  return Status::InvalidArgument("expected " + std::string(expected) + " for \"" +
+                                 std::string(key) + "\"");
+}
+
+const Json* Find(const Json& obj, std::string_view key) {
+  auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &*it;
+}
+
+Result<int64_t> GetInt(const Json& obj, std::string_view key) {
+  const Json* v = Find(obj, key);
+  if (!v || !v->is_number_integer()) return FieldError(key, "integer");
+  return v->get<int64_t>();
+}
+
+Result<double> GetNumber(const Json& obj, std::string_view key) {
+  const Json* v = Find(obj, key);
+  if (!v || !v->is_number()) return FieldError(key, "number");
+  const double d = v->get<double>();
+  if (!std::isfinite(d)) return FieldError(key, "finite number");
+  return d;
+}
+
+Result<std::vector<std::string>> GetStringArray(const Json& obj, std::string_view key) {
+  const Json* v = Find(obj, key);
+  if (!v || !v->is_array()) return FieldError(key, "array of strings");
+  std::vector<std::string> out;
+  for (const auto& e : *v) {
+    if (!e.is_string()) return FieldError(key, "array of strings");
+    out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Json> ParseJson(std::string_view text) {
+  Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    // Re-parse with a sax-free approach to find the position: nlohmann reports it only
+    // through exceptions, which we keep inside this function.
+    try {
+      [[maybe_unused]] Json unreachable = Json::parse(text.begin(), text.end());
+    } catch (const Json::parse_error& e) {
+      // what() reads "[json.exception.parse_error.101] parse error at line 1, column 9:
+      // syntax error ..."; keep the part after the position, which says what was wrong.
+      std::string why = e.what();
+      const size_t col = why.find("column ");
+      const size_t colon = col == std::string::npos ? std::string::npos : why.find(": ", col);
+      if (colon != std::string::npos) why = why.substr(colon + 2);
+      return Status::InvalidArgument("malformed JSON at byte " + std::to_string(e.byte) + ": " +
+                                     why.substr(0, 200));
+    } catch (...) {
+    }
+    return Status::InvalidArgument("malformed JSON");
+  }
+  return j;
+}
+
+std::string DumpJson(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Result<std::string> NormalizeMetadata(std::string_view text, size_t max_bytes) {
+  if (text.empty()) return std::string("{}");
+  if (text.size() > max_bytes) {
+    return Status::TooLarge("metadata is " + std::to_string(text.size()) +
+                            " bytes; the limit is " + std::to_string(max_bytes));
+  }
+  auto parsed = ParseJson(text);
+  if (!parsed.ok()) return parsed.status().WithContext("metadata");
+  if (!parsed->is_object()) return Status::InvalidArgument("metadata must be a JSON object");
+  return DumpJson(*parsed);
+}
+
+Json MemoryToJson(const Memory& m) {
+  Json j = Json::object();
+  j["id"] = m.id;
+  j["kind"] = KindName(m.kind);
+  j["text"] = m.text;
+  j["user"] = m.user_id;
+  j["agent"] = m.agent_id;
+  j["session"] = m.session_id;
+  j["role"] = m.role;
+  j["speaker"] = m.speaker;
+  j["time"] = TimeOrNull(m.event_time);
+  j["valid_from"] = TimeOrNull(m.valid_from);
+  j["valid_to"] = TimeOrNull(m.valid_to);
+  j["created_at"] = FormatIso8601(m.created_at);
+  j["updated_at"] = FormatIso8601(m.updated_at);
+  j["expired_at"] = TimeOrNull(m.expired_at);
+  j["importance"] = m.importance;
+  j["strength"] = m.strength;
+  j["last_access"] = TimeOrNull(m.last_access);
+  j["access_count"] = m.access_count;
+  j["tier"] = TierName(m.tier);
+  j["state"] = StateName(m.state);
+  j["version"] = m.version;
+  j["sources"] = m.sources;
+  j["origin"] = OriginName(m.origin);
+  j["tags"] = m.tags;
+  j["entities"] = m.entities;
+  auto meta = ParseJson(m.metadata);
+  j["meta"] = meta.ok() ? *meta : Json::object();
+  return j;
+}
+
+Result<std::string> GetString(const Json& obj, std::string_view key, bool required) {
+  const Json* v = Find(obj, key);
+  if (!v || v->is_null()) {
+    if (required) return Status::InvalidArgument("missing required field \"" + std::string(key) + "\"");
+    return std::string();
+  }
+  if (!v->is_string()) return FieldError(key, "string");
+  return v->get<std::string>();
+}
+
+Result<std::optional<TimeMs>> GetTime(const Json& obj, std::string_view key) {
+  const Json* v = Find(obj, key);
+  if (!v || v->is_null()) return std::optional<TimeMs>();
+  if (!v->is_string()) return FieldError(key, "ISO 8601 time string or null");
+  auto t = ParseIso8601(v->get<std::string>());
+  if (!t.ok()) return t.status().WithContext("\"" + std::string(key) + "\"");
+  return std::optional<TimeMs>(*t);
+}
+
+Result<Memory> MemoryFromJson(const Json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a memory");
+  Memory m;
+  MNEMO_ASSIGN_OR_RETURN(m.id, GetInt(j, "id"));
+  MNEMO_ASSIGN_OR_RETURN(std::string kind, GetString(j, "kind", true));
+  MNEMO_ASSIGN_OR_RETURN(m.kind, ParseKind(kind));
+  MNEMO_ASSIGN_OR_RETURN(m.text, GetString(j, "text", true));
+  MNEMO_ASSIGN_OR_RETURN(m.user_id, GetString(j, "user", true));
+  MNEMO_ASSIGN_OR_RETURN(m.agent_id, GetString(j, "agent", false));
+  MNEMO_ASSIGN_OR_RETURN(m.session_id, GetString(j, "session", false));
+  MNEMO_ASSIGN_OR_RETURN(m.role, GetString(j, "role", false));
+  MNEMO_ASSIGN_OR_RETURN(m.speaker, GetString(j, "speaker", false));
+  MNEMO_ASSIGN_OR_RETURN(m.event_time, GetTime(j, "time"));
+  MNEMO_ASSIGN_OR_RETURN(m.valid_from, GetTime(j, "valid_from"));
+  MNEMO_ASSIGN_OR_RETURN(m.valid_to, GetTime(j, "valid_to"));
+  MNEMO_ASSIGN_OR_RETURN(auto created, GetTime(j, "created_at"));
+  MNEMO_ASSIGN_OR_RETURN(auto updated, GetTime(j, "updated_at"));
+  if (!created || !updated) return Status::InvalidArgument("created_at and updated_at are required");
+  m.created_at = *created;
+  m.updated_at = *updated;
+  MNEMO_ASSIGN_OR_RETURN(m.expired_at, GetTime(j, "expired_at"));
+  MNEMO_ASSIGN_OR_RETURN(m.importance, GetNumber(j, "importance"));
+  MNEMO_ASSIGN_OR_RETURN(m.strength, GetNumber(j, "strength"));
+  MNEMO_ASSIGN_OR_RETURN(m.last_access, GetTime(j, "last_access"));
+  MNEMO_ASSIGN_OR_RETURN(m.access_count, GetInt(j, "access_count"));
+  MNEMO_ASSIGN_OR_RETURN(std::string tier, GetString(j, "tier", true));
+  MNEMO_ASSIGN_OR_RETURN(m.tier, ParseTier(tier));
+  MNEMO_ASSIGN_OR_RETURN(std::string state, GetString(j, "state", true));
+  MNEMO_ASSIGN_OR_RETURN(m.state, ParseState(state));
+  MNEMO_ASSIGN_OR_RETURN(m.version, GetInt(j, "version"));
+  const Json* sources = Find(j, "sources");
+  if (!sources || !sources->is_array()) return FieldError("sources", "array of integers");
+  for (const auto& s : *sources) {
+    if (!s.is_number_integer()) return FieldError("sources", "array of integers");
+    m.sources.push_back(s.get<int64_t>());
+  }
+  MNEMO_ASSIGN_OR_RETURN(std::string origin, GetString(j, "origin", true));
+  MNEMO_ASSIGN_OR_RETURN(m.origin, ParseOrigin(origin));
+  MNEMO_ASSIGN_OR_RETURN(m.tags, GetStringArray(j, "tags"));
+  MNEMO_ASSIGN_OR_RETURN(m.entities, GetStringArray(j, "entities"));
+  const Json* meta = Find(j, "meta");
+  if (!meta || !meta->is_object()) return FieldError("meta", "object");
+  m.metadata = DumpJson(*meta);
+  return m;
+}
+
+Json HistoryToJson(const HistoryEntry& h) {
+  Json j = Json::object();
+  j["memory_id"] = h.memory_id;
+  j["version"] = h.version;
+  j["op"] = HistoryOpName(h.op);
+  auto parse_or_null = [](const std::string& s) -> Json {
+    if (s.empty()) return nullptr;
+    auto p = ParseJson(s);
+    return p.ok() ? *p : Json(nullptr);
+  };
+  j["before"] = parse_or_null(h.before);
+  j["after"] = parse_or_null(h.after);
+  j["actor"] = h.actor;
+  j["time"] = FormatIso8601(h.time);
+  j["reason"] = h.reason;
+  return j;
+}
+
+Result<HistoryEntry> HistoryFromJson(const Json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a history entry");
+  HistoryEntry h;
+  MNEMO_ASSIGN_OR_RETURN(h.memory_id, GetInt(j, "memory_id"));
+  MNEMO_ASSIGN_OR_RETURN(h.version, GetInt(j, "version"));
+  MNEMO_ASSIGN_OR_RETURN(std::string op, GetString(j, "op", true));
+  MNEMO_ASSIGN_OR_RETURN(h.op, ParseHistoryOp(op));
+  for (auto [key, out] : {std::pair{"before", &h.before}, std::pair{"after", &h.after}}) {
+    const Json* v = Find(j, key);
+    if (v && !v->is_null()) {
+      if (!v->is_object()) return FieldError(key, "object or null");
+      *out = DumpJson(*v);
+    }
+  }
+  MNEMO_ASSIGN_OR_RETURN(h.actor, GetString(j, "actor", false));
+  MNEMO_ASSIGN_OR_RETURN(auto t, GetTime(j, "time"));
+  if (!t) return Status::InvalidArgument("missing required field \"time\"");
+  h.time = *t;
+  MNEMO_ASSIGN_OR_RETURN(h.reason, GetString(j, "reason", false));
+  return h;
+}
+
+Json LinkToJson(const Link& l) {
+  return Json{{"from", l.from}, {"to", l.to}, {"type", LinkTypeName(l.type)}, {"weight", l.weight}};
+}
+
+Result<Link> LinkFromJson(const Json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a link");
+  Link l;
+  MNEMO_ASSIGN_OR_RETURN(l.from, GetInt(j, "from"));
+  MNEMO_ASSIGN_OR_RETURN(l.to, GetInt(j, "to"));
+  MNEMO_ASSIGN_OR_RETURN(std::string type, GetString(j, "type", true));
+  MNEMO_ASSIGN_OR_RETURN(l.type, ParseLinkType(type));
+  MNEMO_ASSIGN_OR_RETURN(l.weight, GetNumber(j, "weight"));
+  return l;
+}
+
+Json SearchHitToJson(const SearchHit& hit) {
+  const Memory& m = hit.memory;
+  Json j = Json::object();
+  j["id"] = m.id;
+  j["text"] = m.text;
+  j["score"] = hit.score;
+  j["kind"] = KindName(m.kind);
+  j["user"] = m.user_id;
+  j["session"] = m.session_id;
+  j["role"] = m.role;
+  j["speaker"] = m.speaker;
+  j["time"] = TimeOrNull(m.event_time);
+  auto meta = ParseJson(m.metadata);
+  j["meta"] = meta.ok() ? *meta : Json::object();
+  if (!hit.explanation.empty()) {
+    Json ex = Json::array();
+    for (const auto& e : hit.explanation) {
+      ex.push_back({{"signal", e.signal}, {"rank", e.rank}, {"raw", e.raw},
+                    {"contribution", e.contribution}});
+    }
+    j["explain"] = ex;
+  }
+  return j;
+}
+
+}  // namespace mnemo::util
+
+namespace mnemo::util {
+namespace {
+
+Status CheckKnownFields(const Json& j, std::initializer_list<std::string_view> known) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    bool ok = false;
+    for (auto k : known) ok = ok || it.key() == k;
+    if (!ok) {
+      std::string list;
+      for (auto k : known) {
+        if (!list.empty()) list += ", ";
+        list += k;
+      }
+      return Status::InvalidArgument("unknown field \"" + it.key() + "\" (known: " + list + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<bool> GetBool(const Json& obj, std::string_view key, bool dflt) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return dflt;
+  if (!it->is_boolean()) return FieldError(key, "boolean");
+  return it->get<bool>();
+}
+
+}  // namespace
+
+Result<Message> MessageFromJson(const Json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a message");
+  MNEMO_RETURN_IF_ERROR(CheckKnownFields(j, {"session", "role", "speaker", "text", "time", "meta"}));
+  Message m;
+  MNEMO_ASSIGN_OR_RETURN(m.text, GetString(j, "text", true));
+  MNEMO_ASSIGN_OR_RETURN(m.session, GetString(j, "session", false));
+  MNEMO_ASSIGN_OR_RETURN(m.role, GetString(j, "role", false));
+  MNEMO_ASSIGN_OR_RETURN(m.speaker, GetString(j, "speaker", false));
+  if (m.role.empty() && m.speaker.empty()) {
+    return Status::InvalidArgument("a message needs \"role\" or \"speaker\"");
+  }
+  MNEMO_ASSIGN_OR_RETURN(m.time, GetTime(j, "time"));
+  auto meta = j.find("meta");
+  if (meta != j.end() && !meta->is_null()) {
+    if (!meta->is_object()) return FieldError("meta", "object");
+    m.meta = DumpJson(*meta);
+  }
+  return m;
+}
+
+Result<SearchRequest> SearchRequestFromJson(const Json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a search");
+  MNEMO_RETURN_IF_ERROR(CheckKnownFields(
+      j, {"query", "user", "all_users", "k", "agent", "session", "kinds", "since", "until", "tags",
+          "meta", "include_retired", "explain", "fusion", "lexical_weight", "vector_weight",
+          "rrf_k"}));
+  SearchRequest r;
+  MNEMO_ASSIGN_OR_RETURN(r.query, GetString(j, "query", true));
+  Filter& f = r.filter;
+  MNEMO_ASSIGN_OR_RETURN(f.user_id, GetString(j, "user", false));
+  MNEMO_ASSIGN_OR_RETURN(f.all_users, GetBool(j, "all_users", false));
+  MNEMO_ASSIGN_OR_RETURN(f.agent_id, GetString(j, "agent", false));
+  MNEMO_ASSIGN_OR_RETURN(f.session_id, GetString(j, "session", false));
+  if (j.contains("k")) {
+    if (!j["k"].is_number_integer()) return FieldError("k", "integer");
+    const int64_t k = j["k"].get<int64_t>();
+    if (k < 1 || k > 1000000) return Status::InvalidArgument("\"k\" is out of range");
+    r.k = static_cast<int>(k);
+  }
+  if (j.contains("kinds")) {
+    MNEMO_ASSIGN_OR_RETURN(auto kinds, GetStringArray(j, "kinds"));
+    for (const auto& k : kinds) {
+      MNEMO_ASSIGN_OR_RETURN(Kind kind, ParseKind(k));
+      f.kinds.push_back(kind);
+    }
+  }
+  MNEMO_ASSIGN_OR_RETURN(f.time_from, GetTime(j, "since"));
+  MNEMO_ASSIGN_OR_RETURN(f.time_to, GetTime(j, "until"));
+  if (j.contains("tags")) {
+    MNEMO_ASSIGN_OR_RETURN(f.tags, GetStringArray(j, "tags"));
+  }
+  if (j.contains("meta")) {
+    if (!j["meta"].is_object()) return FieldError("meta", "object of key: value to match");
+    for (auto it = j["meta"].begin(); it != j["meta"].end(); ++it) {
+      f.meta_equals.emplace_back(it.key(), DumpJson(it.value()));
+    }
+  }
+  MNEMO_ASSIGN_OR_RETURN(f.include_retired, GetBool(j, "include_retired", false));
+  MNEMO_ASSIGN_OR_RETURN(r.explain, GetBool(j, "explain", false));
+  MNEMO_ASSIGN_OR_RETURN(std::string fusion, GetString(j, "fusion", false));
+  if (fusion == "weighted") {
+    r.fusion = Fusion::kWeighted;
+  } else if (!fusion.empty() && fusion != "rrf") {
+    return Status::InvalidArgument("\"fusion\" must be \"rrf\" or \"weighted\"");
+  }
+  if (j.contains("lexical_weight")) {
+    MNEMO_ASSIGN_OR_RETURN(r.lexical_weight, GetNumber(j, "lexical_weight"));
+  }
+  if (j.contains("vector_weight")) {
+    MNEMO_ASSIGN_OR_RETURN(r.vector_weight, GetNumber(j, "vector_weight"));
+  }
+  if (j.contains("rrf_k")) {
+    MNEMO_ASSIGN_OR_RETURN(int64_t rrf_k, GetInt(j, "rrf_k"));
+    if (rrf_k < 1 || rrf_k > 100000) return Status::InvalidArgument("\"rrf_k\" is out of range");
+    r.rrf_k = static_cast<int>(rrf_k);
+  }
+  return r;
+}
+
+Json StatsToJson(const SpaceStats& s) {
+  Json kinds = Json::object();
+  for (const auto& [k, n] : s.by_kind) kinds[k] = n;
+  return Json{{"space", s.name},
+              {"memories_active", s.memories_active},
+              {"memories_retired", s.memories_retired},
+              {"by_kind", kinds},
+              {"users", s.users},
+              {"sessions", s.sessions},
+              {"history_entries", s.history_entries},
+              {"links", s.links},
+              {"vectors_indexed", s.vectors_indexed},
+              {"vectors_pending", s.vectors_pending},
+              {"embedder", s.embedder},
+              {"dimension", s.dimension},
+              {"schema_version", s.schema_version},
+              {"db_bytes", s.db_bytes},
+              {"index_bytes", s.index_bytes}};
+}
+
+}  // namespace mnemo::util

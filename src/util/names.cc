@@ -1,0 +1,57 @@
+// String names of the public enums. These names are part of the storage and wire
+// formats: never rename one, only add.
+#include <array>
+#include <string>
+
+#include "mnemo/memory.h"
+
+namespace mnemo {
+namespace {
+
+template <typename E, size_t N>
+Result<E> ParseName(std::string_view name, const std::array<std::string_view, N>& names,
+                    std::string_view what) {
+  for (size_t i = 0; i < N; ++i) {
+    if (names[i] == name) return static_cast<E>(i);
+  }
+  std::string valid;
+  for (size_t i = 0; i < N; ++i) {
+    if (i) valid += ", ";
+    valid += names[i];
+  }
+  return Status::InvalidArgument("unknown " + std::string(what) + " \"" + std::string(name) +
+                                 "\" (valid: " + valid + ")");
+}
+
+constexpr std::array<std::string_view, 5> kKinds = {"episode", "fact", "preference", "procedure",
+                                                    "summary"};
+constexpr std::array<std::string_view, 5> kOrigins = {"user", "assistant", "tool", "import",
+                                                      "derived"};
+constexpr std::array<std::string_view, 4> kTiers = {"working", "short_term", "long_term",
+                                                    "archived"};
+constexpr std::array<std::string_view, 2> kStates = {"active", "retired"};
+constexpr std::array<std::string_view, 5> kOps = {"add", "update", "remove", "purge", "import"};
+constexpr std::array<std::string_view, 5> kLinks = {"derived_from", "supersedes", "related",
+                                                    "same_entity", "next"};
+
+}  // namespace
+
+std::string_view KindName(Kind k) { return kKinds[static_cast<size_t>(k)]; }
+std::string_view OriginName(Origin o) { return kOrigins[static_cast<size_t>(o)]; }
+std::string_view TierName(Tier t) { return kTiers[static_cast<size_t>(t)]; }
+std::string_view StateName(State s) { return kStates[static_cast<size_t>(s)]; }
+std::string_view HistoryOpName(HistoryOp op) { return kOps[static_cast<size_t>(op)]; }
+std::string_view LinkTypeName(LinkType t) { return kLinks[static_cast<size_t>(t)]; }
+
+Result<Kind> ParseKind(std::string_view n) { return ParseName<Kind>(n, kKinds, "kind"); }
+Result<Origin> ParseOrigin(std::string_view n) { return ParseName<Origin>(n, kOrigins, "origin"); }
+Result<Tier> ParseTier(std::string_view n) { return ParseName<Tier>(n, kTiers, "tier"); }
+Result<State> ParseState(std::string_view n) { return ParseName<State>(n, kStates, "state"); }
+Result<HistoryOp> ParseHistoryOp(std::string_view n) {
+  return ParseName<HistoryOp>(n, kOps, "history op");
+}
+Result<LinkType> ParseLinkType(std::string_view n) {
+  return ParseName<LinkType>(n, kLinks, "link type");
+}
+
+}  // namespace mnemo

@@ -1,0 +1,23 @@
+// ISO 8601 times <-> Unix epoch milliseconds (UTC).
+//
+// Thread safety: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "mnemo/memory.h"
+#include "mnemo/status.h"
+
+namespace mnemo::util {
+
+// Accepts "2023-05-08", "2023-05-08T13:56", "2023-05-08T13:56:07", with optional
+// fraction (".123", up to 9 digits; truncated to ms), and a zone "Z", "+02:00", "+0200"
+// or none (UTC). A space may replace the 'T'. Years 0001-9999. Rejects anything else
+// with a message naming the problem.
+Result<TimeMs> ParseIso8601(std::string_view text);
+
+// "2023-05-08T13:56:07Z", or "2023-05-08T13:56:07.120Z" when the milliseconds are not 0.
+std::string FormatIso8601(TimeMs t);
+
+}  // namespace mnemo::util

@@ -1,0 +1,37 @@
+// The `mnemo` command line: a thin face over mnemo::Engine.
+//
+// Exit codes (a contract scripts depend on): 0 ok, 1 bad usage or bad input, 2 not
+// found, 3 internal error.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+#include "mnemo/status.h"
+#include "util/json_codec.h"
+
+namespace mnemo::cli {
+
+enum ExitCode { kExitOk = 0, kExitBadInput = 1, kExitNotFound = 2, kExitInternal = 3 };
+
+int ExitCodeFor(const Status& s);
+
+// Prints results and errors in the chosen mode.
+class Output {
+ public:
+  explicit Output(bool json) : json_(json) {}
+  bool json() const { return json_; }
+  // Prints `j` (JSON mode) or `human` (text mode) to stdout.
+  void Emit(const util::Json& j, const std::string& human) const;
+  // Reports an error on stderr (and as {"error":{...}} on stdout in JSON mode); returns
+  // the exit code for it.
+  int Fail(const Status& s) const;
+
+ private:
+  bool json_;
+};
+
+// The sample conversation of `mnemo demo`, as JSONL messages.
+const std::string& DemoConversation();
+
+}  // namespace mnemo::cli
