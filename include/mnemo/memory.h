@@ -27,7 +27,7 @@ enum class Tier { kWorking, kShortTerm, kLongTerm, kArchived };
 // kActive: searchable. kRetired: removed (soft) or superseded; kept with its history.
 enum class State { kActive, kRetired };
 
-std::string_view KindName(Kind k);  // "episode", "fact", "preference", "procedure", "summary"
+std::string_view KindName(Kind k);      // "episode", "fact", "preference", "procedure", "summary"
 std::string_view OriginName(Origin o);  // "user", "assistant", "tool", "import", "derived"
 std::string_view TierName(Tier t);      // "working", "short_term", "long_term", "archived"
 std::string_view StateName(State s);    // "active", "retired"
@@ -72,7 +72,7 @@ struct Memory {
 
 // What a caller supplies to add a memory; everything else is set by the engine.
 struct MemoryInput {
-  std::string text;  // required, valid UTF-8, non-empty, at most Options::max_text_bytes
+  std::string text;     // required, valid UTF-8, non-empty, at most Options::max_text_bytes
   std::string user_id;  // required
   std::string agent_id;
   std::string session_id;

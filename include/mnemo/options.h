@@ -53,11 +53,16 @@ struct Options {
   Logger logger;
 
   // Limits. Requests beyond them are rejected with kTooLarge / kInvalidArgument.
-  size_t max_text_bytes = 64 * 1024;    // per memory text; default 64 KiB
+  size_t max_text_bytes = 64 * 1024;      // per memory text; default 64 KiB
   size_t max_metadata_bytes = 16 * 1024;  // per metadata object; default 16 KiB
-  size_t max_batch = 10000;             // memories per add_batch / ingest call
-  int max_list_limit = 1000;            // page size of list
-  int max_k = 1000;                     // results of one search
+  size_t max_batch = 10000;               // memories per add_batch / ingest call
+  int max_list_limit = 1000;              // page size of list
+  int max_k = 1000;                       // results of one search
+
+  // A search whose scope (after filters on user) holds at most this many memories
+  // scores their vectors exactly; larger scopes go through the HNSW graph with an
+  // over-fetch. Exact is both cheaper and exact at this size. Default 20,000.
+  size_t exact_scan_limit = 20000;
 
   // Spaces kept open at once; the least recently used beyond this are closed (their
   // vector index is snapshotted first). Default 64.

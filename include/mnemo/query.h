@@ -23,7 +23,7 @@ struct Filter {
   bool all_users = false;
   std::string agent_id;
   std::string session_id;
-  std::vector<Kind> kinds;         // any of
+  std::vector<Kind> kinds;          // any of
   std::optional<TimeMs> time_from;  // event_time >= time_from (memories without one are excluded)
   std::optional<TimeMs> time_to;    // event_time <  time_to
   std::vector<std::string> tags;    // all of
@@ -36,7 +36,7 @@ struct ListRequest {
   Filter filter;
   // Page size: 1..Options::max_list_limit. Larger is an error, never a silent cap.
   int limit = 100;
-  std::string cursor;      // "" for the first page, else ListPage::next_cursor
+  std::string cursor;       // "" for the first page, else ListPage::next_cursor
   bool descending = false;  // default: oldest first (ids are time-ordered)
 };
 
@@ -50,7 +50,7 @@ enum class Fusion { kRrf, kWeighted };
 struct SearchRequest {
   std::string query;  // non-empty, valid UTF-8
   Filter filter;
-  int k = 10;         // 1..Options::max_k
+  int k = 10;  // 1..Options::max_k
   bool explain = false;
   Fusion fusion = Fusion::kRrf;
   double lexical_weight = 1.0;  // weight of the BM25 ranking in fusion (0 turns it off)

@@ -41,7 +41,9 @@ class Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status Conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
@@ -72,7 +74,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     assert(!status_.ok() && "a Result built from a Status must carry an error");
     if (status_.ok()) status_ = Status::Internal("Result constructed from an OK status");
@@ -97,10 +99,10 @@ class Result {
 }  // namespace mnemo
 
 // Internal convenience: return early on error.
-#define MNEMO_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::mnemo::Status _mnemo_s = (expr);       \
-    if (!_mnemo_s.ok()) return _mnemo_s;     \
+#define MNEMO_RETURN_IF_ERROR(expr)      \
+  do {                                   \
+    ::mnemo::Status _mnemo_s = (expr);   \
+    if (!_mnemo_s.ok()) return _mnemo_s; \
   } while (0)
 
 #define MNEMO_CONCAT_INNER(a, b) a##b

@@ -264,9 +264,12 @@ class EngineImpl final : public Engine {
         more = false;
         for (auto& space : OpenSpaces()) {
           if (space->IndexSome(kSlice) > 0) more = true;
-          if (space->changes_since_snapshot() >= static_cast<int64_t>(ctx_.options.snapshot_every)) {
+          if (space->changes_since_snapshot() >=
+              static_cast<int64_t>(ctx_.options.snapshot_every)) {
             Status s = space->Snapshot(static_cast<int64_t>(ctx_.options.snapshot_every));
-            if (!s.ok()) ctx_.options.logger(LogLevel::kWarning, "snapshot of space '" + space->name() + "': " + s.ToString());
+            if (!s.ok())
+              ctx_.options.logger(LogLevel::kWarning,
+                                  "snapshot of space '" + space->name() + "': " + s.ToString());
           }
         }
         std::lock_guard<std::mutex> l(indexer_mu_);
@@ -285,7 +288,7 @@ class EngineImpl final : public Engine {
 
   std::mutex indexer_mu_;
   std::condition_variable indexer_cv_;
-  bool stopping_ = false;       // protected by indexer_mu_
+  bool stopping_ = false;        // protected by indexer_mu_
   int64_t indexer_wakeups_ = 0;  // protected by indexer_mu_
   std::thread indexer_;
 };
@@ -316,7 +319,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const std::string& dir, const Optio
   }
   MNEMO_ASSIGN_OR_RETURN(std::string text, util::ReadFile(marker));
   if (text != kMarkerText) {
-    return Status::FailedPrecondition(marker + " is not a data directory marker this mnemo understands");
+    return Status::FailedPrecondition(marker +
+                                      " is not a data directory marker this mnemo understands");
   }
   MNEMO_RETURN_IF_ERROR(util::CreateDirs(dir + "/spaces"));
   MNEMO_ASSIGN_OR_RETURN(auto lock, util::FileLock::Acquire(dir + "/LOCK"));

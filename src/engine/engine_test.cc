@@ -160,7 +160,8 @@ TEST_F(EngineTest, ListFiltersAndPaginatesWithoutGapsOrDuplicates) {
     in.kind = i % 10 == 0 ? Kind::kFact : Kind::kEpisode;
     in.event_time = 1000000 + i * 1000;
     if (i % 7 == 0) in.tags = {"seven"};
-    in.metadata = "{\"mod3\":" + std::to_string(i % 3) + ",\"name\":\"n" + std::to_string(i) + "\"}";
+    in.metadata =
+        "{\"mod3\":" + std::to_string(i % 3) + ",\"name\":\"n" + std::to_string(i) + "\"}";
     batch.push_back(in);
   }
   ASSERT_TRUE(engine_->AddBatch("s", batch).ok());

@@ -155,7 +155,8 @@ TEST_F(PersistenceTest, ImportRejectsDamagedFilesAndWritesNothing) {
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("checksum"), std::string::npos);
   EXPECT_EQ(try_import("not json\n").code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(try_import("{\"format\":\"other\"}\n").message().find("not a mnemo export"), std::string::npos);
+  EXPECT_NE(try_import("{\"format\":\"other\"}\n").message().find("not a mnemo export"),
+            std::string::npos);
   EXPECT_EQ(try_import("").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ActiveCount("t"), 0);
   // A failed import into a space that did not exist leaves no space behind.

@@ -137,7 +137,8 @@ TEST_F(SearchTest, ExplainAccountsForTheScore) {
 
 TEST_F(SearchTest, KLimitsAndValidation) {
   std::vector<MemoryInput> batch;
-  for (int i = 0; i < 30; ++i) batch.push_back(Input("apple pie recipe variant " + std::to_string(i)));
+  for (int i = 0; i < 30; ++i)
+    batch.push_back(Input("apple pie recipe variant " + std::to_string(i)));
   ASSERT_TRUE(engine_->AddBatch("s", batch).ok());
   SearchRequest q = Query("apple pie");
   q.k = 7;
@@ -157,28 +158,34 @@ TEST_F(SearchTest, KLimitsAndValidation) {
 
 TEST_F(SearchTest, LargeScopeUsesTheGraphAndStillFiltersExactly) {
   // Above the exact-scan limit the vector signal goes through HNSW with over-fetch.
+  engine_.reset();
+  Options o = MakeOptions();
+  o.exact_scan_limit = 200;
+  auto e = Engine::Open(dir_.path(), o);
+  ASSERT_TRUE(e.ok());
+  engine_ = std::move(e).value();
   std::vector<MemoryInput> batch;
-  for (int i = 0; i < 21000; ++i) {
+  for (int i = 0; i < 3000; ++i) {
     batch.push_back(Input("routine log entry " + std::to_string(i) + " nothing special",
                           i % 3 == 0 ? "minor" : "major"));
   }
   batch.push_back(Input("the submarine surfaced near the glacier", "major"));
   batch.push_back(Input("a submarine documentary about glaciers", "minor"));
-  std::vector<MemoryId> ids;
-  for (size_t start = 0; start < batch.size(); start += 10000) {
-    std::vector<MemoryInput> part(batch.begin() + static_cast<ptrdiff_t>(start),
-                                  batch.begin() + static_cast<ptrdiff_t>(std::min(batch.size(), start + 10000)));
-    auto r = engine_->AddBatch("s", part);
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    ids.insert(ids.end(), r->begin(), r->end());
-  }
+  auto ids = engine_->AddBatch("s", batch);
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
   ASSERT_TRUE(engine_->WaitForIndexing().ok());
   SearchRequest q = Query("submarine glacier", "major");
   q.lexical_weight = 0;
   auto found = SearchIds("s", q);
   ASSERT_FALSE(found.empty());
-  EXPECT_EQ(found.front(), ids[21000]);
-  EXPECT_FALSE(Contains(found, ids[21001]));  // another user's memory never leaks in
+  EXPECT_EQ(found.front(), (*ids)[3000]);
+  EXPECT_FALSE(Contains(found, (*ids)[3001]));  // another user's memory never leaks in
+  // The minority user (1,001 memories, above the limit) also goes through the graph.
+  q.filter.user_id = "minor";
+  found = SearchIds("s", q);
+  ASSERT_FALSE(found.empty());
+  EXPECT_EQ(found.front(), (*ids)[3001]);
+  EXPECT_FALSE(Contains(found, (*ids)[3000]));
 }
 
 TEST_F(SearchTest, ConcurrentReadersAndWritersAgree) {

@@ -34,7 +34,8 @@ Status ValidateShortField(std::string_view value, std::string_view what) {
 
 Status ValidateTags(const std::vector<std::string>& tags, std::string_view what) {
   if (tags.size() > kMaxTags) {
-    return Status::TooLarge(std::string(what) + ": at most " + std::to_string(kMaxTags) + " allowed");
+    return Status::TooLarge(std::string(what) + ": at most " + std::to_string(kMaxTags) +
+                            " allowed");
   }
   for (const auto& t : tags) {
     if (t.empty()) return Status::InvalidArgument(std::string(what) + " must not be empty strings");
@@ -83,8 +84,8 @@ Result<Space::ReaderLease> Space::Reader() {
 Result<std::unique_ptr<Space>> Space::Open(const std::string& dir, const std::string& name,
                                            bool create, const SpaceContext* ctx) {
   if (!create && !util::PathExists(DbPath(dir))) {
-    return Status::NotFound("space '" + name + "' does not exist (create it with: mnemo space create " +
-                            name + ")");
+    return Status::NotFound("space '" + name +
+                            "' does not exist (create it with: mnemo space create " + name + ")");
   }
   if (create) MNEMO_RETURN_IF_ERROR(util::CreateDirs(dir));
   std::unique_ptr<Space> space(new Space(dir, name, ctx));
@@ -98,7 +99,8 @@ Result<std::unique_ptr<Space>> Space::Open(const std::string& dir, const std::st
     store::Transaction txn(&db);
     MNEMO_RETURN_IF_ERROR(txn.Begin());
     MNEMO_RETURN_IF_ERROR(store::SetMeta(db, "name", name));
-    MNEMO_RETURN_IF_ERROR(store::SetMeta(db, "created_at", std::to_string(ctx->options.clock->NowMillis())));
+    MNEMO_RETURN_IF_ERROR(
+        store::SetMeta(db, "created_at", std::to_string(ctx->options.clock->NowMillis())));
     MNEMO_RETURN_IF_ERROR(store::SetMeta(db, "embedder", emb.id()));
     MNEMO_RETURN_IF_ERROR(store::EmbedderRowId(db, emb.id(), emb.dimension()).status());
     MNEMO_RETURN_IF_ERROR(txn.Commit());
@@ -151,7 +153,8 @@ Status Space::OpenIndex() {
   }
   index_ = index::VectorIndex::Create(emb.id(), emb.dimension());
   MNEMO_ASSIGN_OR_RETURN(int64_t seq, store::MaxIndexSeq(db));
-  MNEMO_ASSIGN_OR_RETURN(store::Stmt st, db.Prepare("SELECT id, vec FROM vectors ORDER BY id", false));
+  MNEMO_ASSIGN_OR_RETURN(store::Stmt st,
+                         db.Prepare("SELECT id, vec FROM vectors ORDER BY id", false));
   int64_t n = 0;
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -318,7 +321,8 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
     m.sources = in.sources;
     m.metadata = metadata[i];
     Status s = store::InsertMemory(db, m);
-    if (s.ok()) s = store::AppendHistory(db, HistoryEntry{m.id, 1, HistoryOp::kAdd, "", "", "api", now, ""});
+    if (s.ok())
+      s = store::AppendHistory(db, HistoryEntry{m.id, 1, HistoryOp::kAdd, "", "", "api", now, ""});
     if (s.ok()) s = store::PutVector(db, m.id, embedder_row_, blobs[i]);
     if (!s.ok()) return fail(s);
     auto seq = store::LogIndexChange(db, m.id, store::IndexOp::kUpsert);
@@ -378,8 +382,8 @@ Result<Memory> Space::Get(MemoryId id) {
   if (!m) {
     MNEMO_ASSIGN_OR_RETURN(bool had, store::HasHistory(*reader, id));
     if (had) {
-      return Status::NotFound("memory " + std::to_string(id) + " was purged from space '" +
-                              name_ + "'");
+      return Status::NotFound("memory " + std::to_string(id) + " was purged from space '" + name_ +
+                              "'");
     }
     return NotFoundId(id, name_);
   }
@@ -396,7 +400,9 @@ Result<ListPage> Space::List(const ListRequest& request) {
     const std::string& c = request.cursor;
     bool ok = c.size() > 1 && c.size() < 20 && c[0] == 'c';
     for (size_t i = 1; ok && i < c.size(); ++i) ok = c[i] >= '0' && c[i] <= '9';
-    if (!ok) return Status::InvalidArgument("invalid cursor \"" + c + "\"; pass a next_cursor from a previous page");
+    if (!ok)
+      return Status::InvalidArgument("invalid cursor \"" + c +
+                                     "\"; pass a next_cursor from a previous page");
     cursor_id = std::stoll(c.substr(1));
   }
   MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
@@ -423,7 +429,8 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
   MNEMO_RETURN_IF_ERROR(ValidateShortField(u.actor, "actor"));
   std::optional<std::string> metadata;
   if (u.metadata) {
-    MNEMO_ASSIGN_OR_RETURN(metadata, util::NormalizeMetadata(*u.metadata, ctx_->options.max_metadata_bytes));
+    MNEMO_ASSIGN_OR_RETURN(metadata,
+                           util::NormalizeMetadata(*u.metadata, ctx_->options.max_metadata_bytes));
   }
   std::string blob;
   if (u.text) {
@@ -488,9 +495,9 @@ Status Space::Remove(MemoryId id, const std::string& reason) {
   next.updated_at = now;
   next.version = current->version + 1;
   MNEMO_RETURN_IF_ERROR(store::ReplaceMemory(db, *current, next));
-  MNEMO_RETURN_IF_ERROR(store::AppendHistory(
-      db, HistoryEntry{id, next.version, HistoryOp::kRemove, MemoryJsonText(*current), "", "api",
-                       now, reason}));
+  MNEMO_RETURN_IF_ERROR(
+      store::AppendHistory(db, HistoryEntry{id, next.version, HistoryOp::kRemove,
+                                            MemoryJsonText(*current), "", "api", now, reason}));
   return txn.Commit();
 }
 
@@ -508,7 +515,8 @@ Status Space::Purge(MemoryId id, const std::string& reason) {
     MNEMO_RETURN_IF_ERROR(store::EraseMemory(db, *current));
     MNEMO_RETURN_IF_ERROR(store::ScrubHistory(db, id));
     MNEMO_RETURN_IF_ERROR(store::AppendHistory(
-        db, HistoryEntry{id, current->version + 1, HistoryOp::kPurge, "", "", "api", Now(), reason}));
+        db,
+        HistoryEntry{id, current->version + 1, HistoryOp::kPurge, "", "", "api", Now(), reason}));
     MNEMO_ASSIGN_OR_RETURN(int64_t seq, store::LogIndexChange(db, id, store::IndexOp::kErase));
     MNEMO_RETURN_IF_ERROR(txn.Commit());
     std::vector<IndexChange> changes{IndexChange{seq, id, "", /*erase=*/true}};
@@ -563,7 +571,8 @@ Result<SpaceStats> Space::Stats() {
   MNEMO_ASSIGN_OR_RETURN(s.users, store::CountWhere(db, "(SELECT DISTINCT user_id FROM memories)"));
   MNEMO_ASSIGN_OR_RETURN(
       s.sessions,
-      store::CountWhere(db, "(SELECT DISTINCT user_id, session_id FROM memories WHERE session_id<>'')"));
+      store::CountWhere(
+          db, "(SELECT DISTINCT user_id, session_id FROM memories WHERE session_id<>'')"));
   MNEMO_ASSIGN_OR_RETURN(s.history_entries, store::CountWhere(db, "history"));
   MNEMO_ASSIGN_OR_RETURN(s.links, store::CountWhere(db, "links"));
   s.vectors_indexed = static_cast<int64_t>(index_->indexed_count());

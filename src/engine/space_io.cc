@@ -61,16 +61,17 @@ Status Space::Export(std::ostream& out) {
   CrcWriter w(out);
   // An ordered object: the file starts with its magic, {"format":"mnemo-export".
   w.Line(nlohmann::ordered_json{{"format", kFormat},
-          {"version", kFormatVersion},
-          {"space", name_},
-          {"embedder", emb.id()},
-          {"dimension", emb.dimension()},
-          {"exported_at", util::FormatIso8601(Now())}});
+                                {"version", kFormatVersion},
+                                {"space", name_},
+                                {"embedder", emb.id()},
+                                {"dimension", emb.dimension()},
+                                {"exported_at", util::FormatIso8601(Now())}});
   int64_t memories = 0, history = 0, links = 0;
   MNEMO_RETURN_IF_ERROR(store::ForEachMemory(db, [&](const Memory& m, std::string_view vec) {
-    w.Line(util::Json{{"type", "memory"},
-            {"memory", util::MemoryToJson(m)},
-            {"vector", vec.empty() ? util::Json(nullptr) : util::Json(util::Base64Encode(vec))}});
+    w.Line(util::Json{
+        {"type", "memory"},
+        {"memory", util::MemoryToJson(m)},
+        {"vector", vec.empty() ? util::Json(nullptr) : util::Json(util::Base64Encode(vec))}});
     ++memories;
     return Status::Ok();
   }));
@@ -85,8 +86,11 @@ Status Space::Export(std::ostream& out) {
     return Status::Ok();
   }));
   const uLong crc = w.crc();
-  w.Line(nlohmann::ordered_json{{"type", "end"}, {"memories", memories}, {"history", history}, {"links", links},
-          {"crc32", crc}});
+  w.Line(nlohmann::ordered_json{{"type", "end"},
+                                {"memories", memories},
+                                {"history", history},
+                                {"links", links},
+                                {"crc32", crc}});
   out.flush();
   if (!w.good()) return Status::IOError("writing the export failed");
   return Status::Ok();
@@ -118,16 +122,17 @@ Result<ImportResult> Space::Import(std::istream& in) {
     if (line_no == 1) {
       auto format = util::GetString(j, "format", true);
       if (!format.ok() || *format != kFormat) {
-        return at(Status::InvalidArgument("not a mnemo export (the first line must have "
-                                          "\"format\":\"mnemo-export\")"));
+        return at(
+            Status::InvalidArgument("not a mnemo export (the first line must have "
+                                    "\"format\":\"mnemo-export\")"));
       }
       auto v = j.find("version");
-      if (v == j.end() || !v->is_number_integer()) return at(Status::InvalidArgument("missing version"));
+      if (v == j.end() || !v->is_number_integer())
+        return at(Status::InvalidArgument("missing version"));
       if (v->get<int64_t>() > kFormatVersion) {
-        return at(Status::FailedPrecondition("export format version " +
-                                             std::to_string(v->get<int64_t>()) +
-                                             " is newer than this mnemo supports (" +
-                                             std::to_string(kFormatVersion) + ")"));
+        return at(Status::FailedPrecondition(
+            "export format version " + std::to_string(v->get<int64_t>()) +
+            " is newer than this mnemo supports (" + std::to_string(kFormatVersion) + ")"));
       }
       MNEMO_ASSIGN_OR_RETURN(header_embedder, util::GetString(j, "embedder", false));
     } else {
@@ -139,7 +144,8 @@ Result<ImportResult> Space::Import(std::istream& in) {
         if (!m.ok()) return at(m.status());
         Status valid = ValidateText(m->text, "text");
         if (!valid.ok()) return at(valid);
-        if (m->id <= 0 || m->id >= (int64_t{1} << 53)) return at(Status::InvalidArgument("id out of range"));
+        if (m->id <= 0 || m->id >= (int64_t{1} << 53))
+          return at(Status::InvalidArgument("id out of range"));
         Item item{std::move(m).value(), ""};
         auto v = j.find("vector");
         if (v != j.end() && v->is_string() && header_embedder == ctx_->options.embedder->id()) {
@@ -175,7 +181,8 @@ Result<ImportResult> Space::Import(std::istream& in) {
         if (num("memories") != static_cast<int64_t>(items.size()) ||
             num("history") != static_cast<int64_t>(history.size()) ||
             num("links") != static_cast<int64_t>(links.size())) {
-          return at(Status::InvalidArgument("record counts do not match the end record: the export file is corrupted"));
+          return at(Status::InvalidArgument(
+              "record counts do not match the end record: the export file is corrupted"));
         }
         ended = true;
         continue;
@@ -217,7 +224,8 @@ Result<ImportResult> Space::Import(std::istream& in) {
     }
     MNEMO_RETURN_IF_ERROR(s);
     MNEMO_RETURN_IF_ERROR(store::PutVector(db, item.memory.id, embedder_row_, item.blob));
-    MNEMO_ASSIGN_OR_RETURN(int64_t seq, store::LogIndexChange(db, item.memory.id, store::IndexOp::kUpsert));
+    MNEMO_ASSIGN_OR_RETURN(int64_t seq,
+                           store::LogIndexChange(db, item.memory.id, store::IndexOp::kUpsert));
     changes.push_back(IndexChange{seq, item.memory.id, std::move(item.blob)});
     max_id = std::max(max_id, item.memory.id);
   }

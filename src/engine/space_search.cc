@@ -11,9 +11,6 @@
 namespace mnemo::engine {
 namespace {
 
-// A scope of at most this many memories is scanned exactly (cheaper than HNSW with a
-// heavy post-filter, and exact).
-constexpr int64_t kExactScanLimit = 20000;
 // The HNSW over-fetch for a filtered search never exceeds this many neighbours.
 constexpr size_t kMaxGraphFetch = 5000;
 
@@ -49,8 +46,9 @@ Result<std::vector<std::pair<MemoryId, double>>> Space::VectorCandidates(
   }
   std::vector<std::pair<MemoryId, double>> out;
   if (scope == 0) return out;
-  if (scope <= kExactScanLimit) {
-    MNEMO_ASSIGN_OR_RETURN(auto ids, store::MatchingIds(db, f, static_cast<size_t>(kExactScanLimit)));
+  const auto exact_limit = static_cast<int64_t>(ctx_->options.exact_scan_limit);
+  if (scope <= exact_limit) {
+    MNEMO_ASSIGN_OR_RETURN(auto ids, store::MatchingIds(db, f, static_cast<size_t>(exact_limit)));
     auto scored = index_->Score(q, ids);
     const size_t keep = std::min(n, scored.size());
     std::partial_sort(scored.begin(), scored.begin() + static_cast<ptrdiff_t>(keep), scored.end(),
@@ -62,9 +60,10 @@ Result<std::vector<std::pair<MemoryId, double>>> Space::VectorCandidates(
     return out;
   }
   // Over-fetch in proportion to how much of the space the scope covers, then filter.
-  const double fraction = static_cast<double>(scope) / static_cast<double>(std::max<int64_t>(total, 1));
-  const size_t fetch =
-      std::min(kMaxGraphFetch, static_cast<size_t>(std::ceil(static_cast<double>(n) * 2 / fraction)));
+  const double fraction =
+      static_cast<double>(scope) / static_cast<double>(std::max<int64_t>(total, 1));
+  const size_t fetch = std::min(
+      kMaxGraphFetch, static_cast<size_t>(std::ceil(static_cast<double>(n) * 2 / fraction)));
   auto neighbors = index_->Search(q, std::max(fetch, n), std::max<size_t>(fetch, 64));
   std::vector<MemoryId> ids;
   ids.reserve(neighbors.size());
@@ -82,10 +81,12 @@ Result<std::vector<std::pair<MemoryId, double>>> Space::VectorCandidates(
 Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
   MNEMO_RETURN_IF_ERROR(ValidateText(req.query, "query"));
   if (req.k < 1 || req.k > ctx_->options.max_k) {
-    return Status::InvalidArgument("k must be between 1 and " + std::to_string(ctx_->options.max_k));
+    return Status::InvalidArgument("k must be between 1 and " +
+                                   std::to_string(ctx_->options.max_k));
   }
   for (double w : {req.lexical_weight, req.vector_weight}) {
-    if (!std::isfinite(w) || w < 0) return Status::InvalidArgument("weights must be finite and >= 0");
+    if (!std::isfinite(w) || w < 0)
+      return Status::InvalidArgument("weights must be finite and >= 0");
   }
   if (req.lexical_weight == 0 && req.vector_weight == 0) {
     return Status::InvalidArgument("at least one of the lexical and vector weights must be > 0");
@@ -107,8 +108,8 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
         req.filter.user_id.empty() ? std::string() : store::ScopeToken(req.filter.user_id);
     const std::string match = read::MatchExpression(read::QueryTerms(req.query), scope);
     if (!match.empty()) {
-      MNEMO_ASSIGN_OR_RETURN(auto hits, store::LexicalSearch(db, match, req.filter,
-                                                             static_cast<int>(per_signal)));
+      MNEMO_ASSIGN_OR_RETURN(
+          auto hits, store::LexicalSearch(db, match, req.filter, static_cast<int>(per_signal)));
       for (auto& [id, s] : hits) lexical.ranked.push_back(read::Ranked{id, s});
     }
     signals.push_back(std::move(lexical));
@@ -116,7 +117,8 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
   if (req.vector_weight > 0) {
     read::Signal vector{"vector", req.vector_weight, {}};
     std::vector<std::vector<float>> q;
-    MNEMO_RETURN_IF_ERROR(ctx_->options.embedder->Embed({req.query}, &q).WithContext("embedding the query"));
+    MNEMO_RETURN_IF_ERROR(
+        ctx_->options.embedder->Embed({req.query}, &q).WithContext("embedding the query"));
     if (q.size() != 1 || static_cast<int>(q[0].size()) != ctx_->options.embedder->dimension()) {
       return Status::Internal("the embedder returned a malformed query vector");
     }

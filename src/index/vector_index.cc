@@ -219,6 +219,7 @@ size_t VectorIndex::IndexPending(size_t max_items) {
   };
   size_t moved = 0;
   std::vector<Work> batch;
+  int64_t applied = 0;
   while (moved < max_items) {
     std::unique_lock<FairSharedMutex> graph_lock(d.graph_mu_);
     batch.clear();
@@ -232,6 +233,12 @@ size_t VectorIndex::IndexPending(size_t max_items) {
         const bool latest = it != d.pending_.end() && it->second.seq == change.seq;
         batch.push_back({change, latest, {}});
         if (latest && !change.remove) batch.back().blob = it->second.blob;
+      }
+      if (!batch.empty()) {
+        // Seed() lets several changes share a seq: the seq counts as applied only once
+        // the last change carrying it is, so a snapshot never skips part of a group.
+        const int64_t last = batch.back().change.seq;
+        applied = !d.fifo_.empty() && d.fifo_.front().seq == last ? last - 1 : last;
       }
     }
     if (batch.empty()) break;
@@ -259,7 +266,7 @@ size_t VectorIndex::IndexPending(size_t max_items) {
         if (it != d.pending_.end() && it->second.seq == work.change.seq) d.pending_.erase(it);
       }
     }
-    d.applied_seq_.store(batch.back().change.seq);
+    if (applied > d.applied_seq_.load()) d.applied_seq_.store(applied);
     moved += batch.size();
   }
   return moved;

@@ -577,6 +577,33 @@ TEST_F(VectorIndexTest, ReplayedSeqsAreIgnored) {
   EXPECT_NEAR(index->Score(v2, {1}).at(0).similarity, 1.0, 0.01);
 }
 
+TEST_F(VectorIndexTest, SeedSharesOneSeqAndCountsAsAppliedOnlyWhenComplete) {
+  std::mt19937 rng(15);
+  auto index = VectorIndex::Create(kEmbedder, 16);
+  std::vector<std::vector<float>> vectors;
+  for (MemoryId id = 1; id <= 100; ++id) {
+    vectors.push_back(RandomUnit(&rng, 16));
+    index->Seed(50, id, Quantize(vectors.back()));
+  }
+  EXPECT_EQ(index->pending_count(), 100u);
+  EXPECT_EQ(index->pending_new_vectors(), 100u);
+  EXPECT_EQ(index->IndexPending(70), 70u);
+  EXPECT_EQ(index->applied_seq(), 49);  // part of seq 50 is still pending
+  EXPECT_EQ(index->pending_new_vectors(), 30u);
+  index->Upsert(50, 1000, Quantize(vectors[0]));  // a plain Upsert still needs a new seq
+  EXPECT_FALSE(index->Contains(1000));
+  EXPECT_EQ(index->IndexPending(70), 30u);
+  EXPECT_EQ(index->applied_seq(), 50);
+  EXPECT_EQ(index->pending_new_vectors(), 0u);
+  for (MemoryId id = 1; id <= 100; ++id) {
+    EXPECT_EQ(index->Search(vectors[size_t(id - 1)], 1).at(0).id, id);
+  }
+  // An update of an indexed id is pending but not a new vector.
+  index->Upsert(51, 1, Quantize(vectors[1]));
+  EXPECT_EQ(index->pending_count(), 1u);
+  EXPECT_EQ(index->pending_new_vectors(), 0u);
+}
+
 TEST_F(VectorIndexTest, MalformedInputIsIgnored) {
   auto index = VectorIndex::Create(kEmbedder, 16);
   index->Upsert(1, 1, "too short");

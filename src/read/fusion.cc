@@ -12,8 +12,9 @@ std::vector<Fused> Fuse(const std::vector<Signal>& signals, Fusion fusion, int r
     const Signal& sig = signals[s];
     double lo = 0, hi = 0;
     if (!sig.ranked.empty()) {
-      auto [mn, mx] = std::minmax_element(sig.ranked.begin(), sig.ranked.end(),
-                                          [](const Ranked& a, const Ranked& b) { return a.raw < b.raw; });
+      auto [mn, mx] =
+          std::minmax_element(sig.ranked.begin(), sig.ranked.end(),
+                              [](const Ranked& a, const Ranked& b) { return a.raw < b.raw; });
       lo = mn->raw;
       hi = mx->raw;
     }
@@ -23,7 +24,8 @@ std::vector<Fused> Fuse(const std::vector<Signal>& signals, Fusion fusion, int r
       if (inserted) {
         Fused f;
         f.id = c.id;
-        for (const auto& other : signals) f.signals.push_back(SignalExplanation{other.name, 0, 0, 0});
+        for (const auto& other : signals)
+          f.signals.push_back(SignalExplanation{other.name, 0, 0, 0});
         out.push_back(std::move(f));
       }
       Fused& f = out[it->second];

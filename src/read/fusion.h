@@ -23,7 +23,7 @@ struct Fused {
 };
 
 struct Signal {
-  std::string name;            // "lexical", "vector"
+  std::string name;  // "lexical", "vector"
   double weight = 1.0;
   std::vector<Ranked> ranked;  // best first
 };

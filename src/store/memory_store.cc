@@ -181,8 +181,8 @@ Status InsertMemory(Db& db, const Memory& m) {
 }
 
 Result<std::optional<Memory>> GetMemory(Db& db, MemoryId id) {
-  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(std::string("SELECT ") + kColumns +
-                                             " FROM memories m WHERE m.id=?"));
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare(std::string("SELECT ") + kColumns + " FROM memories m WHERE m.id=?"));
   st.Bind(1, id);
   MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<Memory>();
@@ -408,7 +408,11 @@ Result<bool> HasHistory(Db& db, MemoryId id) {
 Status InsertLink(Db& db, const Link& l) {
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("INSERT OR REPLACE INTO links(from_id, to_id, type, "
                                              "weight) VALUES(?,?,?,?)"));
-  return st.Bind(1, l.from).Bind(2, l.to).Bind(3, static_cast<int64_t>(l.type)).Bind(4, l.weight).Run();
+  return st.Bind(1, l.from)
+      .Bind(2, l.to)
+      .Bind(3, static_cast<int64_t>(l.type))
+      .Bind(4, l.weight)
+      .Run();
 }
 
 Result<std::vector<Link>> ReadLinks(Db& db, MemoryId id) {
@@ -450,7 +454,8 @@ Result<int64_t> EmbedderRowId(Db& db, const std::string& name, int dimension) {
       return st.Int(0);
     }
   }
-  MNEMO_ASSIGN_OR_RETURN(Stmt ins, db.Prepare("INSERT INTO embedders(name, dimension) VALUES(?,?)"));
+  MNEMO_ASSIGN_OR_RETURN(Stmt ins,
+                         db.Prepare("INSERT INTO embedders(name, dimension) VALUES(?,?)"));
   MNEMO_RETURN_IF_ERROR(ins.Bind(1, name).Bind(2, dimension).Run());
   return static_cast<int64_t>(sqlite3_last_insert_rowid(db.raw()));
 }
@@ -510,8 +515,9 @@ Status TruncateIndexLog(Db& db, int64_t up_to_seq) {
 Status ForEachMemory(Db& db,
                      const std::function<Status(const Memory&, std::string_view vector)>& fn) {
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(std::string("SELECT ") + kColumns +
-                                             ", v.vec FROM memories m LEFT JOIN vectors v ON "
-                                             "v.id = m.id ORDER BY m.id", false));
+                                                 ", v.vec FROM memories m LEFT JOIN vectors v ON "
+                                                 "v.id = m.id ORDER BY m.id",
+                                             false));
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) return Status::Ok();
@@ -521,7 +527,8 @@ Status ForEachMemory(Db& db,
 
 Status ForEachHistory(Db& db, const std::function<Status(const HistoryEntry&)>& fn) {
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT memory_id, version, op, before, actor, time, "
-                                             "reason FROM history ORDER BY seq", false));
+                                             "reason FROM history ORDER BY seq",
+                                             false));
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) return Status::Ok();
@@ -532,11 +539,13 @@ Status ForEachHistory(Db& db, const std::function<Status(const HistoryEntry&)>& 
 
 Status ForEachLink(Db& db, const std::function<Status(const Link&)>& fn) {
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT from_id, to_id, type, weight FROM links "
-                                             "ORDER BY from_id, type, to_id", false));
+                                             "ORDER BY from_id, type, to_id",
+                                             false));
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) return Status::Ok();
-    MNEMO_RETURN_IF_ERROR(fn(Link{st.Int(0), st.Int(1), static_cast<LinkType>(st.Int(2)), st.Double(3)}));
+    MNEMO_RETURN_IF_ERROR(
+        fn(Link{st.Int(0), st.Int(1), static_cast<LinkType>(st.Int(2)), st.Double(3)}));
   }
 }
 

@@ -86,7 +86,8 @@ Status TruncateIndexLog(Db& db, int64_t up_to_seq);
 
 // ---- full scans (export) -------------------------------------------------------------
 // Each calls fn for every row, in id (or seq) order; fn's error stops the scan.
-Status ForEachMemory(Db& db, const std::function<Status(const Memory&, std::string_view vector)>& fn);
+Status ForEachMemory(Db& db,
+                     const std::function<Status(const Memory&, std::string_view vector)>& fn);
 Status ForEachHistory(Db& db, const std::function<Status(const HistoryEntry&)>& fn);
 Status ForEachLink(Db& db, const std::function<Status(const Link&)>& fn);
 

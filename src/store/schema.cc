@@ -109,9 +109,9 @@ Result<int> Migrate(Db& db) {
   const int latest = static_cast<int>(migrations.size());
   static_assert(kSchemaVersion >= 1);
   if (found > latest) {
-    return Status::FailedPrecondition(
-        db.path() + " has schema version " + std::to_string(found) +
-        ", newer than this mnemo supports (" + std::to_string(latest) + "); upgrade mnemo");
+    return Status::FailedPrecondition(db.path() + " has schema version " + std::to_string(found) +
+                                      ", newer than this mnemo supports (" +
+                                      std::to_string(latest) + "); upgrade mnemo");
   }
   for (int v = found + 1; v <= latest; ++v) {
     Transaction txn(&db);

@@ -51,9 +51,7 @@ Stmt& Stmt::Bind(int i, std::string_view v) {
   sqlite3_bind_text64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   return *this;
 }
-Stmt& Stmt::Bind(int i, const std::optional<int64_t>& v) {
-  return v ? Bind(i, *v) : BindNull(i);
-}
+Stmt& Stmt::Bind(int i, const std::optional<int64_t>& v) { return v ? Bind(i, *v) : BindNull(i); }
 Stmt& Stmt::BindBlob(int i, std::string_view v) {
   sqlite3_bind_blob64(s_, i, v.data(), v.size(), SQLITE_TRANSIENT);
   return *this;
@@ -124,7 +122,9 @@ Db::~Db() {
   sqlite3_close_v2(db_);
 }
 
-Status Db::Error(std::string_view what) const { return SqliteStatus(sqlite3_errcode(db_), db_, what); }
+Status Db::Error(std::string_view what) const {
+  return SqliteStatus(sqlite3_errcode(db_), db_, what);
+}
 
 Status Db::Exec(std::string_view sql) {
   std::string s(sql);

@@ -29,7 +29,7 @@ class FileLock {
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
 
- explicit FileLock(int fd) : fd_(fd) {}  // takes ownership of fd; use Acquire()
+  explicit FileLock(int fd) : fd_(fd) {}  // takes ownership of fd; use Acquire()
 
  private:
   int fd_;

@@ -78,8 +78,8 @@ std::string DumpJson(const Json& j) {
 Result<std::string> NormalizeMetadata(std::string_view text, size_t max_bytes) {
   if (text.empty()) return std::string("{}");
   if (text.size() > max_bytes) {
-    return Status::TooLarge("metadata is " + std::to_string(text.size()) +
-                            " bytes; the limit is " + std::to_string(max_bytes));
+    return Status::TooLarge("metadata is " + std::to_string(text.size()) + " bytes; the limit is " +
+                            std::to_string(max_bytes));
   }
   auto parsed = ParseJson(text);
   if (!parsed.ok()) return parsed.status().WithContext("metadata");
@@ -122,7 +122,8 @@ Json MemoryToJson(const Memory& m) {
 Result<std::string> GetString(const Json& obj, std::string_view key, bool required) {
   const Json* v = Find(obj, key);
   if (!v || v->is_null()) {
-    if (required) return Status::InvalidArgument("missing required field \"" + std::string(key) + "\"");
+    if (required)
+      return Status::InvalidArgument("missing required field \"" + std::string(key) + "\"");
     return std::string();
   }
   if (!v->is_string()) return FieldError(key, "string");
@@ -155,7 +156,8 @@ Result<Memory> MemoryFromJson(const Json& j) {
   MNEMO_ASSIGN_OR_RETURN(m.valid_to, GetTime(j, "valid_to"));
   MNEMO_ASSIGN_OR_RETURN(auto created, GetTime(j, "created_at"));
   MNEMO_ASSIGN_OR_RETURN(auto updated, GetTime(j, "updated_at"));
-  if (!created || !updated) return Status::InvalidArgument("created_at and updated_at are required");
+  if (!created || !updated)
+    return Status::InvalidArgument("created_at and updated_at are required");
   m.created_at = *created;
   m.updated_at = *updated;
   MNEMO_ASSIGN_OR_RETURN(m.expired_at, GetTime(j, "expired_at"));
@@ -256,7 +258,9 @@ Json SearchHitToJson(const SearchHit& hit) {
   if (!hit.explanation.empty()) {
     Json ex = Json::array();
     for (const auto& e : hit.explanation) {
-      ex.push_back({{"signal", e.signal}, {"rank", e.rank}, {"raw", e.raw},
+      ex.push_back({{"signal", e.signal},
+                    {"rank", e.rank},
+                    {"raw", e.raw},
                     {"contribution", e.contribution}});
     }
     j["explain"] = ex;
@@ -296,7 +300,8 @@ Result<bool> GetBool(const Json& obj, std::string_view key, bool dflt) {
 
 Result<Message> MessageFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a message");
-  MNEMO_RETURN_IF_ERROR(CheckKnownFields(j, {"session", "role", "speaker", "text", "time", "meta"}));
+  MNEMO_RETURN_IF_ERROR(
+      CheckKnownFields(j, {"session", "role", "speaker", "text", "time", "meta"}));
   Message m;
   MNEMO_ASSIGN_OR_RETURN(m.text, GetString(j, "text", true));
   MNEMO_ASSIGN_OR_RETURN(m.session, GetString(j, "session", false));
@@ -316,10 +321,10 @@ Result<Message> MessageFromJson(const Json& j) {
 
 Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a search");
-  MNEMO_RETURN_IF_ERROR(CheckKnownFields(
-      j, {"query", "user", "all_users", "k", "agent", "session", "kinds", "since", "until", "tags",
-          "meta", "include_retired", "explain", "fusion", "lexical_weight", "vector_weight",
-          "rrf_k"}));
+  MNEMO_RETURN_IF_ERROR(
+      CheckKnownFields(j, {"query", "user", "all_users", "k", "agent", "session", "kinds", "since",
+                           "until", "tags", "meta", "include_retired", "explain", "fusion",
+                           "lexical_weight", "vector_weight", "rrf_k"}));
   SearchRequest r;
   MNEMO_ASSIGN_OR_RETURN(r.query, GetString(j, "query", true));
   Filter& f = r.filter;

@@ -8,10 +8,9 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "mnemo/engine.h"
 #include "mnemo/memory.h"

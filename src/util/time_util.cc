@@ -65,8 +65,7 @@ class Cursor {
 };
 
 Status Bad(std::string_view text, std::string_view why) {
-  return Status::InvalidArgument("invalid time \"" + std::string(text) + "\": " +
-                                 std::string(why) +
+  return Status::InvalidArgument("invalid time \"" + std::string(text) + "\": " + std::string(why) +
                                  " (expected ISO 8601, e.g. 2023-05-08T13:56:00Z)");
 }
 
@@ -120,7 +119,8 @@ Result<TimeMs> ParseIso8601(std::string_view text) {
     }
   }
   if (!c.Done()) return Bad(text, "unexpected characters after the time");
-  const int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
   return secs * 1000 + millis;
 }
@@ -148,8 +148,8 @@ std::string FormatIso8601(TimeMs t) {
     std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
                   static_cast<long long>(y), m, d, hh, mm, ss, static_cast<int>(ms));
   } else {
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02dZ", static_cast<long long>(y),
-                  m, d, hh, mm, ss);
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02dZ", static_cast<long long>(y), m,
+                  d, hh, mm, ss);
   }
   return buf;
 }

@@ -46,10 +46,10 @@ TEST(Utf8Test, ValidatesAndLocates) {
   EXPECT_TRUE(IsValidUtf8("hello"));
   EXPECT_TRUE(IsValidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
   EXPECT_EQ(FindInvalidUtf8("ab\xff"), 2u);
-  EXPECT_EQ(FindInvalidUtf8("ab\xc3"), 2u);              // truncated
-  EXPECT_EQ(FindInvalidUtf8("\xc0\xaf"), 0u);            // overlong
-  EXPECT_EQ(FindInvalidUtf8("x\xed\xa0\x80"), 1u);       // surrogate
-  EXPECT_EQ(FindInvalidUtf8("\xf4\x90\x80\x80"), 0u);    // > U+10FFFF
+  EXPECT_EQ(FindInvalidUtf8("ab\xc3"), 2u);            // truncated
+  EXPECT_EQ(FindInvalidUtf8("\xc0\xaf"), 0u);          // overlong
+  EXPECT_EQ(FindInvalidUtf8("x\xed\xa0\x80"), 1u);     // surrogate
+  EXPECT_EQ(FindInvalidUtf8("\xf4\x90\x80\x80"), 0u);  // > U+10FFFF
 }
 
 TEST(JsonCodecTest, MemoryRoundTrip) {
@@ -94,7 +94,8 @@ TEST(JsonCodecTest, StrictFieldErrors) {
   EXPECT_EQ(r.status().message(), "expected string for \"text\"");
   j = MemoryToJson(m);
   j["kind"] = "gossip";
-  EXPECT_NE(MemoryFromJson(j).status().message().find("unknown kind \"gossip\""), std::string::npos);
+  EXPECT_NE(MemoryFromJson(j).status().message().find("unknown kind \"gossip\""),
+            std::string::npos);
 }
 
 TEST(JsonCodecTest, MetadataValidation) {
