@@ -135,6 +135,34 @@ TEST_F(SearchTest, ExplainAccountsForTheScore) {
   EXPECT_TRUE(engine_->Search("s", q)->front().explanation.empty());
 }
 
+TEST_F(SearchTest, ConversationContextReachesShortReplies) {
+  std::vector<Message> msgs;
+  for (const char* text : {"Did you enjoy the pottery class on Saturday?", "Yes, it was amazing!",
+                           "What did you have for lunch?", "Just a sandwich."}) {
+    Message m;
+    m.session = "s1";
+    m.speaker = msgs.size() % 2 ? "Bo" : "Al";
+    m.text = text;
+    msgs.push_back(m);
+  }
+  auto ids = engine_->Ingest("s", "u1", msgs);
+  ASSERT_TRUE(ids.ok());
+  for (int i = 0; i < 10; ++i) MustAdd("s", Input("unrelated filler " + std::to_string(i)));
+  SearchRequest q = Query("pottery class");
+  q.vector_weight = 0;
+  EXPECT_EQ(SearchIds("s", q), std::vector<MemoryId>{ids->ids[0]});
+  q.context_weight = 0.5;
+  auto with_context = SearchIds("s", q);
+  ASSERT_EQ(with_context.size(), 2u);
+  EXPECT_EQ(with_context[0], ids->ids[0]);  // its own match still ranks first
+  EXPECT_EQ(with_context[1], ids->ids[1]);  // the reply, through its neighbour
+  // Context never crosses into filtered-out memories.
+  q.filter.kinds = {Kind::kFact};
+  EXPECT_TRUE(SearchIds("s", q).empty());
+  q.context_weight = -1;
+  EXPECT_EQ(engine_->Search("s", q).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(SearchTest, KLimitsAndValidation) {
   std::vector<MemoryInput> batch;
   for (int i = 0; i < 30; ++i)

@@ -14,6 +14,49 @@ namespace {
 // The HNSW over-fetch for a filtered search never exceeds this many neighbours.
 constexpr size_t kMaxGraphFetch = 5000;
 
+// Conversation context (SearchRequest::context_weight): each candidate earns `weight`
+// times the (non-negative) scores of its session neighbours in the list; a neighbour
+// outside the list enters it with what it earns, if it passes the filter.
+Status AddConversationContext(store::Db& db, const Filter& filter, double weight, size_t limit,
+                              read::Signal* signal) {
+  if (weight <= 0 || signal->ranked.empty()) return Status::Ok();
+  std::unordered_map<MemoryId, double> own;
+  std::vector<MemoryId> ids;
+  for (const auto& r : signal->ranked) {
+    own.emplace(r.id, std::max(0.0, r.raw));
+    ids.push_back(r.id);
+  }
+  MNEMO_ASSIGN_OR_RETURN(auto links, store::LinksTouching(db, ids, LinkType::kNext));
+  std::unordered_map<MemoryId, double> total;
+  for (const auto& r : signal->ranked) total[r.id] = r.raw;
+  std::vector<MemoryId> newcomers;
+  for (const Link& l : links) {
+    for (auto [from, to] : {std::pair{l.from, l.to}, std::pair{l.to, l.from}}) {
+      auto it = own.find(from);
+      if (it == own.end() || it->second == 0) continue;
+      auto [slot, inserted] = total.emplace(to, 0.0);
+      if (inserted) newcomers.push_back(to);
+      slot->second += weight * it->second;
+    }
+  }
+  if (!newcomers.empty()) {
+    MNEMO_ASSIGN_OR_RETURN(auto rows, store::FetchMatching(db, newcomers, filter));
+    std::unordered_map<MemoryId, bool> pass;
+    for (const auto& m : rows) pass[m.id] = true;
+    for (MemoryId id : newcomers) {
+      if (!pass.count(id)) total.erase(id);
+    }
+  }
+  signal->ranked.clear();
+  for (const auto& [id, score] : total) signal->ranked.push_back(read::Ranked{id, score});
+  std::sort(signal->ranked.begin(), signal->ranked.end(),
+            [](const read::Ranked& a, const read::Ranked& b) {
+              return a.raw != b.raw ? a.raw > b.raw : a.id < b.id;
+            });
+  if (signal->ranked.size() > limit) signal->ranked.resize(limit);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status Space::CheckScope(const Filter& f) {
@@ -92,6 +135,9 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
     return Status::InvalidArgument("at least one of the lexical and vector weights must be > 0");
   }
   if (req.rrf_k < 1) return Status::InvalidArgument("rrf_k must be >= 1");
+  if (!std::isfinite(req.context_weight) || req.context_weight < 0) {
+    return Status::InvalidArgument("context_weight must be finite and >= 0");
+  }
   if (req.filter.time_from && req.filter.time_to && *req.filter.time_to <= *req.filter.time_from) {
     return Status::InvalidArgument("the time range is empty (until is not after since)");
   }
@@ -112,6 +158,7 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
           auto hits, store::LexicalSearch(db, match, req.filter, static_cast<int>(per_signal)));
       for (auto& [id, s] : hits) lexical.ranked.push_back(read::Ranked{id, s});
     }
+    MNEMO_RETURN_IF_ERROR(AddConversationContext(db, req.filter, req.context_weight, per_signal, &lexical));
     signals.push_back(std::move(lexical));
   }
   if (req.vector_weight > 0) {
@@ -124,6 +171,7 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
     }
     MNEMO_ASSIGN_OR_RETURN(auto hits, VectorCandidates(db, q[0], req.filter, per_signal));
     for (auto& [id, s] : hits) vector.ranked.push_back(read::Ranked{id, s});
+    MNEMO_RETURN_IF_ERROR(AddConversationContext(db, req.filter, req.context_weight, per_signal, &vector));
     signals.push_back(std::move(vector));
   }
 

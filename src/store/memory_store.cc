@@ -430,6 +430,30 @@ Result<std::vector<Link>> ReadLinks(Db& db, MemoryId id) {
   return out;
 }
 
+Result<std::vector<Link>> LinksTouching(Db& db, const std::vector<MemoryId>& ids, LinkType type) {
+  std::vector<Link> out;
+  constexpr size_t kChunk = 400;
+  for (size_t start = 0; start < ids.size(); start += kChunk) {
+    const size_t n = std::min(kChunk, ids.size() - start);
+    // Numbered parameters so both IN lists bind the same values: ?2 .. ?(n+1).
+    std::string in;
+    for (size_t i = 0; i < n; ++i) in += (i ? ",?" : "?") + std::to_string(i + 2);
+    MNEMO_ASSIGN_OR_RETURN(
+        Stmt st, db.Prepare("SELECT from_id, to_id, weight FROM links WHERE type=?1 AND from_id IN (" +
+                                in + ") UNION SELECT from_id, to_id, weight FROM links WHERE type=?1 "
+                                "AND to_id IN (" + in + ")",
+                            /*cache=*/n == kChunk));
+    st.Bind(1, static_cast<int64_t>(type));
+    for (size_t i = 0; i < n; ++i) st.Bind(static_cast<int>(i) + 2, ids[start + i]);
+    for (;;) {
+      MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      out.push_back(Link{st.Int(0), st.Int(1), type, st.Double(2)});
+    }
+  }
+  return out;
+}
+
 Result<std::optional<MemoryId>> LastInSession(Db& db, const std::string& user,
                                               const std::string& session, MemoryId before) {
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id FROM memories WHERE session_id=? AND "

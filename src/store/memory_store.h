@@ -64,6 +64,8 @@ Status ScrubHistory(Db& db, MemoryId id);  // erases every snapshot of the memor
 Result<bool> HasHistory(Db& db, MemoryId id);
 Status InsertLink(Db& db, const Link& l);
 Result<std::vector<Link>> ReadLinks(Db& db, MemoryId id);  // both directions
+// The links of `type` with either end among `ids`.
+Result<std::vector<Link>> LinksTouching(Db& db, const std::vector<MemoryId>& ids, LinkType type);
 // The most recent memory of `session` for `user` with an id below `before`, if any.
 Result<std::optional<MemoryId>> LastInSession(Db& db, const std::string& user,
                                               const std::string& session, MemoryId before);

@@ -324,7 +324,7 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   MNEMO_RETURN_IF_ERROR(
       CheckKnownFields(j, {"query", "user", "all_users", "k", "agent", "session", "kinds", "since",
                            "until", "tags", "meta", "include_retired", "explain", "fusion",
-                           "lexical_weight", "vector_weight", "rrf_k"}));
+                           "lexical_weight", "vector_weight", "rrf_k", "context_weight"}));
   SearchRequest r;
   MNEMO_ASSIGN_OR_RETURN(r.query, GetString(j, "query", true));
   Filter& f = r.filter;
@@ -369,6 +369,9 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   }
   if (j.contains("vector_weight")) {
     MNEMO_ASSIGN_OR_RETURN(r.vector_weight, GetNumber(j, "vector_weight"));
+  }
+  if (j.contains("context_weight")) {
+    MNEMO_ASSIGN_OR_RETURN(r.context_weight, GetNumber(j, "context_weight"));
   }
   if (j.contains("rrf_k")) {
     MNEMO_ASSIGN_OR_RETURN(int64_t rrf_k, GetInt(j, "rrf_k"));

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli.h"
+#include "eval_cmd.h"
 #include "mnemo/engine.h"
 #include "util/json_codec.h"
 #include "util/time_util.h"
@@ -156,12 +157,12 @@ Status ItemToLine(const Status& s, const std::vector<size_t>& lines) {
 
 struct Args {
   std::string space, user, agent, session, kind = "episode", role, speaker, time, meta, text;
-  std::string id, file, cursor, batch, reason, fusion = "rrf";
+  std::string id, file, cursor, batch, reason, fusion = "rrf", format;
   std::vector<std::string> tags;
   std::vector<std::string> query_words;
   double importance = 0.5, lexical_weight = 1.0, vector_weight = 1.0;
   int k = 10, limit = 100;
-  bool purge = false, explain = false, desc = false;
+  bool purge = false, explain = false, desc = false, skip_bad = false;
   FilterArgs filter;
 };
 
@@ -242,6 +243,19 @@ class Runner {
   }
 
   int Ingest(const Args& a) {
+    if (!a.format.empty()) {
+      // A benchmark file names its own users: one per conversation.
+      if (!a.user.empty()) {
+        return out_.Fail(Status::InvalidArgument(
+            "--user cannot be combined with --format: the dataset names a user per conversation"));
+      }
+      return IngestDataset(data_, a.space, a.format, a.file, a.skip_bad, out_);
+    }
+    if (a.user.empty()) {
+      return out_.Fail(Status::InvalidArgument(
+          "ingest needs --user U (or --format locomo|longmemeval for a benchmark file)"));
+    }
+    if (a.skip_bad) return out_.Fail(Status::InvalidArgument("--skip-bad needs --format"));
     auto data = ReadInput(a.file);
     if (!data.ok()) return out_.Fail(data.status());
     std::vector<Message> messages;
@@ -445,8 +459,8 @@ class Runner {
     std::string human = "mnemo demo: ingested " + std::to_string(ingested->ids.size()) +
                         " messages into space 'demo' of " + data_ + "\n";
     Json searches = Json::array();
-    for (const char* q : {"Where does Maya live?", "food allergies", "What is the name of her pet?",
-                          "vet appointment"}) {
+    for (const char* q : {"Where did Maya move?", "peanut allergy", "What is her cat called?",
+                          "book the vet"}) {
       SearchRequest req;
       req.query = q;
       req.filter.user_id = "maya";
@@ -588,7 +602,10 @@ int Main(int argc, char** argv) {
 
   auto* ingest = app.add_subcommand("ingest", "ingest JSONL conversation messages");
   add_space(ingest);
-  ingest->add_option("--user", a.user, "user the conversation belongs to")->required();
+  ingest->add_option("--user", a.user, "user the conversation belongs to (not with --format)");
+  ingest->add_option("--format", a.format,
+                     "locomo or longmemeval: a benchmark file, one user per conversation");
+  ingest->add_flag("--skip-bad", a.skip_bad, "with --format: skip and count malformed records");
   ingest->add_option("FILE", a.file, "JSONL file, or - for standard input")->required();
 
   auto* get = app.add_subcommand("get", "show a memory");
@@ -632,6 +649,9 @@ int Main(int argc, char** argv) {
   auto* stats = app.add_subcommand("stats", "space statistics");
   add_space(stats);
 
+  EvalArgs eval_args;
+  const EvalCommands eval = RegisterEval(&app, &eval_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -649,6 +669,8 @@ int Main(int argc, char** argv) {
     return Output(json).Fail(Status::InvalidArgument("give either a QUERY or --batch, not both"));
   }
 
+  if (eval.locomo->parsed()) return RunEval("locomo", eval_args, Output(json));
+  if (eval.longmemeval->parsed()) return RunEval("longmemeval", eval_args, Output(json));
   Runner r(data, Output(json));
   if (init->parsed()) return r.Init();
   if (demo->parsed()) return r.Demo();

@@ -1,0 +1,148 @@
+#include "eval_cmd.h"
+
+#include <algorithm>
+#include <iostream>
+
+#include "eval/locomo.h"
+#include "eval/longmemeval.h"
+#include "eval/runner.h"
+#include "eval/scratch_dir.h"
+#include "mnemo/engine.h"
+
+namespace mnemo::cli {
+namespace {
+
+// Benchmark files are trusted input that is loaded as a whole: LongMemEval has turns
+// over the default 64 KiB text limit, and a conversation is one Ingest call.
+Options DatasetOptions() {
+  Options o;
+  o.max_batch = 10'000'000;
+  o.max_text_bytes = 1 << 20;
+  return o;
+}
+
+void ReportProblems(const eval::LoadStats& stats) {
+  for (const auto& p : stats.problems) std::cerr << "mnemo: skipped " << p << "\n";
+}
+
+Status ValidateKs(const std::vector<int>& ks) {
+  for (int k : ks) {
+    if (k < 1 || k > 1000) return Status::InvalidArgument("--k values must be between 1 and 1000");
+  }
+  return Status::Ok();
+}
+
+// Loads the dataset, runs `evaluate` on a fresh engine, prints the report.
+template <typename Dataset, typename Fn>
+int Evaluate(const Result<Dataset>& data, Fn evaluate, const Output& out) {
+  if (!data.ok()) return out.Fail(data.status());
+  ReportProblems(data->stats);
+  auto scratch = eval::ScratchDir::Create("mnemo-eval-");
+  if (!scratch.ok()) return out.Fail(scratch.status());
+  Options o = DatasetOptions();
+  o.create_if_missing = true;
+  o.durability = Durability::kNormal;  // a throwaway directory needs no fsync per write
+  auto engine = Engine::Open((*scratch)->path() + "/data", o);
+  if (!engine.ok()) return out.Fail(engine.status());
+  const std::string space = "eval";
+  if (Status s = (*engine)->CreateSpace(space); !s.ok()) return out.Fail(s);
+  auto report = evaluate(**engine, space, *data);
+  if (!report.ok()) return out.Fail(report.status());
+  out.Emit(eval::ReportToJson(*report), eval::ReportToTable(*report));
+  return kExitOk;
+}
+
+}  // namespace
+
+EvalCommands RegisterEval(CLI::App* app, EvalArgs* args) {
+  EvalCommands c;
+  c.eval =
+      app->add_subcommand("eval", "measure retrieval on a benchmark (in a temporary data dir)");
+  c.eval->require_subcommand(1);
+  c.locomo = c.eval->add_subcommand("locomo", "LoCoMo: turn- and session-level recall and NDCG");
+  c.longmemeval = c.eval->add_subcommand("longmemeval",
+                                         "LongMemEval: its retrieval protocol (sessions, turns)");
+  for (CLI::App* cmd : {c.locomo, c.longmemeval}) {
+    cmd->add_option("FILE", args->file, "the benchmark's JSON file")->required();
+    cmd->add_option("--k", args->ks, "cutoffs, e.g. 1,5,10 (default: the protocol's)")
+        ->delimiter(',');
+    cmd->add_option("--fusion", args->fusion, "rrf (default) or weighted");
+    cmd->add_option("--lexical-weight", args->lexical_weight, "BM25 weight (default 1; 0 = off)");
+    cmd->add_option("--vector-weight", args->vector_weight, "vector weight (default 1; 0 = off)");
+    cmd->add_flag("--skip-bad", args->skip_bad, "skip and count malformed records");
+  }
+  return c;
+}
+
+int RunEval(const std::string& dataset, const EvalArgs& args, const Output& out) {
+  eval::EvalConfig config =
+      dataset == "locomo" ? eval::EvalConfig::ForLocomo() : eval::EvalConfig::ForLongMemEval();
+  if (Status s = ValidateKs(args.ks); !s.ok()) return out.Fail(s);
+  if (!args.ks.empty()) {
+    std::vector<int> ks = args.ks;
+    std::sort(ks.begin(), ks.end());
+    ks.erase(std::unique(ks.begin(), ks.end()), ks.end());
+    config.ks = config.session_ks = ks;
+  }
+  if (args.fusion == "weighted") {
+    config.fusion = Fusion::kWeighted;
+  } else if (args.fusion != "rrf") {
+    return out.Fail(Status::InvalidArgument("--fusion must be rrf or weighted"));
+  }
+  config.lexical_weight = args.lexical_weight;
+  config.vector_weight = args.vector_weight;
+  eval::ParseOptions parse;
+  parse.skip_bad = args.skip_bad;
+  if (dataset == "locomo") {
+    return Evaluate(
+        eval::LoadLocomo(args.file, parse),
+        [&](Engine& e, const std::string& space, const eval::LocomoDataset& d) {
+          return eval::EvalLocomo(e, space, d, config);
+        },
+        out);
+  }
+  return Evaluate(
+      eval::LoadLongMemEval(args.file, parse),
+      [&](Engine& e, const std::string& space, const eval::LongMemEvalDataset& d) {
+        return eval::EvalLongMemEval(e, space, d, config);
+      },
+      out);
+}
+
+int IngestDataset(const std::string& data, const std::string& space, const std::string& format,
+                  const std::string& file, bool skip_bad, const Output& out) {
+  if (format != "locomo" && format != "longmemeval") {
+    return out.Fail(Status::InvalidArgument("--format must be locomo or longmemeval"));
+  }
+  eval::ParseOptions parse;
+  parse.skip_bad = skip_bad;
+  // Parse the whole file before opening the store: a malformed file writes nothing.
+  std::optional<eval::LocomoDataset> locomo;
+  std::optional<eval::LongMemEvalDataset> lme;
+  const eval::LoadStats* stats = nullptr;
+  if (format == "locomo") {
+    auto d = eval::LoadLocomo(file, parse);
+    if (!d.ok()) return out.Fail(d.status());
+    locomo = std::move(d).value();
+    stats = &locomo->stats;
+  } else {
+    auto d = eval::LoadLongMemEval(file, parse);
+    if (!d.ok()) return out.Fail(d.status());
+    lme = std::move(d).value();
+    stats = &lme->stats;
+  }
+  ReportProblems(*stats);
+  auto engine = Engine::Open(data, DatasetOptions());
+  if (!engine.ok()) return out.Fail(engine.status());
+  auto counts = locomo ? eval::IngestLocomo(**engine, space, *locomo)
+                       : eval::IngestLongMemEval(**engine, space, *lme);
+  if (!counts.ok()) return out.Fail(counts.status());
+  const int64_t skipped = stats->skipped_records;
+  out.Emit({{"added", counts->added}, {"users", counts->users}, {"skipped", skipped}},
+           "added " + std::to_string(counts->added) + " memories for " +
+               std::to_string(counts->users) + " users" +
+               (skipped > 0 ? " (" + std::to_string(skipped) + " malformed records skipped)" : ""));
+  return kExitOk;
+}
+
+}  // namespace mnemo::cli
