@@ -53,15 +53,19 @@ struct SearchRequest {
   int k = 10;  // 1..Options::max_k
   bool explain = false;
   Fusion fusion = Fusion::kRrf;
-  double lexical_weight = 1.0;  // weight of the BM25 ranking in fusion (0 turns it off)
-  double vector_weight = 1.0;   // weight of the vector ranking in fusion (0 turns it off)
-  int rrf_k = 60;               // RRF constant: contribution = weight / (rrf_k + rank)
+  // Fusion weights (0 turns a signal off). The defaults are measured with the builtin
+  // embedder on LoCoMo (docs/benchmarks.md): its vectors rank conversation turns worse
+  // than BM25, so they break ties and answer queries no term matches, without
+  // reordering lexical matches. With a strong embedding model, raise vector_weight.
+  double lexical_weight = 1.0;
+  double vector_weight = 0.05;
+  int rrf_k = 60;  // RRF constant: contribution = weight / (rrf_k + rank)
   // Conversation context: each candidate of a signal also earns `context_weight` times
   // the score of its neighbours in the session (the previous and next message, by
   // "next" links), and a neighbour that matched nothing itself can enter the ranking
   // this way. Short replies ("yes, it was amazing!") are found through the message
-  // they answer. 0 turns it off.
-  double context_weight = 0.0;
+  // they answer. 0 turns it off; the default is measured on LoCoMo.
+  double context_weight = 0.35;
 };
 
 // Per-signal account of one result's score. Ranks are 1-based; 0 = not retrieved by it.

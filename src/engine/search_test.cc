@@ -118,6 +118,8 @@ TEST_F(SearchTest, ExplainAccountsForTheScore) {
   for (int i = 0; i < 10; ++i) MustAdd("s", Input("grocery list " + std::to_string(i)));
   SearchRequest q = Query("violin concert");
   q.explain = true;
+  q.vector_weight = 1.0;
+  q.context_weight = 0;
   auto hits = engine_->Search("s", q);
   ASSERT_TRUE(hits.ok());
   ASSERT_FALSE(hits->empty());
@@ -150,6 +152,7 @@ TEST_F(SearchTest, ConversationContextReachesShortReplies) {
   for (int i = 0; i < 10; ++i) MustAdd("s", Input("unrelated filler " + std::to_string(i)));
   SearchRequest q = Query("pottery class");
   q.vector_weight = 0;
+  q.context_weight = 0;
   EXPECT_EQ(SearchIds("s", q), std::vector<MemoryId>{ids->ids[0]});
   q.context_weight = 0.5;
   auto with_context = SearchIds("s", q);

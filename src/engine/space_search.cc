@@ -158,7 +158,8 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
           auto hits, store::LexicalSearch(db, match, req.filter, static_cast<int>(per_signal)));
       for (auto& [id, s] : hits) lexical.ranked.push_back(read::Ranked{id, s});
     }
-    MNEMO_RETURN_IF_ERROR(AddConversationContext(db, req.filter, req.context_weight, per_signal, &lexical));
+    MNEMO_RETURN_IF_ERROR(
+        AddConversationContext(db, req.filter, req.context_weight, per_signal, &lexical));
     signals.push_back(std::move(lexical));
   }
   if (req.vector_weight > 0) {
@@ -171,7 +172,8 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
     }
     MNEMO_ASSIGN_OR_RETURN(auto hits, VectorCandidates(db, q[0], req.filter, per_signal));
     for (auto& [id, s] : hits) vector.ranked.push_back(read::Ranked{id, s});
-    MNEMO_RETURN_IF_ERROR(AddConversationContext(db, req.filter, req.context_weight, per_signal, &vector));
+    MNEMO_RETURN_IF_ERROR(
+        AddConversationContext(db, req.filter, req.context_weight, per_signal, &vector));
     signals.push_back(std::move(vector));
   }
 

@@ -63,9 +63,10 @@ Json ReportToJson(const EvalReport& r) {
        {{"k", r.config.ks},
         {"session_k", r.config.session_ks},
         {"search_k", r.config.SearchK()},
-        {"fusion", FusionName(r.config.fusion)},
-        {"lexical_weight", r.config.lexical_weight},
-        {"vector_weight", r.config.vector_weight},
+        {"fusion", FusionName(r.config.search.fusion)},
+        {"lexical_weight", r.config.search.lexical_weight},
+        {"vector_weight", r.config.search.vector_weight},
+        {"context_weight", r.config.search.context_weight},
         {"embedder", r.embedder}}},
   };
 }
@@ -105,9 +106,11 @@ std::string ReportToTable(const EvalReport& r) {
   }
   out += "\nsearch latency (ms): mean " + Fixed(r.latency.mean_ms, 3) + ", p99 " +
          Fixed(r.latency.p99_ms, 3) + " over " + std::to_string(r.latency.samples) + " searches\n";
-  out += "config: fusion " + std::string(FusionName(r.config.fusion)) + ", lexical weight " +
-         Fixed(r.config.lexical_weight, 2) + ", vector weight " + Fixed(r.config.vector_weight, 2) +
-         ", k " + std::to_string(r.config.SearchK()) + ", embedder " + r.embedder;
+  out += "config: fusion " + std::string(FusionName(r.config.search.fusion)) + ", lexical weight " +
+         Fixed(r.config.search.lexical_weight, 2) + ", vector weight " +
+         Fixed(r.config.search.vector_weight, 2) + ", context weight " +
+         Fixed(r.config.search.context_weight, 2) + ", k " + std::to_string(r.config.SearchK()) +
+         ", embedder " + r.embedder;
   return out;
 }
 

@@ -24,13 +24,10 @@ class Searcher {
       : engine_(engine), space_(space), config_(config) {}
 
   Result<std::vector<SearchHit>> Search(const std::string& user, const std::string& query) {
-    SearchRequest req;
+    SearchRequest req = config_.search;
     req.query = query;
     req.filter.user_id = user;
     req.k = config_.SearchK();
-    req.fusion = config_.fusion;
-    req.lexical_weight = config_.lexical_weight;
-    req.vector_weight = config_.vector_weight;
     const auto start = std::chrono::steady_clock::now();
     auto hits = engine_.Search(space_, req);
     const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - start;

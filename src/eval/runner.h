@@ -32,9 +32,9 @@ namespace mnemo::eval {
 struct EvalConfig {
   std::vector<int> ks;          // turn-level cutoffs; ascending
   std::vector<int> session_ks;  // session-level cutoffs; ascending
-  Fusion fusion = Fusion::kRrf;
-  double lexical_weight = 1.0;
-  double vector_weight = 1.0;
+  // Every search starts from this request (the engine's defaults unless changed);
+  // query, user and k are set per question.
+  SearchRequest search;
 
   // Defaults of each protocol: LoCoMo 1,5,10,25,50 at both levels; LongMemEval 5,10,50
   // turns and 5,10 sessions.

@@ -60,7 +60,7 @@ TEST_F(RunnerTest, LocomoScoresByHand) {
   EvalConfig c = EvalConfig::ForLocomo();
   c.ks = {1, 5};
   c.session_ks = {1};
-  c.vector_weight = 0;  // BM25 only: a ranking that can be worked out by hand
+  c.search.vector_weight = 0;  // BM25 only: a ranking that can be worked out by hand
   auto r = EvalLocomo(*engine_, "bench", TinyLocomo(), c);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->questions, 2);

@@ -20,7 +20,7 @@ std::string MatchExpression(const std::vector<std::string>& terms, const std::st
   std::string expr = "(";
   for (size_t i = 0; i < terms.size(); ++i) {
     if (i) expr += " OR ";
-    expr += "text:\"";
+    expr += "{text speaker}:\"";
     for (char c : terms[i]) {
       if (c == '"') expr += '"';  // FTS5 escapes a quote inside a string by doubling it
       expr += c;

@@ -12,7 +12,7 @@ namespace mnemo::read {
 // The distinct terms of the query (text::Terms), in first-occurrence order.
 std::vector<std::string> QueryTerms(std::string_view query);
 
-// `("t1" OR "t2" ...)`, followed by ` AND scope:"<token>"` when scope_token is not
+// `({text speaker}:"t1" OR ...)`, followed by ` AND scope:"<token>"` when scope_token is not
 // empty. Returns "" when there are no terms (nothing for BM25 to match).
 std::string MatchExpression(const std::vector<std::string>& terms, const std::string& scope_token);
 

@@ -13,8 +13,9 @@ TEST(QueryTest, TermsAreStemmedDistinctAndWithoutStopWords) {
 
 TEST(QueryTest, MatchExpressionQuotesTermsAndScopes) {
   EXPECT_EQ(MatchExpression({}, "9123"), "");
-  EXPECT_EQ(MatchExpression({"tea", "x\"y"}, ""), "(text:\"tea\" OR text:\"x\"\"y\")");
-  EXPECT_EQ(MatchExpression({"tea"}, "9123"), "(text:\"tea\") AND scope:\"9123\"");
+  EXPECT_EQ(MatchExpression({"tea", "x\"y"}, ""),
+            "({text speaker}:\"tea\" OR {text speaker}:\"x\"\"y\")");
+  EXPECT_EQ(MatchExpression({"tea"}, "9123"), "({text speaker}:\"tea\") AND scope:\"9123\"");
 }
 
 TEST(FusionTest, RrfCombinesRanksWithWeights) {

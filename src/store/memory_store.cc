@@ -7,6 +7,10 @@
 namespace mnemo::store {
 namespace {
 
+// BM25 weight of the speaker column relative to the text (the scope column weighs 0).
+// Measured on LoCoMo (docs/benchmarks.md).
+constexpr const char* kSpeakerWeight = "0.5";
+
 constexpr const char* kColumns =
     "m.id, m.kind, m.text, m.user_id, m.agent_id, m.session_id, m.role, m.speaker, "
     "m.event_time, m.valid_from, m.valid_to, m.created_at, m.updated_at, m.expired_at, "
@@ -103,16 +107,16 @@ void BindMemoryFields(Stmt& st, const Memory& m, int i) {
 }
 
 Status FtsInsert(Db& db, const Memory& m) {
-  MNEMO_ASSIGN_OR_RETURN(Stmt st,
-                         db.Prepare("INSERT INTO memories_fts(rowid, text, scope) VALUES(?,?,?)"));
-  return st.Bind(1, m.id).Bind(2, m.text).Bind(3, ScopeToken(m.user_id)).Run();
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("INSERT INTO memories_fts(rowid, text, speaker, scope) VALUES(?,?,?,?)"));
+  return st.Bind(1, m.id).Bind(2, m.text).Bind(3, m.speaker).Bind(4, ScopeToken(m.user_id)).Run();
 }
 
 // Contentless FTS5 deletes need the exact values that were indexed.
 Status FtsDelete(Db& db, const Memory& m) {
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("INSERT INTO memories_fts(memories_fts, rowid, text, "
-                                             "scope) VALUES('delete',?,?,?)"));
-  return st.Bind(1, m.id).Bind(2, m.text).Bind(3, ScopeToken(m.user_id)).Run();
+                                             "speaker, scope) VALUES('delete',?,?,?,?)"));
+  return st.Bind(1, m.id).Bind(2, m.text).Bind(3, m.speaker).Bind(4, ScopeToken(m.user_id)).Run();
 }
 
 Status TagsInsert(Db& db, const Memory& m) {
@@ -200,7 +204,8 @@ Status ReplaceMemory(Db& db, const Memory& before, const Memory& after) {
   BindMemoryFields(st, after, 1);
   st.Bind(26, after.id);
   MNEMO_RETURN_IF_ERROR(st.Run());
-  if (before.text != after.text || before.user_id != after.user_id) {
+  if (before.text != after.text || before.speaker != after.speaker ||
+      before.user_id != after.user_id) {
     MNEMO_RETURN_IF_ERROR(FtsDelete(db, before));
     MNEMO_RETURN_IF_ERROR(FtsInsert(db, after));
   }
@@ -344,10 +349,10 @@ Result<std::vector<std::pair<MemoryId, double>>> LexicalSearch(Db& db, const std
                                                                const Filter& f, int limit) {
   SqlWhere w = BuildFilter(f);
   // bm25() is negative, more negative = better; the scope column has weight 0.
-  std::string sql =
-      "SELECT m.id, -bm25(memories_fts, 1.0, 0.0) AS s FROM memories_fts "
-      "JOIN memories m ON m.id = memories_fts.rowid WHERE memories_fts MATCH ?" +
-      w.sql + " ORDER BY bm25(memories_fts, 1.0, 0.0) LIMIT ?";
+  std::string sql = "SELECT m.id, -bm25(memories_fts, 1.0, " + std::string(kSpeakerWeight) +
+                    ", 0.0) AS s FROM memories_fts "
+                    "JOIN memories m ON m.id = memories_fts.rowid WHERE memories_fts MATCH ?" +
+                    w.sql + " ORDER BY s DESC LIMIT ?";
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
   st.Bind(1, match);
   BindAll(st, w.args, 2);
@@ -439,10 +444,12 @@ Result<std::vector<Link>> LinksTouching(Db& db, const std::vector<MemoryId>& ids
     std::string in;
     for (size_t i = 0; i < n; ++i) in += (i ? ",?" : "?") + std::to_string(i + 2);
     MNEMO_ASSIGN_OR_RETURN(
-        Stmt st, db.Prepare("SELECT from_id, to_id, weight FROM links WHERE type=?1 AND from_id IN (" +
-                                in + ") UNION SELECT from_id, to_id, weight FROM links WHERE type=?1 "
-                                "AND to_id IN (" + in + ")",
-                            /*cache=*/n == kChunk));
+        Stmt st,
+        db.Prepare("SELECT from_id, to_id, weight FROM links WHERE type=?1 AND from_id IN (" + in +
+                       ") UNION SELECT from_id, to_id, weight FROM links WHERE type=?1 "
+                       "AND to_id IN (" +
+                       in + ")",
+                   /*cache=*/n == kChunk));
     st.Bind(1, static_cast<int64_t>(type));
     for (size_t i = 0; i < n; ++i) st.Bind(static_cast<int>(i) + 2, ids[start + i]);
     for (;;) {

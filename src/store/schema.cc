@@ -85,11 +85,13 @@ CREATE TABLE vectors(id INTEGER PRIMARY KEY, embedder INTEGER NOT NULL, vec BLOB
 CREATE TABLE index_log(seq INTEGER PRIMARY KEY AUTOINCREMENT, id INTEGER NOT NULL,
                        op INTEGER NOT NULL);
 
--- Lexical index. Contentless: the text lives only in `memories`. `scope` holds the
+-- Lexical index. Contentless: the text lives only in `memories`. `speaker` is indexed
+-- so that questions naming a person find what that person said. `scope` holds the
 -- user's scope token so that a user's search intersects posting lists instead of
 -- filtering after ranking. detail=full (the default) because with detail=column
 -- bm25() scores every row 0 in SQLite 3.40.
-CREATE VIRTUAL TABLE memories_fts USING fts5(text, scope, content='', tokenize='mnemo');
+CREATE VIRTUAL TABLE memories_fts USING fts5(text, speaker, scope, content='',
+                                             tokenize='mnemo');
 )sql",
   };
   return kMigrations;

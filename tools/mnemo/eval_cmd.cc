@@ -67,8 +67,13 @@ EvalCommands RegisterEval(CLI::App* app, EvalArgs* args) {
     cmd->add_option("--k", args->ks, "cutoffs, e.g. 1,5,10 (default: the protocol's)")
         ->delimiter(',');
     cmd->add_option("--fusion", args->fusion, "rrf (default) or weighted");
-    cmd->add_option("--lexical-weight", args->lexical_weight, "BM25 weight (default 1; 0 = off)");
-    cmd->add_option("--vector-weight", args->vector_weight, "vector weight (default 1; 0 = off)");
+    cmd->add_option("--lexical-weight", args->lexical_weight, "BM25 weight (0 = off)")
+        ->capture_default_str();
+    cmd->add_option("--vector-weight", args->vector_weight, "vector weight (0 = off)")
+        ->capture_default_str();
+    cmd->add_option("--context-weight", args->context_weight,
+                    "share of session neighbours' scores (0 = off)")
+        ->capture_default_str();
     cmd->add_flag("--skip-bad", args->skip_bad, "skip and count malformed records");
   }
   return c;
@@ -85,12 +90,13 @@ int RunEval(const std::string& dataset, const EvalArgs& args, const Output& out)
     config.ks = config.session_ks = ks;
   }
   if (args.fusion == "weighted") {
-    config.fusion = Fusion::kWeighted;
+    config.search.fusion = Fusion::kWeighted;
   } else if (args.fusion != "rrf") {
     return out.Fail(Status::InvalidArgument("--fusion must be rrf or weighted"));
   }
-  config.lexical_weight = args.lexical_weight;
-  config.vector_weight = args.vector_weight;
+  config.search.lexical_weight = args.lexical_weight;
+  config.search.vector_weight = args.vector_weight;
+  config.search.context_weight = args.context_weight;
   eval::ParseOptions parse;
   parse.skip_bad = args.skip_bad;
   if (dataset == "locomo") {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "mnemo/query.h"
 
 namespace mnemo::cli {
 
@@ -14,8 +15,10 @@ struct EvalArgs {
   std::string file;
   std::vector<int> ks;  // empty: the protocol's defaults
   std::string fusion = "rrf";
-  double lexical_weight = 1.0;
-  double vector_weight = 1.0;
+  // Defaults are the engine's own, so a bare `mnemo eval` measures what users get.
+  double lexical_weight = SearchRequest{}.lexical_weight;
+  double vector_weight = SearchRequest{}.vector_weight;
+  double context_weight = SearchRequest{}.context_weight;
   bool skip_bad = false;
 };
 

@@ -160,7 +160,11 @@ struct Args {
   std::string id, file, cursor, batch, reason, fusion = "rrf", format;
   std::vector<std::string> tags;
   std::vector<std::string> query_words;
-  double importance = 0.5, lexical_weight = 1.0, vector_weight = 1.0;
+  double importance = 0.5;
+  // Search tuning defaults are the engine's own.
+  double lexical_weight = SearchRequest{}.lexical_weight;
+  double vector_weight = SearchRequest{}.vector_weight;
+  double context_weight = SearchRequest{}.context_weight;
   int k = 10, limit = 100;
   bool purge = false, explain = false, desc = false, skip_bad = false;
   FilterArgs filter;
@@ -366,6 +370,7 @@ class Runner {
     req.k = a.k;
     req.explain = a.explain;
     req.lexical_weight = a.lexical_weight;
+    req.context_weight = a.context_weight;
     req.vector_weight = a.vector_weight;
     if (a.fusion == "weighted") {
       req.fusion = Fusion::kWeighted;
@@ -634,8 +639,13 @@ int Main(int argc, char** argv) {
   search->add_option("--k", a.k, "number of results (default 10)");
   search->add_flag("--explain", a.explain, "show each signal's contribution");
   search->add_option("--fusion", a.fusion, "rrf (default) or weighted");
-  search->add_option("--lexical-weight", a.lexical_weight, "BM25 weight (default 1)");
-  search->add_option("--vector-weight", a.vector_weight, "vector weight (default 1)");
+  search->add_option("--lexical-weight", a.lexical_weight, "BM25 weight (0 = off)")
+      ->capture_default_str();
+  search->add_option("--vector-weight", a.vector_weight, "vector weight (0 = off)")
+      ->capture_default_str();
+  search->add_option("--context-weight", a.context_weight,
+                     "share of session neighbours' scores (0 = off)")
+      ->capture_default_str();
   search->add_option("--batch", a.batch, "JSONL file of searches, one result line each");
   search->add_option("QUERY", a.query_words, "query text");
 
