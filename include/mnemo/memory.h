@@ -106,7 +106,7 @@ struct MemoryUpdate {
   std::string actor;                    // recorded in history ("" = "api")
 };
 
-enum class HistoryOp { kAdd, kUpdate, kRemove, kPurge, kImport };
+enum class HistoryOp { kAdd, kUpdate, kRemove, kPurge };
 std::string_view HistoryOpName(HistoryOp op);
 Result<HistoryOp> ParseHistoryOp(std::string_view name);
 

@@ -30,7 +30,7 @@ constexpr std::array<std::string_view, 5> kOrigins = {"user", "assistant", "tool
 constexpr std::array<std::string_view, 4> kTiers = {"working", "short_term", "long_term",
                                                     "archived"};
 constexpr std::array<std::string_view, 2> kStates = {"active", "retired"};
-constexpr std::array<std::string_view, 5> kOps = {"add", "update", "remove", "purge", "import"};
+constexpr std::array<std::string_view, 4> kOps = {"add", "update", "remove", "purge"};
 constexpr std::array<std::string_view, 5> kLinks = {"derived_from", "supersedes", "related",
                                                     "same_entity", "next"};
 
