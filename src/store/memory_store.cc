@@ -464,7 +464,7 @@ Result<std::vector<Link>> LinksTouching(Db& db, const std::vector<MemoryId>& ids
 Result<std::optional<MemoryId>> LastInSession(Db& db, const std::string& user,
                                               const std::string& session, MemoryId before) {
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id FROM memories WHERE session_id=? AND "
-                                             "user_id=? AND kind=0 AND id<? "
+                                             "session_id<>'' AND user_id=? AND kind=0 AND id<? "
                                              "ORDER BY id DESC LIMIT 1"));
   st.Bind(1, session).Bind(2, user).Bind(3, before);
   MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
