@@ -1,6 +1,5 @@
 // mnemo — the command line. Parses arguments, calls the engine, prints the result.
 #include <CLI/CLI.hpp>
-
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -28,11 +27,19 @@ struct FilterArgs {
     if (with_all_users) cmd->add_flag("--all-users", all_users, "search every user of the space");
     cmd->add_option("--agent", agent, "only this agent's memories");
     cmd->add_option("--session", session, "only this session");
-    cmd->add_option("--kind", kinds, "only these kinds (repeatable): episode, fact, preference, procedure, summary")->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_option("--kind", kinds,
+                    "only these kinds (repeatable): episode, fact, preference, procedure, summary")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_option("--since", since, "event time at or after (ISO 8601)");
     cmd->add_option("--until", until, "event time before (ISO 8601)");
-    cmd->add_option("--tag", tags, "must carry this tag (repeatable)")->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    cmd->add_option("--meta-eq", meta_eq, "metadata KEY=VALUE must match (VALUE is JSON, or a string)")->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_option("--tag", tags, "must carry this tag (repeatable)")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_option("--meta-eq", meta_eq,
+                    "metadata KEY=VALUE must match (VALUE is JSON, or a string)")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_flag("--include-retired", include_retired, "include removed memories");
   }
 
@@ -60,8 +67,8 @@ struct FilterArgs {
       }
       const std::string value = kv.substr(eq + 1);
       auto parsed = util::ParseJson(value);
-      f.meta_equals.emplace_back(kv.substr(0, eq),
-                                 parsed.ok() ? util::DumpJson(*parsed) : util::DumpJson(Json(value)));
+      f.meta_equals.emplace_back(
+          kv.substr(0, eq), parsed.ok() ? util::DumpJson(*parsed) : util::DumpJson(Json(value)));
     }
     f.include_retired = include_retired;
     return f;
@@ -81,8 +88,8 @@ std::string ShortTime(const std::optional<TimeMs>& t) {
 
 std::string HumanMemory(const Memory& m) {
   std::ostringstream os;
-  os << "id " << m.id << " v" << m.version << " " << KindName(m.kind) << " ("
-     << StateName(m.state) << ")\n"
+  os << "id " << m.id << " v" << m.version << " " << KindName(m.kind) << " (" << StateName(m.state)
+     << ")\n"
      << "  user " << m.user_id;
   if (!m.session_id.empty()) os << "  session " << m.session_id;
   if (!m.speaker.empty() || !m.role.empty()) os << "  " << (m.speaker.empty() ? m.role : m.speaker);
@@ -98,7 +105,8 @@ std::string HumanHit(size_t rank, const SearchHit& h) {
   if (!who.empty()) os << who << ": ";
   os << m.text << "  (score " << h.score << ", id " << m.id << ")";
   for (const auto& e : h.explanation) {
-    os << "\n     " << e.signal << ": rank " << e.rank << ", raw " << e.raw << ", +" << e.contribution;
+    os << "\n     " << e.signal << ": rank " << e.rank << ", raw " << e.raw << ", +"
+       << e.contribution;
   }
   return os.str();
 }
@@ -353,9 +361,10 @@ class Runner {
       }
       if (!page->next_cursor.empty()) human += "next page: --cursor " + page->next_cursor + "\n";
       if (!human.empty()) human.pop_back();
-      out_.Emit({{"memories", arr},
-                 {"next_cursor", page->next_cursor.empty() ? Json(nullptr) : Json(page->next_cursor)}},
-                human.empty() ? "(no memories)" : human);
+      out_.Emit(
+          {{"memories", arr},
+           {"next_cursor", page->next_cursor.empty() ? Json(nullptr) : Json(page->next_cursor)}},
+          human.empty() ? "(no memories)" : human);
       return int(kExitOk);
     });
   }
@@ -411,7 +420,8 @@ class Runner {
         std::remove(tmp.c_str());
         return out_.Fail(s);
       }
-      out_.Emit({{"space", a.space}, {"file", a.file}}, "exported space '" + a.space + "' to " + a.file);
+      out_.Emit({{"space", a.space}, {"file", a.file}},
+                "exported space '" + a.space + "' to " + a.file);
       return int(kExitOk);
     });
   }
@@ -452,7 +462,8 @@ class Runner {
     if (!engine.ok()) return out_.Fail(engine.status());
     Engine& e = **engine;
     const std::string space = "demo";
-    if (auto st = e.DropSpace(space); !st.ok() && st.code() != StatusCode::kNotFound) return out_.Fail(st);
+    if (auto st = e.DropSpace(space); !st.ok() && st.code() != StatusCode::kNotFound)
+      return out_.Fail(st);
     if (auto st = e.CreateSpace(space); !st.ok()) return out_.Fail(st);
     std::vector<Message> messages;
     for (auto& [n, line] : JsonLines(DemoConversation())) {
@@ -464,8 +475,8 @@ class Runner {
     std::string human = "mnemo demo: ingested " + std::to_string(ingested->ids.size()) +
                         " messages into space 'demo' of " + data_ + "\n";
     Json searches = Json::array();
-    for (const char* q : {"Where did Maya move?", "peanut allergy", "What is her cat called?",
-                          "book the vet"}) {
+    for (const char* q :
+         {"Where did Maya move?", "peanut allergy", "What is her cat called?", "book the vet"}) {
       SearchRequest req;
       req.query = q;
       req.filter.user_id = "maya";
@@ -481,7 +492,8 @@ class Runner {
       searches.push_back({{"query", q}, {"results", arr}});
     }
     report["searches"] = searches;
-    human += "\nTry it yourself: mnemo --data " + data_ + " search --space demo --user maya \"surfing\"";
+    human +=
+        "\nTry it yourself: mnemo --data " + data_ + " search --space demo --user maya \"surfing\"";
     out_.Emit(report, human);
     return kExitOk;
   }
@@ -510,13 +522,15 @@ class Runner {
       int rc = kExitOk;
       for (auto& [n, line] : JsonLines(*data)) {
         auto j = util::ParseJson(line);
-        Result<SearchRequest> req = j.ok() ? util::SearchRequestFromJson(*j)
-                                           : Result<SearchRequest>(j.status());
+        Result<SearchRequest> req =
+            j.ok() ? util::SearchRequestFromJson(*j) : Result<SearchRequest>(j.status());
         Result<std::vector<SearchHit>> hits =
             req.ok() ? e.Search(a.space, *req) : Result<std::vector<SearchHit>>(req.status());
         if (!hits.ok()) {
           const Status s = hits.status().WithContext("line " + std::to_string(n));
-          std::cout << util::DumpJson({{"error", {{"code", StatusCodeName(s.code())}, {"message", s.message()}}}})
+          std::cout << util::DumpJson(
+                           {{"error",
+                             {{"code", StatusCodeName(s.code())}, {"message", s.message()}}}})
                     << "\n";
           if (rc == kExitOk) rc = ExitCodeFor(s);
           continue;
@@ -537,8 +551,10 @@ class Runner {
 
 int ExitCodeFor(const Status& s) {
   switch (s.code()) {
-    case StatusCode::kOk: return kExitOk;
-    case StatusCode::kNotFound: return kExitNotFound;
+    case StatusCode::kOk:
+      return kExitOk;
+    case StatusCode::kNotFound:
+      return kExitNotFound;
     case StatusCode::kInvalidArgument:
     case StatusCode::kAlreadyExists:
     case StatusCode::kConflict:
@@ -561,7 +577,8 @@ void Output::Emit(const util::Json& j, const std::string& human) const {
 int Output::Fail(const Status& s) const {
   std::cerr << "mnemo: " << s.message() << "\n";
   if (json_) {
-    std::cout << util::DumpJson({{"error", {{"code", StatusCodeName(s.code())}, {"message", s.message()}}}})
+    std::cout << util::DumpJson(
+                     {{"error", {{"code", StatusCodeName(s.code())}, {"message", s.message()}}}})
               << "\n";
   }
   return ExitCodeFor(s);
@@ -601,7 +618,9 @@ int Main(int argc, char** argv) {
   add->add_option("--speaker", a.speaker, "speaker name");
   add->add_option("--time", a.time, "event time, ISO 8601 (default: now)");
   add->add_option("--meta", a.meta, "metadata JSON object");
-  add->add_option("--tag", a.tags, "tag (repeatable)")->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add->add_option("--tag", a.tags, "tag (repeatable)")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   add->add_option("--importance", a.importance, "0..1 (default 0.5)");
   add->add_option("TEXT", a.text, "the memory's text")->required();
 
@@ -643,8 +662,9 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   search->add_option("--vector-weight", a.vector_weight, "vector weight (0 = off)")
       ->capture_default_str();
-  search->add_option("--context-weight", a.context_weight,
-                     "share of session neighbours' scores (0 = off)")
+  search
+      ->add_option("--context-weight", a.context_weight,
+                   "share of session neighbours' scores (0 = off)")
       ->capture_default_str();
   search->add_option("--batch", a.batch, "JSONL file of searches, one result line each");
   search->add_option("QUERY", a.query_words, "query text");
@@ -668,7 +688,9 @@ int Main(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);
     std::cerr << "mnemo: " << e.what() << "\nRun 'mnemo --help' for usage.\n";
     if (json) {
-      std::cout << util::DumpJson({{"error", {{"code", "invalid_argument"}, {"message", e.what()}}}}) << "\n";
+      std::cout << util::DumpJson(
+                       {{"error", {{"code", "invalid_argument"}, {"message", e.what()}}}})
+                << "\n";
     }
     return kExitBadInput;
   }
