@@ -53,8 +53,7 @@ HnswlibBaseline::HnswlibBaseline(std::unique_ptr<Impl> impl) : impl_(std::move(i
 HnswlibBaseline::~HnswlibBaseline() = default;
 
 Result<std::unique_ptr<HnswlibBaseline>> HnswlibBaseline::Create(int dimension, size_t capacity,
-                                                                 size_t m,
-                                                                 size_t ef_construction) {
+                                                                 size_t m, size_t ef_construction) {
   auto impl = std::make_unique<Impl>();
   try {
     impl->space = std::make_unique<h::InnerProductSpace>(static_cast<size_t>(dimension));

@@ -5,22 +5,26 @@
 //               --threads=1,2 --dir=/tmp/mnemo-bench
 //
 // Workloads (one data directory per n under --dir, wiped first):
-//   ingest  Engine::Ingest in batches of 1,000 (Durability::kFull) into space "solo" (one
-//           user); graph-build time until Engine::WaitForIndexing returns; the same for a
-//           space of 100 users ("mixed"); AddBatch (kFull) and Ingest (kNormal) on the
-//           first --scratch_n turns. Baselines: raw SQLite FTS5 insert, the embedder alone.
-//   search  k=10 searches (hybrid, lexical-only, vector-only) at each --threads on "solo"
-//           (HNSW path) and for one user of "mixed" who owns 1% (exact-scan path).
+//   ingest  loads space "solo" (n memories of one user) with AddBatch (or Ingest, with
+//           --load_with_ingest) in batches of 1,000, Durability::kFull, then times the
+//           graph build until Engine::WaitForIndexing returns; Engine::Ingest from an
+//           empty space (kFull, kNormal; --ingest_n), AddBatch kNormal (--scratch_n) and
+//           Engine::Ingest into the loaded space (--probe_batches). Baselines: raw SQLite
+//           FTS5 insert, the embedder alone, raw hnswlib build.
+//   search  k=10 searches (hybrid = SearchRequest defaults, lexical-only, vector-only) at
+//           each --threads on "solo" (HNSW path above Options::exact_scan_limit) and for
+//           a user who owns 1% of space "mixed" (exact-scan path; --no_mixed skips it).
 //           Baselines: exact int8 scan (QuantizedDot), raw FTS5 `ORDER BY rank LIMIT 10`,
 //           raw hnswlib<float> (M=16, ef_construction=100, ef=64); recall@10.
 //   add     single Engine::Add latency on "solo". Baseline: one-row SQLite commit.
 //   size    RSS (VmRSS/VmHWM) and disk bytes per memory beyond the text, by table.
 //   open    Engine::Open + first Search after a clean close (warm and cold page cache),
-//           after kill -9 with a log tail to replay, and with the snapshot deleted.
+//           after kill -9 with a log tail to replay, and with the snapshot deleted;
+//           --close_after_load also closes and reopens right after the load.
 //   spaces  --spaces spaces of --per_space memories: create+ingest rate, searches with
 //           random space access through the LRU of open spaces, disk.
-// ingest always runs when any of ingest/add/search/size/open is asked for (they need its
-// data); its figures are printed only when asked for.
+// The load always runs when any of ingest/add/search/size/open is asked for (they need
+// its data); its figures are printed only when asked for.
 //
 // Output: markdown table rows `| n | figure | measured | baseline |` on stdout, progress
 // on stderr.
@@ -32,8 +36,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
@@ -509,7 +513,7 @@ SnapshotHeader ReadSnapshotHeader(const std::string& path) {
 
 // ---- data --------------------------------------------------------------------------
 
-constexpr int kDim = 256;      // the builtin embedder's default dimension
+constexpr int kDim = 256;  // the builtin embedder's default dimension
 constexpr size_t kBatch = 1000;
 constexpr int kK = 10;
 
@@ -539,12 +543,14 @@ Message ToMessage(Turn&& t) {
 struct IngestFigures {
   int64_t memories = 0;
   int64_t text_bytes = 0;
-  double call_seconds = 0;  // inside Ingest/AddBatch calls: acknowledged
-  double wall_seconds = 0;  // including generating the turns
-  Latency batch;            // per call
-  double catch_up_seconds = 0;  // WaitForIndexing after the last call
+  double call_seconds = 0;                 // inside Ingest/AddBatch calls: acknowledged
+  double wall_seconds = 0;                 // including generating the turns
+  Latency batch;                           // per call
+  double catch_up_seconds = 0;             // WaitForIndexing after the last call
   double first_batch = 0, last_batch = 0;  // seconds of the first and last call
-  double rate() const { return call_seconds > 0 ? static_cast<double>(memories) / call_seconds : 0; }
+  double rate() const {
+    return call_seconds > 0 ? static_cast<double>(memories) / call_seconds : 0;
+  }
 };
 
 // Generates `n` turns and writes them with Engine::Ingest (or AddBatch), one call per
@@ -552,8 +558,8 @@ struct IngestFigures {
 // memories (all users' when empty) in `corpus`.
 Result<IngestFigures> IngestStream(Engine& engine, const std::string& space,
                                    ConversationGenerator& gen, int64_t n,
-                                   const std::string& keep_user, Corpus* corpus,
-                                   bool keep_texts, bool use_add_batch = false) {
+                                   const std::string& keep_user, Corpus* corpus, bool keep_texts,
+                                   bool use_add_batch = false) {
   IngestFigures f;
   std::vector<double> batch_seconds;
   std::unordered_map<std::string, std::vector<Message>> buckets;
@@ -705,7 +711,8 @@ float FloatDot(const float* a, const float* b) {
 
 std::vector<Scored> ExactFloatTopK(const Vectors& v, const std::vector<float>& q, size_t k) {
   std::vector<Scored> all(v.n);
-  for (size_t i = 0; i < v.n; ++i) all[i] = {FloatDot(q.data(), v.vec(i)), static_cast<uint32_t>(i)};
+  for (size_t i = 0; i < v.n; ++i)
+    all[i] = {FloatDot(q.data(), v.vec(i)), static_cast<uint32_t>(i)};
   const size_t keep = std::min(k, all.size());
   std::partial_sort(all.begin(), all.begin() + static_cast<ptrdiff_t>(keep), all.end(),
                     [](const Scored& a, const Scored& b) {
@@ -789,7 +796,8 @@ Result<SearchRun> RunEngineSearches(Engine& engine, const std::string& space,
   std::atomic<bool> stop{false};
   const auto t0 = SteadyClock::now();
   auto worker = [&](int t) {
-    for (size_t i = static_cast<size_t>(t); i < total && !stop.load(); i += static_cast<size_t>(threads)) {
+    for (size_t i = static_cast<size_t>(t); i < total && !stop.load();
+         i += static_cast<size_t>(threads)) {
       const auto q0 = SteadyClock::now();
       auto r = engine.Search(space, request(queries[i]));
       samples[static_cast<size_t>(t)].push_back(SecondsSince(q0));
@@ -877,11 +885,12 @@ Status BuildFtsBaseline(const std::string& path, const std::vector<std::string>&
   std::error_code ec;
   fs::remove(path, ec);
   MNEMO_RETURN_IF_ERROR(out->db.Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
-  MNEMO_RETURN_IF_ERROR(out->db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                     "PRAGMA cache_size=-16384;"
-                                     "CREATE VIRTUAL TABLE docs USING fts5(text, "
-                                     "tokenize='unicode61');"
-                                     "CREATE VIRTUAL TABLE docs_vocab USING fts5vocab(docs, 'row')"));
+  MNEMO_RETURN_IF_ERROR(
+      out->db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                   "PRAGMA cache_size=-16384;"
+                   "CREATE VIRTUAL TABLE docs USING fts5(text, "
+                   "tokenize='unicode61');"
+                   "CREATE VIRTUAL TABLE docs_vocab USING fts5vocab(docs, 'row')"));
   MNEMO_ASSIGN_OR_RETURN(sqlite3_stmt * ins,
                          out->db.Prepare("INSERT INTO docs(rowid, text) VALUES(?,?)"));
   const auto t0 = SteadyClock::now();
@@ -950,7 +959,8 @@ Result<FtsRun> RunFtsQueries(FtsBaseline& fts, const std::vector<Query>& queries
     sqlite3_bind_int(st, 2, limit);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-      if (i < keep) run.results[i].push_back(static_cast<uint32_t>(sqlite3_column_int64(st, 0) - 1));
+      if (i < keep)
+        run.results[i].push_back(static_cast<uint32_t>(sqlite3_column_int64(st, 0) - 1));
     }
     sqlite3_reset(st);
     samples.push_back(SecondsSince(q0));
@@ -967,7 +977,8 @@ Result<FtsRun> RunFtsQueries(FtsBaseline& fts, const std::vector<Query>& queries
 
 struct Figures {  // everything measured at one n, printed at the end
   std::vector<std::pair<std::string, std::pair<std::string, std::string>>> rows;
-  void Add(const std::string& figure, const std::string& measured, const std::string& baseline = "") {
+  void Add(const std::string& figure, const std::string& measured,
+           const std::string& baseline = "") {
     rows.push_back({figure, {measured, baseline}});
   }
 };
@@ -975,8 +986,11 @@ struct Figures {  // everything measured at one n, printed at the end
 class ScaleRun {
  public:
   ScaleRun(const Flags& flags, int64_t n)
-      : flags_(flags), n_(n), dir_(flags.dir + "/n" + std::to_string(n)),
-        data_(dir_ + "/data"), embedder_(embed::NewBuiltinEmbedder(kDim)) {}
+      : flags_(flags),
+        n_(n),
+        dir_(flags.dir + "/n" + std::to_string(n)),
+        data_(dir_ + "/data"),
+        embedder_(embed::NewBuiltinEmbedder(kDim)) {}
 
   Status Run();
   const Figures& figures() const { return figures_; }
@@ -1014,8 +1028,8 @@ class ScaleRun {
   std::unique_ptr<Engine> engine_;
   Figures figures_;
 
-  Corpus solo_;          // every memory of "solo", in order
-  Corpus mixed_user_;    // the memories of the searched user of "mixed"
+  Corpus solo_;             // every memory of "solo", in order
+  Corpus mixed_user_;       // the memories of the searched user of "mixed"
   int64_t solo_count_ = 0;  // memories in "solo" (grows with the add workload)
   int64_t solo_text_bytes_ = 0;
   int64_t rss_before_ = 0;
@@ -1188,8 +1202,8 @@ Status ScaleRun::ScratchIngest() {
     co.seed = flags_.seed;
     ConversationGenerator gen(co);
     Progress(Fmt("n=%" PRId64 ": %s (m=%" PRId64 ")", n_, v.label, v.count));
-    MNEMO_ASSIGN_OR_RETURN(IngestFigures f, IngestStream(*engine, "s", gen, v.count, "", nullptr,
-                                                         false, v.add_batch));
+    MNEMO_ASSIGN_OR_RETURN(
+        IngestFigures f, IngestStream(*engine, "s", gen, v.count, "", nullptr, false, v.add_batch));
     const auto t1 = SteadyClock::now();
     MNEMO_RETURN_IF_ERROR(engine->WaitForIndexing());
     f.catch_up_seconds = SecondsSince(t1);
@@ -1248,8 +1262,7 @@ Status ScaleRun::Search() {
   // 20 extra queries at the end serve as warm-up.
   const size_t nq = static_cast<size_t>(flags_.queries) + 20;
   const std::vector<Query> queries = MakeQueries(flags_.seed + 7, &solo_.texts, nq);
-  const std::vector<Query> mixed_queries =
-      MakeQueries(flags_.seed + 8, &mixed_user_.texts, nq);
+  const std::vector<Query> mixed_queries = MakeQueries(flags_.seed + 8, &mixed_user_.texts, nq);
   size_t rare = 0, paraphrase = 0;
   for (size_t i = 0; i < static_cast<size_t>(flags_.queries); ++i) {
     rare += queries[i].has_rare_word;
@@ -1368,10 +1381,9 @@ Status ScaleRun::Search() {
   {
     const auto& engine_vec = runs[key("solo", "vector-only", 1)].results;
     for (size_t i = 0; i < recall_n; ++i) {
-      engine_recall += TieAwareRecall(i < engine_vec.size() ? engine_vec[i] : std::vector<uint32_t>{},
-                                      exact_int8[i], [&](uint32_t idx) {
-                                        return index::QuantizedDot(qvecs[i], vecs.blob(idx));
-                                      });
+      engine_recall += TieAwareRecall(
+          i < engine_vec.size() ? engine_vec[i] : std::vector<uint32_t>{}, exact_int8[i],
+          [&](uint32_t idx) { return index::QuantizedDot(qvecs[i], vecs.blob(idx)); });
       const auto truth = ExactFloatTopK(vecs, qvecs[i], kK);
       hnsw_recall += TieAwareRecall(hnsw_results[i], truth, [&](uint32_t idx) {
         return FloatDot(qvecs[i].data(), vecs.vec(idx));
@@ -1402,9 +1414,10 @@ Status ScaleRun::Search() {
   const Latency mexact = Summarize(mexact_samples, 0);
 
   // ---- rows ----
-  figures_.Add("ingest baseline: raw SQLite FTS5 insert (unicode61, WAL, synchronous=FULL, "
-               "1,000 rows/txn)",
-               Fmt("%s rows/s", Rate(static_cast<double>(solo_.texts.size()) / fts.insert_seconds).c_str()));
+  figures_.Add(
+      "ingest baseline: raw SQLite FTS5 insert (unicode61, WAL, synchronous=FULL, "
+      "1,000 rows/txn)",
+      Fmt("%s rows/s", Rate(static_cast<double>(solo_.texts.size()) / fts.insert_seconds).c_str()));
   figures_.Add("ingest baseline: builtin embedder + int8 quantization alone (1 thread)",
                Fmt("%s texts/s", Rate(static_cast<double>(vecs.n) / embed_seconds).c_str()));
   figures_.Add("ingest baseline: raw hnswlib<float> build, M=16, ef_construction=100",
@@ -1417,15 +1430,16 @@ Status ScaleRun::Search() {
   for (const std::string& space : spaces) {
     const bool solo = space == "solo";
     const auto scope = static_cast<int64_t>(solo ? solo_count_ : mixed_user_.texts.size());
-    const char* path = scope > static_cast<int64_t>(Options().exact_scan_limit) ? "HNSW path"
-                                                                                  : "exact-scan path";
+    const char* path =
+        scope > static_cast<int64_t>(Options().exact_scan_limit) ? "HNSW path" : "exact-scan path";
     const std::string where =
         solo ? Fmt("1 user owns all %" PRId64 " (%s)", scope, path)
              : Fmt("user owns %" PRId64 " of %" PRId64 " (%s)", scope, mixed_n_, path);
     for (const Variant v : variants) {
       for (int t : flags_.threads) {
         const SearchRun& r = runs[key(space, VariantName(v), t)];
-        std::string baseline = v == Variant::kHybrid && t == flags_.threads.front() ? DefaultsText() : "";
+        std::string baseline =
+            v == Variant::kHybrid && t == flags_.threads.front() ? DefaultsText() : "";
         const std::string variant = VariantName(v);
         if (solo && variant == "lexical-only") {
           baseline = "raw FTS5 LIMIT 10: " + LatencyText(fts10.lat, false) + " [p50 ratio " +
@@ -1435,9 +1449,9 @@ Status ScaleRun::Search() {
                      ", p99 " + Ms(fts_pruned.lat.p99);
         } else if (solo && variant == "vector-only") {
           baseline = "exact int8 scan: p50 " + Ms(exact.p50) + ", p99 " + Ms(exact.p99) +
-                     " [p50 ratio " + Ratio(r.lat.p50, exact.p50) + "]; hnswlib<float> ef=64: p50 " +
-                     Ms(hnswlat.p50) + ", p99 " + Ms(hnswlat.p99) + " [p50 ratio " +
-                     Ratio(r.lat.p50, hnswlat.p50) + "]";
+                     " [p50 ratio " + Ratio(r.lat.p50, exact.p50) +
+                     "]; hnswlib<float> ef=64: p50 " + Ms(hnswlat.p50) + ", p99 " +
+                     Ms(hnswlat.p99) + " [p50 ratio " + Ratio(r.lat.p50, hnswlat.p50) + "]";
         } else if (!solo && variant == "vector-only") {
           baseline = "exact int8 scan of the user's vectors: p50 " + Ms(mexact.p50) + ", p99 " +
                      Ms(mexact.p99) + " [p50 ratio " + Ratio(r.lat.p50, mexact.p50) + "]";
@@ -1453,18 +1467,21 @@ Status ScaleRun::Search() {
   const auto& hyb = runs[key("solo", "hybrid", 1)].results;
   const auto& lex = runs[key("solo", "lexical-only", 1)].results;
   const auto& vec = runs[key("solo", "vector-only", 1)].results;
-  figures_.Add("search quality sanity: paraphrase queries whose source turn is in the top 10 "
-               "(hybrid / lexical / vector)",
-               SourceAt10(queries, hyb) + " / " + SourceAt10(queries, lex) + " / " +
-                   SourceAt10(queries, vec),
-               "raw FTS5: " + SourceAt10(queries, fts10.results) + " (pruned to words in <= 1% "
-                   "of rows: " + SourceAt10(queries, fts_pruned.results) + "); hnswlib: " +
-                   SourceAt10(queries, hnsw_results));
-  figures_.Add("search baselines' memory",
-               Fmt("RSS with float vectors, FTS5 db and hnswlib built: %s",
-                   Mb(mem_baselines.rss).c_str()),
-               Fmt("FTS5 baseline db %s (%.0f B/row)", Mb(fts.bytes).c_str(),
-                   static_cast<double>(fts.bytes) / static_cast<double>(std::max<size_t>(vecs.n, 1))));
+  figures_.Add(
+      "search quality sanity: paraphrase queries whose source turn is in the top 10 "
+      "(hybrid / lexical / vector)",
+      SourceAt10(queries, hyb) + " / " + SourceAt10(queries, lex) + " / " +
+          SourceAt10(queries, vec),
+      "raw FTS5: " + SourceAt10(queries, fts10.results) +
+          " (pruned to words in <= 1% "
+          "of rows: " +
+          SourceAt10(queries, fts_pruned.results) +
+          "); hnswlib: " + SourceAt10(queries, hnsw_results));
+  figures_.Add(
+      "search baselines' memory",
+      Fmt("RSS with float vectors, FTS5 db and hnswlib built: %s", Mb(mem_baselines.rss).c_str()),
+      Fmt("FTS5 baseline db %s (%.0f B/row)", Mb(fts.bytes).c_str(),
+          static_cast<double>(fts.bytes) / static_cast<double>(std::max<size_t>(vecs.n, 1))));
   return Status::Ok();
 }
 
@@ -1484,12 +1501,12 @@ Status ScaleRun::SizeOnDisk() {
                  Fmt("%" PRId64 " graph nodes for %" PRId64 " memories (applied_seq %" PRId64 ")",
                      snap.nodes, solo_count_, snap.applied_seq),
                  snap.nodes >= solo_count_ ? "complete" : "STALE: the close wrote no snapshot");
-    figures_.Add("size: disk per memory, solo after a clean close",
-                 Fmt("%.0f B total = %.0f B text + %.0f B overhead (space.db %s, WAL %s, "
-                     "vectors.idx %s; %" PRId64 " memories)",
-                     per, text, per - text, Mb(db).c_str(), Mb(wal).c_str(), Mb(idx).c_str(),
-                     solo_count_),
-                 "target: overhead <= 1,536 B");
+    figures_.Add(
+        "size: disk per memory, solo after a clean close",
+        Fmt("%.0f B total = %.0f B text + %.0f B overhead (space.db %s, WAL %s, "
+            "vectors.idx %s; %" PRId64 " memories)",
+            per, text, per - text, Mb(db).c_str(), Mb(wal).c_str(), Mb(idx).c_str(), solo_count_),
+        "target: overhead <= 1,536 B");
     auto tables = TableBytes(dir + "/space.db");
     if (tables.ok()) {
       std::vector<std::pair<int64_t, std::string>> sorted;
@@ -1502,7 +1519,8 @@ Status ScaleRun::SizeOnDisk() {
         parts += Fmt("%s %.0f", name.c_str(),
                      static_cast<double>(bytes) / static_cast<double>(solo_count_));
       }
-      parts += Fmt(", vectors.idx %.0f", static_cast<double>(idx) / static_cast<double>(solo_count_));
+      parts +=
+          Fmt(", vectors.idx %.0f", static_cast<double>(idx) / static_cast<double>(solo_count_));
       figures_.Add("size: bytes per memory by table (with its indexes)", parts);
     } else {
       Progress("  dbstat: " + tables.status().ToString());
@@ -1544,8 +1562,9 @@ Status ScaleRun::Add() {
   RawDb raw;
   const std::string path = dir_ + "/baseline_commit.db";
   MNEMO_RETURN_IF_ERROR(raw.Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
-  MNEMO_RETURN_IF_ERROR(raw.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                 "CREATE TABLE t(id INTEGER PRIMARY KEY, text TEXT)"));
+  MNEMO_RETURN_IF_ERROR(
+      raw.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+               "CREATE TABLE t(id INTEGER PRIMARY KEY, text TEXT)"));
   MNEMO_ASSIGN_OR_RETURN(sqlite3_stmt * ins, raw.Prepare("INSERT INTO t(text) VALUES(?)"));
   std::vector<double> raw_samples;
   for (int i = 0; i < flags_.adds; ++i) {
@@ -1640,7 +1659,8 @@ Status ScaleRun::Open() {
     ConversationOptions co;
     co.seed = flags_.seed + 4;
     ConversationGenerator gen(co);
-    auto f = IngestStream(**engine, "solo", gen, tail, "", nullptr, false, !flags_.load_with_ingest);
+    auto f =
+        IngestStream(**engine, "solo", gen, tail, "", nullptr, false, !flags_.load_with_ingest);
     if (!f.ok()) {
       std::fprintf(stderr, "child: %s\n", f.status().ToString().c_str());
       ::_exit(1);
@@ -1677,12 +1697,11 @@ Status ScaleRun::Open() {
   MNEMO_ASSIGN_OR_RETURN(engine_, Engine::Open(data_, EngineOptions(Durability::kFull)));
   MNEMO_ASSIGN_OR_RETURN(SpaceStats st, engine_->Stats("solo"));
   const int64_t reachable = st.vectors_indexed + st.vectors_pending;
-  figures_.Add("open: with vectors.idx deleted (rebuild from the vectors table)",
-               OpenText(rebuild),
-               Fmt("closed again after %.2f s; reopened: %" PRId64 " of %" PRId64
-                   " vectors reachable (%s)",
-                   close_seconds, reachable, st.memories_active,
-                   reachable >= st.memories_active ? "consistent" : "VECTORS LOST"));
+  figures_.Add(
+      "open: with vectors.idx deleted (rebuild from the vectors table)", OpenText(rebuild),
+      Fmt("closed again after %.2f s; reopened: %" PRId64 " of %" PRId64 " vectors reachable (%s)",
+          close_seconds, reachable, st.memories_active,
+          reachable >= st.memories_active ? "consistent" : "VECTORS LOST"));
   return Status::Ok();
 }
 
@@ -1700,7 +1719,8 @@ Status RunSpaces(const Flags& flags) {
   std::vector<double> per_space;
   const auto t0 = SteadyClock::now();
   auto name = [](int64_t i) { return Fmt("s%06" PRId64, i); };
-  Progress(Fmt("spaces: creating %" PRId64 " spaces of %d memories", flags.spaces, flags.per_space));
+  Progress(
+      Fmt("spaces: creating %" PRId64 " spaces of %d memories", flags.spaces, flags.per_space));
   for (int64_t s = 0; s < flags.spaces; ++s) {
     std::vector<Message> msgs;
     for (int i = 0; i < flags.per_space; ++i) msgs.push_back(ToMessage(gen.Next()));
@@ -1714,11 +1734,11 @@ Status RunSpaces(const Flags& flags) {
   const double create_wall = SecondsSince(t0);
   MNEMO_RETURN_IF_ERROR(engine->WaitForIndexing());
   const Latency create = Summarize(per_space, create_wall);
-  table.Row(Fmt("spaces: CreateSpace + Ingest(%d) each, kFull, %" PRId64 " spaces",
-                flags.per_space, flags.spaces),
-            Fmt("%s spaces/s = %s memories/s; per space %s", Rate(create.per_second()).c_str(),
-                Rate(create.per_second() * flags.per_space).c_str(),
-                LatencyText(create, false).c_str()));
+  table.Row(
+      Fmt("spaces: CreateSpace + Ingest(%d) each, kFull, %" PRId64 " spaces", flags.per_space,
+          flags.spaces),
+      Fmt("%s spaces/s = %s memories/s; per space %s", Rate(create.per_second()).c_str(),
+          Rate(create.per_second() * flags.per_space).c_str(), LatencyText(create, false).c_str()));
 
   QueryGenerator qgen(flags.seed + 9, nullptr);  // drawn from the vocabulary alone
   std::vector<std::string> qtexts;
@@ -1732,10 +1752,12 @@ Status RunSpaces(const Flags& flags) {
     const auto s0 = SteadyClock::now();
     auto worker = [&](int t) {
       Rng rng(flags.seed + 100 + static_cast<uint64_t>(t) + (hot ? 1000 : 0));
-      for (size_t i = static_cast<size_t>(t); i < qtexts.size() && !stop; i += static_cast<size_t>(threads)) {
+      for (size_t i = static_cast<size_t>(t); i < qtexts.size() && !stop;
+           i += static_cast<size_t>(threads)) {
         // Hot: 32 spaces, always in the LRU. Cold: uniform over all spaces.
-        const int64_t s = hot ? static_cast<int64_t>(rng.Uniform(32))
-                              : static_cast<int64_t>(rng.Uniform(static_cast<uint64_t>(flags.spaces)));
+        const int64_t s =
+            hot ? static_cast<int64_t>(rng.Uniform(32))
+                : static_cast<int64_t>(rng.Uniform(static_cast<uint64_t>(flags.spaces)));
         SearchRequest req;
         req.query = qtexts[i];
         req.filter.user_id = "user0";
@@ -1769,10 +1791,10 @@ Status RunSpaces(const Flags& flags) {
   for (int t : flags.threads) {
     MNEMO_ASSIGN_OR_RETURN(Latency hot, run(t, true));
     MNEMO_ASSIGN_OR_RETURN(Latency cold, run(t, false));
-    table.Row(Fmt("spaces: search k=10, uniform random space of %" PRId64 " (LRU of 64), %d thread(s)",
-                  flags.spaces, t),
-              LatencyText(cold),
-              "same 32 spaces (always open): " + LatencyText(hot));
+    table.Row(
+        Fmt("spaces: search k=10, uniform random space of %" PRId64 " (LRU of 64), %d thread(s)",
+            flags.spaces, t),
+        LatencyText(cold), "same 32 spaces (always open): " + LatencyText(hot));
   }
   engine.reset();
   const int64_t disk = DirBytes(data + "/spaces");

@@ -11,117 +11,129 @@ namespace {
 // Function words, roughly by frequency in English chat. The analyzer drops most of them
 // as stop words, exactly as it would in real conversations.
 constexpr const char* kFunctionWords[] = {
-    "i",      "the",   "to",     "and",   "you",    "a",      "it",    "of",     "that",
-    "is",     "in",    "my",     "was",   "for",    "me",     "so",    "we",     "with",
-    "on",     "but",   "have",   "just",  "this",   "be",     "are",   "do",     "not",
-    "at",     "your",  "what",   "all",   "about",  "like",   "if",    "they",   "can",
-    "he",     "she",   "there",  "out",   "get",    "when",   "up",    "had",    "one",
-    "been",   "how",   "would",  "really", "some",  "from",   "them",  "her",    "his",
-    "our",    "will",  "were",   "yeah",  "an",     "or",     "too",   "did",    "then",
-    "now",    "who",   "which",  "also",  "much",   "more",   "very",  "could",  "after",
-    "into",   "because", "over", "still", "again",  "here",   "any",   "while",  "those",
-    "these",  "where", "why",    "us",    "has",    "am",     "by",    "no",     "yes",
-    "oh",     "well",  "maybe",  "even",  "never",  "always", "before", "though", "through",
+    "i",     "the",   "to",    "and",     "you",   "a",      "it",     "of",     "that",    "is",
+    "in",    "my",    "was",   "for",     "me",    "so",     "we",     "with",   "on",      "but",
+    "have",  "just",  "this",  "be",      "are",   "do",     "not",    "at",     "your",    "what",
+    "all",   "about", "like",  "if",      "they",  "can",    "he",     "she",    "there",   "out",
+    "get",   "when",  "up",    "had",     "one",   "been",   "how",    "would",  "really",  "some",
+    "from",  "them",  "her",   "his",     "our",   "will",   "were",   "yeah",   "an",      "or",
+    "too",   "did",   "then",  "now",     "who",   "which",  "also",   "much",   "more",    "very",
+    "could", "after", "into",  "because", "over",  "still",  "again",  "here",   "any",     "while",
+    "those", "these", "where", "why",     "us",    "has",    "am",     "by",     "no",      "yes",
+    "oh",    "well",  "maybe", "even",    "never", "always", "before", "though", "through",
 };
 
 // Common content words, roughly most frequent first.
 constexpr const char* kContentWords[] = {
-    "time",      "good",      "think",     "know",       "going",     "want",       "day",
-    "great",     "love",      "work",      "people",     "home",      "new",        "week",
-    "family",    "friends",   "thanks",    "today",      "feel",      "weekend",    "fun",
-    "kids",      "trip",      "year",      "night",      "book",      "job",        "dog",
-    "school",    "food",      "music",     "morning",    "house",     "sounds",     "amazing",
-    "awesome",   "help",      "start",     "try",        "started",   "long",       "little",
-    "best",      "happy",     "things",    "nice",       "next",      "last",       "days",
-    "car",       "place",     "life",      "back",       "together",  "month",      "sure",
-    "cool",      "movie",     "class",     "game",       "dinner",    "coffee",     "project",
-    "garden",    "painting",  "running",   "hiking",     "camping",   "cooking",    "reading",
-    "travel",    "beach",     "mountains", "city",       "park",      "lake",       "river",
-    "team",      "meeting",   "office",    "boss",       "sister",    "brother",    "mom",
-    "dad",       "parents",   "daughter",  "son",        "wife",      "husband",    "partner",
-    "cat",       "puppy",     "birthday",  "party",      "wedding",   "vacation",   "holiday",
-    "concert",   "festival",  "museum",    "restaurant", "recipe",    "cake",       "pizza",
-    "pasta",     "salad",     "soup",      "bread",      "tea",       "wine",       "beer",
-    "guitar",    "piano",     "song",      "album",      "band",      "photo",      "camera",
-    "picture",   "art",       "drawing",   "pottery",    "sculpture", "novel",      "story",
-    "poem",      "letter",    "email",     "phone",      "computer",  "app",        "website",
-    "course",    "degree",    "exam",      "teacher",    "student",   "lesson",     "practice",
-    "training",  "marathon",  "race",      "gym",        "yoga",      "swimming",   "cycling",
-    "bike",      "walk",      "run",       "swim",       "climb",     "dance",      "sing",
-    "paint",     "write",     "read",      "cook",       "bake",      "visit",      "move",
-    "moved",     "bought",    "found",     "made",       "went",      "saw",        "met",
-    "visited",   "tried",     "finished",  "joined",     "learned",   "planned",    "decided",
-    "adopted",   "painted",   "wrote",     "cooked",     "baked",     "celebrated", "booked",
-    "lost",      "won",       "broke",     "fixed",      "built",     "grew",       "planted",
-    "picked",    "watched",   "listened",  "played",     "practiced", "signed",     "applied",
-    "hard",      "easy",      "busy",      "tired",      "excited",   "proud",      "nervous",
-    "beautiful", "delicious", "relaxing",  "stressful",  "exciting",  "interesting", "funny",
-    "scary",     "quiet",     "crowded",   "sunny",      "rainy",     "cold",       "warm",
-    "early",     "late",      "old",       "young",      "big",       "small",      "favorite",
-    "special",   "important", "different", "perfect",    "wonderful", "terrible",   "healthy",
-    "support",   "community", "volunteer", "charity",    "shelter",   "event",      "group",
-    "club",      "church",    "library",   "hospital",   "doctor",    "nurse",      "therapy",
-    "health",    "sleep",     "dream",     "goal",       "plan",      "idea",       "advice",
-    "question",  "answer",    "problem",   "change",     "decision",  "memory",     "moment",
-    "experience", "journey",  "adventure", "challenge",  "success",   "career",     "business",
-    "company",   "money",     "budget",    "rent",       "apartment", "neighborhood", "kitchen",
-    "bedroom",   "backyard",  "porch",     "window",     "door",      "table",      "chair",
-    "couch",     "bed",       "clothes",   "shoes",      "dress",     "jacket",     "hat",
-    "gift",      "present",   "flowers",   "roses",      "tree",      "plants",     "vegetables",
-    "tomatoes",  "apples",    "strawberries", "chocolate", "cookies",  "pie",        "sandwich",
-    "breakfast", "lunch",     "snack",     "drink",      "water",     "juice",      "milk",
-    "weather",   "summer",    "winter",    "spring",     "autumn",    "snow",       "rain",
-    "sun",       "sunset",    "stars",     "sky",        "ocean",     "island",     "forest",
-    "trail",     "tent",      "campfire",  "fishing",    "boat",      "kayak",      "surfing",
-    "skiing",    "snowboard", "skating",   "soccer",     "basketball", "baseball",  "tennis",
-    "golf",      "chess",     "puzzle",    "board",      "cards",     "video",      "show",
-    "series",    "episode",   "podcast",   "news",       "article",   "blog",       "journal",
-    "diary",     "notebook",  "pen",       "canvas",     "brush",     "colors",     "blue",
-    "red",       "green",     "yellow",    "purple",     "orange",    "black",      "white",
-    "train",     "bus",       "plane",     "flight",     "airport",   "hotel",      "road",
-    "drive",     "traffic",   "map",       "ticket",     "passport",  "luggage",    "souvenir",
-    "culture",   "language",  "spanish",   "french",     "german",    "japanese",   "history",
-    "science",   "math",      "physics",   "biology",    "chemistry", "psychology", "research",
-    "lab",       "experiment", "data",     "report",     "presentation", "deadline", "promotion",
-    "interview", "resume",    "salary",    "manager",    "colleague", "client",     "customer",
-    "store",     "shop",      "market",    "mall",       "grocery",   "pharmacy",   "bakery",
-    "cafe",      "bar",       "pub",       "club",       "theater",   "stadium",    "zoo",
-    "aquarium",  "farm",      "horse",     "chickens",   "goats",     "bird",       "fish",
-    "turtle",    "rabbit",    "hamster",   "kitten",     "vet",       "walks",      "leash",
-    "toys",      "blanket",   "pillow",    "candle",     "lamp",      "mirror",     "shelf",
-    "books",     "magazine",  "comics",    "poetry",     "fantasy",   "mystery",    "romance",
-    "biography", "memoir",    "author",    "writer",     "artist",    "musician",   "singer",
-    "dancer",    "actor",     "director",  "photographer", "designer", "engineer",  "scientist",
-    "lawyer",    "chef",      "baker",     "farmer",     "pilot",     "coach",      "mentor",
-    "counselor", "activist",  "advocate",  "transgender", "identity", "acceptance", "pride",
-    "parade",    "rally",     "speech",    "conference", "workshop",  "seminar",    "retreat",
-    "meditation", "mindfulness", "journaling", "gratitude", "kindness", "courage",  "hope",
-    "faith",     "peace",     "joy",       "grief",      "loss",      "healing",    "growth",
-    "strength",  "patience",  "balance",   "freedom",    "adoption",  "agency",     "foster",
-    "grandma",   "grandpa",   "cousin",    "aunt",       "uncle",     "niece",      "nephew",
-    "baby",      "toddler",   "teenager",  "neighbor",   "roommate",  "classmate",  "bestie",
-    "anniversary", "graduation", "reunion", "picnic",    "barbecue",  "potluck",    "brunch",
-    "hobby",     "collection", "vinyl",    "records",    "sneakers",  "jewelry",    "necklace",
-    "bracelet",  "ring",      "watch",     "glasses",    "sunglasses", "backpack",  "bag",
+    "time",         "good",         "think",        "know",       "going",       "want",
+    "day",          "great",        "love",         "work",       "people",      "home",
+    "new",          "week",         "family",       "friends",    "thanks",      "today",
+    "feel",         "weekend",      "fun",          "kids",       "trip",        "year",
+    "night",        "book",         "job",          "dog",        "school",      "food",
+    "music",        "morning",      "house",        "sounds",     "amazing",     "awesome",
+    "help",         "start",        "try",          "started",    "long",        "little",
+    "best",         "happy",        "things",       "nice",       "next",        "last",
+    "days",         "car",          "place",        "life",       "back",        "together",
+    "month",        "sure",         "cool",         "movie",      "class",       "game",
+    "dinner",       "coffee",       "project",      "garden",     "painting",    "running",
+    "hiking",       "camping",      "cooking",      "reading",    "travel",      "beach",
+    "mountains",    "city",         "park",         "lake",       "river",       "team",
+    "meeting",      "office",       "boss",         "sister",     "brother",     "mom",
+    "dad",          "parents",      "daughter",     "son",        "wife",        "husband",
+    "partner",      "cat",          "puppy",        "birthday",   "party",       "wedding",
+    "vacation",     "holiday",      "concert",      "festival",   "museum",      "restaurant",
+    "recipe",       "cake",         "pizza",        "pasta",      "salad",       "soup",
+    "bread",        "tea",          "wine",         "beer",       "guitar",      "piano",
+    "song",         "album",        "band",         "photo",      "camera",      "picture",
+    "art",          "drawing",      "pottery",      "sculpture",  "novel",       "story",
+    "poem",         "letter",       "email",        "phone",      "computer",    "app",
+    "website",      "course",       "degree",       "exam",       "teacher",     "student",
+    "lesson",       "practice",     "training",     "marathon",   "race",        "gym",
+    "yoga",         "swimming",     "cycling",      "bike",       "walk",        "run",
+    "swim",         "climb",        "dance",        "sing",       "paint",       "write",
+    "read",         "cook",         "bake",         "visit",      "move",        "moved",
+    "bought",       "found",        "made",         "went",       "saw",         "met",
+    "visited",      "tried",        "finished",     "joined",     "learned",     "planned",
+    "decided",      "adopted",      "painted",      "wrote",      "cooked",      "baked",
+    "celebrated",   "booked",       "lost",         "won",        "broke",       "fixed",
+    "built",        "grew",         "planted",      "picked",     "watched",     "listened",
+    "played",       "practiced",    "signed",       "applied",    "hard",        "easy",
+    "busy",         "tired",        "excited",      "proud",      "nervous",     "beautiful",
+    "delicious",    "relaxing",     "stressful",    "exciting",   "interesting", "funny",
+    "scary",        "quiet",        "crowded",      "sunny",      "rainy",       "cold",
+    "warm",         "early",        "late",         "old",        "young",       "big",
+    "small",        "favorite",     "special",      "important",  "different",   "perfect",
+    "wonderful",    "terrible",     "healthy",      "support",    "community",   "volunteer",
+    "charity",      "shelter",      "event",        "group",      "club",        "church",
+    "library",      "hospital",     "doctor",       "nurse",      "therapy",     "health",
+    "sleep",        "dream",        "goal",         "plan",       "idea",        "advice",
+    "question",     "answer",       "problem",      "change",     "decision",    "memory",
+    "moment",       "experience",   "journey",      "adventure",  "challenge",   "success",
+    "career",       "business",     "company",      "money",      "budget",      "rent",
+    "apartment",    "neighborhood", "kitchen",      "bedroom",    "backyard",    "porch",
+    "window",       "door",         "table",        "chair",      "couch",       "bed",
+    "clothes",      "shoes",        "dress",        "jacket",     "hat",         "gift",
+    "present",      "flowers",      "roses",        "tree",       "plants",      "vegetables",
+    "tomatoes",     "apples",       "strawberries", "chocolate",  "cookies",     "pie",
+    "sandwich",     "breakfast",    "lunch",        "snack",      "drink",       "water",
+    "juice",        "milk",         "weather",      "summer",     "winter",      "spring",
+    "autumn",       "snow",         "rain",         "sun",        "sunset",      "stars",
+    "sky",          "ocean",        "island",       "forest",     "trail",       "tent",
+    "campfire",     "fishing",      "boat",         "kayak",      "surfing",     "skiing",
+    "snowboard",    "skating",      "soccer",       "basketball", "baseball",    "tennis",
+    "golf",         "chess",        "puzzle",       "board",      "cards",       "video",
+    "show",         "series",       "episode",      "podcast",    "news",        "article",
+    "blog",         "journal",      "diary",        "notebook",   "pen",         "canvas",
+    "brush",        "colors",       "blue",         "red",        "green",       "yellow",
+    "purple",       "orange",       "black",        "white",      "train",       "bus",
+    "plane",        "flight",       "airport",      "hotel",      "road",        "drive",
+    "traffic",      "map",          "ticket",       "passport",   "luggage",     "souvenir",
+    "culture",      "language",     "spanish",      "french",     "german",      "japanese",
+    "history",      "science",      "math",         "physics",    "biology",     "chemistry",
+    "psychology",   "research",     "lab",          "experiment", "data",        "report",
+    "presentation", "deadline",     "promotion",    "interview",  "resume",      "salary",
+    "manager",      "colleague",    "client",       "customer",   "store",       "shop",
+    "market",       "mall",         "grocery",      "pharmacy",   "bakery",      "cafe",
+    "bar",          "pub",          "club",         "theater",    "stadium",     "zoo",
+    "aquarium",     "farm",         "horse",        "chickens",   "goats",       "bird",
+    "fish",         "turtle",       "rabbit",       "hamster",    "kitten",      "vet",
+    "walks",        "leash",        "toys",         "blanket",    "pillow",      "candle",
+    "lamp",         "mirror",       "shelf",        "books",      "magazine",    "comics",
+    "poetry",       "fantasy",      "mystery",      "romance",    "biography",   "memoir",
+    "author",       "writer",       "artist",       "musician",   "singer",      "dancer",
+    "actor",        "director",     "photographer", "designer",   "engineer",    "scientist",
+    "lawyer",       "chef",         "baker",        "farmer",     "pilot",       "coach",
+    "mentor",       "counselor",    "activist",     "advocate",   "transgender", "identity",
+    "acceptance",   "pride",        "parade",       "rally",      "speech",      "conference",
+    "workshop",     "seminar",      "retreat",      "meditation", "mindfulness", "journaling",
+    "gratitude",    "kindness",     "courage",      "hope",       "faith",       "peace",
+    "joy",          "grief",        "loss",         "healing",    "growth",      "strength",
+    "patience",     "balance",      "freedom",      "adoption",   "agency",      "foster",
+    "grandma",      "grandpa",      "cousin",       "aunt",       "uncle",       "niece",
+    "nephew",       "baby",         "toddler",      "teenager",   "neighbor",    "roommate",
+    "classmate",    "bestie",       "anniversary",  "graduation", "reunion",     "picnic",
+    "barbecue",     "potluck",      "brunch",       "hobby",      "collection",  "vinyl",
+    "records",      "sneakers",     "jewelry",      "necklace",   "bracelet",    "ring",
+    "watch",        "glasses",      "sunglasses",   "backpack",   "bag",
 };
 
 // Nouns, past-tense verbs and adjectives for sentence templates: subsets of the content
 // words above, so templates and filler share one term distribution.
 constexpr const char* kTemplateNouns[] = {
-    "book",   "dog",    "garden",  "painting", "guitar", "recipe",  "trip",     "concert",
-    "class",  "project", "photo",  "cake",     "bike",   "tent",    "apartment", "car",
-    "puppy",  "cat",    "novel",   "album",    "workshop", "marathon", "pottery", "camera",
-    "job",    "course", "picnic",  "necklace", "kayak",  "sculpture", "poem",   "museum",
+    "book",  "dog",     "garden", "painting", "guitar",   "recipe",    "trip",      "concert",
+    "class", "project", "photo",  "cake",     "bike",     "tent",      "apartment", "car",
+    "puppy", "cat",     "novel",  "album",    "workshop", "marathon",  "pottery",   "camera",
+    "job",   "course",  "picnic", "necklace", "kayak",    "sculpture", "poem",      "museum",
 };
 constexpr const char* kTemplateVerbsPast[] = {
-    "bought", "found",   "made",    "visited", "tried",    "finished", "joined",  "learned",
-    "planned", "adopted", "painted", "wrote",  "cooked",   "baked",    "booked",  "lost",
-    "won",    "fixed",   "built",   "planted", "watched",  "played",   "started", "celebrated",
+    "bought",  "found",   "made",    "visited", "tried",   "finished", "joined",  "learned",
+    "planned", "adopted", "painted", "wrote",   "cooked",  "baked",    "booked",  "lost",
+    "won",     "fixed",   "built",   "planted", "watched", "played",   "started", "celebrated",
 };
 constexpr const char* kTemplateAdjectives[] = {
-    "amazing", "beautiful", "hard",     "relaxing", "stressful", "exciting", "funny",
-    "quiet",   "crowded",   "perfect",  "wonderful", "terrible", "special",  "delicious",
-    "scary",   "interesting", "different", "healthy", "sunny",   "cold",
+    "amazing", "beautiful",   "hard",      "relaxing",  "stressful", "exciting", "funny",
+    "quiet",   "crowded",     "perfect",   "wonderful", "terrible",  "special",  "delicious",
+    "scary",   "interesting", "different", "healthy",   "sunny",     "cold",
 };
 
 // The fixed words of the sentence templates below that are not vocabulary words: as
@@ -129,46 +141,46 @@ constexpr const char* kTemplateAdjectives[] = {
 constexpr const char* kTemplateGlue[] = {"named", "loved", "cost", "took", "hours", "ever", "go"};
 
 constexpr const char* kNames[] = {
-    "Caroline", "Melanie", "Maya",    "Jon",     "Gina",    "John",     "Maria",   "Joanna",
-    "Nate",     "Tim",     "Audrey",  "Andrew",  "James",   "Deborah",  "Evan",    "Sam",
-    "Calvin",   "Dave",    "Jolene",  "Emma",    "Olivia",  "Liam",     "Noah",    "Ava",
-    "Sophia",   "Isabella", "Mia",    "Lucas",   "Ethan",   "Mason",    "Logan",   "Harper",
-    "Amelia",   "Ella",    "Chloe",   "Grace",   "Lily",    "Zoe",      "Nora",    "Leo",
-    "Owen",     "Jack",    "Henry",   "Daniel",  "Matthew", "David",    "Joseph",  "Samuel",
-    "Benjamin", "Elijah",  "Aiden",   "Carter",  "Wyatt",   "Julian",   "Luke",    "Isaac",
-    "Gabriel",  "Anthony", "Dylan",   "Hannah",  "Layla",   "Riley",    "Aria",    "Scarlett",
-    "Victoria", "Madison", "Eleanor", "Hazel",   "Aurora",  "Violet",   "Stella",  "Lucy",
-    "Paisley",  "Naomi",   "Elena",   "Sarah",   "Alice",   "Ruby",     "Ivy",     "Clara",
-    "Priya",    "Arjun",   "Wei",     "Mei",     "Hiroshi", "Yuki",     "Carlos",  "Sofia",
-    "Diego",    "Lucia",   "Ahmed",   "Fatima",  "Omar",    "Leila",    "Ivan",    "Olga",
-    "Kwame",    "Amara",   "Tariq",   "Zara",    "Mateo",   "Valentina", "Raj",    "Ananya",
+    "Caroline", "Melanie",  "Maya",    "Jon",    "Gina",    "John",      "Maria",  "Joanna",
+    "Nate",     "Tim",      "Audrey",  "Andrew", "James",   "Deborah",   "Evan",   "Sam",
+    "Calvin",   "Dave",     "Jolene",  "Emma",   "Olivia",  "Liam",      "Noah",   "Ava",
+    "Sophia",   "Isabella", "Mia",     "Lucas",  "Ethan",   "Mason",     "Logan",  "Harper",
+    "Amelia",   "Ella",     "Chloe",   "Grace",  "Lily",    "Zoe",       "Nora",   "Leo",
+    "Owen",     "Jack",     "Henry",   "Daniel", "Matthew", "David",     "Joseph", "Samuel",
+    "Benjamin", "Elijah",   "Aiden",   "Carter", "Wyatt",   "Julian",    "Luke",   "Isaac",
+    "Gabriel",  "Anthony",  "Dylan",   "Hannah", "Layla",   "Riley",     "Aria",   "Scarlett",
+    "Victoria", "Madison",  "Eleanor", "Hazel",  "Aurora",  "Violet",    "Stella", "Lucy",
+    "Paisley",  "Naomi",    "Elena",   "Sarah",  "Alice",   "Ruby",      "Ivy",    "Clara",
+    "Priya",    "Arjun",    "Wei",     "Mei",    "Hiroshi", "Yuki",      "Carlos", "Sofia",
+    "Diego",    "Lucia",    "Ahmed",   "Fatima", "Omar",    "Leila",     "Ivan",   "Olga",
+    "Kwame",    "Amara",    "Tariq",   "Zara",   "Mateo",   "Valentina", "Raj",    "Ananya",
 };
 
 constexpr const char* kPlaces[] = {
-    "Lisbon",    "Paris",     "Tokyo",      "Boston",     "Seattle",   "Denver",    "Austin",
-    "Chicago",   "Toronto",   "Vancouver",  "Berlin",     "Madrid",    "Barcelona", "Rome",
-    "Florence",  "Venice",    "Athens",     "Istanbul",   "Cairo",     "Nairobi",   "Lagos",
-    "Mumbai",    "Delhi",     "Bangkok",    "Seoul",      "Kyoto",     "Osaka",     "Sydney",
-    "Melbourne", "Auckland",  "Honolulu",   "Portland",   "Phoenix",   "Miami",     "Atlanta",
-    "Nashville", "Dallas",    "Houston",    "Montreal",   "Dublin",    "Edinburgh", "London",
-    "Amsterdam", "Prague",    "Vienna",     "Budapest",   "Copenhagen", "Stockholm", "Oslo",
-    "Helsinki",  "Reykjavik", "Zurich",     "Geneva",     "Munich",    "Hamburg",   "Porto",
-    "Seville",   "Marrakech", "Lima",       "Cusco",      "Santiago",  "Bogota",    "Quito",
-    "Havana",    "Cancun",    "Tulum",      "Yosemite",   "Yellowstone", "Banff",   "Maui",
+    "Lisbon",    "Paris",     "Tokyo",     "Boston",   "Seattle",     "Denver",    "Austin",
+    "Chicago",   "Toronto",   "Vancouver", "Berlin",   "Madrid",      "Barcelona", "Rome",
+    "Florence",  "Venice",    "Athens",    "Istanbul", "Cairo",       "Nairobi",   "Lagos",
+    "Mumbai",    "Delhi",     "Bangkok",   "Seoul",    "Kyoto",       "Osaka",     "Sydney",
+    "Melbourne", "Auckland",  "Honolulu",  "Portland", "Phoenix",     "Miami",     "Atlanta",
+    "Nashville", "Dallas",    "Houston",   "Montreal", "Dublin",      "Edinburgh", "London",
+    "Amsterdam", "Prague",    "Vienna",    "Budapest", "Copenhagen",  "Stockholm", "Oslo",
+    "Helsinki",  "Reykjavik", "Zurich",    "Geneva",   "Munich",      "Hamburg",   "Porto",
+    "Seville",   "Marrakech", "Lima",      "Cusco",    "Santiago",    "Bogota",    "Quito",
+    "Havana",    "Cancun",    "Tulum",     "Yosemite", "Yellowstone", "Banff",     "Maui",
 };
 
-constexpr const char* kMonths[] = {"January", "February", "March",     "April",   "May",
-                                   "June",    "July",     "August",    "September", "October",
-                                   "November", "December"};
+constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
+                                   "May",       "June",     "July",     "August",
+                                   "September", "October",  "November", "December"};
 constexpr const char* kWeekdays[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                      "Friday", "Saturday", "Sunday"};
 
 // Syllables for made-up words. Consonant-vowel pairs read as plausible names and are
 // cheap to combine into millions of distinct tokens.
 constexpr const char* kSyllables[] = {
-    "ba", "be", "bi", "bo", "da", "de", "di", "do", "fa", "fe", "ga", "go", "ka", "ke",
-    "ki", "ko", "la", "le", "li", "lo", "lu", "ma", "me", "mi", "mo", "na", "ne", "ni",
-    "no", "pa", "pe", "ra", "re", "ri", "ro", "sa", "se", "si", "so", "ta", "te", "ti",
+    "ba", "be", "bi", "bo", "da", "de", "di",  "do",  "fa",  "fe",  "ga",  "go",  "ka", "ke",
+    "ki", "ko", "la", "le", "li", "lo", "lu",  "ma",  "me",  "mi",  "mo",  "na",  "ne", "ni",
+    "no", "pa", "pe", "ra", "re", "ri", "ro",  "sa",  "se",  "si",  "so",  "ta",  "te", "ti",
     "to", "va", "ve", "vi", "zo", "zu", "mar", "tel", "ron", "vin", "dor", "sel",
 };
 
@@ -192,7 +204,8 @@ constexpr size_t kVocabularySize = 4000;
 constexpr uint64_t kVocabularySeed = 0x6d6e656d6f766f63ULL;  // "mnemovoc"
 
 void CapitalizeFirst(std::string* s) {
-  if (!s->empty() && (*s)[0] >= 'a' && (*s)[0] <= 'z') (*s)[0] = static_cast<char>((*s)[0] - 'a' + 'A');
+  if (!s->empty() && (*s)[0] >= 'a' && (*s)[0] <= 'z')
+    (*s)[0] = static_cast<char>((*s)[0] - 'a' + 'A');
 }
 
 std::string Capitalized(std::string s) {
@@ -333,7 +346,8 @@ void ConversationGenerator::StartSession() {
   round_.pop_back();
   const auto u = static_cast<size_t>(current_user_);
   session_ = "user" + std::to_string(current_user_) + "-s" + std::to_string(user_sessions_[u]++);
-  turns_left_ = static_cast<int>(rng_.Between(options_.min_session_turns, options_.max_session_turns));
+  turns_left_ =
+      static_cast<int>(rng_.Between(options_.min_session_turns, options_.max_session_turns));
   turn_in_session_ = 0;
   // Sessions of one user are 1 to 10 days apart, starting at a random hour.
   user_time_[u] += rng_.Between(1, 10) * 86400000LL + rng_.Between(0, 12) * 3600000LL;
@@ -466,7 +480,8 @@ Query QueryGenerator::Next() {
   if (kind < 0.75) {
     switch (rng_.Uniform(3)) {
       case 0:
-        q.text = "When did " + Pick(rng_, vocab_.names()) + " go to " + Pick(rng_, vocab_.places()) + "?";
+        q.text = "When did " + Pick(rng_, vocab_.names()) + " go to " +
+                 Pick(rng_, vocab_.places()) + "?";
         break;
       case 1:
         q.text = "What " + Pick(rng_, vocab_.nouns()) + " did I " +
@@ -474,7 +489,8 @@ Query QueryGenerator::Next() {
         break;
       default:
         q.text = "Who " + Pick(rng_, vocab_.verbs_past()) + " the " +
-                 vocab_.word(vocab_.SampleContentRank(rng_)) + " " + Pick(rng_, vocab_.nouns()) + "?";
+                 vocab_.word(vocab_.SampleContentRank(rng_)) + " " + Pick(rng_, vocab_.nouns()) +
+                 "?";
         break;
     }
     return q;

@@ -69,9 +69,7 @@ class Vocabulary {
   // Zipf sample over the whole vocabulary (exponent 1.0).
   size_t SampleRank(Rng& rng) const { return zipf_.Sample(rng); }
   // Zipf sample over content words only.
-  size_t SampleContentRank(Rng& rng) const {
-    return function_words_ + content_zipf_.Sample(rng);
-  }
+  size_t SampleContentRank(Rng& rng) const { return function_words_ + content_zipf_.Sample(rng); }
   const std::vector<std::string>& names() const { return names_; }
   const std::vector<std::string>& places() const { return places_; }
   const std::vector<std::string>& nouns() const { return nouns_; }
@@ -128,7 +126,7 @@ class ConversationGenerator {
   std::vector<int64_t> user_time_;      // last event time per user
   std::vector<int64_t> user_sessions_;  // sessions started per user
   std::vector<std::string> personas_;   // persona name per user
-  std::vector<int> round_;  // users still to start a session in this round
+  std::vector<int> round_;              // users still to start a session in this round
   int current_user_ = 0;
   std::string session_;
   int turns_left_ = 0;
