@@ -219,6 +219,67 @@ TEST_F(SearchTest, LargeScopeUsesTheGraphAndStillFiltersExactly) {
   EXPECT_FALSE(Contains(found, (*ids)[3000]));
 }
 
+TEST_F(SearchTest, ReadYourWritesOnTheGraphPath) {
+  // With the exact-scan limit below the space size every vector search goes through
+  // HNSW plus the pending tail: a write must still be found the moment Add returns.
+  engine_.reset();
+  Options o = MakeOptions();
+  o.exact_scan_limit = 8;
+  auto e = Engine::Open(dir_.path(), o);
+  ASSERT_TRUE(e.ok());
+  engine_ = std::move(e).value();
+  ASSERT_TRUE(engine_->CreateSpace("g").ok());
+  for (int i = 0; i < 120; ++i) {
+    const std::string word = "beacon" + std::to_string(i) + "q";
+    const MemoryId id = MustAdd("g", Input("signal with " + word));
+    SearchRequest vec = Query("signal with " + word);
+    vec.lexical_weight = 0;
+    vec.k = 1;
+    ASSERT_EQ(SearchIds("g", vec), std::vector<MemoryId>{id}) << i;
+    SearchRequest lex = Query(word);
+    lex.vector_weight = 0;
+    ASSERT_EQ(SearchIds("g", lex), std::vector<MemoryId>{id}) << i;
+  }
+}
+
+TEST_F(SearchTest, RetiredBestMatchesDoNotShortenResults) {
+  // The best-scoring candidates of both signals are retired: the search must look
+  // further (in the index scan, the graph and the FTS ranking) and still return k.
+  for (const size_t limit : {size_t{20000}, size_t{8}}) {
+    engine_.reset();
+    Options o = MakeOptions();
+    o.exact_scan_limit = limit;
+    auto e = Engine::Open(dir_.path(), o);
+    ASSERT_TRUE(e.ok());
+    engine_ = std::move(e).value();
+    const std::string space = "r" + std::to_string(limit);
+    ASSERT_TRUE(engine_->CreateSpace(space).ok());
+    std::vector<MemoryInput> batch;
+    for (int i = 0; i < 300; ++i) {
+      batch.push_back(Input("lantern festival night " + std::to_string(i)));
+    }
+    for (int i = 0; i < 40; ++i) batch.push_back(Input("a quiet lantern " + std::to_string(i)));
+    auto ids = engine_->AddBatch(space, batch);
+    ASSERT_TRUE(ids.ok());
+    for (int i = 0; i < 300; ++i) ASSERT_TRUE(engine_->Remove(space, (*ids)[size_t(i)], "").ok());
+    for (const bool lexical : {true, false}) {
+      SearchRequest q = Query("lantern festival night");
+      (lexical ? q.vector_weight : q.lexical_weight) = 0;
+      q.context_weight = 0;
+      q.k = 30;
+      const auto found = SearchIds(space, q);
+      EXPECT_EQ(found.size(), 30u) << "limit " << limit << (lexical ? " lexical" : " vector");
+      for (MemoryId id : found) {
+        EXPECT_GE(id, (*ids)[300]) << "a retired memory was returned";
+      }
+      q.filter.include_retired = true;
+      const auto with_retired = SearchIds(space, q);
+      ASSERT_FALSE(with_retired.empty());
+      EXPECT_LT(with_retired.front(), (*ids)[300]);  // the retired ones rank first
+    }
+  }
+}
+
 TEST_F(SearchTest, ConcurrentReadersAndWritersAgree) {
   std::atomic<bool> stop{false};
   std::atomic<int> searches{0};

@@ -105,6 +105,8 @@ class Space {
   void ApplyToIndex(std::vector<IndexChange>& changes);
   void AdjustUserCount(const std::string& user, int64_t delta);
   Status CheckScope(const Filter& f);
+  // True when every memory of the space (retired ones included) belongs to `user`.
+  bool OwnsWholeSpace(const std::string& user);
   // Candidate lists for search.
   Result<std::vector<std::pair<MemoryId, double>>> VectorCandidates(store::Db& db,
                                                                     const std::vector<float>& q,

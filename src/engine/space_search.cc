@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "engine/space.h"
 #include "read/fusion.h"
@@ -40,9 +41,7 @@ Status AddConversationContext(store::Db& db, const Filter& filter, double weight
     }
   }
   if (!newcomers.empty()) {
-    MNEMO_ASSIGN_OR_RETURN(auto rows, store::FetchMatching(db, newcomers, filter));
-    std::unordered_map<MemoryId, bool> pass;
-    for (const auto& m : rows) pass[m.id] = true;
+    MNEMO_ASSIGN_OR_RETURN(const auto pass, store::PassingIds(db, newcomers, filter));
     for (MemoryId id : newcomers) {
       if (!pass.count(id)) total.erase(id);
     }
@@ -57,7 +56,19 @@ Status AddConversationContext(store::Db& db, const Filter& filter, double weight
   return Status::Ok();
 }
 
+// True when `f` selects by user (or all users) and state only.
+bool OnlyScope(const Filter& f) {
+  return f.agent_id.empty() && f.session_id.empty() && f.kinds.empty() && !f.time_from &&
+         !f.time_to && f.tags.empty() && f.meta_equals.empty();
+}
+
 }  // namespace
+
+bool Space::OwnsWholeSpace(const std::string& user) {
+  std::lock_guard<std::mutex> lock(counts_mu_);
+  auto it = user_counts_.find(user);
+  return it != user_counts_.end() && it->second == total_count_;
+}
 
 Status Space::CheckScope(const Filter& f) {
   if (f.all_users && !f.user_id.empty()) {
@@ -90,35 +101,48 @@ Result<std::vector<std::pair<MemoryId, double>>> Space::VectorCandidates(
   std::vector<std::pair<MemoryId, double>> out;
   if (scope == 0) return out;
   const auto exact_limit = static_cast<int64_t>(ctx_->options.exact_scan_limit);
-  if (scope <= exact_limit) {
-    MNEMO_ASSIGN_OR_RETURN(auto ids, store::MatchingIds(db, f, static_cast<size_t>(exact_limit)));
-    auto scored = index_->Score(q, ids);
-    const size_t keep = std::min(n, scored.size());
-    std::partial_sort(scored.begin(), scored.begin() + static_cast<ptrdiff_t>(keep), scored.end(),
-                      [](const index::Neighbor& a, const index::Neighbor& b) {
-                        return a.similarity != b.similarity ? a.similarity > b.similarity
-                                                            : a.id < b.id;
-                      });
-    for (size_t i = 0; i < keep; ++i) out.emplace_back(scored[i].id, scored[i].similarity);
-    return out;
+  const bool whole_space = scope == total && OnlyScope(f);
+  if (!whole_space && (scope <= exact_limit || !OnlyScope(f))) {
+    // A part of the space: score exactly the ids SQLite says match, if not too many.
+    MNEMO_ASSIGN_OR_RETURN(auto ids,
+                           store::MatchingIds(db, f, static_cast<size_t>(exact_limit) + 1));
+    if (ids.size() <= static_cast<size_t>(exact_limit)) {
+      auto scored = index_->Score(q, ids);
+      const size_t keep = std::min(n, scored.size());
+      std::partial_sort(scored.begin(), scored.begin() + static_cast<ptrdiff_t>(keep), scored.end(),
+                        [](const index::Neighbor& a, const index::Neighbor& b) {
+                          return a.similarity != b.similarity ? a.similarity > b.similarity
+                                                              : a.id < b.id;
+                        });
+      for (size_t i = 0; i < keep; ++i) out.emplace_back(scored[i].id, scored[i].similarity);
+      return out;
+    }
   }
-  // Over-fetch in proportion to how much of the space the scope covers, then filter.
+  // The whole space (an exact scan of the index when small, else the graph), or a large
+  // part of it (the graph). Over-fetch in proportion to the part the scope covers, keep
+  // what passes the filter in SQLite, and widen while too little passed and the index
+  // may hold more.
   const double fraction =
       static_cast<double>(scope) / static_cast<double>(std::max<int64_t>(total, 1));
-  const size_t fetch = std::min(
-      kMaxGraphFetch, static_cast<size_t>(std::ceil(static_cast<double>(n) * 2 / fraction)));
-  auto neighbors = index_->Search(q, std::max(fetch, n), std::max<size_t>(fetch, 64));
-  std::vector<MemoryId> ids;
-  ids.reserve(neighbors.size());
-  for (const auto& nb : neighbors) ids.push_back(nb.id);
-  MNEMO_ASSIGN_OR_RETURN(auto rows, store::FetchMatching(db, ids, f));
-  std::unordered_map<MemoryId, bool> pass;
-  for (const auto& m : rows) pass[m.id] = true;
-  for (const auto& nb : neighbors) {
-    if (out.size() >= n) break;
-    if (pass.count(nb.id)) out.emplace_back(nb.id, nb.similarity);
+  size_t fetch = std::min(kMaxGraphFetch,
+                          static_cast<size_t>(std::ceil(static_cast<double>(n) * 2 / fraction)));
+  fetch = std::max(fetch, n + 16);
+  for (;;) {
+    const auto neighbors = total <= exact_limit
+                               ? index_->ScanAll(q, fetch)
+                               : index_->Search(q, fetch, std::max<size_t>(fetch, 64));
+    std::vector<MemoryId> ids;
+    ids.reserve(neighbors.size());
+    for (const auto& nb : neighbors) ids.push_back(nb.id);
+    MNEMO_ASSIGN_OR_RETURN(const auto pass, store::PassingIds(db, ids, f));
+    out.clear();
+    for (const auto& nb : neighbors) {
+      if (out.size() >= n) break;
+      if (pass.count(nb.id)) out.emplace_back(nb.id, nb.similarity);
+    }
+    if (out.size() >= n || neighbors.size() < fetch || fetch >= kMaxGraphFetch) return out;
+    fetch = std::min(kMaxGraphFetch, fetch * 4);
   }
-  return out;
 }
 
 Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
@@ -150,8 +174,11 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
   std::vector<read::Signal> signals;
   if (req.lexical_weight > 0) {
     read::Signal lexical{"lexical", req.lexical_weight, {}};
-    const std::string scope =
-        req.filter.user_id.empty() ? std::string() : store::ScopeToken(req.filter.user_id);
+    // The scope token narrows the FTS query to the user's rows; when she owns the whole
+    // space it would only add the longest doclist to intersect (the filter still checks).
+    const std::string scope = req.filter.user_id.empty() || OwnsWholeSpace(req.filter.user_id)
+                                  ? std::string()
+                                  : store::ScopeToken(req.filter.user_id);
     const std::string match = read::MatchExpression(read::QueryTerms(req.query), scope);
     if (!match.empty()) {
       MNEMO_ASSIGN_OR_RETURN(

@@ -343,6 +343,15 @@ std::optional<std::string_view> HnswGraph::LiveVector(MemoryId id) const {
   return std::string_view(g.getDataByInternalId(it->second), impl_->blob_size);
 }
 
+bool HnswGraph::NodeAt(size_t internal, MemoryId* id, std::string_view* blob) const {
+  const Hnsw& g = *impl_->hnsw;
+  const auto i = static_cast<tableint>(internal);
+  if (g.isMarkedDeleted(i)) return false;
+  *id = static_cast<MemoryId>(g.getExternalLabel(i));
+  *blob = std::string_view(g.getDataByInternalId(i), impl_->blob_size);
+  return true;
+}
+
 size_t HnswGraph::live_count() const {
   return impl_->hnsw->cur_element_count - impl_->hnsw->num_deleted_;
 }

@@ -71,12 +71,26 @@ class HnswGraph {
   Result<std::vector<Hit>> Search(std::string_view query_blob, size_t n) const;
   // The stored vector of `id` if it is live.
   std::optional<std::string_view> LiveVector(MemoryId id) const;
+  // Calls fn(id, blob) for every live node, in insertion order (an exact scan reads the
+  // vectors where they lie, contiguously, without a lookup per id).
+  template <typename Fn>
+  void ForEachLive(Fn&& fn) const {
+    const size_t n = node_count();
+    for (size_t i = 0; i < n; ++i) {
+      MemoryId id;
+      std::string_view blob;
+      if (NodeAt(i, &id, &blob)) fn(id, blob);
+    }
+  }
 
   size_t live_count() const;
   size_t node_count() const;  // live and removed
   size_t capacity() const;
 
  private:
+  // Node `internal` (< node_count()): false if it is removed.
+  bool NodeAt(size_t internal, MemoryId* id, std::string_view* blob) const;
+
   std::unique_ptr<Impl> impl_;
 };
 

@@ -77,8 +77,13 @@ class VectorIndex {
 
   // The `k` nearest vectors to `query` (a float vector, normalised or not) among the
   // live ones (graph and pending), most similar first. `ef` is the HNSW search breadth
-  // (raised to at least k).
+  // (raised to at least k). Approximate for the graph, except that the pending tail and
+  // the last 2,048 vectors moved into the graph are always scored exactly.
   std::vector<Neighbor> Search(const std::vector<float>& query, size_t k, size_t ef = 64) const;
+
+  // The exact `k` nearest live vectors (graph and pending) to `query`, most similar
+  // first: a scan of every vector, for spaces small enough that it beats the graph.
+  std::vector<Neighbor> ScanAll(const std::vector<float>& query, size_t k) const;
 
   // Exact similarity of `query` to each of `ids` that is live in the index, in the order
   // of `ids` (absent ids are skipped).

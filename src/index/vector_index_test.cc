@@ -635,6 +635,38 @@ TEST_F(VectorIndexTest, ScoreKeepsOrderAndSkipsAbsentIds) {
   }
 }
 
+TEST_F(VectorIndexTest, ScanAllIsExactOverGraphAndPendingTail) {
+  constexpr int kDim = 24;
+  std::mt19937 rng(21);
+  auto index = VectorIndex::Create(kEmbedder, kDim);
+  auto vectors = AddRandom(index.get(), kDim, 300, 1, &rng);  // ids 1..300
+  index->IndexPending(200);                                   // 1..200 in the graph
+  index->Remove(++seq_, 7, false);                            // in the graph, removed
+  index->Remove(++seq_, 250, false);                          // pending, removed
+  vectors[9] = RandomUnit(&rng, kDim);                        // id 10: newer vector, pending
+  index->Upsert(++seq_, 10, Quantize(vectors[9]));
+  const std::vector<float> q = RandomUnit(&rng, kDim);
+  std::vector<Neighbor> truth;
+  for (MemoryId id = 1; id <= 300; ++id) {
+    if (id == 7 || id == 250) continue;
+    truth.push_back({id, QuantizedDot(q, Quantize(vectors[size_t(id - 1)]))});
+  }
+  std::sort(truth.begin(), truth.end(), [](const Neighbor& a, const Neighbor& b) {
+    return a.similarity != b.similarity ? a.similarity > b.similarity : a.id < b.id;
+  });
+  for (size_t k : {1u, 10u, 298u, 500u}) {
+    const auto got = index->ScanAll(q, k);
+    ASSERT_TRUE(SortedUniqueAndBounded(got, k)) << k;
+    ASSERT_EQ(got.size(), std::min(k, truth.size())) << k;
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].id, truth[i].id) << "k=" << k << " rank " << i;
+      EXPECT_FLOAT_EQ(got[i].similarity, truth[i].similarity);
+    }
+  }
+  EXPECT_TRUE(index->ScanAll(q, 0).empty());
+  EXPECT_TRUE(index->ScanAll(std::vector<float>(kDim + 1, 0.1f), 5).empty());
+}
+
 TEST_F(VectorIndexTest, GrowsBeyondInitialCapacity) {
   constexpr int kDim = 32;
   constexpr int kCount = 3000;

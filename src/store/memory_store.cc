@@ -322,6 +322,32 @@ Result<std::vector<MemoryId>> MatchingIds(Db& db, const Filter& f, size_t limit)
   return out;
 }
 
+Result<std::unordered_set<MemoryId>> PassingIds(Db& db, const std::vector<MemoryId>& ids,
+                                                const Filter& f) {
+  std::unordered_set<MemoryId> out;
+  if (ids.empty()) return out;
+  // The ids travel as one JSON array, so that one cached statement serves every count.
+  std::string list = "[";
+  for (MemoryId id : ids) {
+    if (list.size() > 1) list += ',';
+    list += std::to_string(id);
+  }
+  list += ']';
+  SqlWhere w = BuildFilter(f);
+  MNEMO_ASSIGN_OR_RETURN(Stmt st,
+                         db.Prepare("SELECT m.id FROM memories m WHERE m.id IN (SELECT value FROM "
+                                    "json_each(?))" +
+                                    w.sql));
+  st.Bind(1, list);
+  BindAll(st, w.args, 2);
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.insert(st.Int(0));
+  }
+  return out;
+}
+
 Result<std::vector<Memory>> FetchMatching(Db& db, const std::vector<MemoryId>& ids,
                                           const Filter& f) {
   std::vector<Memory> out;
@@ -345,25 +371,65 @@ Result<std::vector<Memory>> FetchMatching(Db& db, const std::vector<MemoryId>& i
   return out;
 }
 
+namespace {
+bool OnlyScope(const Filter& f) {
+  return f.agent_id.empty() && f.session_id.empty() && f.kinds.empty() && !f.time_from &&
+         !f.time_to && f.tags.empty() && f.meta_equals.empty();
+}
+}  // namespace
+
 Result<std::vector<std::pair<MemoryId, double>>> LexicalSearch(Db& db, const std::string& match,
                                                                const Filter& f, int limit) {
-  SqlWhere w = BuildFilter(f);
-  // bm25() is negative, more negative = better; the scope column has weight 0.
-  std::string sql = "SELECT m.id, -bm25(memories_fts, 1.0, " + std::string(kSpeakerWeight) +
-                    ", 0.0) AS s FROM memories_fts "
-                    "JOIN memories m ON m.id = memories_fts.rowid WHERE memories_fts MATCH ?" +
-                    w.sql + " ORDER BY s DESC LIMIT ?";
-  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
-  st.Bind(1, match);
-  BindAll(st, w.args, 2);
-  st.Bind(static_cast<int>(w.args.size()) + 2, static_cast<int64_t>(limit));
   std::vector<std::pair<MemoryId, double>> out;
-  for (;;) {
-    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    out.emplace_back(st.Int(0), st.Double(1));
+  // bm25() is negative, more negative = better; the scope column has weight 0.
+  const std::string score =
+      "-bm25(memories_fts, 1.0, " + std::string(kSpeakerWeight) + ", 0.0) AS s";
+  if (!OnlyScope(f)) {
+    // A narrow filter: join every match to its row and let SQLite filter before ranking.
+    SqlWhere w = BuildFilter(f);
+    MNEMO_ASSIGN_OR_RETURN(
+        Stmt st, db.Prepare("SELECT m.id, " + score +
+                            " FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid "
+                            "WHERE memories_fts MATCH ?" +
+                            w.sql + " ORDER BY s DESC LIMIT ?"));
+    st.Bind(1, match);
+    BindAll(st, w.args, 2);
+    st.Bind(static_cast<int>(w.args.size()) + 2, static_cast<int64_t>(limit));
+    for (;;) {
+      MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      out.emplace_back(st.Int(0), st.Double(1));
+    }
+    return out;
   }
-  return out;
+  // Scope and state only (the scope token in `match` already selects the user): rank in
+  // the FTS index alone, then check the best rows against the filter (retired rows, a
+  // scope-token collision), fetching more while too few pass.
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT rowid, " + score +
+                                             " FROM memories_fts WHERE memories_fts MATCH ? "
+                                             "ORDER BY s DESC LIMIT ?"));
+  for (int64_t fetch = limit + 16;; fetch *= 4) {
+    st.Bind(1, match).Bind(2, fetch);
+    std::vector<std::pair<MemoryId, double>> ranked;
+    for (;;) {
+      MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      ranked.emplace_back(st.Int(0), st.Double(1));
+    }
+    st.Reset();
+    std::vector<MemoryId> ids;
+    ids.reserve(ranked.size());
+    for (const auto& r : ranked) ids.push_back(r.first);
+    MNEMO_ASSIGN_OR_RETURN(const auto pass, PassingIds(db, ids, f));
+    out.clear();
+    for (const auto& r : ranked) {
+      if (out.size() >= static_cast<size_t>(limit)) break;
+      if (pass.count(r.first)) out.push_back(r);
+    }
+    if (out.size() >= static_cast<size_t>(limit) || static_cast<int64_t>(ranked.size()) < fetch) {
+      return out;
+    }
+  }
 }
 
 Status AppendHistory(Db& db, const HistoryEntry& h) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -50,6 +51,10 @@ Result<std::vector<Memory>> ListMemories(Db& db, const Filter& f, MemoryId curso
 // Ids of memories matching `f` (for the exact vector scan of a narrow scope).
 Result<std::vector<MemoryId>> MatchingIds(Db& db, const Filter& f, size_t limit);
 // The memories among `ids` that match `f`, keyed by id.
+// The ids among `ids` that pass `f` (in no particular order): FetchMatching without
+// reading the rows.
+Result<std::unordered_set<MemoryId>> PassingIds(Db& db, const std::vector<MemoryId>& ids,
+                                                const Filter& f);
 Result<std::vector<Memory>> FetchMatching(Db& db, const std::vector<MemoryId>& ids,
                                           const Filter& f);
 // BM25 over the FTS index: `match` is an FTS5 MATCH expression. Higher score is better.

@@ -42,6 +42,8 @@ class Stmt {
   Result<bool> Step();
   // Steps to completion (for statements that return no rows).
   Status Run();
+  // Rewinds to run again (bindings are kept).
+  void Reset() { sqlite3_reset(s_); }
 
   int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
   double Double(int col) const { return sqlite3_column_double(s_, col); }
