@@ -60,12 +60,21 @@ struct SearchRequest {
   double lexical_weight = 1.0;
   double vector_weight = 0.05;
   int rrf_k = 60;  // RRF constant: contribution = weight / (rrf_k + rank)
-  // Conversation context: each candidate of a signal also earns `context_weight` times
-  // the score of its neighbours in the session (the previous and next message, by
-  // "next" links), and a neighbour that matched nothing itself can enter the ranking
-  // this way. Short replies ("yes, it was amazing!") are found through the message
-  // they answer. 0 turns it off; the default is measured on LoCoMo.
+  // Conversation context: each candidate of a signal also earns a share of the score of
+  // its neighbours in the session (by "next" links): 1.5 x context_weight of the message
+  // before it, 0.5 x context_weight of the message after it; a neighbour that matched
+  // nothing itself can enter the ranking this way. Short replies ("yes, it was
+  // amazing!") are found through the question they answer. 0 turns it off.
   double context_weight = 0.35;
+  // Session prior (lexical signal): each candidate in a session also earns
+  // session_weight x the best lexical score of that session's candidates, so the
+  // conversation that matched best rises as a whole. 0 turns it off.
+  double session_weight = 0.8;
+  // Dates in the query ("on 1 February, 2023", "in June 2022", "2023-02-01"; see
+  // read::DateMentions): lexical matches whose event time lies in the named period (a
+  // day of margin on each side) score (1 + date_weight) x their BM25. 0 turns it off.
+  double date_weight = 2.0;
+  // All three defaults are measured on LoCoMo (docs/benchmarks.md).
 };
 
 // Per-signal account of one result's score. Ranks are 1-based; 0 = not retrieved by it.

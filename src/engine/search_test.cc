@@ -1,5 +1,6 @@
 // Search: hybrid retrieval, scope enforcement, filters, explain, read-your-writes.
 #include <algorithm>
+#include <cmath>
 #include <thread>
 
 #include "engine/engine_test_util.h"
@@ -163,6 +164,60 @@ TEST_F(SearchTest, ConversationContextReachesShortReplies) {
   q.filter.kinds = {Kind::kFact};
   EXPECT_TRUE(SearchIds("s", q).empty());
   q.context_weight = -1;
+  EXPECT_EQ(engine_->Search("s", q).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(SearchTest, DateWeightFavoursMatchesInTheNamedPeriod) {
+  constexpr TimeMs kDay = 24LL * 3600 * 1000;
+  const TimeMs march3 = 19785 * kDay;  // 2024-03-03
+  std::vector<MemoryId> ids;
+  for (TimeMs t : {march3 - 40 * kDay, march3 + 3600 * 1000, march3 + 60 * kDay}) {
+    MemoryInput in = Input("we went hiking by the lake");
+    in.event_time = t;
+    ids.push_back(MustAdd("s", in));
+  }
+  SearchRequest q = Query("Where did we go hiking on 3 March, 2024?");
+  q.vector_weight = 0;
+  q.date_weight = 0;
+  EXPECT_EQ(SearchIds("s", q).front(), ids[0]);  // equal BM25: the oldest first
+  q.date_weight = 2;
+  EXPECT_EQ(SearchIds("s", q), (std::vector<MemoryId>{ids[1], ids[0], ids[2]}));
+  // The request's own time range still bounds the result.
+  q.filter.time_from = march3 + 30 * kDay;
+  EXPECT_EQ(SearchIds("s", q), std::vector<MemoryId>{ids[2]});
+  q.filter.time_from.reset();
+  q.date_weight = -1;
+  EXPECT_EQ(engine_->Search("s", q).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(SearchTest, SessionPriorLiftsTheBestMatchingConversation) {
+  auto ingest = [&](const std::string& session, std::vector<std::string> texts) {
+    std::vector<Message> msgs;
+    for (auto& t : texts) {
+      Message m;
+      m.session = session;
+      m.speaker = "Al";
+      m.text = std::move(t);
+      msgs.push_back(std::move(m));
+    }
+    auto r = engine_->Ingest("s", "u1", msgs);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->ids : std::vector<MemoryId>{};
+  };
+  const auto other = ingest("b", {"some clay left", "weather talk", "more weather"});
+  const auto best = ingest("a", {"the pottery kiln and glaze workshop", "weather chat",
+                                 "some clay left", "nothing else"});
+  SearchRequest q = Query("pottery kiln glaze clay");
+  q.vector_weight = 0;
+  q.context_weight = 0;
+  q.session_weight = 0;
+  auto plain = SearchIds("s", q);
+  ASSERT_EQ(plain.size(), 3u);
+  EXPECT_EQ(plain[0], best[0]);
+  EXPECT_EQ(plain[1], other[0]);  // same BM25 as best[2]: the older first
+  q.session_weight = 0.8;
+  EXPECT_EQ(SearchIds("s", q), (std::vector<MemoryId>{best[0], best[2], other[0]}));
+  q.session_weight = std::nan("");
   EXPECT_EQ(engine_->Search("s", q).status().code(), StatusCode::kInvalidArgument);
 }
 

@@ -67,6 +67,8 @@ Json ReportToJson(const EvalReport& r) {
         {"lexical_weight", r.config.search.lexical_weight},
         {"vector_weight", r.config.search.vector_weight},
         {"context_weight", r.config.search.context_weight},
+        {"session_weight", r.config.search.session_weight},
+        {"date_weight", r.config.search.date_weight},
         {"embedder", r.embedder}}},
   };
 }
@@ -109,7 +111,9 @@ std::string ReportToTable(const EvalReport& r) {
   out += "config: fusion " + std::string(FusionName(r.config.search.fusion)) + ", lexical weight " +
          Fixed(r.config.search.lexical_weight, 2) + ", vector weight " +
          Fixed(r.config.search.vector_weight, 2) + ", context weight " +
-         Fixed(r.config.search.context_weight, 2) + ", k " + std::to_string(r.config.SearchK()) +
+         Fixed(r.config.search.context_weight, 2) + ", session weight " +
+         Fixed(r.config.search.session_weight, 2) + ", date weight " +
+         Fixed(r.config.search.date_weight, 2) + ", k " + std::to_string(r.config.SearchK()) +
          ", embedder " + r.embedder;
   return out;
 }

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "mnemo/memory.h"
+
 namespace mnemo::read {
 
 // The distinct terms of the query (text::Terms), in first-occurrence order.
@@ -15,5 +17,17 @@ std::vector<std::string> QueryTerms(std::string_view query);
 // `({text speaker}:"t1" OR ...)`, followed by ` AND scope:"<token>"` when scope_token is not
 // empty. Returns "" when there are no terms (nothing for BM25 to match).
 std::string MatchExpression(const std::vector<std::string>& terms, const std::string& scope_token);
+
+// A calendar period a query names ("on 1 February, 2023", "in June 2022",
+// "2023-05-08"): [from, to) in UTC milliseconds.
+struct DateMention {
+  TimeMs from = 0;
+  TimeMs to = 0;
+};
+
+// The dates a query mentions: day-month-year and month-day-year with English month
+// names (full or three letters, any case, optional commas), month-year, and ISO dates.
+// Bare years and relative phrases ("last week") are not dates here.
+std::vector<DateMention> DateMentions(std::string_view query);
 
 }  // namespace mnemo::read

@@ -322,28 +322,51 @@ Result<std::vector<MemoryId>> MatchingIds(Db& db, const Filter& f, size_t limit)
   return out;
 }
 
-Result<std::unordered_set<MemoryId>> PassingIds(Db& db, const std::vector<MemoryId>& ids,
-                                                const Filter& f) {
-  std::unordered_set<MemoryId> out;
-  if (ids.empty()) return out;
-  // The ids travel as one JSON array, so that one cached statement serves every count.
+namespace {
+// A JSON array of ids, for `IN (SELECT value FROM json_each(?))`: one cached statement
+// serves every count.
+std::string IdList(const std::vector<MemoryId>& ids) {
   std::string list = "[";
   for (MemoryId id : ids) {
     if (list.size() > 1) list += ',';
     list += std::to_string(id);
   }
   list += ']';
+  return list;
+}
+}  // namespace
+
+Result<std::unordered_set<MemoryId>> PassingIds(Db& db, const std::vector<MemoryId>& ids,
+                                                const Filter& f) {
+  std::unordered_set<MemoryId> out;
+  if (ids.empty()) return out;
   SqlWhere w = BuildFilter(f);
   MNEMO_ASSIGN_OR_RETURN(Stmt st,
                          db.Prepare("SELECT m.id FROM memories m WHERE m.id IN (SELECT value FROM "
                                     "json_each(?))" +
                                     w.sql));
-  st.Bind(1, list);
+  st.Bind(1, IdList(ids));
   BindAll(st, w.args, 2);
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     out.insert(st.Int(0));
+  }
+  return out;
+}
+
+Result<std::unordered_map<MemoryId, std::string>> SessionsOf(Db& db,
+                                                             const std::vector<MemoryId>& ids) {
+  std::unordered_map<MemoryId, std::string> out;
+  if (ids.empty()) return out;
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id, session_id FROM memories WHERE id IN "
+                                             "(SELECT value FROM json_each(?)) AND "
+                                             "session_id<>''"));
+  st.Bind(1, IdList(ids));
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.emplace(st.Int(0), st.Text(1));
   }
   return out;
 }

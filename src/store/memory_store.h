@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <variant>
@@ -55,6 +56,9 @@ Result<std::vector<MemoryId>> MatchingIds(Db& db, const Filter& f, size_t limit)
 // reading the rows.
 Result<std::unordered_set<MemoryId>> PassingIds(Db& db, const std::vector<MemoryId>& ids,
                                                 const Filter& f);
+// The session id of each of `ids` that exists and has one.
+Result<std::unordered_map<MemoryId, std::string>> SessionsOf(Db& db,
+                                                             const std::vector<MemoryId>& ids);
 Result<std::vector<Memory>> FetchMatching(Db& db, const std::vector<MemoryId>& ids,
                                           const Filter& f);
 // BM25 over the FTS index: `match` is an FTS5 MATCH expression. Higher score is better.

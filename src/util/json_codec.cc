@@ -322,9 +322,11 @@ Result<Message> MessageFromJson(const Json& j) {
 Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a search");
   MNEMO_RETURN_IF_ERROR(
-      CheckKnownFields(j, {"query", "user", "all_users", "k", "agent", "session", "kinds", "since",
-                           "until", "tags", "meta", "include_retired", "explain", "fusion",
-                           "lexical_weight", "vector_weight", "rrf_k", "context_weight"}));
+      CheckKnownFields(j, {"query",   "user",           "all_users",      "k",
+                           "agent",   "session",        "kinds",          "since",
+                           "until",   "tags",           "meta",           "include_retired",
+                           "explain", "fusion",         "lexical_weight", "vector_weight",
+                           "rrf_k",   "context_weight", "session_weight", "date_weight"}));
   SearchRequest r;
   MNEMO_ASSIGN_OR_RETURN(r.query, GetString(j, "query", true));
   Filter& f = r.filter;
@@ -372,6 +374,12 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   }
   if (j.contains("context_weight")) {
     MNEMO_ASSIGN_OR_RETURN(r.context_weight, GetNumber(j, "context_weight"));
+  }
+  if (j.contains("session_weight")) {
+    MNEMO_ASSIGN_OR_RETURN(r.session_weight, GetNumber(j, "session_weight"));
+  }
+  if (j.contains("date_weight")) {
+    MNEMO_ASSIGN_OR_RETURN(r.date_weight, GetNumber(j, "date_weight"));
   }
   if (j.contains("rrf_k")) {
     MNEMO_ASSIGN_OR_RETURN(int64_t rrf_k, GetInt(j, "rrf_k"));

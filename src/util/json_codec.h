@@ -49,8 +49,8 @@ Result<Message> MessageFromJson(const Json& j);
 
 // A search request (batch search, HTTP): {"query", "user", "all_users", "k", "agent",
 // "session", "kinds", "since", "until", "tags", "meta", "include_retired", "explain",
-// "fusion", "lexical_weight", "vector_weight", "rrf_k", "context_weight"}; unknown fields are
-// an error.
+// "fusion", "lexical_weight", "vector_weight", "rrf_k", "context_weight", "session_weight",
+// "date_weight"}; unknown fields are an error.
 Result<SearchRequest> SearchRequestFromJson(const Json& j);
 
 Json StatsToJson(const SpaceStats& s);

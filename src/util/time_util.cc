@@ -4,9 +4,8 @@
 #include <cstdio>
 
 namespace mnemo::util {
-namespace {
 
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's civil algorithm).
+// Howard Hinnant's civil algorithm.
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -15,6 +14,8 @@ int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
+
+namespace {
 
 void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
   z += 719468;

@@ -3,6 +3,7 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,9 @@ namespace mnemo::util {
 // or none (UTC). A space may replace the 'T'. Years 0001-9999. Rejects anything else
 // with a message naming the problem.
 Result<TimeMs> ParseIso8601(std::string_view text);
+
+// Days since 1970-01-01 of a proleptic Gregorian date (m 1-12, d 1-31).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
 
 // "2023-05-08T13:56:07Z", or "2023-05-08T13:56:07.120Z" when the milliseconds are not 0.
 std::string FormatIso8601(TimeMs t);

@@ -721,6 +721,23 @@ class SearchTest(MnemoCase):
                    contains="nosuch")
         self.fails(EXIT_BAD_INPUT, "search", "--space", "s", "--since", "2023-02-01",
                    "--until", "2023-01-01", "x", contains="time range")
+        self.fails(EXIT_BAD_INPUT, "search", "--space", "s", "--date-weight", "-1", "x",
+                   contains="date_weight")
+        self.fails(EXIT_BAD_INPUT, "search", "--space", "s", "--session-weight", "-0.5", "x",
+                   contains="session_weight")
+
+    def test_search_dates_in_the_query(self):
+        lines = [json.dumps({"session": "s%d" % i, "speaker": "Al", "time": t,
+                             "text": "we went hiking by the lake"})
+                 for i, t in enumerate(["2024-01-20T10:00:00Z", "2024-03-03T10:00:00Z",
+                                        "2024-05-01T10:00:00Z"])]
+        path = self.write_file("trips.jsonl", "\n".join(lines) + "\n")
+        self.ok("ingest", "--space", "s", "--user", "u", path)
+        hits = self.search("s", "Where did we go hiking on 3 March, 2024?", "--k", "3")
+        self.assertEqual(hits[0]["time"], "2024-03-03T10:00:00Z")
+        flat = self.search("s", "Where did we go hiking on 3 March, 2024?", "--k", "3",
+                           "--date-weight", "0")
+        self.assertEqual(flat[0]["time"], "2024-01-20T10:00:00Z")
 
 
 class BatchSearchTest(MnemoCase):

@@ -4,7 +4,8 @@
 namespace mnemo::cli {
 
 const std::string& DemoConversation() {
-  static const std::string kConversation = R"jsonl({"session":"s1","role":"user","speaker":"Maya","time":"2024-03-02T09:15:00Z","text":"Hi! I just moved to Lisbon for a new job at a robotics startup."}
+  static const std::string kConversation =
+      R"jsonl({"session":"s1","role":"user","speaker":"Maya","time":"2024-03-02T09:15:00Z","text":"Hi! I just moved to Lisbon for a new job at a robotics startup."}
 {"session":"s1","role":"assistant","time":"2024-03-02T09:15:05Z","text":"Congratulations on the move! What will you be working on?"}
 {"session":"s1","role":"user","speaker":"Maya","time":"2024-03-02T09:16:10Z","text":"Motion planning for warehouse robots. My manager is called Tomas."}
 {"session":"s1","role":"user","speaker":"Maya","time":"2024-03-02T09:17:40Z","text":"By the way, I'm allergic to peanuts, so keep that in mind for restaurant tips."}

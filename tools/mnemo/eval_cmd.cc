@@ -74,6 +74,12 @@ EvalCommands RegisterEval(CLI::App* app, EvalArgs* args) {
     cmd->add_option("--context-weight", args->context_weight,
                     "share of session neighbours' scores (0 = off)")
         ->capture_default_str();
+    cmd->add_option("--session-weight", args->session_weight,
+                    "share of the best score in the same session (0 = off)")
+        ->capture_default_str();
+    cmd->add_option("--date-weight", args->date_weight,
+                    "boost of matches in a period the query names (0 = off)")
+        ->capture_default_str();
     cmd->add_flag("--skip-bad", args->skip_bad, "skip and count malformed records");
   }
   return c;
@@ -97,6 +103,8 @@ int RunEval(const std::string& dataset, const EvalArgs& args, const Output& out)
   config.search.lexical_weight = args.lexical_weight;
   config.search.vector_weight = args.vector_weight;
   config.search.context_weight = args.context_weight;
+  config.search.session_weight = args.session_weight;
+  config.search.date_weight = args.date_weight;
   eval::ParseOptions parse;
   parse.skip_bad = args.skip_bad;
   if (dataset == "locomo") {

@@ -19,6 +19,8 @@ struct EvalArgs {
   double lexical_weight = SearchRequest{}.lexical_weight;
   double vector_weight = SearchRequest{}.vector_weight;
   double context_weight = SearchRequest{}.context_weight;
+  double session_weight = SearchRequest{}.session_weight;
+  double date_weight = SearchRequest{}.date_weight;
   bool skip_bad = false;
 };
 

@@ -173,6 +173,8 @@ struct Args {
   double lexical_weight = SearchRequest{}.lexical_weight;
   double vector_weight = SearchRequest{}.vector_weight;
   double context_weight = SearchRequest{}.context_weight;
+  double session_weight = SearchRequest{}.session_weight;
+  double date_weight = SearchRequest{}.date_weight;
   int k = 10, limit = 100;
   bool purge = false, explain = false, desc = false, skip_bad = false;
   FilterArgs filter;
@@ -380,6 +382,8 @@ class Runner {
     req.explain = a.explain;
     req.lexical_weight = a.lexical_weight;
     req.context_weight = a.context_weight;
+    req.session_weight = a.session_weight;
+    req.date_weight = a.date_weight;
     req.vector_weight = a.vector_weight;
     if (a.fusion == "weighted") {
       req.fusion = Fusion::kWeighted;
@@ -665,6 +669,14 @@ int Main(int argc, char** argv) {
   search
       ->add_option("--context-weight", a.context_weight,
                    "share of session neighbours' scores (0 = off)")
+      ->capture_default_str();
+  search
+      ->add_option("--session-weight", a.session_weight,
+                   "share of the best score in the same session (0 = off)")
+      ->capture_default_str();
+  search
+      ->add_option("--date-weight", a.date_weight,
+                   "boost of matches in a period the query names (0 = off)")
       ->capture_default_str();
   search->add_option("--batch", a.batch, "JSONL file of searches, one result line each");
   search->add_option("QUERY", a.query_words, "query text");
