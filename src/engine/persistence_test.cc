@@ -88,6 +88,35 @@ TEST_F(PersistenceTest, MissingSnapshotIsRebuilt) {
   EXPECT_FALSE(Warnings().empty());
 }
 
+TEST_F(PersistenceTest, AnInterruptedRebuildLosesNoVectors) {
+  // Close while the graph is being rebuilt from SQLite: no snapshot may claim the
+  // partial graph is complete, so the next open rebuilds again and finds every vector.
+  std::vector<MemoryInput> batch;
+  for (int i = 0; i < 4000; ++i) batch.push_back(Input("rebuild filler " + std::to_string(i)));
+  batch.push_back(Input("an albatross glides over the southern ocean"));
+  auto ids = engine_->AddBatch("s", batch);
+  ASSERT_TRUE(ids.ok());
+  ASSERT_TRUE(engine_->WaitForIndexing().ok());
+  engine_.reset();
+  std::filesystem::remove(IndexFile());
+  Reopen();
+  ASSERT_TRUE(engine_->Stats("s").ok());  // opens the space: the rebuild starts
+  engine_.reset();                        // at once: the rebuild has barely started
+  Reopen();
+  ASSERT_TRUE(engine_->Stats("s").ok());
+  ASSERT_TRUE(engine_->WaitForIndexing().ok());
+  auto stats = engine_->Stats("s");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->vectors_indexed, 4001);
+  EXPECT_EQ(stats->vectors_pending, 0);
+  engine_.reset();  // now complete: the snapshot is written and is whole
+  Reopen();
+  stats = engine_->Stats("s");
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->vectors_indexed + stats->vectors_pending, 4001);
+  EXPECT_EQ(TopVectorHit("albatross southern ocean"), ids->back());
+}
+
 TEST_F(PersistenceTest, TruncatedSnapshotIsRebuilt) {
   MustAdd("s", Input("one"));
   const MemoryId id = MustAdd("s", Input("kangaroos hop across the outback"));

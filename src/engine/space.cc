@@ -171,6 +171,9 @@ Status Space::Snapshot(int64_t min_changes) {
   std::lock_guard<std::mutex> snap_lock(snapshot_mu_);
   const int64_t changes = changes_since_snapshot_.load();
   if (min_changes > 0 && changes < min_changes) return Status::Ok();
+  // Mid-rebuild there is nothing a snapshot could describe: the next open rebuilds
+  // again from the vectors table (the log before the rebuild may be gone).
+  if (index_->rebuilding()) return Status::Ok();
   MNEMO_ASSIGN_OR_RETURN(auto info, index_->Save(IndexPath(dir_)));
   changes_since_snapshot_ -= changes;
   std::lock_guard<std::mutex> lock(write_mu_);

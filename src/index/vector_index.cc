@@ -106,6 +106,11 @@ class VectorIndex::Impl {
   std::deque<Change> fifo_;                             // protected by pending_mu_
   std::unordered_map<MemoryId, PendingState> pending_;  // protected by pending_mu_
   int64_t last_seq_;  // highest seq accepted; protected by pending_mu_
+  // The seq of the vectors given to Seed() (-1: none), and how many of them are still
+  // queued: while any is, the graph holds part of a rebuild and must not be saved.
+  // Only seeded changes can carry seed_seq_ (AcceptSeq refuses an equal seq otherwise).
+  std::atomic<int64_t> seed_seq_{-1};
+  std::atomic<int64_t> seeds_queued_{0};
 
   // Serialises Save() calls, which share the `path`.tmp name.
   mutable std::mutex save_mu_;
@@ -157,6 +162,11 @@ Result<SnapshotInfo> VectorIndex::Save(const std::string& path) const {
   const std::string payload = TempPathNextTo(path, "hnsw");
   ScopedFileRemover remove_payload(payload);
   SnapshotInfo info{d.embedder_id_, d.dimension_, 0};
+  if (rebuilding()) {
+    // Its applied_seq could not name the part of the rebuild that is missing.
+    return Status::FailedPrecondition("vector index snapshot " + path +
+                                      ": the index is still being rebuilt");
+  }
   uint64_t payload_size = 0;
   {
     // Shared: searches go on while hnswlib writes; IndexPending waits, so the graph
@@ -180,6 +190,8 @@ void VectorIndex::Seed(int64_t seq, MemoryId id, std::string blob) {
   UpsertImpl(seq, id, std::move(blob), /*allow_equal_seq=*/true);
 }
 
+bool VectorIndex::rebuilding() const { return impl_->seeds_queued_.load() > 0; }
+
 void VectorIndex::UpsertImpl(int64_t seq, MemoryId id, std::string blob, bool allow_equal_seq) {
   Impl& d = *impl_;
   std::unique_lock<FairSharedMutex> pending_lock(d.pending_mu_);
@@ -192,6 +204,10 @@ void VectorIndex::UpsertImpl(int64_t seq, MemoryId id, std::string blob, bool al
     return;
   }
   d.fifo_.push_back({seq, id, /*remove=*/false, /*erase=*/false});
+  if (allow_equal_seq) {
+    d.seed_seq_.store(seq);
+    d.seeds_queued_.fetch_add(1);
+  }
   Impl::PendingState& state = d.pending_[id];
   state.seq = seq;
   state.removed = false;
@@ -279,6 +295,9 @@ size_t VectorIndex::IndexPending(size_t max_items) {
       }
     }
     if (applied > d.applied_seq_.load()) d.applied_seq_.store(applied);
+    int64_t seeds = 0;
+    for (const Work& work : batch) seeds += work.change.seq == d.seed_seq_.load() ? 1 : 0;
+    if (seeds > 0) d.seeds_queued_.fetch_sub(seeds);
     moved += batch.size();
   }
   return moved;

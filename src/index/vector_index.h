@@ -57,7 +57,8 @@ class VectorIndex {
   ~VectorIndex();
 
   // Writes the graph (not the pending tail) atomically: temp file, fsync, rename, fsync
-  // of the directory. Returns the info it recorded.
+  // of the directory. Returns the info it recorded. kFailedPrecondition while
+  // rebuilding(): a partial rebuild cannot be described by an applied seq.
   Result<SnapshotInfo> Save(const std::string& path) const;
 
   // Inserts or replaces the vector of `id` (quantized blob, see quantize.h). Visible to
@@ -96,6 +97,8 @@ class VectorIndex {
   // Live vectors that are only in the pending tail (not yet in the graph in any version).
   size_t pending_new_vectors() const;
   int64_t applied_seq() const;
+  // True from the first Seed() until every seeded vector is in the graph.
+  bool rebuilding() const;
   int dimension() const;
   const std::string& embedder_id() const;
 

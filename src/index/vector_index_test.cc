@@ -587,13 +587,21 @@ TEST_F(VectorIndexTest, SeedSharesOneSeqAndCountsAsAppliedOnlyWhenComplete) {
   }
   EXPECT_EQ(index->pending_count(), 100u);
   EXPECT_EQ(index->pending_new_vectors(), 100u);
+  EXPECT_TRUE(index->rebuilding());
   EXPECT_EQ(index->IndexPending(70), 70u);
   EXPECT_EQ(index->applied_seq(), 49);  // part of seq 50 is still pending
   EXPECT_EQ(index->pending_new_vectors(), 30u);
+  EXPECT_TRUE(index->rebuilding());
+  // A snapshot now could not say which seeded vectors it lacks.
+  auto partial = index->Save(Path("partial.idx"));
+  EXPECT_EQ(partial.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(fs::exists(Path("partial.idx")));
   index->Upsert(50, 1000, Quantize(vectors[0]));  // a plain Upsert still needs a new seq
   EXPECT_FALSE(index->Contains(1000));
   EXPECT_EQ(index->IndexPending(70), 30u);
   EXPECT_EQ(index->applied_seq(), 50);
+  EXPECT_FALSE(index->rebuilding());
+  EXPECT_TRUE(index->Save(Path("complete.idx")).ok());
   EXPECT_EQ(index->pending_new_vectors(), 0u);
   for (MemoryId id = 1; id <= 100; ++id) {
     EXPECT_EQ(index->Search(vectors[size_t(id - 1)], 1).at(0).id, id);
