@@ -11,9 +11,11 @@ PACKAGES=(
   libcli11-dev                                # command line
   libstemmer-dev                              # Snowball stemmers
   zlib1g-dev                                  # CRC-32 of snapshots and exports
+  libssl-dev                                  # SHA-256 of API keys (libcrypto)
   libgtest-dev libgmock-dev                   # unit tests
   libbenchmark-dev                            # benchmarks
   python3                                     # scenario tests drive the CLI
+  curl                                        # the README's HTTP example is tested as written
 )
 
 missing=()

@@ -1,6 +1,9 @@
 #include "util/json_codec.h"
 
+#include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <optional>
 
 #include "util/time_util.h"
 
@@ -46,7 +49,39 @@ Result<std::vector<std::string>> GetStringArray(const Json& obj, std::string_vie
   return out;
 }
 
+// A memory id: a positive JSON integer, or its decimal string (path parameters).
+std::optional<MemoryId> AsMemoryId(const Json& v) {
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    if (u < 1 || u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+    return static_cast<MemoryId>(u);
+  }
+  if (v.is_number_integer()) {
+    const int64_t i = v.get<int64_t>();
+    return i >= 1 ? std::optional<MemoryId>(i) : std::nullopt;
+  }
+  if (!v.is_string()) return std::nullopt;
+  const std::string& t = v.get_ref<const std::string&>();
+  MemoryId id = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), id);
+  if (t.empty() || t[0] < '0' || t[0] > '9' || ec != std::errc() || end != t.data() + t.size() ||
+      id < 1) {
+    return std::nullopt;
+  }
+  return id;
+}
+
 }  // namespace
+
+Result<MemoryId> GetMemoryId(const Json& obj, std::string_view key) {
+  const Json* v = Find(obj, key);
+  if (!v || v->is_null()) {
+    return Status::InvalidArgument("missing required field \"" + std::string(key) + "\"");
+  }
+  auto id = AsMemoryId(*v);
+  if (!id) return FieldError(key, "memory id (a positive integer)");
+  return *id;
+}
 
 Result<Json> ParseJson(std::string_view text) {
   Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
@@ -273,6 +308,70 @@ Json SearchHitToJson(const SearchHit& hit) {
 namespace mnemo::util {
 namespace {
 
+// Present and not null.
+bool Has(const Json& obj, std::string_view key) {
+  const Json* v = Find(obj, key);
+  return v && !v->is_null();
+}
+
+// A JSON object field, as compact text.
+Result<std::string> GetObjectText(const Json& obj, std::string_view key) {
+  const Json* v = Find(obj, key);
+  if (!v || !v->is_object()) return FieldError(key, "object");
+  return DumpJson(*v);
+}
+
+// A name field parsed by `parse` (ParseKind, ParseTier, ...); errors start with the key.
+template <typename E>
+Result<E> GetName(const Json& obj, std::string_view key, Result<E> (*parse)(std::string_view)) {
+  MNEMO_ASSIGN_OR_RETURN(std::string name, GetString(obj, key, true));
+  auto parsed = parse(name);
+  if (!parsed.ok()) return parsed.status().WithContext("\"" + std::string(key) + "\"");
+  return parsed;
+}
+
+Result<std::vector<MemoryId>> GetIdArray(const Json& obj, std::string_view key) {
+  const Json* v = Find(obj, key);
+  if (!v || !v->is_array()) return FieldError(key, "array of memory ids");
+  std::vector<MemoryId> out;
+  for (const auto& e : *v) {
+    auto id = AsMemoryId(e);
+    if (!id) return FieldError(key, "array of memory ids (positive integers)");
+    out.push_back(*id);
+  }
+  return out;
+}
+
+// The filter fields shared by search and list (all but "all_users").
+Status ParseFilter(const Json& j, Filter* f) {
+  MNEMO_ASSIGN_OR_RETURN(f->user_id, GetString(j, "user", false));
+  MNEMO_ASSIGN_OR_RETURN(f->agent_id, GetString(j, "agent", false));
+  MNEMO_ASSIGN_OR_RETURN(f->session_id, GetString(j, "session", false));
+  if (j.contains("kinds")) {
+    MNEMO_ASSIGN_OR_RETURN(auto kinds, GetStringArray(j, "kinds"));
+    for (const auto& k : kinds) {
+      MNEMO_ASSIGN_OR_RETURN(Kind kind, ParseKind(k));
+      f->kinds.push_back(kind);
+    }
+  }
+  MNEMO_ASSIGN_OR_RETURN(f->time_from, GetTime(j, "since"));
+  MNEMO_ASSIGN_OR_RETURN(f->time_to, GetTime(j, "until"));
+  if (j.contains("tags")) {
+    MNEMO_ASSIGN_OR_RETURN(f->tags, GetStringArray(j, "tags"));
+  }
+  if (j.contains("meta")) {
+    const Json& meta = j.at("meta");
+    if (!meta.is_object()) return FieldError("meta", "object of key: value to match");
+    for (auto it = meta.begin(); it != meta.end(); ++it) {
+      f->meta_equals.emplace_back(it.key(), DumpJson(it.value()));
+    }
+  }
+  MNEMO_ASSIGN_OR_RETURN(f->include_retired, GetBool(j, "include_retired", false));
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status CheckKnownFields(const Json& j, std::initializer_list<std::string_view> known) {
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool ok = false;
@@ -296,8 +395,6 @@ Result<bool> GetBool(const Json& obj, std::string_view key, bool dflt) {
   return it->get<bool>();
 }
 
-}  // namespace
-
 Result<Message> MessageFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a message");
   MNEMO_RETURN_IF_ERROR(
@@ -311,10 +408,8 @@ Result<Message> MessageFromJson(const Json& j) {
     return Status::InvalidArgument("a message needs \"role\" or \"speaker\"");
   }
   MNEMO_ASSIGN_OR_RETURN(m.time, GetTime(j, "time"));
-  auto meta = j.find("meta");
-  if (meta != j.end() && !meta->is_null()) {
-    if (!meta->is_object()) return FieldError("meta", "object");
-    m.meta = DumpJson(*meta);
+  if (Has(j, "meta")) {
+    MNEMO_ASSIGN_OR_RETURN(m.meta, GetObjectText(j, "meta"));
   }
   return m;
 }
@@ -329,36 +424,14 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
                            "rrf_k",   "context_weight", "session_weight", "date_weight"}));
   SearchRequest r;
   MNEMO_ASSIGN_OR_RETURN(r.query, GetString(j, "query", true));
-  Filter& f = r.filter;
-  MNEMO_ASSIGN_OR_RETURN(f.user_id, GetString(j, "user", false));
-  MNEMO_ASSIGN_OR_RETURN(f.all_users, GetBool(j, "all_users", false));
-  MNEMO_ASSIGN_OR_RETURN(f.agent_id, GetString(j, "agent", false));
-  MNEMO_ASSIGN_OR_RETURN(f.session_id, GetString(j, "session", false));
+  MNEMO_ASSIGN_OR_RETURN(r.filter.all_users, GetBool(j, "all_users", false));
   if (j.contains("k")) {
     if (!j["k"].is_number_integer()) return FieldError("k", "integer");
     const int64_t k = j["k"].get<int64_t>();
     if (k < 1 || k > 1000000) return Status::InvalidArgument("\"k\" is out of range");
     r.k = static_cast<int>(k);
   }
-  if (j.contains("kinds")) {
-    MNEMO_ASSIGN_OR_RETURN(auto kinds, GetStringArray(j, "kinds"));
-    for (const auto& k : kinds) {
-      MNEMO_ASSIGN_OR_RETURN(Kind kind, ParseKind(k));
-      f.kinds.push_back(kind);
-    }
-  }
-  MNEMO_ASSIGN_OR_RETURN(f.time_from, GetTime(j, "since"));
-  MNEMO_ASSIGN_OR_RETURN(f.time_to, GetTime(j, "until"));
-  if (j.contains("tags")) {
-    MNEMO_ASSIGN_OR_RETURN(f.tags, GetStringArray(j, "tags"));
-  }
-  if (j.contains("meta")) {
-    if (!j["meta"].is_object()) return FieldError("meta", "object of key: value to match");
-    for (auto it = j["meta"].begin(); it != j["meta"].end(); ++it) {
-      f.meta_equals.emplace_back(it.key(), DumpJson(it.value()));
-    }
-  }
-  MNEMO_ASSIGN_OR_RETURN(f.include_retired, GetBool(j, "include_retired", false));
+  MNEMO_RETURN_IF_ERROR(ParseFilter(j, &r.filter));
   MNEMO_ASSIGN_OR_RETURN(r.explain, GetBool(j, "explain", false));
   MNEMO_ASSIGN_OR_RETURN(std::string fusion, GetString(j, "fusion", false));
   if (fusion == "weighted") {
@@ -407,6 +480,163 @@ Json StatsToJson(const SpaceStats& s) {
               {"schema_version", s.schema_version},
               {"db_bytes", s.db_bytes},
               {"index_bytes", s.index_bytes}};
+}
+
+Result<MemoryInput> MemoryInputFromJson(const Json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a memory");
+  MNEMO_RETURN_IF_ERROR(CheckKnownFields(
+      j, {"text", "user", "agent", "session", "kind", "role", "speaker", "time", "valid_from",
+          "valid_to", "importance", "tags", "entities", "meta", "sources", "origin"}));
+  MemoryInput in;
+  MNEMO_ASSIGN_OR_RETURN(in.text, GetString(j, "text", true));
+  MNEMO_ASSIGN_OR_RETURN(in.user_id, GetString(j, "user", true));
+  MNEMO_ASSIGN_OR_RETURN(in.agent_id, GetString(j, "agent", false));
+  MNEMO_ASSIGN_OR_RETURN(in.session_id, GetString(j, "session", false));
+  MNEMO_ASSIGN_OR_RETURN(in.role, GetString(j, "role", false));
+  MNEMO_ASSIGN_OR_RETURN(in.speaker, GetString(j, "speaker", false));
+  if (Has(j, "kind")) {
+    MNEMO_ASSIGN_OR_RETURN(in.kind, GetName(j, "kind", &ParseKind));
+  }
+  MNEMO_ASSIGN_OR_RETURN(in.event_time, GetTime(j, "time"));
+  MNEMO_ASSIGN_OR_RETURN(in.valid_from, GetTime(j, "valid_from"));
+  MNEMO_ASSIGN_OR_RETURN(in.valid_to, GetTime(j, "valid_to"));
+  if (Has(j, "importance")) {
+    MNEMO_ASSIGN_OR_RETURN(in.importance, GetNumber(j, "importance"));
+  }
+  if (Has(j, "tags")) {
+    MNEMO_ASSIGN_OR_RETURN(in.tags, GetStringArray(j, "tags"));
+  }
+  if (Has(j, "entities")) {
+    MNEMO_ASSIGN_OR_RETURN(in.entities, GetStringArray(j, "entities"));
+  }
+  if (Has(j, "meta")) {
+    MNEMO_ASSIGN_OR_RETURN(in.metadata, GetObjectText(j, "meta"));
+  }
+  if (Has(j, "sources")) {
+    MNEMO_ASSIGN_OR_RETURN(in.sources, GetIdArray(j, "sources"));
+  }
+  in.origin = in.role == "assistant" ? Origin::kAssistant
+              : in.role == "tool"    ? Origin::kTool
+                                     : Origin::kUser;
+  if (Has(j, "origin")) {
+    MNEMO_ASSIGN_OR_RETURN(in.origin, GetName(j, "origin", &ParseOrigin));
+  }
+  return in;
+}
+
+namespace {
+
+// Sets a time field of an update when the key is present: null clears the time.
+Status UpdateTime(const Json& j, std::string_view key, std::optional<std::optional<TimeMs>>* out) {
+  if (!j.contains(key)) return Status::Ok();
+  MNEMO_ASSIGN_OR_RETURN(auto t, GetTime(j, key));
+  out->emplace(t);
+  return Status::Ok();
+}
+
+bool ChangesSomething(const MemoryUpdate& u) {
+  return u.text || u.kind || u.event_time || u.valid_from || u.valid_to || u.importance || u.tier ||
+         u.tags || u.entities || u.metadata;
+}
+
+}  // namespace
+
+Result<MemoryUpdate> MemoryUpdateFromJson(const Json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for an update");
+  MNEMO_RETURN_IF_ERROR(
+      CheckKnownFields(j, {"text", "kind", "time", "valid_from", "valid_to", "importance", "tier",
+                           "tags", "entities", "meta", "reason"}));
+  for (std::string_view key : {"text", "kind", "importance", "tier", "tags", "entities", "meta"}) {
+    if (j.contains(key) && j.at(key).is_null()) {
+      return Status::InvalidArgument("\"" + std::string(key) +
+                                     "\" cannot be null (only times can be cleared)");
+    }
+  }
+  MemoryUpdate u;
+  if (j.contains("text")) {
+    MNEMO_ASSIGN_OR_RETURN(u.text, GetString(j, "text", true));
+  }
+  if (j.contains("kind")) {
+    MNEMO_ASSIGN_OR_RETURN(u.kind, GetName(j, "kind", &ParseKind));
+  }
+  MNEMO_RETURN_IF_ERROR(UpdateTime(j, "time", &u.event_time));
+  MNEMO_RETURN_IF_ERROR(UpdateTime(j, "valid_from", &u.valid_from));
+  MNEMO_RETURN_IF_ERROR(UpdateTime(j, "valid_to", &u.valid_to));
+  if (j.contains("importance")) {
+    MNEMO_ASSIGN_OR_RETURN(u.importance, GetNumber(j, "importance"));
+  }
+  if (j.contains("tier")) {
+    MNEMO_ASSIGN_OR_RETURN(u.tier, GetName(j, "tier", &ParseTier));
+  }
+  if (j.contains("tags")) {
+    MNEMO_ASSIGN_OR_RETURN(u.tags, GetStringArray(j, "tags"));
+  }
+  if (j.contains("entities")) {
+    MNEMO_ASSIGN_OR_RETURN(u.entities, GetStringArray(j, "entities"));
+  }
+  if (j.contains("meta")) {
+    MNEMO_ASSIGN_OR_RETURN(u.metadata, GetObjectText(j, "meta"));
+  }
+  MNEMO_ASSIGN_OR_RETURN(u.reason, GetString(j, "reason", false));
+  if (!ChangesSomething(u)) {
+    return Status::InvalidArgument(
+        "an update needs at least one field to change (text, kind, time, valid_from, valid_to, "
+        "importance, tier, tags, entities, meta)");
+  }
+  return u;
+}
+
+Result<ListRequest> ListRequestFromJson(const Json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a list request");
+  MNEMO_RETURN_IF_ERROR(
+      CheckKnownFields(j, {"user", "agent", "session", "kinds", "since", "until", "tags", "meta",
+                           "include_retired", "limit", "cursor", "descending"}));
+  ListRequest r;
+  MNEMO_RETURN_IF_ERROR(ParseFilter(j, &r.filter));
+  if (Has(j, "limit")) {
+    MNEMO_ASSIGN_OR_RETURN(int64_t limit, GetInt(j, "limit"));
+    if (limit < 1 || limit > 1000000000) {
+      return Status::InvalidArgument("\"limit\" must be a positive page size");
+    }
+    r.limit = static_cast<int>(limit);
+  }
+  MNEMO_ASSIGN_OR_RETURN(r.cursor, GetString(j, "cursor", false));
+  MNEMO_ASSIGN_OR_RETURN(r.descending, GetBool(j, "descending", false));
+  return r;
+}
+
+Json ListPageToJson(const ListPage& page) {
+  Json memories = Json::array();
+  for (const auto& m : page.memories) memories.push_back(MemoryToJson(m));
+  return Json{{"memories", std::move(memories)}, {"next_cursor", page.next_cursor}};
+}
+
+namespace {
+
+// The text between the quote at `open` and the next quote.
+std::string QuotedAt(std::string_view m, size_t open) {
+  const size_t close = m.find('"', open + 1);
+  if (close == std::string_view::npos) return "";
+  return std::string(m.substr(open + 1, close - open - 1));
+}
+
+}  // namespace
+
+std::string ErrorField(const Status& s) {
+  const std::string_view m = s.message();
+  if (m.starts_with("unknown kind ")) return "kinds";  // ParseFilter: an entry of "kinds"
+  if (m.starts_with('"')) return QuotedAt(m, 0);
+  // CheckKnownFields quotes the caller's key, which may hold quotes itself.
+  constexpr std::string_view kUnknown = "unknown field \"";
+  if (const size_t end = m.rfind("\" (known: ");
+      m.starts_with(kUnknown) && end != m.npos && end >= kUnknown.size()) {
+    return std::string(m.substr(kUnknown.size(), end - kUnknown.size()));
+  }
+  for (std::string_view marker : {"for \"", "field \"", "needs \""}) {
+    const size_t at = m.find(marker);
+    if (at != std::string_view::npos) return QuotedAt(m, at + marker.size() - 1);
+  }
+  return "";
 }
 
 }  // namespace mnemo::util

@@ -8,6 +8,7 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -55,8 +56,44 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j);
 
 Json StatsToJson(const SpaceStats& s);
 
+// A memory to add (HTTP, MCP): {"text", "user", "agent", "session", "kind", "role",
+// "speaker", "time", "valid_from", "valid_to", "importance", "tags", "entities", "meta",
+// "sources", "origin"}. "text" and "user" are required; "kind" defaults to episode,
+// "origin" to what "role" implies (assistant, tool, else user), like Engine::Ingest.
+// Unknown fields are an error. Limits and value ranges are the engine's to check.
+Result<MemoryInput> MemoryInputFromJson(const Json& j);
+
+// A partial change (HTTP, MCP): {"text", "kind", "time", "valid_from", "valid_to",
+// "importance", "tier", "tags", "entities", "meta", "reason"}. Absent fields keep their
+// value; null clears a time (and is an error elsewhere). At least one field other than
+// "reason" is required. MemoryUpdate::actor is left for the caller to set.
+Result<MemoryUpdate> MemoryUpdateFromJson(const Json& j);
+
+// A list request (HTTP, MCP): the filter fields of SearchRequestFromJson except
+// "all_users" ("user", "agent", "session", "kinds", "since", "until", "tags", "meta",
+// "include_retired") plus "limit" (integer >= 1; default 100), "cursor" and "descending"
+// (boolean; default false: oldest first). Unknown fields are an error.
+Result<ListRequest> ListRequestFromJson(const Json& j);
+
+// {"memories": [MemoryToJson...], "next_cursor": "..."} ("" on the last page).
+Json ListPageToJson(const ListPage& page);
+
+// The request field a parse error of this file is about, or "" when it is not about one
+// field: the name the message quotes (`expected string for "text"` -> "text",
+// `unknown field "x" (known: ...)` -> "x", `"since": invalid time ...` -> "since"), and
+// "kinds" for an unknown kind in a filter.
+std::string ErrorField(const Status& s);
+
 // Typed field access for request parsing: errors read `expected string for "text"`.
 Result<std::string> GetString(const Json& obj, std::string_view key, bool required);
+// A boolean; `dflt` when absent or null.
+Result<bool> GetBool(const Json& obj, std::string_view key, bool dflt);
+// An error naming the first key of `j` (an object) that is not in `known`:
+// `unknown field "x" (known: a, b)`.
+Status CheckKnownFields(const Json& j, std::initializer_list<std::string_view> known);
 Result<std::optional<TimeMs>> GetTime(const Json& obj, std::string_view key);
+// A required memory id: a positive integer, or its decimal string ("42", as path
+// parameters arrive); errors read `expected memory id (a positive integer) for "id"`.
+Result<MemoryId> GetMemoryId(const Json& obj, std::string_view key);
 
 }  // namespace mnemo::util

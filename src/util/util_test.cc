@@ -107,5 +107,147 @@ TEST(JsonCodecTest, MetadataValidation) {
   EXPECT_EQ(NormalizeMetadata(R"({"a":"0123456789"})", 5).status().code(), StatusCode::kTooLarge);
 }
 
+TEST(JsonCodecTest, MemoryInputFromJson) {
+  auto in = MemoryInputFromJson(Json::parse(R"({"text":"t","user":"u","role":"assistant",
+      "kind":"fact","time":"2024-05-08","valid_to":null,"tags":["a"],"meta":{"k":1},
+      "sources":[7,"8"],"importance":0.25})"));
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  EXPECT_EQ(in->kind, Kind::kFact);
+  EXPECT_EQ(in->origin, Origin::kAssistant);
+  EXPECT_EQ(in->event_time, 1715126400000);
+  EXPECT_EQ(in->valid_to, std::nullopt);
+  EXPECT_EQ(in->tags, std::vector<std::string>{"a"});
+  EXPECT_EQ(in->metadata, R"({"k":1})");
+  EXPECT_EQ(in->sources, (std::vector<MemoryId>{7, 8}));
+  EXPECT_EQ(in->importance, 0.25);
+  auto plain = MemoryInputFromJson(Json::parse(R"({"text":"t","user":"u"})"));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->kind, Kind::kEpisode);
+  EXPECT_EQ(plain->origin, Origin::kUser);
+  EXPECT_EQ(plain->event_time, std::nullopt);
+  EXPECT_EQ(MemoryInputFromJson(Json::parse(R"({"text":"t","user":"u","role":"tool"})"))->origin,
+            Origin::kTool);
+  EXPECT_EQ(
+      MemoryInputFromJson(Json::parse(R"({"text":"t","user":"u","origin":"import"})"))->origin,
+      Origin::kImport);
+
+  auto error_field = [](const char* json) {
+    auto r = MemoryInputFromJson(Json::parse(json));
+    return r.ok() ? std::string("(ok)") : ErrorField(r.status());
+  };
+  EXPECT_EQ(error_field(R"({"text":"t"})"), "user");
+  EXPECT_EQ(error_field(R"({"text":"t","user":"u","colour":1})"), "colour");
+  EXPECT_EQ(error_field(R"({"text":"t","user":"u","kind":"gossip"})"), "kind");
+  EXPECT_EQ(error_field(R"({"text":"t","user":"u","origin":"me"})"), "origin");
+  EXPECT_EQ(error_field(R"({"text":"t","user":"u","time":"soon"})"), "time");
+  EXPECT_EQ(error_field(R"({"text":"t","user":"u","sources":[0]})"), "sources");
+  EXPECT_EQ(error_field(R"({"text":"t","user":"u","meta":[1]})"), "meta");
+  EXPECT_EQ(error_field(R"({"text":"t","user":"u","importance":"x"})"), "importance");
+  EXPECT_EQ(error_field(R"([1])"), "");
+}
+
+TEST(JsonCodecTest, MemoryUpdateFromJson) {
+  auto u = MemoryUpdateFromJson(Json::parse(R"({"valid_to":null,"tier":"archived","reason":"r"})"));
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  ASSERT_TRUE(u->valid_to.has_value());
+  EXPECT_EQ(*u->valid_to, std::nullopt);  // cleared
+  EXPECT_FALSE(u->valid_from.has_value());
+  EXPECT_FALSE(u->text.has_value());
+  EXPECT_EQ(u->tier, Tier::kArchived);
+  EXPECT_EQ(u->reason, "r");
+  EXPECT_TRUE(u->actor.empty());
+  auto t = MemoryUpdateFromJson(Json::parse(R"({"text":"new","time":"2024-05-08"})"));
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->text, "new");
+  EXPECT_EQ(t->event_time, std::optional<TimeMs>(1715126400000));
+  EXPECT_FALSE(MemoryUpdateFromJson(Json::parse(R"({"reason":"r"})")).ok());
+  EXPECT_FALSE(MemoryUpdateFromJson(Json::object()).ok());
+  EXPECT_EQ(ErrorField(MemoryUpdateFromJson(Json::parse(R"({"text":null})")).status()), "text");
+  EXPECT_EQ(ErrorField(MemoryUpdateFromJson(Json::parse(R"({"user":"u"})")).status()), "user");
+  EXPECT_EQ(ErrorField(MemoryUpdateFromJson(Json::parse(R"({"tags":"a"})")).status()), "tags");
+}
+
+TEST(JsonCodecTest, ListRequestFromJson) {
+  auto r = ListRequestFromJson(Json::parse(R"({"user":"u","kinds":["fact","summary"],
+      "tags":["a"],"since":"2024-01-01","include_retired":true,"limit":5,"cursor":"c1",
+      "descending":true,"meta":{"k":"v"}})"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->filter.user_id, "u");
+  EXPECT_EQ(r->filter.kinds, (std::vector<Kind>{Kind::kFact, Kind::kSummary}));
+  EXPECT_EQ(r->filter.tags, std::vector<std::string>{"a"});
+  EXPECT_EQ(r->filter.time_from, std::optional<TimeMs>(1704067200000));
+  EXPECT_TRUE(r->filter.include_retired);
+  EXPECT_EQ(r->filter.meta_equals.size(), 1u);
+  EXPECT_EQ(r->limit, 5);
+  EXPECT_EQ(r->cursor, "c1");
+  EXPECT_TRUE(r->descending);
+  auto d = ListRequestFromJson(Json::object());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->limit, 100);
+  EXPECT_FALSE(d->descending);
+  EXPECT_EQ(ErrorField(ListRequestFromJson(Json::parse(R"({"limit":0})")).status()), "limit");
+  EXPECT_EQ(ErrorField(ListRequestFromJson(Json::parse(R"({"limit":1.5})")).status()), "limit");
+  EXPECT_EQ(ErrorField(ListRequestFromJson(Json::parse(R"({"all_users":true})")).status()),
+            "all_users");
+  EXPECT_EQ(ErrorField(ListRequestFromJson(Json::parse(R"({"kinds":["x"]})")).status()), "kinds");
+}
+
+TEST(JsonCodecTest, SearchRequestFiltersUnchanged) {
+  auto r = SearchRequestFromJson(Json::parse(R"({"query":"q","user":"u","agent":"a",
+      "session":"s","kinds":["fact"],"since":"2024-01-01","until":"2024-02-01","tags":["t"],
+      "meta":{"k":1},"include_retired":true,"k":7,"explain":true})"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->filter.agent_id, "a");
+  EXPECT_EQ(r->filter.session_id, "s");
+  EXPECT_EQ(r->filter.time_to, std::optional<TimeMs>(1706745600000));
+  EXPECT_EQ(r->filter.meta_equals, (std::vector<std::pair<std::string, std::string>>{{"k", "1"}}));
+  EXPECT_EQ(r->k, 7);
+  EXPECT_TRUE(r->explain);
+  EXPECT_EQ(SearchRequestFromJson(Json::parse(R"({"query":"q","kinds":["x"]})"))
+                .status()
+                .message()
+                .substr(0, 14),
+            "unknown kind \"");
+}
+
+TEST(JsonCodecTest, ListPageToJson) {
+  ListPage page;
+  page.memories.resize(2);
+  page.memories[0].id = 1;
+  page.memories[1].id = 2;
+  page.next_cursor = "c2";
+  Json j = ListPageToJson(page);
+  ASSERT_EQ(j["memories"].size(), 2u);
+  EXPECT_EQ(j["memories"][1]["id"], 2);
+  EXPECT_EQ(j["next_cursor"], "c2");
+  EXPECT_EQ(ListPageToJson(ListPage{})["next_cursor"], "");
+}
+
+TEST(JsonCodecTest, GetMemoryId) {
+  EXPECT_EQ(*GetMemoryId(Json{{"id", 42}}, "id"), 42);
+  EXPECT_EQ(*GetMemoryId(Json{{"id", "42"}}, "id"), 42);
+  EXPECT_EQ(*GetMemoryId(Json{{"id", 9007199254740991ull}}, "id"), 9007199254740991);
+  for (const Json& bad : {Json(0), Json(-3), Json(2.5), Json("4x"), Json("+4"), Json(" 4"),
+                          Json(""), Json(18446744073709551615ull), Json(nullptr)}) {
+    auto r = GetMemoryId(Json{{"id", bad}}, "id");
+    EXPECT_FALSE(r.ok()) << bad.dump();
+    EXPECT_EQ(ErrorField(r.status()), "id") << bad.dump();
+  }
+  EXPECT_EQ(ErrorField(GetMemoryId(Json::object(), "id").status()), "id");
+}
+
+TEST(JsonCodecTest, ErrorFieldNamesTheField) {
+  auto field = [](std::string m) { return ErrorField(Status::InvalidArgument(std::move(m))); };
+  EXPECT_EQ(field("expected string for \"text\""), "text");
+  EXPECT_EQ(field("missing required field \"user\""), "user");
+  EXPECT_EQ(field("unknown field \"x\" (known: a, b)"), "x");
+  EXPECT_EQ(ErrorField(CheckKnownFields(Json{{"a for \"b\"", 1}}, {"a"})), "a for \"b\"");
+  EXPECT_EQ(field("\"since\": invalid time \"soon\": expected YYYY-MM-DD"), "since");
+  EXPECT_EQ(field("a message needs \"role\" or \"speaker\""), "role");
+  EXPECT_EQ(field("unknown kind \"x\" (valid: episode)"), "kinds");
+  EXPECT_EQ(field("expected a JSON object for a search"), "");
+  EXPECT_EQ(field("\"unterminated"), "");
+}
+
 }  // namespace
 }  // namespace mnemo::util

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "eval_cmd.h"
+#include "server_cmd.h"
 #include "mnemo/engine.h"
 #include "util/json_codec.h"
 #include "util/time_util.h"
@@ -693,6 +694,12 @@ int Main(int argc, char** argv) {
 
   EvalArgs eval_args;
   const EvalCommands eval = RegisterEval(&app, &eval_args);
+  ServeArgs serve_args;
+  auto* serve = RegisterServe(&app, &serve_args);
+  McpArgs mcp_args;
+  auto* mcp = RegisterMcp(&app, &mcp_args);
+  KeysArgs keys_args;
+  const KeysCommands keys = RegisterKeys(&app, &keys_args);
 
   try {
     app.parse(argc, argv);
@@ -715,6 +722,9 @@ int Main(int argc, char** argv) {
 
   if (eval.locomo->parsed()) return RunEval("locomo", eval_args, Output(json));
   if (eval.longmemeval->parsed()) return RunEval("longmemeval", eval_args, Output(json));
+  if (serve->parsed()) return RunServe(data, serve_args, Output(json));
+  if (mcp->parsed()) return RunMcp(data, mcp_args);
+  if (keys.keys->parsed()) return RunKeys(data, keys, keys_args, Output(json));
   Runner r(data, Output(json));
   if (init->parsed()) return r.Init();
   if (demo->parsed()) return r.Demo();

@@ -1,0 +1,210 @@
+#include "server/app.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "server/errors.h"
+#include "server/openapi.h"
+#include "server/rest.h"
+#include "util/json_codec.h"
+#include "util/time_util.h"
+
+namespace mnemo::server {
+namespace {
+
+HttpResponse JsonResponse(int status, const util::Json& j, std::string route) {
+  HttpResponse r;
+  r.status = status;
+  r.body = util::DumpJson(j);
+  r.route = std::move(route);
+  return r;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// The API key of a request: "Authorization: Bearer <key>" or "X-API-Key: <key>".
+std::optional<std::string_view> RequestKey(const HttpRequest& req) {
+  if (const std::string* auth = req.Header("authorization")) return BearerToken(*auth);
+  if (const std::string* key = req.Header("x-api-key")) return std::string_view(*key);
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool IsLoopbackHost(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0) return false;
+  bool all = res != nullptr;
+  for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+    if (ai->ai_family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(ai->ai_addr);
+      all = all && (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    } else if (ai->ai_family == AF_INET6) {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(ai->ai_addr);
+      all = all && IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+    } else {
+      all = false;
+    }
+  }
+  freeaddrinfo(res);
+  return all;
+}
+
+App::App(Engine& engine, KeyStore& keys, AppConfig config, std::shared_ptr<Clock> clock)
+    : engine_(engine),
+      keys_(keys),
+      config_(std::move(config)),
+      clock_(std::move(clock)),
+      limiter_(config_.limits.rate_limit_per_key, config_.limits.rate_burst_per_key, clock_),
+      mcp_(engine, config_.limits, config_.default_space, "mnemo", "0.1.0") {}
+
+bool App::Authorize(const HttpRequest& req, Principal* principal, HttpResponse* error) {
+  if (Status s = keys_.MaybeReload(); !s.ok()) {
+    std::lock_guard<std::mutex> lock(log_mu_);
+    std::fprintf(config_.log, "mnemo: keeping the previous API keys: %s\n", s.ToString().c_str());
+  }
+  std::optional<std::string_view> key = RequestKey(req);
+  if (!key) {
+    // Once a key file exists (even with every key revoked) every call needs a key.
+    if (config_.anonymous_allowed && !keys_.Configured()) {
+      principal->unrestricted = true;
+      return true;
+    }
+    *error = ErrorResponse(ApiError{401, "unauthorized",
+                                    "this server requires an API key: send 'Authorization: "
+                                    "Bearer <key>' (create keys with 'mnemo keys create')",
+                                    ""});
+    error->headers.emplace_back("WWW-Authenticate", "Bearer realm=\"mnemo\"");
+    return false;
+  }
+  std::optional<Principal> p = keys_.Authenticate(*key);
+  if (!p) {
+    *error = ErrorResponse(ApiError{401, "unauthorized", "unknown or revoked API key", ""});
+    error->headers.emplace_back("WWW-Authenticate",
+                                "Bearer realm=\"mnemo\", error=\"invalid_token\"");
+    return false;
+  }
+  *principal = std::move(*p);
+  int64_t retry_after_ms = 0;
+  if (!limiter_.Acquire(principal->key_id, &retry_after_ms)) {
+    *error = ErrorResponse(ApiError{429, "rate_limited",
+                                    "rate limit of " +
+                                        std::to_string(config_.limits.rate_limit_per_key) +
+                                        " requests/s for this key exceeded; retry after " +
+                                        std::to_string(retry_after_ms) + " ms",
+                                    ""});
+    error->headers.emplace_back("Retry-After", std::to_string((retry_after_ms + 999) / 1000));
+    error->key_id = principal->key_id;
+    return false;
+  }
+  return true;
+}
+
+HttpResponse App::Handle(const HttpRequest& req) {
+  const std::string& path = req.path;
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  if (path == "/healthz" && get) return JsonResponse(200, {{"status", "ok"}}, "/healthz");
+  if (path == "/readyz" && get) {
+    if (draining_.load()) {
+      return JsonResponse(503, {{"status", "shutting_down"}}, "/readyz");
+    }
+    return JsonResponse(200, {{"status", "ready"}}, "/readyz");
+  }
+  if (path == "/openapi.json" && get) {
+    HttpResponse r;
+    r.body = std::string(OpenApiDocument());
+    r.route = "/openapi.json";
+    return r;
+  }
+  const bool is_metrics = path == "/metrics";
+  const bool is_mcp = path == "/mcp";
+  const bool is_rest = path == "/v1" || StartsWith(path, "/v1/");
+  if (!is_metrics && !is_mcp && !is_rest) {
+    HttpResponse r =
+        ErrorResponse(ApiError{404, "not_found", "no route for " + req.method + " " + path, ""});
+    return r;
+  }
+  Principal principal;
+  HttpResponse error;
+  if (!Authorize(req, &principal, &error)) {
+    error.route = is_metrics ? "/metrics" : is_mcp ? "/mcp" : "/v1";
+    return error;
+  }
+  HttpResponse r;
+  if (is_metrics) {
+    if (!principal.Can("*", Role::kRead)) {
+      r = ErrorResponse(ApiError{403, "forbidden",
+                                 "/metrics needs a key with a role on every space (\"*\")", ""});
+    } else {
+      r = Metrics();
+    }
+    r.route = "/metrics";
+  } else if (is_mcp) {
+    r = HandleMcpHttp(mcp_, req, principal, "mcp:" + principal.key_id);
+  } else {
+    const std::string actor = principal.key_id.empty() ? "http" : "http:" + principal.key_id;
+    r = HandleRest(ops::Context{engine_, principal, config_.limits, actor}, req);
+  }
+  r.key_id = principal.key_id;
+  return r;
+}
+
+HttpResponse App::Metrics() {
+  std::vector<Metrics::Gauge> gauges;
+  Metrics::Gauge memories{"mnemo_space_memories", "Active memories per space.", "space", {}};
+  if (auto spaces = engine_.ListSpaces(); spaces.ok()) {
+    for (const auto& s : *spaces) {
+      memories.samples.emplace_back(s.name, static_cast<double>(s.memories));
+    }
+  }
+  gauges.push_back(std::move(memories));
+  if (server_ != nullptr) {
+    const ServerStats st = server_->stats();
+    gauges.push_back(
+        {"mnemo_http_connections", "Open HTTP connections.", "", {{"", double(st.connections)}}});
+    gauges.push_back({"mnemo_http_queue_depth",
+                      "Requests waiting for a worker.",
+                      "",
+                      {{"", double(st.queued)}}});
+    gauges.push_back(
+        {"mnemo_http_in_flight", "Requests being handled.", "", {{"", double(st.in_flight)}}});
+  }
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = metrics_.Render(gauges);
+  return r;
+}
+
+void App::Observe(const AccessRecord& record) {
+  metrics_.Record(record.route, record.method, record.status, record.duration_us);
+  if (config_.access_log) Log(record);
+}
+
+void App::Log(const AccessRecord& r) {
+  util::Json line = {{"ts", util::FormatIso8601(clock_->NowMillis())},
+                     {"remote", r.remote},
+                     {"method", r.method},
+                     {"path", r.path},
+                     {"route", r.route},
+                     {"status", r.status},
+                     {"ms", static_cast<double>(r.duration_us) / 1000.0},
+                     {"bytes_in", r.bytes_in},
+                     {"bytes_out", r.bytes_out}};
+  if (!r.key_id.empty()) line["key"] = r.key_id;
+  std::string text = util::DumpJson(line);
+  text += '\n';
+  std::lock_guard<std::mutex> lock(log_mu_);
+  std::fwrite(text.data(), 1, text.size(), config_.log);
+}
+
+}  // namespace mnemo::server

@@ -1,0 +1,33 @@
+// Who is calling, and what they may do: the principal an API key resolves to.
+//
+// Roles per space are ordered: read < write < admin.
+//   read:  get, list, search, history, links, export, space stats
+//   write: read + add, batch add, ingest, update, delete (soft)
+//   admin: write + purge, drop space; admin on a space name also creates that space
+// The space name "*" grants its role on every space (and listing/creating spaces).
+//
+// Thread safety: plain values.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace mnemo::server {
+
+enum class Role { kNone = 0, kRead = 1, kWrite = 2, kAdmin = 3 };
+
+std::string_view RoleName(Role r);  // "none", "read", "write", "admin"
+bool ParseRole(std::string_view name, Role* out);
+
+struct Principal {
+  std::string key_id;         // id of the API key; "" when anonymous
+  bool unrestricted = false;  // no keys configured (loopback only): every role everywhere
+  std::map<std::string, Role, std::less<>> spaces;  // space name (or "*") -> role
+
+  // The strongest role this principal holds on `space` (its own entry or "*").
+  Role RoleFor(std::string_view space) const;
+  bool Can(std::string_view space, Role needed) const { return RoleFor(space) >= needed; }
+};
+
+}  // namespace mnemo::server

@@ -1,0 +1,381 @@
+#include "server/ops.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <initializer_list>
+#include <iterator>
+#include <optional>
+#include <sstream>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+// Early returns for ApiResult / optional<ApiError> (the ops' own MNEMO_* macros).
+#define OPS_RETURN_IF_ERROR(expr)             \
+  do {                                        \
+    if (auto _ops_e = (expr)) return *_ops_e; \
+  } while (0)
+#define OPS_ASSIGN_OR_RETURN(lhs, expr) \
+  OPS_ASSIGN_OR_RETURN_IMPL(MNEMO_CONCAT(_ops_r, __LINE__), lhs, expr)
+#define OPS_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                              \
+  if (!tmp.ok()) return tmp.error();              \
+  lhs = std::move(tmp).value()
+
+namespace mnemo::server::ops {
+namespace {
+
+using Check = std::optional<ApiError>;  // nullopt: fine
+
+// --- errors ----------------------------------------------------------------------------
+
+// A request-parsing error of util/json_codec, with the field it names.
+ApiError ArgError(const Status& s) { return FromStatus(s, util::ErrorField(s)); }
+
+template <typename T>
+ApiResult<T> Arg(Result<T> r) {
+  if (!r.ok()) return ArgError(r.status());
+  return std::move(r).value();
+}
+
+// The request field an engine message is about: engine messages start with the name of
+// what was wrong ("text is 70000 bytes ...", "memory 42 does not exist ...").
+std::string EngineField(std::string_view message) {
+  static constexpr std::string_view kFields[] = {
+      "text",       "user",  "agent",          "session",        "role",
+      "speaker",    "kind",  "time",           "valid_from",     "valid_to",
+      "importance", "tier",  "tags",           "entities",       "reason",
+      "query",      "k",     "limit",          "cursor",         "sources",
+      "space",      "rrf_k", "context_weight", "session_weight", "date_weight"};
+  if (message.find("--user U") != std::string_view::npos) return "user";  // scope rule
+  const size_t end = message.find_first_not_of("abcdefghijklmnopqrstuvwxyz_");
+  const std::string_view word = message.substr(0, end);
+  if (word == "invalid" && end != std::string_view::npos) {
+    return EngineField(message.substr(end + 1));  // "invalid cursor ...", "invalid space name"
+  }
+  if (word == "memory") return "id";
+  if (word == "metadata") return "meta";
+  if (std::find(std::begin(kFields), std::end(kFields), word) != std::end(kFields)) {
+    return std::string(word);
+  }
+  return "";
+}
+
+// Engine messages name CLI flags in places; the network faces name their fields instead.
+std::string ForNetwork(std::string m) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 2> kFlags = {
+      {{"--user U", "\"user\""}, {"--all-users", "\"all_users\": true"}}};
+  for (const auto& [flag, field] : kFlags) {
+    for (size_t at = m.find(flag); at != std::string::npos; at = m.find(flag, at)) {
+      m.replace(at, flag.size(), field);
+      at += field.size();
+    }
+  }
+  return m;
+}
+
+ApiError EngineError(const Status& s, std::string field = "") {
+  std::string named = EngineField(s.message());
+  return FromStatus(Status(s.code(), ForNetwork(s.message())),
+                    named.empty() ? std::move(field) : std::move(named));
+}
+
+std::string ItemName(std::string_view array, size_t index) {
+  return std::string(array) + "[" + std::to_string(index) + "]";
+}
+
+// An error about one element of an array argument: the field reads "memories[2].text".
+ApiError ItemError(const Status& s, std::string_view array, size_t index,
+                   const std::string& field) {
+  const std::string item = ItemName(array, index);
+  return FromStatus(s.WithContext(item), field.empty() ? item : item + "." + field);
+}
+
+// The engine prefixes a batch error with the 1-based item ("item 3: text must not be
+// empty"), except in a batch of one. `outer` is an argument beside the array that the
+// engine copies into every item (ingest's "user"): its errors are not the item's.
+ApiError EngineItemError(const Status& s, std::string_view array, size_t count,
+                         std::string_view outer = "") {
+  Status inner = s;
+  size_t n = 0;  // 1-based item, 0 when the message names none
+  const std::string& m = s.message();
+  if (m.starts_with("item ")) {
+    const auto [p, ec] = std::from_chars(m.data() + 5, m.data() + m.size(), n);
+    const std::string_view rest(p, static_cast<size_t>(m.data() + m.size() - p));
+    if (ec != std::errc() || n > count || !rest.starts_with(": ")) n = 0;
+    if (n > 0) inner = Status(s.code(), std::string(rest.substr(2)));
+  }
+  const std::string field = EngineField(inner.message());
+  if (field == "space" || (n == 0 && (count != 1 || field.empty()))) return EngineError(s);
+  if (!outer.empty() && field == outer) return EngineError(inner);
+  return ItemError(inner, array, n == 0 ? 0 : n - 1, field);
+}
+
+ApiError TooLarge(std::string message, std::string field) {
+  return ApiError{413, "too_large", std::move(message), std::move(field)};
+}
+
+// --- argument checks -------------------------------------------------------------------
+
+Check Authorize(const Context& c, const std::string& space, Role needed,
+                std::string field = "space") {
+  if (c.principal.Can(space, needed)) return std::nullopt;
+  // The same answer whether or not the space exists: a 403 never reveals existence.
+  const Role has = c.principal.RoleFor(space);
+  const std::string held =
+      has == Role::kNone ? "no role there" : "the " + std::string(RoleName(has)) + " role";
+  return ApiError{403, "forbidden",
+                  "this operation needs the " + std::string(RoleName(needed)) +
+                      " role on space \"" + space + "\"; this key has " + held,
+                  std::move(field)};
+}
+
+// `args` is an object whose fields are all in `known`.
+Check Known(const Json& args, std::initializer_list<std::string_view> known) {
+  if (!args.is_object()) return Invalid("expected a JSON object of arguments", "");
+  if (known.size() == 0 && !args.empty()) {
+    const std::string key = args.begin().key();
+    return Invalid("unknown field \"" + key + "\": this operation takes no arguments", key);
+  }
+  Status s = util::CheckKnownFields(args, known);
+  if (!s.ok()) return ArgError(s);
+  return std::nullopt;
+}
+
+// Reads "space" and checks the principal's role on it, before anything touches the engine.
+ApiResult<std::string> Space(const Context& c, const Json& args, Role needed) {
+  if (!args.is_object()) return Invalid("expected a JSON object of arguments", "");
+  OPS_ASSIGN_OR_RETURN(std::string space, Arg(util::GetString(args, "space", true)));
+  OPS_RETURN_IF_ERROR(Authorize(c, space, needed));
+  return space;
+}
+
+struct Target {
+  std::string space;
+  MemoryId id = 0;
+};
+
+ApiResult<Target> MemoryTarget(const Context& c, const Json& args, Role needed) {
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, needed));
+  OPS_ASSIGN_OR_RETURN(MemoryId id, Arg(util::GetMemoryId(args, "id")));
+  return Target{std::move(space), id};
+}
+
+// The fields of `args` other than `keys` (those the op reads itself), for a codec parser.
+Json Without(const Json& args, std::initializer_list<std::string_view> keys) {
+  Json rest = args;
+  for (auto k : keys) rest.erase(std::string(k));
+  return rest;
+}
+
+Check CheckTextSize(const Limits& limits, std::string_view text, const std::string& field) {
+  if (text.size() <= limits.max_text_bytes) return std::nullopt;
+  return TooLarge("\"" + field + "\" is " + std::to_string(text.size()) + " bytes; the limit is " +
+                      std::to_string(limits.max_text_bytes),
+                  field);
+}
+
+// A non-empty array argument of at most Limits::max_batch items.
+ApiResult<const Json*> Items(const Context& c, const Json& args, const std::string& key) {
+  auto it = args.find(key);
+  if (it == args.end() || it->is_null()) {
+    return Invalid("missing required field \"" + key + "\"", key);
+  }
+  if (!it->is_array()) return Invalid("expected array for \"" + key + "\"", key);
+  if (it->empty()) return Invalid("\"" + key + "\" must hold at least one item", key);
+  if (it->size() > c.limits.max_batch) {
+    return TooLarge("\"" + key + "\" holds " + std::to_string(it->size()) +
+                        " items; the limit is " + std::to_string(c.limits.max_batch),
+                    key);
+  }
+  return &*it;
+}
+
+// Parses every element of an array argument with `parse`, checking each text's size.
+template <typename T>
+ApiResult<std::vector<T>> ParseItems(const Context& c, const Json& items, std::string_view array,
+                                     Result<T> (*parse)(const Json&)) {
+  std::vector<T> out;
+  out.reserve(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto item = parse(items[i]);
+    if (!item.ok()) return ItemError(item.status(), array, i, util::ErrorField(item.status()));
+    OPS_RETURN_IF_ERROR(CheckTextSize(c.limits, item->text, ItemName(array, i) + ".text"));
+    out.push_back(std::move(item).value());
+  }
+  return out;
+}
+
+// --- answers ---------------------------------------------------------------------------
+
+template <typename T, typename ToJson>
+ApiResult<Json> Answer(Result<T> r, ToJson to_json) {
+  if (!r.ok()) return EngineError(r.status());
+  return Json(to_json(*r));
+}
+
+template <typename T>
+Json ArrayOf(const std::vector<T>& items, Json (*to_json)(const T&)) {
+  Json out = Json::array();
+  for (const auto& item : items) out.push_back(to_json(item));
+  return out;
+}
+
+Json SpacesJson(const Context& c, const std::vector<SpaceInfo>& spaces) {
+  Json out = Json::array();
+  for (const auto& s : spaces) {
+    if (c.principal.RoleFor(s.name) == Role::kNone) continue;  // not this key's to see
+    out.push_back({{"name", s.name}, {"memories", s.memories}});
+  }
+  return Json{{"spaces", std::move(out)}};
+}
+
+}  // namespace
+
+// --- spaces ----------------------------------------------------------------------------
+
+ApiResult<Json> ListSpaces(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {}));
+  return Answer(c.engine.ListSpaces(),
+                [&](const std::vector<SpaceInfo>& spaces) { return SpacesJson(c, spaces); });
+}
+
+ApiResult<Json> CreateSpace(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"name"}));
+  OPS_ASSIGN_OR_RETURN(std::string name, Arg(util::GetString(args, "name", true)));
+  OPS_RETURN_IF_ERROR(Authorize(c, name, Role::kAdmin, "name"));
+  Status s = c.engine.CreateSpace(name);
+  if (!s.ok()) return FromStatus(s, "name");
+  return Json{{"name", name}};
+}
+
+ApiResult<Json> GetSpace(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space"}));
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
+  return Answer(c.engine.Stats(space), util::StatsToJson);
+}
+
+ApiResult<Json> DropSpace(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space"}));
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kAdmin));
+  Status s = c.engine.DropSpace(space);
+  if (!s.ok()) return EngineError(s, "space");
+  return Json{{"name", space}, {"dropped", true}};
+}
+
+// --- memories --------------------------------------------------------------------------
+
+ApiResult<Json> AddMemory(const Context& c, const Json& args) {
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
+  OPS_ASSIGN_OR_RETURN(MemoryInput in, Arg(util::MemoryInputFromJson(Without(args, {"space"}))));
+  OPS_RETURN_IF_ERROR(CheckTextSize(c.limits, in.text, "text"));
+  auto id = c.engine.Add(space, in);
+  if (!id.ok()) return EngineError(id.status());
+  return Answer(c.engine.Get(space, *id), util::MemoryToJson);
+}
+
+ApiResult<Json> AddMemories(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "memories"}));
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
+  OPS_ASSIGN_OR_RETURN(const Json* items, Items(c, args, "memories"));
+  OPS_ASSIGN_OR_RETURN(auto inputs, ParseItems(c, *items, "memories", &util::MemoryInputFromJson));
+  auto ids = c.engine.AddBatch(space, inputs);
+  if (!ids.ok()) return EngineItemError(ids.status(), "memories", inputs.size());
+  return Json{{"ids", *ids}};
+}
+
+ApiResult<Json> GetMemory(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "id"}));
+  OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, Role::kRead));
+  return Answer(c.engine.Get(t.space, t.id), util::MemoryToJson);
+}
+
+ApiResult<Json> ListMemories(const Context& c, const Json& args) {
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
+  OPS_ASSIGN_OR_RETURN(ListRequest req, Arg(util::ListRequestFromJson(Without(args, {"space"}))));
+  if (auto it = args.find("limit"); it == args.end() || it->is_null()) {
+    req.limit = std::min(req.limit, c.limits.max_list_limit);  // the default page
+  }
+  if (req.limit > c.limits.max_list_limit) {
+    return Invalid("\"limit\" must be between 1 and " + std::to_string(c.limits.max_list_limit),
+                   "limit");
+  }
+  return Answer(c.engine.List(space, req), util::ListPageToJson);
+}
+
+ApiResult<Json> UpdateMemory(const Context& c, const Json& args) {
+  OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, Role::kWrite));
+  OPS_ASSIGN_OR_RETURN(MemoryUpdate u,
+                       Arg(util::MemoryUpdateFromJson(Without(args, {"space", "id"}))));
+  if (u.text) OPS_RETURN_IF_ERROR(CheckTextSize(c.limits, *u.text, "text"));
+  u.actor = c.actor;
+  return Answer(c.engine.Update(t.space, t.id, u), util::MemoryToJson);
+}
+
+ApiResult<Json> DeleteMemory(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "id", "reason", "purge"}));
+  OPS_ASSIGN_OR_RETURN(bool purge, Arg(util::GetBool(args, "purge", false)));
+  OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, purge ? Role::kAdmin : Role::kWrite));
+  OPS_ASSIGN_OR_RETURN(std::string reason, Arg(util::GetString(args, "reason", false)));
+  Status s = purge ? c.engine.Purge(t.space, t.id, reason) : c.engine.Remove(t.space, t.id, reason);
+  if (!s.ok()) return EngineError(s);
+  return Json{{"id", t.id}, {"deleted", true}, {"purged", purge}};
+}
+
+ApiResult<Json> MemoryHistory(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "id"}));
+  OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, Role::kRead));
+  return Answer(c.engine.History(t.space, t.id), [](const std::vector<HistoryEntry>& h) {
+    return Json{{"history", ArrayOf(h, &util::HistoryToJson)}};
+  });
+}
+
+ApiResult<Json> MemoryLinks(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "id"}));
+  OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, Role::kRead));
+  return Answer(c.engine.Links(t.space, t.id), [](const std::vector<Link>& links) {
+    return Json{{"links", ArrayOf(links, &util::LinkToJson)}};
+  });
+}
+
+// --- conversations and search ----------------------------------------------------------
+
+ApiResult<Json> Ingest(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "user", "messages"}));
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
+  OPS_ASSIGN_OR_RETURN(std::string user, Arg(util::GetString(args, "user", true)));
+  if (user.empty()) return Invalid("\"user\" must not be empty", "user");
+  OPS_ASSIGN_OR_RETURN(const Json* items, Items(c, args, "messages"));
+  OPS_ASSIGN_OR_RETURN(auto messages, ParseItems(c, *items, "messages", &util::MessageFromJson));
+  auto r = c.engine.Ingest(space, user, messages);
+  if (!r.ok()) return EngineItemError(r.status(), "messages", messages.size(), "user");
+  return Json{{"ids", r->ids}};
+}
+
+ApiResult<Json> Search(const Context& c, const Json& args) {
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
+  OPS_ASSIGN_OR_RETURN(SearchRequest req,
+                       Arg(util::SearchRequestFromJson(Without(args, {"space"}))));
+  if (req.k > c.limits.max_k) {
+    return Invalid("\"k\" must be between 1 and " + std::to_string(c.limits.max_k), "k");
+  }
+  OPS_RETURN_IF_ERROR(CheckTextSize(c.limits, req.query, "query"));
+  if (req.filter.all_users && !req.filter.user_id.empty()) {
+    return Invalid("give either \"user\" or \"all_users\", not both", "all_users");
+  }
+  return Answer(c.engine.Search(space, req), [](const std::vector<SearchHit>& hits) {
+    return Json{{"results", ArrayOf(hits, &util::SearchHitToJson)}};
+  });
+}
+
+ApiResult<std::string> Export(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space"}));
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
+  std::ostringstream out;
+  Status s = c.engine.Export(space, out);
+  if (!s.ok()) return EngineError(s);
+  return out.str();
+}
+
+}  // namespace mnemo::server::ops

@@ -1,0 +1,54 @@
+// The operations of the network faces: one function per thing a client can do, shared
+// by REST (rest.cc builds `args` from the path, query and body) and MCP (mcp.cc passes
+// a tool call's arguments). Each operation validates its arguments (unknown fields are
+// an error naming them), checks the principal's role on the space, calls the Engine,
+// and returns the JSON answer or an ApiError. No face holds logic of its own.
+//
+// Thread safety: every operation may run concurrently (the Engine is thread-safe).
+#pragma once
+
+#include <string>
+
+#include "mnemo/engine.h"
+#include "server/auth.h"
+#include "server/errors.h"
+#include "server/limits.h"
+#include "util/json_codec.h"
+
+namespace mnemo::server::ops {
+
+using util::Json;
+
+struct Context {
+  Engine& engine;
+  const Principal& principal;
+  const Limits& limits;
+  std::string actor;  // recorded in history: "http:<key id>", "mcp:<key id>", "http" ...
+};
+
+// Spaces.
+ApiResult<Json> ListSpaces(const Context& c, const Json& args);   // {} -> {"spaces":[...]}
+ApiResult<Json> CreateSpace(const Context& c, const Json& args);  // {"name"}
+ApiResult<Json> GetSpace(const Context& c, const Json& args);     // {"space"} -> stats
+ApiResult<Json> DropSpace(const Context& c, const Json& args);    // {"space"}
+
+// Memories. `args` always carries "space"; memory fields use the names of
+// util::MemoryToJson (text, user, agent, session, kind, role, speaker, time, valid_from,
+// valid_to, importance, tags, entities, meta, sources).
+ApiResult<Json> AddMemory(const Context& c, const Json& args);
+ApiResult<Json> AddMemories(const Context& c, const Json& args);  // {"space","memories":[...]}
+ApiResult<Json> GetMemory(const Context& c, const Json& args);    // {"space","id"}
+ApiResult<Json> ListMemories(const Context& c, const Json& args);
+ApiResult<Json> UpdateMemory(const Context& c, const Json& args);
+ApiResult<Json> DeleteMemory(const Context& c, const Json& args);  // {"space","id","reason","purge"}
+ApiResult<Json> MemoryHistory(const Context& c, const Json& args);
+ApiResult<Json> MemoryLinks(const Context& c, const Json& args);
+
+// Conversations and search.
+ApiResult<Json> Ingest(const Context& c, const Json& args);  // {"space","user","messages":[...]}
+ApiResult<Json> Search(const Context& c, const Json& args);  // {"space", search request fields}
+
+// Lossless JSONL export of a space (read role).
+ApiResult<std::string> Export(const Context& c, const Json& args);  // {"space"}
+
+}  // namespace mnemo::server::ops

@@ -1,0 +1,109 @@
+// `mnemo serve`: the HTTP/JSON API and MCP endpoint over one Engine (src/server).
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "mnemo/engine.h"
+#include "server/app.h"
+#include "server/config.h"
+#include "server/http_server.h"
+#include "server/keys.h"
+#include "server_cmd.h"
+
+namespace mnemo::cli {
+namespace {
+
+// Lets the server hold thousands of connections: the soft descriptor limit is often
+// 1024 while the hard limit is far higher.
+void RaiseDescriptorLimit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+}  // namespace
+
+CLI::App* RegisterServe(CLI::App* app, ServeArgs* args) {
+  auto* c = app->add_subcommand("serve", "serve the HTTP/JSON API (/v1) and MCP (/mcp)");
+  c->add_option("--host", args->host, "address to listen on (default 127.0.0.1)");
+  c->add_option("--port", args->port, "port (default 8420; 0 picks a free port)");
+  c->add_option("--config", args->config, "server config file (JSON; see docs/api.md)");
+  c->add_flag("--quiet", args->quiet, "no access log on stderr");
+  return c;
+}
+
+int RunServe(const std::string& data, const ServeArgs& args, const Output& out) {
+  server::ServerConfig config;
+  if (!args.config.empty()) {
+    auto loaded = server::LoadServerConfig(args.config);
+    if (!loaded.ok()) return out.Fail(loaded.status());
+    config = std::move(loaded).value();
+  }
+  if (!args.host.empty()) config.host = args.host;
+  if (args.port >= 0) config.port = args.port;
+  if (args.quiet) config.access_log = false;
+
+  Options o;
+  o.create_if_missing = true;  // the README's first command serves a fresh directory
+  auto engine = Engine::Open(data, o);
+  if (!engine.ok()) return out.Fail(engine.status());
+  auto clock = SystemClock();
+  auto keys = server::KeyStore::Open(data, clock);
+  if (!keys.ok()) return out.Fail(keys.status());
+  const bool loopback = server::IsLoopbackHost(config.host);
+  const bool has_keys = (*keys)->HasKeys();
+  if (!loopback && !has_keys) {
+    return out.Fail(Status::FailedPrecondition(
+        "refusing to listen on " + config.host +
+        " without API keys: anyone who can reach it could read and erase every memory. "
+        "Create a key first ('mnemo --data " +
+        data + " keys create --name NAME --grant SPACE:ROLE') or listen on 127.0.0.1"));
+  }
+
+  // Signals go to the thread that waits for them, not to the server's threads.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  RaiseDescriptorLimit();
+
+  server::AppConfig app_config;
+  app_config.limits = config.limits;
+  app_config.anonymous_allowed = loopback;
+  app_config.access_log = config.access_log;
+  app_config.default_space = config.default_space;
+  server::App app(**engine, **keys, app_config, clock);
+  server::HttpServer http(
+      config.limits, [&app](const server::HttpRequest& r) { return app.Handle(r); },
+      [&app](const server::AccessRecord& r) { app.Observe(r); });
+  app.AttachServer(&http);
+  if (Status s = http.Listen(config.host, config.port); !s.ok()) return out.Fail(s);
+  if (Status s = http.Start(); !s.ok()) return out.Fail(s);
+
+  const std::string url =
+      "http://" +
+      (config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host) + ":" +
+      std::to_string(http.port());
+  std::cout << "listening on " << url << std::endl;
+  if (!(*keys)->Configured()) {
+    std::cerr << "mnemo: no API keys configured: serving " << url
+              << " without authentication, on loopback only\n";
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::cerr << "mnemo: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
+            << ": finishing in-flight requests\n";
+  app.SetDraining();
+  http.Stop();
+  engine->reset();  // snapshots the vector indexes and closes the spaces
+  std::cerr << "mnemo: stopped\n";
+  return kExitOk;
+}
+
+}  // namespace mnemo::cli
