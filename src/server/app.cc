@@ -66,7 +66,7 @@ App::App(Engine& engine, KeyStore& keys, AppConfig config, std::shared_ptr<Clock
       config_(std::move(config)),
       clock_(std::move(clock)),
       limiter_(config_.limits.rate_limit_per_key, config_.limits.rate_burst_per_key, clock_),
-      mcp_(engine, config_.limits, config_.default_space, "mnemo", "0.1.0") {}
+      mcp_(engine, config_.limits, config_.default_space, "mnemo", MNEMO_VERSION) {}
 
 bool App::Authorize(const HttpRequest& req, Principal* principal, HttpResponse* error) {
   if (Status s = keys_.MaybeReload(); !s.ok()) {
@@ -113,14 +113,24 @@ bool App::Authorize(const HttpRequest& req, Principal* principal, HttpResponse* 
 HttpResponse App::Handle(const HttpRequest& req) {
   const std::string& path = req.path;
   const bool get = req.method == "GET" || req.method == "HEAD";
-  if (path == "/healthz" && get) return JsonResponse(200, {{"status", "ok"}}, "/healthz");
-  if (path == "/readyz" && get) {
+  const bool ops_route =
+      path == "/healthz" || path == "/readyz" || path == "/openapi.json" || path == "/metrics";
+  if (ops_route && !get) {
+    HttpResponse r = ErrorResponse(
+        ApiError{405, "method_not_allowed",
+                 req.method + " is not allowed on " + path + " (allowed: GET, HEAD)", ""});
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    r.route = path;
+    return r;
+  }
+  if (path == "/healthz") return JsonResponse(200, {{"status", "ok"}}, "/healthz");
+  if (path == "/readyz") {
     if (draining_.load()) {
       return JsonResponse(503, {{"status", "shutting_down"}}, "/readyz");
     }
     return JsonResponse(200, {{"status", "ready"}}, "/readyz");
   }
-  if (path == "/openapi.json" && get) {
+  if (path == "/openapi.json") {
     HttpResponse r;
     r.body = std::string(OpenApiDocument());
     r.route = "/openapi.json";
@@ -150,7 +160,8 @@ HttpResponse App::Handle(const HttpRequest& req) {
     }
     r.route = "/metrics";
   } else if (is_mcp) {
-    r = HandleMcpHttp(mcp_, req, principal, "mcp:" + principal.key_id);
+    r = HandleMcpHttp(mcp_, req, principal,
+                      principal.key_id.empty() ? "mcp" : "mcp:" + principal.key_id);
   } else {
     const std::string actor = principal.key_id.empty() ? "http" : "http:" + principal.key_id;
     r = HandleRest(ops::Context{engine_, principal, config_.limits, actor}, req);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
 
 namespace mnemo::server {
 namespace {
@@ -218,7 +219,8 @@ ParseStatus ParseHead(std::string_view data, const Limits& limits, HttpRequest* 
   *framing = BodyFraming{};
   framing->keep_alive = !http10;
   bool have_length = false;
-  const std::string* transfer_encoding = nullptr;
+  // An index, not a pointer: later headers may move the vector's storage.
+  std::optional<size_t> transfer_encoding;
   for (std::string_view line = NextLine(&rest); !line.empty(); line = NextLine(&rest)) {
     if (line.front() == ' ' || line.front() == '\t') {
       return Fail(err, 400, "malformed_request", "obsolete header line folding is not accepted");
@@ -258,18 +260,16 @@ ParseStatus ParseHead(std::string_view data, const Limits& limits, HttpRequest* 
       }
       framing->expect_continue = true;
     }
+    if (name == "transfer-encoding") transfer_encoding = req->headers.size();
     req->headers.emplace_back(std::move(name), std::string(value));
-    if (req->headers.back().first == "transfer-encoding") {
-      transfer_encoding = &req->headers.back().second;
-    }
   }
-  if (transfer_encoding != nullptr) {
+  if (transfer_encoding) {
     // Content-Length with Transfer-Encoding is how requests are smuggled: refuse it.
     if (have_length) {
       return Fail(err, 400, "malformed_request",
                   "Content-Length and Transfer-Encoding must not both be sent");
     }
-    if (Lower(*transfer_encoding) != "chunked") {
+    if (Lower(req->headers[*transfer_encoding].second) != "chunked") {
       return Fail(err, 501, "not_implemented", "only the chunked transfer coding is supported");
     }
     framing->chunked = true;
@@ -294,6 +294,9 @@ ParseStatus ChunkedDecoder::Feed(std::string_view data, size_t* pos, std::string
           if (rest.size() > kMaxChunkLine)
             return Fail(err, 400, "malformed_request", "chunk size line too long");
           return ParseStatus::kNeedMore;
+        }
+        if (nl > kMaxChunkLine) {
+          return Fail(err, 400, "malformed_request", "chunk size line too long");
         }
         std::string_view line = rest.substr(0, nl);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);

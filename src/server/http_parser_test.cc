@@ -144,3 +144,31 @@ TEST(HttpParserTest, ChunkedBodyErrors) {
 
 }  // namespace
 }  // namespace mnemo::server
+
+namespace mnemo::server {
+namespace {
+
+// Regression (found by fuzz_http_request): the Transfer-Encoding value was read through a
+// pointer into the header vector after later headers had reallocated it.
+TEST(HttpParserTest, TransferEncodingFollowedByManyHeaders) {
+  std::string head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n";
+  for (int i = 0; i < 40; ++i) head += "H" + std::to_string(i) + ": v\r\n";
+  Parsed p = Parse(head + "\r\n");
+  ASSERT_EQ(p.status, ParseStatus::kDone) << p.err.message;
+  EXPECT_TRUE(p.framing.chunked);
+}
+
+// Regression (found by fuzz_http_request): an over-long chunk-size line was refused when
+// it arrived in pieces but accepted when it arrived whole.
+TEST(HttpParserTest, LongChunkSizeLineIsRefusedHoweverItArrives) {
+  const std::string body = std::string(1100, '0') + "1\r\na\r\n0\r\n\r\n";
+  ChunkedDecoder whole(1000);
+  std::string out;
+  ParseError err;
+  size_t pos = 0;
+  EXPECT_EQ(whole.Feed(body, &pos, &out, &err), ParseStatus::kError);
+  EXPECT_EQ(err.status, 400);
+}
+
+}  // namespace
+}  // namespace mnemo::server

@@ -210,6 +210,18 @@ TEST_F(McpTest, MalformedJsonIsAParseErrorWithNullId) {
   }
 }
 
+TEST_F(McpTest, DeeplyNestedJsonIsRefusedNotRecursedInto) {
+  const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  for (const std::string& text :
+       {deep, R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add_memory",)"
+              R"("arguments":{"text":"x","user":"u","meta":)" +
+                  std::string(100000, '[') + std::string(100000, ']') + "}}}"}) {
+    auto answer = server_->HandleMessage(text, Unrestricted(), "mcp");
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(Parse(*answer)["error"]["code"], kJsonRpcParseError);
+  }
+}
+
 TEST_F(McpTest, InvalidRequests) {
   struct Case {
     const char* text;

@@ -357,6 +357,8 @@ ApiResult<Json> Search(const Context& c, const Json& args) {
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
   OPS_ASSIGN_OR_RETURN(SearchRequest req,
                        Arg(util::SearchRequestFromJson(Without(args, {"space"}))));
+  // The default k (10) follows a configured max_k below it; an explicit k is checked.
+  if (!args.contains("k")) req.k = std::min(req.k, c.limits.max_k);
   if (req.k > c.limits.max_k) {
     return Invalid("\"k\" must be between 1 and " + std::to_string(c.limits.max_k), "k");
   }

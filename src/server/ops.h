@@ -40,7 +40,8 @@ ApiResult<Json> AddMemories(const Context& c, const Json& args);  // {"space","m
 ApiResult<Json> GetMemory(const Context& c, const Json& args);    // {"space","id"}
 ApiResult<Json> ListMemories(const Context& c, const Json& args);
 ApiResult<Json> UpdateMemory(const Context& c, const Json& args);
-ApiResult<Json> DeleteMemory(const Context& c, const Json& args);  // {"space","id","reason","purge"}
+ApiResult<Json> DeleteMemory(const Context& c,
+                             const Json& args);  // {"space","id","reason","purge"}
 ApiResult<Json> MemoryHistory(const Context& c, const Json& args);
 ApiResult<Json> MemoryLinks(const Context& c, const Json& args);
 

@@ -228,7 +228,7 @@ Check AddParam(const QueryParam& p, const std::string& value, Json* args) {
 Check AddQuery(const Route& r, const HttpRequest& req, Json* args) {
   for (const auto& [name, value] : req.query) {
     auto p = std::find_if(r.query.begin(), r.query.end(),
-                          [&](const QueryParam& q) { return q.name == name; });
+                          [&name = name](const QueryParam& q) { return q.name == name; });
     if (p != r.query.end()) {
       if (auto e = AddParam(*p, value, args)) return e;
       continue;
@@ -295,7 +295,7 @@ HttpResponse Run(const Route& r, const Context& c, const Json& args) {
   return resp;
 }
 
-HttpResponse Unmatched(ApiError e, std::string_view route) {
+HttpResponse ErrorAt(ApiError e, std::string_view route) {
   HttpResponse resp = ErrorResponse(e);
   resp.route = std::string(route);
   return resp;
@@ -306,14 +306,14 @@ HttpResponse Unmatched(ApiError e, std::string_view route) {
 HttpResponse HandleRest(const Context& c, const HttpRequest& req) {
   auto resolved = Resolve(req.path);
   if (!resolved) {
-    return Unmatched({404, "not_found", "no route for " + req.method + " " + req.path, ""},
-                     kUnmatchedRoute);
+    return ErrorAt({404, "not_found", "no route for " + req.method + " " + req.path, ""},
+                   kUnmatchedRoute);
   }
   const auto& [pattern, params] = *resolved;
   const Route* route = FindRoute(pattern, req.method);
   if (route == nullptr) {
     const std::string allow = AllowedMethods(pattern);
-    HttpResponse resp = Unmatched(
+    HttpResponse resp = ErrorAt(
         {405, "method_not_allowed",
          req.method + " is not allowed on " + std::string(pattern) + " (allowed: " + allow + ")",
          ""},
@@ -322,7 +322,8 @@ HttpResponse HandleRest(const Context& c, const HttpRequest& req) {
     return resp;
   }
   auto args = BuildArgs(*route, req, params);
-  if (!args.ok()) return Error(args.error(), *route);
+  // Argument-building errors already name the query parameter as sent.
+  if (!args.ok()) return ErrorAt(args.error(), route->pattern);
   return Run(*route, c, args.value());
 }
 

@@ -83,7 +83,44 @@ Result<MemoryId> GetMemoryId(const Json& obj, std::string_view key) {
   return *id;
 }
 
+namespace {
+
+// The deepest nesting of arrays and objects in `text` (strings skipped); stops counting
+// once past `limit`.
+int NestingDepth(std::string_view text, int limit) {
+  int depth = 0, max_depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      max_depth = std::max(max_depth, ++depth);
+      if (max_depth > limit) break;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
+}  // namespace
+
 Result<Json> ParseJson(std::string_view text) {
+  // Deep nesting is refused before parsing: copying, dumping and comparing JSON values
+  // recurse, and SQLite's JSON functions stop at 1,000 levels.
+  if (NestingDepth(text, kMaxJsonDepth) > kMaxJsonDepth) {
+    return Status::InvalidArgument("JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                   " levels");
+  }
   Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     // Re-parse with a sax-free approach to find the position: nlohmann reports it only

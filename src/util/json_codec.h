@@ -22,7 +22,11 @@ namespace mnemo::util {
 
 using Json = nlohmann::json;
 
-// Parses text without exceptions; errors name the byte offset.
+// Arrays and objects nested deeper than this are refused by ParseJson.
+inline constexpr int kMaxJsonDepth = 100;
+
+// Parses text without exceptions; errors name the byte offset. Nesting deeper than
+// kMaxJsonDepth is an error.
 Result<Json> ParseJson(std::string_view text);
 // Compact dump that never throws (invalid UTF-8 is replaced, though mnemo validates
 // every input first).

@@ -251,3 +251,22 @@ TEST(JsonCodecTest, ErrorFieldNamesTheField) {
 
 }  // namespace
 }  // namespace mnemo::util
+
+namespace mnemo::util {
+namespace {
+
+// Regression (found by tests/fuzz and api_test.py): a 200 KB body nested 100,000 levels
+// deep overflowed the stack when the parsed value was copied.
+TEST(JsonCodecTest, DeepNestingIsRefusedBeforeParsing) {
+  auto nested = [](int depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+  EXPECT_TRUE(ParseJson(nested(kMaxJsonDepth)).ok());
+  auto deep = ParseJson(nested(kMaxJsonDepth + 1));
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.status().message().find("nested deeper than 100"), std::string::npos);
+  EXPECT_FALSE(ParseJson("{\"a\":" + nested(100000) + "}").ok());
+  // Brackets inside strings do not count.
+  EXPECT_TRUE(ParseJson("\"" + std::string(500, '[') + "\\\"" + std::string(500, '{') + "\"").ok());
+}
+
+}  // namespace
+}  // namespace mnemo::util

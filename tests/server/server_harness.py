@@ -68,6 +68,16 @@ class ServerProcess:
                 out.append(json.loads(line))
         return out
 
+    def wait_access_log(self, count, timeout=10):
+        """The access log once it has at least `count` lines (lines are written after the
+        answer is sent, and read from the pipe by a thread): polls up to `timeout` s."""
+        deadline = time.time() + timeout
+        while True:
+            log = self.access_log()
+            if len(log) >= count or time.time() > deadline:
+                return log
+            time.sleep(0.05)
+
     def connection(self, timeout=30):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 

@@ -114,8 +114,8 @@ class KeysTest(ServerCase):
     def test_access_log_names_the_key_never_the_secret(self):
         s, ka = self.server, self.key_a["key"]
         s.request("GET", "/v1/spaces/a/memories?limit=5", key=ka)
-        time.sleep(0.2)
-        line = [l for l in s.access_log() if l["path"] == "/v1/spaces/a/memories"][-1]
+        log = s.wait_access_log(len(s.access_log()) + 1)
+        line = [l for l in log if l["path"] == "/v1/spaces/a/memories"][-1]
         self.assertEqual(line["key"], self.key_a["id"])
         self.assertEqual(line["route"], "/v1/spaces/{space}/memories")
         self.assertEqual(line["status"], 200)
@@ -195,8 +195,7 @@ class OperationsTest(ServerCase):
         s = self.start_server()
         for path in ["/healthz", "/nope", "/v1/spaces"]:
             s.request("GET", path)
-        time.sleep(0.2)
-        log = s.access_log()
+        log = s.wait_access_log(3)
         self.assertEqual([l["path"] for l in log], ["/healthz", "/nope", "/v1/spaces"])
         self.assertEqual([l["status"] for l in log], [200, 404, 200])
         for line in log:
@@ -205,6 +204,7 @@ class OperationsTest(ServerCase):
         s.stop()
         s2 = self.start_server("--quiet")
         s2.request("GET", "/healthz")
+        s2.stop()  # all of stderr has been read
         self.assertEqual(s2.access_log(), [])
 
     def test_sigterm_stops_gracefully_and_keeps_the_data(self):

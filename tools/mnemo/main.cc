@@ -7,8 +7,8 @@
 
 #include "cli.h"
 #include "eval_cmd.h"
-#include "server_cmd.h"
 #include "mnemo/engine.h"
+#include "server_cmd.h"
 #include "util/json_codec.h"
 #include "util/time_util.h"
 

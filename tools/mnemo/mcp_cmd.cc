@@ -21,7 +21,7 @@
 namespace mnemo::cli {
 namespace {
 
-constexpr const char* kServerVersion = "0.1.0";  // the project version (CMakeLists.txt)
+constexpr const char* kServerVersion = MNEMO_VERSION;  // project(VERSION) in CMakeLists.txt
 
 // Splits a file descriptor into lines without ever holding more than `max_bytes` of one
 // line: a longer line is skipped to its end and reported as kTooLong.
