@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package mnemo needs to build, test and run. Idempotent: it
-# installs only what is missing, and does nothing on a machine that has everything.
+# Installs every Debian 12 package mnemo needs to build, test and run, and the npm test
+# client of tests/mcp. Idempotent: it installs only what is missing.
 set -euo pipefail
 
 PACKAGES=(
@@ -16,22 +16,32 @@ PACKAGES=(
   libbenchmark-dev                            # benchmarks
   python3                                     # scenario tests drive the CLI
   curl                                        # the README's HTTP example is tested as written
+  python3-jsonschema                          # API tests validate answers against docs/openapi.json
+  clang libclang-rt-14-dev llvm               # fuzzing: clang, libFuzzer + sanitizer runtimes, symbolizer
 )
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+# The MCP SDK tests (tests/mcp) need node and npm: Debian's, only when there is no node.
+command -v node >/dev/null || missing+=(nodejs npm)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    SUDO=sudo
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || { echo "setup: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
-  SUDO=sudo
+# The MCP SDK client of tests/mcp, pinned by its package-lock.json (node_modules is not
+# committed; npm ci installs exactly the locked versions from the npm registry).
+MCP_TESTS="$(cd "$(dirname "$0")/../tests/mcp" && pwd)"
+if [ ! -d "$MCP_TESTS/node_modules/@modelcontextprotocol/sdk" ]; then
+  (cd "$MCP_TESTS" && npm ci --no-audit --no-fund)
 fi
-echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
