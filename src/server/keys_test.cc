@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "engine/engine_test_util.h"
 #include "server/rate_limiter.h"
 
 namespace mnemo::server {
@@ -19,15 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class FakeClock final : public Clock {
- public:
-  explicit FakeClock(TimeMs start) : now_(start) {}
-  TimeMs NowMillis() const override { return now_.load(); }
-  void Advance(TimeMs ms) { now_ += ms; }
-
- private:
-  std::atomic<TimeMs> now_;
-};
+using mnemo::testing::FakeClock;
 
 class KeysTest : public ::testing::Test {
  protected:

@@ -13,28 +13,14 @@
 #include <utility>
 #include <vector>
 
+#include "engine/engine_test_util.h"
+
 namespace mnemo::server {
 namespace {
 
 using util::Json;
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = (std::filesystem::temp_directory_path() /
-             ("mnemo-mcp-test-" + std::to_string(rd()) + std::to_string(rd())))
-                .string();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using mnemo::testing::TempDir;
 
 Json Parse(const std::string& text) {
   auto j = util::ParseJson(text);
