@@ -37,6 +37,16 @@ CLI::App* RegisterServe(CLI::App* app, ServeArgs* args) {
 }
 
 int RunServe(const std::string& data, const ServeArgs& args, const Output& out) {
+  // SIGINT/SIGTERM go to the thread that waits for them below: block them before any
+  // thread exists (the engine's indexer, the server's loop and workers inherit the mask).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  RaiseDescriptorLimit();
+
   server::ServerConfig config;
   if (!args.config.empty()) {
     auto loaded = server::LoadServerConfig(args.config);
@@ -64,14 +74,6 @@ int RunServe(const std::string& data, const ServeArgs& args, const Output& out) 
         data + " keys create --name NAME --grant SPACE:ROLE') or listen on 127.0.0.1"));
   }
 
-  // Signals go to the thread that waits for them, not to the server's threads.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-  RaiseDescriptorLimit();
 
   server::AppConfig app_config;
   app_config.limits = config.limits;
