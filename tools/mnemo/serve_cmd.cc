@@ -25,6 +25,10 @@ void RaiseDescriptorLimit() {
   }
 }
 
+// One message, one write: stderr also carries the access log, written by the workers,
+// and a message written in pieces could be spliced into one of its lines.
+void Say(const std::string& message) { std::fputs(message.c_str(), stderr); }
+
 }  // namespace
 
 CLI::App* RegisterServe(CLI::App* app, ServeArgs* args) {
@@ -74,7 +78,6 @@ int RunServe(const std::string& data, const ServeArgs& args, const Output& out) 
         data + " keys create --name NAME --grant SPACE:ROLE') or listen on 127.0.0.1"));
   }
 
-
   server::AppConfig app_config;
   app_config.limits = config.limits;
   app_config.anonymous_allowed = loopback;
@@ -86,25 +89,25 @@ int RunServe(const std::string& data, const ServeArgs& args, const Output& out) 
       [&app](const server::AccessRecord& r) { app.Observe(r); });
   app.AttachServer(&http);
   if (Status s = http.Listen(config.host, config.port); !s.ok()) return out.Fail(s);
-  if (Status s = http.Start(); !s.ok()) return out.Fail(s);
-
   const std::string url =
       "http://" +
       (config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host) + ":" +
       std::to_string(http.port());
-  std::cout << "listening on " << url << std::endl;
   if (!(*keys)->Configured()) {
-    std::cerr << "mnemo: no API keys configured: serving " << url
-              << " without authentication, on loopback only\n";
+    Say("mnemo: no API keys configured: serving " + url +
+        " without authentication, on loopback only\n");
   }
+  if (Status s = http.Start(); !s.ok()) return out.Fail(s);
+  std::cout << "listening on " << url << std::endl;
+
   int sig = 0;
   sigwait(&signals, &sig);
-  std::cerr << "mnemo: " << (sig == SIGTERM ? "SIGTERM" : "SIGINT")
-            << ": finishing in-flight requests\n";
+  Say(std::string("mnemo: ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+      ": finishing in-flight requests\n");
   app.SetDraining();
   http.Stop();
   engine->reset();  // snapshots the vector indexes and closes the spaces
-  std::cerr << "mnemo: stopped\n";
+  Say("mnemo: stopped\n");
   return kExitOk;
 }
 
