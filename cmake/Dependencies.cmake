@@ -6,6 +6,7 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto)  # SHA-256 of API keys, random key material
+find_package(CURL 7.74 REQUIRED)  # OpenAI-compatible model providers (src/llm)
 
 # hnswlib (libhnswlib-dev) is header-only and ships no CMake config.
 find_path(HNSWLIB_INCLUDE_DIR hnswlib/hnswlib.h REQUIRED)

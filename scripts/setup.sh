@@ -12,6 +12,7 @@ PACKAGES=(
   libstemmer-dev                              # Snowball stemmers
   zlib1g-dev                                  # CRC-32 of snapshots and exports
   libssl-dev                                  # SHA-256 of API keys (libcrypto)
+  libcurl4-openssl-dev                        # OpenAI-compatible model providers over HTTP
   libgtest-dev libgmock-dev                   # unit tests
   libbenchmark-dev                            # benchmarks
   python3                                     # scenario tests drive the CLI

@@ -8,6 +8,7 @@
 // multiple threads without external synchronization.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,12 @@
 #include "mnemo/status.h"
 
 namespace mnemo {
+
+// What one Embed call cost at a provider (remote embedders; the builtin one costs nothing).
+struct EmbedUsage {
+  int64_t requests = 0;  // HTTP requests made, retries included
+  int64_t tokens = 0;    // prompt tokens as reported by the provider
+};
 
 class Embedder {
  public:
@@ -29,6 +36,13 @@ class Embedder {
   // floats, L2-normalised (a zero vector is allowed for text with no features).
   virtual Status Embed(const std::vector<std::string_view>& texts,
                        std::vector<std::vector<float>>* out) const = 0;
+  // Embed() that also reports what the call cost (added to *usage). The default reports
+  // nothing; remote embedders override it so the engine can account usage per space.
+  virtual Status EmbedCounted(const std::vector<std::string_view>& texts,
+                              std::vector<std::vector<float>>* out, EmbedUsage* usage) const {
+    (void)usage;
+    return Embed(texts, out);
+  }
 };
 
 }  // namespace mnemo
