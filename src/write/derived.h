@@ -1,0 +1,56 @@
+// The vocabulary of the write pipeline (episode -> extract -> consolidate -> link):
+// what an extractor proposes and what consolidation decides about it.
+//
+// Thread safety: plain values.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mnemo/memory.h"
+
+namespace mnemo::write {
+
+// One stored episode handed to an extractor.
+struct Turn {
+  MemoryId id = 0;
+  std::string session;
+  std::string role;
+  std::string speaker;  // may be ""; then role ("user") names who spoke
+  std::string text;
+  std::optional<TimeMs> time;  // when it was said (reference for "yesterday")
+};
+
+// A memory an extractor proposes to derive from one or more turns.
+struct Candidate {
+  Kind kind = Kind::kFact;  // kFact, kPreference or kProcedure
+  // A self-contained statement in the third person where possible, naming its subject:
+  // "Caroline is allergic to peanuts", "Melanie went camping on 2023-05-06 (\"last Friday\")".
+  std::string text;
+  std::string subject;  // who or what it is about ("Caroline", "user"), lower-cased
+  // Slot: a normalised attribute key for contradiction detection, "" when the statement
+  // is not an attribute. Two candidates with the same subject and slot and a different
+  // value (or polarity) contradict each other: the newer supersedes the older.
+  //   "home_city", "job", "name", "allergy:peanuts", "likes:sushi", "favorite:color" ...
+  std::string slot;
+  std::string value;  // normalised value in the slot ("boston"), "" when none
+  int polarity = 1;   // +1 asserts, -1 negates ("I love X" +1, "I hate X" -1 on likes:x)
+  std::optional<TimeMs> event_time;   // resolved absolute time of what it describes
+  std::string time_text;              // the original wording of that time ("last Friday")
+  std::vector<std::string> entities;  // proper names, places, things (original case)
+  std::vector<std::string> keyphrases;
+  double confidence = 0.5;        // 0..1; rules are conservative
+  std::vector<MemoryId> sources;  // the turns it came from (at least one)
+};
+
+// What consolidation decides for one candidate against what the user already has.
+enum class Decision {
+  kAdd,        // new information: store it
+  kSupersede,  // contradicts `target`: store it, close target's validity, link supersedes
+  kMerge,      // same information as `target`, worded better or with more: update target
+  kNoop,       // already known (target): store nothing, record the new sources on target
+};
+std::string_view DecisionName(Decision d);  // "add", "supersede", "merge", "noop"
+
+}  // namespace mnemo::write

@@ -1,0 +1,670 @@
+// First-person patterns over lower-cased words. Each rule starts at a subject word ("i",
+// "i'm", "my") and reads forward; "joined" checks keep a pattern inside one clause, since a
+// comma or a dash between two words means they do not belong to the same phrase.
+#include "write/rule_patterns.h"
+
+#include <unordered_set>
+
+#include "text/analyzer.h"
+
+namespace mnemo::write::internal {
+namespace {
+
+using Set = std::unordered_set<std::string_view>;
+
+bool In(const Set& set, std::string_view w) { return set.count(w) > 0; }
+
+const Set kAdverbs = {"really",  "absolutely", "totally",   "just",       "also",       "still",
+                      "truly",   "definitely", "actually",  "honestly",   "genuinely",  "seriously",
+                      "do",      "now",        "currently", "recently",   "originally", "finally",
+                      "already", "simply",     "kinda",     "personally", "always",     "usually",
+                      "often",   "sometimes",  "totally",   "deeply",     "especially", "even"};
+// Words that end an object phrase: conjunctions and relative pronouns start a new clause.
+const Set kClauseEnd = {"but",   "because", "cause",     "cuz",      "so",    "when",
+                        "since", "while",   "though",    "although", "as",    "if",
+                        "which", "that",    "who",       "whenever", "where", "whereas",
+                        "until", "unless",  "especially"};
+// Prepositions after the head of an object: "hiking with my dog" has the head "hiking".
+const Set kHeadEnd = {"with",      "in",     "at",      "on",     "during", "from", "every",
+                      "each",      "after",  "before",  "around", "near",   "by",   "for",
+                      "to",        "over",   "than",    "last",   "this",   "next", "today",
+                      "yesterday", "lately", "anymore", "too",    "now",    "more", "most"};
+const Set kPronounObjects = {"it",        "that",     "this",    "them",    "him",    "her",
+                             "you",       "those",    "these",   "what",    "how",    "when",
+                             "where",     "why",      "which",   "who",     "all",    "everything",
+                             "something", "anything", "nothing", "hearing", "seeing", "knowing",
+                             "u",         "ya",       "yours",   "your"};
+const Set kPronounsAnywhere = {"you", "your", "yours", "u", "ya", "y'all", "you're"};
+const Set kHedges = {"if",      "unless", "whether",   "wish",  "suppose", "supposing",
+                     "imagine", "hope",   "hopefully", "maybe", "perhaps", "wonder"};
+const Set kIrregularPast = {
+    "went",   "had",        "did",    "was",     "were", "got",   "made",   "saw",    "took",
+    "came",   "found",      "felt",   "thought", "told", "said",  "left",   "met",    "ran",
+    "bought", "brought",    "gave",   "began",   "knew", "wrote", "put",    "heard",  "kept",
+    "sat",    "won",        "lost",   "spent",   "sent", "built", "taught", "caught", "drove",
+    "ate",    "drank",      "swam",   "sang",    "flew", "grew",  "drew",   "wore",   "chose",
+    "spoke",  "broke",      "rode",   "fell",    "held", "led",   "paid",   "meant",  "slept",
+    "stood",  "understood", "became", "forgot",  "been", "read",  "cut",    "let",    "set",
+    "hit",    "hurt",       "quit"};
+const Set kModals = {"will",     "would",     "can",     "could",  "should", "might",
+                     "must",     "may",       "shall",   "can't",  "won't",  "wouldn't",
+                     "couldn't", "shouldn't", "didn't",  "wasn't", "cannot", "gotta",
+                     "used",     "need",      "haven't", "hadn't", "mustn't"};
+const Set kProfessions = {
+    "teacher",      "nurse",       "doctor",     "engineer",   "developer",    "programmer",
+    "designer",     "artist",      "painter",    "writer",     "author",       "musician",
+    "singer",       "dancer",      "chef",       "cook",       "lawyer",       "accountant",
+    "student",      "counselor",   "counsellor", "therapist",  "psychologist", "scientist",
+    "researcher",   "professor",   "pharmacist", "dentist",    "architect",    "photographer",
+    "journalist",   "firefighter", "officer",    "pilot",      "mechanic",     "electrician",
+    "plumber",      "carpenter",   "farmer",     "barista",    "waiter",       "waitress",
+    "cashier",      "librarian",   "manager",    "consultant", "analyst",      "entrepreneur",
+    "veterinarian", "vet",         "paramedic",  "worker",     "coach",        "trainer",
+    "translator",   "actor",       "actress",    "filmmaker",  "producer",     "editor",
+    "surgeon",      "physician",   "nanny",      "tutor",      "professional", "firefighter",
+    "baker",        "bartender",   "driver",     "soldier",    "veteran",      "economist"};
+const Set kDiets = {"vegetarian", "vegan", "pescatarian", "pescetarian"};
+
+bool IsNumber(std::string_view w) {
+  if (w.empty() || w.size() > 3) return false;
+  for (char c : w) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// The word at k continues the clause (only spaces before it) and is `w`.
+bool At(const std::vector<Word>& ws, size_t k, std::string_view w) {
+  return k < ws.size() && ws[k].joined && ws[k].lower == w;
+}
+
+std::string Original(std::string_view s, const std::vector<Word>& ws, size_t first, size_t last) {
+  return std::string(s.substr(ws[first].begin, ws[last].end - ws[first].begin));
+}
+
+std::string Conjugate(std::string_view verb) {
+  if (verb == "am" || verb == "be") return "is";
+  if (verb == "have") return "has";
+  if (verb == "do") return "does";
+  if (verb == "don't") return "doesn't";
+  if (verb == "haven't") return "hasn't";
+  if (verb == "are") return "is";
+  std::string v(verb);
+  auto ends = [&](std::string_view suffix) {
+    return v.size() >= suffix.size() &&
+           v.compare(v.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (ends("s") || ends("sh") || ends("ch") || ends("x") || ends("z") || ends("o")) return v + "es";
+  if (v.size() >= 2 && v.back() == 'y' && v[v.size() - 2] != 'a' && v[v.size() - 2] != 'e' &&
+      v[v.size() - 2] != 'o' && v[v.size() - 2] != 'u') {
+    return v.substr(0, v.size() - 1) + "ies";
+  }
+  return v + "s";
+}
+
+bool IsPastOrModal(std::string_view w) {
+  return In(kIrregularPast, w) || In(kModals, w) ||
+         (w.size() > 4 && w.starts_with("re") && In(kIrregularPast, w.substr(2))) ||
+         (w.size() > 3 && w.compare(w.size() - 2, 2, "ed") == 0) ||
+         (w.size() > 3 && w.compare(w.size() - 3, 3, "n't") == 0 && w != "don't");
+}
+
+// True when a hedge ("if", "wish", "hope") precedes word k in its clause, or when k starts
+// an embedded clause: "what I like to hear", "the things I love make ..." (a content word
+// right before the subject means the subject belongs to a relative clause).
+bool Hedged(const std::vector<Word>& ws, size_t k) {
+  if (k > 0 && ws[k].joined) {
+    const std::string& before = ws[k - 1].lower;
+    if (before == "what" || before == "that" || before == "which" || before == "how" ||
+        before == "who" || before == "thing" || before == "things" || before == "stuff") {
+      return true;
+    }
+    const bool adverb = In(kAdverbs, before) ||
+                        (before.size() > 3 && before.compare(before.size() - 2, 2, "ly") == 0);
+    if (!ws[k - 1].capitalised && !text::IsStopWord(before) && !IsFiller(before) && !adverb) {
+      return true;
+    }
+  }
+  for (size_t m = k; m-- > 0;) {
+    if (In(kHedges, ws[m].lower)) return true;
+    if (!ws[m + 1].joined) break;
+  }
+  return false;
+}
+
+// Adverbs and negations after a subject: "really", "don't", "no longer", "never".
+struct Modifiers {
+  size_t next = 0;       // the first word after them
+  std::string negation;  // "don't", "no longer", "never", "not" or ""
+  std::string adverbs;   // the kept adverbs, original wording, with a trailing space
+  bool always = false;   // "always" or "never" seen (habits)
+};
+
+Modifiers ReadModifiers(std::string_view s, const std::vector<Word>& ws, size_t k) {
+  Modifiers m;
+  while (k < ws.size() && ws[k].joined) {
+    const std::string& w = ws[k].lower;
+    if (w == "don't" || w == "dont" || w == "not") {
+      m.negation = "don't";
+    } else if (w == "do" && At(ws, k + 1, "not")) {
+      m.negation = "don't";
+      ++k;
+    } else if (w == "no" && At(ws, k + 1, "longer")) {
+      m.negation = "no longer";
+      ++k;
+    } else if (w == "never") {
+      m.negation = "never";
+      m.always = true;
+    } else if (In(kAdverbs, w)) {
+      m.always |= w == "always";
+      if (w != "do") m.adverbs += Original(s, ws, k, k) + " ";
+    } else {
+      break;
+    }
+    ++k;
+  }
+  m.next = k;
+  return m;
+}
+
+struct Phrase {
+  size_t first = 0;
+  size_t last = 0;       // inclusive
+  size_t head_last = 0;  // the head ends here (before a preposition)
+  bool ok = false;
+};
+
+// The object phrase starting at word j: up to the end of the clause, at most `max` words.
+Phrase ObjectAt(const std::vector<Word>& ws, size_t j, size_t max = 12) {
+  Phrase p;
+  if (j >= ws.size() || !ws[j].joined) return p;
+  p.first = j;
+  p.last = j;
+  p.head_last = j;
+  bool head_open = true;
+  for (size_t m = j; m < ws.size() && m - j < max; ++m) {
+    const std::string& w = ws[m].lower;
+    if (m > j && !ws[m].joined) break;
+    if (In(kClauseEnd, w)) break;
+    if (w == "and" && m + 1 < ws.size() &&
+        (In(kPronounObjects, ws[m + 1].lower) || ws[m + 1].lower == "i" ||
+         ws[m + 1].lower.rfind("i'", 0) == 0 || ws[m + 1].lower == "we" ||
+         ws[m + 1].lower == "then")) {
+      break;
+    }
+    if (m > j && In(kHeadEnd, w)) head_open = false;
+    p.last = m;
+    if (head_open) p.head_last = m;
+    if (ws[m].possessive && m + 1 < ws.size() && !ws[m + 1].joined) break;
+  }
+  // A phrase does not end on a dangling function word ("hiking and").
+  while (p.last > p.first && text::IsStopWord(ws[p.last].lower)) --p.last;
+  if (p.head_last > p.last) p.head_last = p.last;
+  p.ok = true;
+  return p;
+}
+
+// True if the object is about the listener, someone else's ("his tech"), a bare pronoun
+// ("I love it", "making this") or not a noun phrase at all ("something I love is great").
+bool BadObject(const std::vector<Word>& ws, const Phrase& p) {
+  static const Set kOpeners = {"a", "an", "the", "to", "some", "my", "our", "not", "being"};
+  static const Set kHeadPronouns = {"it",  "this", "that", "them",  "these", "those",
+                                    "him", "her",  "his",  "their", "its"};
+  if (!p.ok || In(kPronounObjects, ws[p.first].lower)) return true;
+  const std::string& first = ws[p.first].lower;
+  if ((text::IsStopWord(first) && !In(kOpeners, first)) || first == "every" || first == "way") {
+    return true;
+  }
+  if (p.first + 1 <= p.last && In(kOpeners, first) && ws[p.first + 1].lower == "way") return true;
+  // "making this", "holding them": the real object is elsewhere in the conversation.
+  if (p.first + 1 < ws.size() && ws[p.first + 1].joined &&
+      In(kHeadPronouns, ws[p.first + 1].lower)) {
+    return true;
+  }
+  for (size_t m = p.first; m <= p.last; ++m) {
+    if (In(kPronounsAnywhere, ws[m].lower)) return true;
+  }
+  return false;
+}
+
+// The normalised head of an object, "" when it has no content word ("I love to.").
+std::string HeadValue(std::string_view s, const std::vector<Word>& ws, const Phrase& p) {
+  size_t first = p.first;
+  if (ws[first].lower == "to" && first < p.head_last) ++first;  // "to paint" -> "paint"
+  size_t last = p.head_last;
+  while (last > first && text::IsStopWord(ws[last].lower)) --last;
+  if (text::Terms(Original(s, ws, first, last)).empty()) return "";
+  return NormaliseValue(Original(s, ws, first, last));
+}
+
+// A capitalised place after "to"/"in"/"from": "Boston", "the UK", "New York City".
+Phrase PlaceAt(const std::vector<Word>& ws, size_t j) {
+  Phrase p;
+  size_t k = j;
+  if (At(ws, k, "the")) ++k;
+  if (k >= ws.size() || !ws[k].joined || !ws[k].capitalised) return p;
+  p.first = j;
+  p.last = k;
+  while (p.last + 1 < ws.size() && ws[p.last + 1].joined && ws[p.last + 1].capitalised &&
+         !ws[p.last].possessive) {
+    ++p.last;
+  }
+  p.head_last = p.last;
+  p.ok = true;
+  return p;
+}
+
+class Matcher {
+ public:
+  Matcher(const Clause& c, std::vector<Candidate>* out)
+      : c_(c), s_(c.sentence), ws_(c.words), out_(out) {}
+
+  void Run() {
+    for (size_t k = 0; k < ws_.size(); ++k) {
+      const std::string& w = ws_[k].lower;
+      if (w != "i" && w != "i'm" && w != "i've" && w != "my" && w != "we") continue;
+      if (Hedged(ws_, k)) continue;
+      if (w == "my") {
+        MatchMy(k);
+      } else if (!MatchI(k) && w == "i") {
+        MatchHabit(k);
+      }
+    }
+    MatchImperative();
+  }
+
+ private:
+  void Add(Kind kind, std::string text, std::string slot, std::string value, int polarity,
+           double confidence) {
+    Candidate cand;
+    cand.kind = kind;
+    cand.text = std::move(text);
+    cand.slot = std::move(slot);
+    cand.value = std::move(value);
+    cand.polarity = polarity;
+    cand.confidence = confidence;
+    out_->push_back(std::move(cand));
+  }
+  const std::string& Name() const { return c_.names->display; }
+  // The words first..last in the third person ("my dog" -> "Caroline's dog").
+  std::string Text(size_t first, size_t last) const {
+    return ToThirdPerson(s_, ws_, first, ws_[last].end, *c_.names);
+  }
+
+  bool MatchI(size_t k);
+  bool MatchPreference(size_t k, const Modifiers& m);
+  bool MatchBeing(size_t k);
+  bool MatchMy(size_t k);
+  void MatchHabit(size_t k);
+  void MatchImperative();
+
+  const Clause& c_;
+  std::string_view s_;
+  const std::vector<Word>& ws_;
+  std::vector<Candidate>* out_;
+};
+
+bool Matcher::MatchPreference(size_t k, const Modifiers& m) {
+  size_t v = m.next;
+  if (v >= ws_.size()) return false;
+  std::string verb = ws_[v].lower;
+  int polarity = 0;
+  if (verb == "love" || verb == "like" || verb == "enjoy" || verb == "adore" || verb == "prefer") {
+    polarity = 1;
+  } else if (verb == "hate" || verb == "dislike" || verb == "detest" || verb == "loathe") {
+    polarity = -1;
+  } else if ((verb == "can't" || verb == "cannot" || verb == "cant") && At(ws_, v + 1, "stand")) {
+    polarity = -1;
+    ++v;
+    verb = "can't stand";
+  } else {
+    return false;
+  }
+  if (!m.negation.empty() && (polarity < 0 || verb == "prefer" || m.negation == "never")) {
+    return false;  // "don't hate" is not "like"; "never liked" is a past state
+  }
+  Phrase obj = ObjectAt(ws_, v + 1);
+  if (BadObject(ws_, obj)) return false;
+  std::string over;
+  if (verb == "prefer") {  // "I prefer tea over coffee": the preference is for tea
+    for (size_t q = obj.first + 1; q <= obj.last; ++q) {
+      const std::string& w = ws_[q].lower;
+      if (w == "over" || w == "than" || w == "to") {
+        if (q - 1 < obj.head_last) obj.head_last = q - 1;
+        break;
+      }
+    }
+  }
+  if (!m.negation.empty()) polarity = -polarity;
+  std::string verb_text;
+  if (m.negation == "don't") {
+    verb_text = "doesn't " + verb;
+  } else if (m.negation == "no longer") {
+    verb_text = "no longer " + Conjugate(verb);
+  } else {
+    verb_text = verb == "can't stand" ? verb : Conjugate(verb);
+  }
+  const std::string value = HeadValue(s_, ws_, obj);
+  if (value.empty()) return false;
+  (void)k;
+  Add(Kind::kPreference, Name() + " " + m.adverbs + verb_text + " " + Text(obj.first, obj.last),
+      "likes:" + value, "", polarity, 0.75);
+  return true;
+}
+
+// "I ..." and "I've ..." patterns; returns true if one matched.
+bool Matcher::MatchI(size_t k) {
+  const std::string& subject = ws_[k].lower;
+  if (subject == "i'm" || (subject == "i" && At(ws_, k + 1, "am"))) {
+    return MatchBeing(subject == "i'm" ? k + 1 : k + 2);
+  }
+  const Modifiers m = ReadModifiers(s_, ws_, k + 1);
+  size_t v = m.next;
+  if (subject == "i've" || (subject == "i" && At(ws_, v, "have"))) {
+    if (subject == "i") v = ReadModifiers(s_, ws_, v + 1).next;
+    if (At(ws_, v, "been")) return MatchBeing(v + 1);
+    if (subject == "i" && !At(ws_, v, "moved")) return false;
+  }
+  if (subject == "i" && MatchPreference(k, m)) return true;
+  if (v >= ws_.size()) return false;
+  const std::string& verb = ws_[v].lower;
+  const bool negated = !m.negation.empty();
+  if ((verb == "moved" && At(ws_, v + 1, "to")) || (verb == "live" && At(ws_, v + 1, "in"))) {
+    const Phrase place = PlaceAt(ws_, v + 2);
+    if (!place.ok || (negated && verb == "moved")) return false;
+    const std::string where = Text(place.first, place.last);
+    const std::string said =
+        verb == "moved" ? " moved to " : (negated ? " " + m.negation + " live in " : " lives in ");
+    Add(Kind::kFact,
+        Name() + (negated && m.negation == "don't" ? " doesn't live in " : said) + where,
+        "home_city", NormaliseValue(where), negated ? -1 : 1, 0.8);
+    return true;
+  }
+  if (subject == "we") return false;
+  if (((verb == "grew" && At(ws_, v + 1, "up") && At(ws_, v + 2, "in")) ||
+       (verb == "come" && At(ws_, v + 1, "from"))) &&
+      !negated) {
+    const Phrase place = PlaceAt(ws_, v + (verb == "grew" ? 3 : 2));
+    if (!place.ok) return false;
+    const std::string where = Text(place.first, place.last);
+    Add(Kind::kFact, Name() + (verb == "grew" ? " grew up in " : " comes from ") + where,
+        "hometown", NormaliseValue(where), 1, 0.8);
+    return true;
+  }
+  if (verb == "work" && !negated &&
+      (At(ws_, v + 1, "as") || At(ws_, v + 1, "at") || At(ws_, v + 1, "for"))) {
+    const std::string prep = ws_[v + 1].lower;
+    const Phrase obj = ObjectAt(ws_, v + 2, 8);
+    if (BadObject(ws_, obj)) return false;
+    const std::string value = NormaliseValue(Text(obj.first, obj.head_last));
+    if (value.empty()) return false;
+    Add(Kind::kFact, Name() + " works " + prep + " " + Text(obj.first, obj.last),
+        prep == "as" ? "job" : "employer", value, 1, 0.75);
+    return true;
+  }
+  if ((verb == "turned" || verb == "turn") && v + 1 < ws_.size() && ws_[v + 1].joined &&
+      IsNumber(ws_[v + 1].lower) && !negated) {
+    Add(Kind::kFact, Name() + " turned " + ws_[v + 1].lower, "age", ws_[v + 1].lower, 1, 0.7);
+    return true;
+  }
+  // "I don't eat meat", "I no longer eat meat", "I stopped eating meat".
+  std::string food_verb;
+  size_t obj_at = v + 1;
+  if (negated && (verb == "eat" || verb == "drink")) {
+    food_verb = verb;
+  } else if ((verb == "stopped" || verb == "quit") && v + 1 < ws_.size() &&
+             (ws_[v + 1].lower == "eating" || ws_[v + 1].lower == "drinking")) {
+    food_verb = ws_[v + 1].lower == "eating" ? "eat" : "drink";
+    obj_at = v + 2;
+  }
+  if (!food_verb.empty()) {
+    const Phrase obj = ObjectAt(ws_, obj_at, 4);
+    std::string value = obj.ok && !BadObject(ws_, obj) ? HeadValue(s_, ws_, obj) : "";
+    if (value.empty() && food_verb == "drink") value = "alcohol";
+    if (value.empty()) return false;
+    const std::string tail = obj.ok ? " " + Text(obj.first, obj.last) : "";
+    std::string said = m.negation == "don't" ? " doesn't " + food_verb
+                       : m.negation.empty()  ? " " + Text(v, v) + " " + ws_[v + 1].lower
+                                             : " " + m.negation + " " + Conjugate(food_verb);
+    Add(Kind::kFact, Name() + said + tail, food_verb + "s:" + value, "", -1, 0.75);
+    return true;
+  }
+  return false;
+}
+
+// After "I'm" / "I am" / "I've been": allergic to, from, into, a fan of, N years old,
+// vegetarian, a <profession>, living in.
+bool Matcher::MatchBeing(size_t j) {
+  const Modifiers m = ReadModifiers(s_, ws_, j);
+  size_t v = m.next;
+  if (v >= ws_.size()) return false;
+  const bool negated = !m.negation.empty();
+  const std::string is = negated ? " is not " : " is ";
+  const std::string& w = ws_[v].lower;
+  if (w == "allergic" && At(ws_, v + 1, "to")) {
+    const Phrase obj = ObjectAt(ws_, v + 2, 5);
+    if (BadObject(ws_, obj)) return false;
+    const std::string value = HeadValue(s_, ws_, obj);
+    if (value.empty()) return false;
+    Add(Kind::kFact, Name() + is + "allergic to " + Text(obj.first, obj.last), "allergy:" + value,
+        "", negated ? -1 : 1, 0.8);
+    return true;
+  }
+  if ((w == "from" || (w == "living" && At(ws_, v + 1, "in"))) && !negated) {
+    const Phrase place = PlaceAt(ws_, v + (w == "from" ? 1 : 2));
+    if (!place.ok) return false;
+    const std::string where = Text(place.first, place.last);
+    Add(Kind::kFact, Name() + (w == "from" ? " is from " : " lives in ") + where,
+        w == "from" ? "hometown" : "home_city", NormaliseValue(where), 1, 0.8);
+    return true;
+  }
+  size_t fan = v;
+  if (w == "a" || w == "an") ++fan;
+  if (fan < ws_.size() && (ws_[fan].lower == "big" || ws_[fan].lower == "huge")) ++fan;
+  if (w == "into" || (fan > v && At(ws_, fan, "fan") && At(ws_, fan + 1, "of"))) {
+    const Phrase obj = ObjectAt(ws_, w == "into" ? v + 1 : fan + 2);
+    if (BadObject(ws_, obj)) return false;
+    const std::string value = HeadValue(s_, ws_, obj);
+    if (value.empty()) return false;
+    Add(Kind::kPreference, Name() + is + Text(v, obj.last), "likes:" + value, "", negated ? -1 : 1,
+        0.7);
+    return true;
+  }
+  if (IsNumber(w) && At(ws_, v + 1, "years") && At(ws_, v + 2, "old") && !negated) {
+    Add(Kind::kFact, Name() + " is " + w + " years old", "age", w, 1, 0.8);
+    return true;
+  }
+  const size_t d = (w == "a") ? v + 1 : v;
+  if (d < ws_.size() && (d == v || ws_[d].joined) && In(kDiets, ws_[d].lower)) {
+    Add(Kind::kFact, Name() + is + ws_[d].lower, "diet", negated ? "" : ws_[d].lower,
+        negated ? -1 : 1, 0.8);
+    return true;
+  }
+  if ((w == "a" || w == "an") && !negated) {  // "I'm a (software) engineer"
+    for (size_t p = v + 1; p < ws_.size() && p <= v + 3 && ws_[p].joined; ++p) {
+      if (In(kProfessions, ws_[p].lower)) {
+        const bool ends = p + 1 >= ws_.size() || !ws_[p + 1].joined ||
+                          In(kHeadEnd, ws_[p + 1].lower) || In(kClauseEnd, ws_[p + 1].lower) ||
+                          ws_[p + 1].lower == "and";
+        if (!ends) return false;
+        Add(Kind::kFact, Name() + " is " + Text(v, p), "job", NormaliseValue(Text(v + 1, p)), 1,
+            0.7);
+        return true;
+      }
+      if (text::IsStopWord(ws_[p].lower)) return false;
+    }
+  }
+  return false;
+}
+
+// "my favorite X is Y", "my name is Y", "my wife's name is Y", "my dog is named Y".
+bool Matcher::MatchMy(size_t k) {
+  static const Set kAttributes = {"job",      "occupation", "profession", "age",
+                                  "hometown", "major",      "religion",   "email",
+                                  "pronouns", "goal",       "dream"};
+  static const Set kNamed = {"name", "birthday", "nickname"};
+  size_t x = k + 1;
+  const bool favorite = At(ws_, x, "favorite") || At(ws_, x, "favourite") || At(ws_, x, "fave");
+  if (favorite) ++x;
+  size_t is = x;
+  while (is < ws_.size() && is < x + 3 && ws_[is].joined && ws_[is].lower != "is" &&
+         ws_[is].lower != "are") {
+    ++is;
+  }
+  if (is == x || !At(ws_, is, is < ws_.size() && ws_[is].lower == "are" ? "are" : "is")) {
+    return false;
+  }
+  std::string key;
+  for (size_t m = x; m < is; ++m) key += (key.empty() ? "" : "_") + ws_[m].lower;
+  size_t y = is + 1;
+  const bool named = At(ws_, y, "named") || At(ws_, y, "called");
+  if (named) ++y;
+  const Phrase obj = ObjectAt(ws_, y, 12);
+  if (!obj.ok || In(kPronounObjects, ws_[obj.first].lower) || At(ws_, y, "not")) return false;
+  std::string slot;
+  if (favorite) {
+    slot = "favorite:" + NormaliseValue(Text(x, is - 1));
+  } else if (named && is - x <= 2) {
+    slot = key + "_name";
+  } else if (kNamed.count(ws_[is - 1].lower) > 0) {
+    slot = key;
+  } else if (In(kAttributes, key)) {
+    slot = key == "occupation" || key == "profession" ? "job" : key;
+  } else {
+    return false;
+  }
+  const std::string value = NormaliseValue(Text(obj.first, obj.head_last));
+  if (value.empty()) return false;
+  Add(Kind::kFact,
+      Name() + "'s " + Text(k + 1, is - 1) + " " + Text(is, is) + " " +
+          (named ? Text(is + 1, is + 1) + " " : "") + Text(obj.first, obj.last),
+      slot, value, 1, favorite ? 0.75 : 0.8);
+  return true;
+}
+
+// "I always / never <verb> ...": a habit, stored as a procedure.
+void Matcher::MatchHabit(size_t k) {
+  static const Set kStates = {
+      "think",  "know",   "want",    "expect",  "imagine", "understand", "believe", "get",   "feel",
+      "forget", "regret", "realize", "realise", "stop",    "miss",       "wish",    "dream", "be",
+      "have",   "love",   "like",    "enjoy",   "hate",    "wonder",     "find",    "say"};
+  const Modifiers m = ReadModifiers(s_, ws_, k + 1);
+  if (!m.always || m.next >= ws_.size()) return;
+  const std::string& verb = ws_[m.next].lower;
+  if (IsPastOrModal(verb) || In(kStates, verb) || text::IsStopWord(verb)) return;
+  const Phrase obj = ObjectAt(ws_, m.next + 1, 10);
+  const size_t last = obj.ok ? obj.last : m.next;
+  Add(Kind::kProcedure, ToThirdPerson(s_, ws_, k, ws_[last].end, *c_.names), "", "", 1, 0.6);
+}
+
+// Imperatives at the start of a sentence ("Always back up first", "Never skip warm-ups") and
+// step sequences ("To make bread, first ... then ...").
+void Matcher::MatchImperative() {
+  if (ws_.size() < 3) return;
+  const std::string& w = ws_[0].lower;
+  bool steps = false;
+  bool then = false;
+  for (const Word& x : ws_) {
+    steps |= x.lower == "first";
+    then |= x.lower == "then";
+  }
+  // The word after "Always" must look like a verb in the imperative, not "Always happy to".
+  const std::string& verb = ws_[1].lower;
+  const bool imperative = (w == "always" || w == "never") && ws_[1].joined &&
+                          !text::IsStopWord(verb) && !IsFiller(verb) && !IsPastOrModal(verb) &&
+                          verb != "mind" && !(verb.size() > 4 && verb.ends_with("ing"));
+  const bool method = (w == "to" || w == "first") && steps && then;
+  if (!imperative && !method) return;
+  std::string body(s_.substr(0, ws_.back().end));
+  if (body.size() > 1 && body[0] >= 'A' && body[0] <= 'Z' && !(body[1] >= 'A' && body[1] <= 'Z')) {
+    body[0] = static_cast<char>(body[0] + 32);
+  }
+  Add(Kind::kProcedure, Name() + (method ? "'s method: " : "'s rule: ") + body, "", "", 1, 0.6);
+}
+
+}  // namespace
+
+void MatchPatterns(const Clause& clause, std::vector<Candidate>* out) {
+  Matcher(clause, out).Run();
+}
+
+std::string ToThirdPerson(std::string_view s, const std::vector<Word>& ws, size_t from, size_t end,
+                          const Names& names) {
+  std::string out;
+  size_t cursor = from < ws.size() ? ws[from].begin : end;
+  bool conjugate = false;
+  for (size_t k = from; k < ws.size() && ws[k].end <= end; ++k) {
+    const Word& w = ws[k];
+    out.append(s.substr(cursor, w.begin - cursor));
+    cursor = w.end;
+    // "The user" starts a sentence; elsewhere it is "the user".
+    std::string name = names.display;
+    if (!out.empty() && names.subject == "user") name = "the user";
+    const std::string& l = w.lower;
+    const bool next_been =
+        k + 1 < ws.size() && (ws[k + 1].lower == "been" || IsPastOrModal(ws[k + 1].lower));
+    if (l == "i") {
+      out += name;
+      conjugate = true;
+      continue;
+    }
+    if (l == "i'm" || l == "i've" || l == "i'll" || l == "i'd") {
+      out += name + (l == "i'm"    ? " is"
+                     : l == "i've" ? " has"
+                     : l == "i'll" ? " will"
+                                   : (next_been ? " had" : " would"));
+      conjugate = false;
+      continue;
+    }
+    if (l == "me" || l == "myself") {
+      out += name;
+      continue;
+    }
+    if (l == "my" || l == "mine") {
+      out += name + "'s";
+      continue;
+    }
+    const std::string_view orig = s.substr(w.begin, w.end - w.begin);
+    if (conjugate) {
+      const bool adverb = In(kAdverbs, l) || l == "never" ||
+                          (l.size() > 3 && l.compare(l.size() - 2, 2, "ly") == 0);
+      if (adverb && l != "do") {
+        out.append(orig);
+        continue;
+      }
+      conjugate = false;
+      if (!IsPastOrModal(l) && !w.capitalised && l.find('\'') == std::string::npos) {
+        out += Conjugate(l);
+        continue;
+      }
+      if (l == "don't" || l == "haven't") {
+        out += Conjugate(l);
+        continue;
+      }
+    }
+    out.append(orig);
+  }
+  if (cursor < end) out.append(s.substr(cursor, end - cursor));
+  return out;
+}
+
+std::string NormaliseValue(std::string_view phrase) {
+  static const Set kLeading = {"a",   "an",  "the", "my",    "some",
+                               "our", "his", "her", "their", "both"};
+  static const Set kTrailing = {"too",  "so",    "much",  "a",      "lot",
+                                "very", "well",  "as",    "lately", "anymore",
+                                "now",  "right", "these", "days",   "either"};
+  std::vector<std::string> words = text::Words(phrase);
+  size_t b = 0;
+  while (b < words.size() && In(kLeading, words[b])) ++b;
+  size_t e = words.size();
+  while (e > b && In(kTrailing, words[e - 1])) --e;
+  std::string out;
+  for (size_t k = b; k < e; ++k) {
+    if (!out.empty()) out += ' ';
+    out += words[k];
+  }
+  return out;
+}
+
+}  // namespace mnemo::write::internal
