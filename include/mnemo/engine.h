@@ -18,6 +18,7 @@
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,52 @@ struct ImportResult {
   int64_t links = 0;
 };
 
+// Background work of a space (docs/pipeline.md).
+enum class JobKind { kExtract, kEmbed };
+enum class JobState { kPending, kDone, kDead };
+std::string_view JobKindName(JobKind k);    // "extract", "embed"
+std::string_view JobStateName(JobState s);  // "pending", "done", "dead"
+Result<JobState> ParseJobState(std::string_view name);
+
+struct Job {
+  int64_t id = 0;
+  JobKind kind = JobKind::kExtract;
+  JobState state = JobState::kPending;
+  std::string user_id;
+  std::string session_id;
+  std::vector<MemoryId> memories;  // the episodes it covers
+  int attempts = 0;
+  TimeMs next_run_at = 0;
+  TimeMs created_at = 0;
+  TimeMs updated_at = 0;
+  std::string last_error;  // why the last attempt failed ("" if none)
+  int64_t calls = 0;       // chat calls it made (failed attempts included)
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t derived = 0;  // memories it added, superseded or merged into
+};
+
+struct JobStats {
+  int64_t pending = 0;
+  int64_t done = 0;
+  int64_t dead = 0;
+  int64_t turns = 0;    // episodes covered by done extract jobs
+  int64_t derived = 0;  // memories derived by them
+  int64_t calls = 0;    // chat calls, all time
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  int64_t tokens_today = 0;  // prompt + completion, this UTC day
+  int64_t daily_token_budget = 0;
+  std::string extractor;  // "rules" or the chat model id
+};
+
+// One step of a memory's provenance: the memory and the memory it was derived into.
+struct ProvenanceStep {
+  Memory memory;
+  MemoryId derived_into = 0;  // 0 for the memory asked about
+  int depth = 0;              // 0 for the memory asked about, 1 for its sources, ...
+};
+
 class Engine {
  public:
   // Opens (or with options.create_if_missing, creates) the data directory `dir`.
@@ -121,6 +168,20 @@ class Engine {
   virtual Result<ImportResult> Import(const std::string& space, std::istream& in) = 0;
 
   virtual Result<SpaceStats> Stats(const std::string& space) = 0;
+
+  // The memory and, breadth first, the memories it was derived from, down to episodes.
+  virtual Result<std::vector<ProvenanceStep>> Provenance(const std::string& space, MemoryId id) = 0;
+
+  // Background jobs. `state` unset lists every state; newest first, at most `limit`.
+  virtual Result<std::vector<Job>> ListJobs(const std::string& space, std::optional<JobState> state,
+                                            int limit) = 0;
+  // Moves a dead job (or, with job_id 0, every dead job) back to pending. Returns how many.
+  virtual Result<int64_t> RetryJobs(const std::string& space, int64_t job_id) = 0;
+  virtual Result<JobStats> GetJobStats(const std::string& space) = 0;
+  // Runs the space's ready jobs in the calling thread until none is ready, sending
+  // partial session windows at once (tests, `mnemo jobs run`, the CLI after ingest).
+  // Jobs waiting for a retry or for tomorrow's token budget stay pending.
+  virtual Status RunJobs(const std::string& space) = 0;
 
   // Waits until every pending vector of every open space is in its HNSW graph
   // (benchmarks and tests; never needed for correctness).

@@ -5,9 +5,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <string_view>
 
+#include "mnemo/chat_model.h"
 #include "mnemo/embedder.h"
 #include "mnemo/memory.h"
 
@@ -30,6 +33,34 @@ using Logger = std::function<void(LogLevel, std::string_view message)>;
 enum class Durability {
   kFull,    // every acknowledged write is fsynced (SQLite synchronous=FULL): survives power loss
   kNormal,  // survives a process crash; the last writes may roll back on power loss
+};
+
+// The background pipeline that derives facts, preferences and procedures from episodes
+// (docs/pipeline.md). Every default is what `mnemo config show` prints.
+struct PipelineOptions {
+  // Derive memories from new episodes. Default true.
+  bool enabled = true;
+  // Use Options::chat_model when one is set; false keeps the rules even with a model.
+  bool use_model = true;
+  // A model call covers up to this many turns of one session (the session window).
+  // Default 40: with LoCoMo's turn lengths, 0.025 calls and ~150 prompt tokens per turn.
+  int window_turns = 40;
+  // A partial window waits this long for more turns of its session before it is sent
+  // anyway (model only; rules run at once). Default 30 s.
+  int64_t window_wait_ms = 30000;
+  // A failing job is retried with exponential backoff (with jitter) from
+  // retry_initial_ms up to retry_max_ms; after max_attempts it is dead (dead letter,
+  // with the reason) until `mnemo jobs retry`. Defaults 5, 2 s, 10 min.
+  int max_attempts = 5;
+  int64_t retry_initial_ms = 2000;
+  int64_t retry_max_ms = 600000;
+  // Prompt + completion tokens a space may spend per UTC day; when spent, model jobs
+  // wait for the next day (episodes stay stored and searchable). 0: no limit. Default 2M.
+  int64_t daily_token_budget = 2000000;
+  // A new derived memory is linked ("related", weight = cosine) to at most link_k of the
+  // user's derived memories with similarity >= link_min_similarity. Defaults 3, 0.5.
+  int link_k = 3;
+  double link_min_similarity = 0.5;
 };
 
 struct Options {
@@ -71,6 +102,12 @@ struct Options {
   // A vector index snapshot is written after this many index changes since the last
   // one (and when the space closes). Default 50,000.
   size_t snapshot_every = 50000;
+
+  // The chat model of the pipeline. Default (nullptr): none; the pipeline uses rules.
+  std::shared_ptr<const ChatModel> chat_model;
+  PipelineOptions pipeline;
+  // Per-space overrides of `pipeline`, by space name.
+  std::map<std::string, PipelineOptions> space_pipeline;
 };
 
 }  // namespace mnemo

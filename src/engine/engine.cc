@@ -63,6 +63,7 @@ class EngineImpl final : public Engine {
       indexer_cv_.notify_one();
     };
     indexer_ = std::thread([this] { IndexerLoop(); });
+    pipeline_ = std::thread([this] { PipelineLoop(); });
   }
 
   ~EngineImpl() override {
@@ -70,8 +71,9 @@ class EngineImpl final : public Engine {
       std::lock_guard<std::mutex> l(indexer_mu_);
       stopping_ = true;
     }
-    indexer_cv_.notify_one();
+    indexer_cv_.notify_all();
     indexer_.join();
+    pipeline_.join();
     std::lock_guard<std::mutex> l(spaces_mu_);
     spaces_.clear();  // each Space snapshots its index as it closes
     lru_.clear();
@@ -197,6 +199,28 @@ class EngineImpl final : public Engine {
     return s->Stats();
   }
 
+  Result<std::vector<ProvenanceStep>> Provenance(const std::string& space, MemoryId id) override {
+    MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
+    return s->Provenance(id);
+  }
+  Result<std::vector<Job>> ListJobs(const std::string& space, std::optional<JobState> state,
+                                    int limit) override {
+    MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
+    return s->ListJobs(state, limit);
+  }
+  Result<int64_t> RetryJobs(const std::string& space, int64_t job_id) override {
+    MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
+    return s->RetryJobs(job_id);
+  }
+  Result<JobStats> GetJobStats(const std::string& space) override {
+    MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
+    return s->GetJobStats();
+  }
+  Status RunJobs(const std::string& space) override {
+    MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
+    return s->RunJobs(/*flush=*/true);
+  }
+
   Status WaitForIndexing() override {
     for (;;) {
       bool pending = false;
@@ -278,6 +302,27 @@ class EngineImpl final : public Engine {
     }
   }
 
+  // Runs the open spaces' ready pipeline jobs (extraction, consolidation, links). Checks
+  // every 200 ms: jobs are durable, so latency here is lag, never loss.
+  void PipelineLoop() {
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> l(indexer_mu_);
+        indexer_cv_.wait_for(l, std::chrono::milliseconds(200), [this] { return stopping_; });
+        if (stopping_) return;
+      }
+      for (auto& space : OpenSpaces()) {
+        if (!space->MayHaveReadyJobs()) continue;
+        Status s = space->RunJobs(/*flush=*/false);
+        if (!s.ok())
+          ctx_.options.logger(LogLevel::kWarning,
+                              "pipeline of space '" + space->name() + "': " + s.ToString());
+        std::lock_guard<std::mutex> l(indexer_mu_);
+        if (stopping_) return;
+      }
+    }
+  }
+
   const std::string dir_;
   engine::SpaceContext ctx_;
   std::unique_ptr<util::FileLock> lock_;
@@ -291,6 +336,7 @@ class EngineImpl final : public Engine {
   bool stopping_ = false;        // protected by indexer_mu_
   int64_t indexer_wakeups_ = 0;  // protected by indexer_mu_
   std::thread indexer_;
+  std::thread pipeline_;  // after everything it uses
 };
 
 }  // namespace

@@ -54,7 +54,10 @@ std::string MemoryJsonText(const Memory& m) { return util::DumpJson(util::Memory
 }  // namespace
 
 Space::Space(std::string dir, std::string name, const SpaceContext* ctx)
-    : dir_(std::move(dir)), name_(std::move(name)), ctx_(ctx) {}
+    : dir_(std::move(dir)), name_(std::move(name)), ctx_(ctx) {
+  auto it = ctx->options.space_pipeline.find(name_);
+  pipeline_ = it != ctx->options.space_pipeline.end() ? &it->second : &ctx->options.pipeline;
+}
 
 Space::~Space() {
   Status s = Snapshot(/*min_changes=*/1);
@@ -295,6 +298,8 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
   const MemoryId saved_last_id = last_id_;
   std::vector<IndexChange> changes;
   changes.reserve(inputs.size());
+  std::vector<Memory> written;  // for the pipeline's jobs
+  if (pipeline_->enabled) written.reserve(inputs.size());
   // Previous episode per session, for "next" links (ingest only).
   std::unordered_map<std::string, MemoryId> last_in_session;
   auto fail = [&](Status s) {
@@ -349,7 +354,10 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
     }
     changes.push_back(IndexChange{*seq, m.id, std::move(blobs[i])});
     ids.push_back(m.id);
+    if (pipeline_->enabled) written.push_back(std::move(m));
   }
+  Status jobs = EnqueueExtraction(db, written, now);
+  if (!jobs.ok()) return fail(jobs);
   Status commit = txn.Commit();
   if (!commit.ok()) return fail(commit);
   ApplyToIndex(changes);
@@ -507,29 +515,42 @@ Status Space::Remove(MemoryId id, const std::string& reason) {
 Status Space::Purge(MemoryId id, const std::string& reason) {
   MNEMO_RETURN_IF_ERROR(ValidateShortField(reason, "reason"));
   std::string user;
+  int64_t purged = 0;
   {
     std::lock_guard<std::mutex> lock(write_mu_);
     store::Db& db = *writer_;
     store::Transaction txn(&db);
     MNEMO_RETURN_IF_ERROR(txn.Begin());
-    MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));
-    if (!current) return NotFoundId(id, name_);
-    user = current->user_id;
-    MNEMO_RETURN_IF_ERROR(store::EraseMemory(db, *current));
-    MNEMO_RETURN_IF_ERROR(store::ScrubHistory(db, id));
-    MNEMO_RETURN_IF_ERROR(store::AppendHistory(
-        db,
-        HistoryEntry{id, current->version + 1, HistoryOp::kPurge, "", "", "api", Now(), reason}));
-    MNEMO_ASSIGN_OR_RETURN(int64_t seq, store::LogIndexChange(db, id, store::IndexOp::kErase));
+    MNEMO_ASSIGN_OR_RETURN(auto root, store::GetMemory(db, id));
+    if (!root) return NotFoundId(id, name_);
+    user = root->user_id;
+    // What was derived from the memory holds its content: it goes too (provenance).
+    MNEMO_ASSIGN_OR_RETURN(auto victims, DerivedFrom(db, id));
+    victims.insert(victims.begin(), id);
+    std::vector<IndexChange> changes;
+    for (MemoryId victim : victims) {
+      MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, victim));
+      if (!current) continue;
+      const std::string why =
+          victim == id ? reason : "derived from purged memory " + std::to_string(id);
+      MNEMO_RETURN_IF_ERROR(store::EraseMemory(db, *current));
+      MNEMO_RETURN_IF_ERROR(store::ScrubHistory(db, victim));
+      MNEMO_RETURN_IF_ERROR(
+          store::AppendHistory(db, HistoryEntry{victim, current->version + 1, HistoryOp::kPurge, "",
+                                                "", "api", Now(), why}));
+      MNEMO_ASSIGN_OR_RETURN(int64_t seq,
+                             store::LogIndexChange(db, victim, store::IndexOp::kErase));
+      changes.push_back(IndexChange{seq, victim, "", /*erase=*/true});
+      ++purged;
+    }
     MNEMO_RETURN_IF_ERROR(txn.Commit());
-    std::vector<IndexChange> changes{IndexChange{seq, id, "", /*erase=*/true}};
     ApplyToIndex(changes);
     // Merge the FTS segments so the purged terms leave the index b-trees (secure_delete
     // then zeroes the freed pages), and move the WAL into the database and truncate it.
     MNEMO_RETURN_IF_ERROR(db.Exec("INSERT INTO memories_fts(memories_fts) VALUES('optimize')"));
     MNEMO_RETURN_IF_ERROR(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
   }
-  AdjustUserCount(user, -1);
+  AdjustUserCount(user, -purged);
   // The snapshot on disk may hold the vector: rewrite it now.
   return Snapshot(/*min_changes=*/0);
 }

@@ -14,12 +14,14 @@
 #include <iosfwd>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "index/vector_index.h"
 #include "mnemo/engine.h"
+#include "store/job_store.h"
 #include "store/sqlite.h"
 
 namespace mnemo::engine {
@@ -56,6 +58,16 @@ class Space {
   Result<ImportResult> Import(std::istream& in);
   Result<SpaceStats> Stats();
   Result<int64_t> ActiveCount();
+  Result<std::vector<ProvenanceStep>> Provenance(MemoryId id);
+
+  // The background pipeline (pipeline.cc). RunJobs runs ready jobs until none is ready;
+  // `flush` sends partial session windows at once. One runner at a time per space.
+  Status RunJobs(bool flush);
+  // False when no job can be ready (nothing enqueued or deferred since the last run).
+  bool MayHaveReadyJobs() const { return Now() >= next_job_check_.load(); }
+  Result<std::vector<Job>> ListJobs(std::optional<JobState> state, int limit);
+  Result<int64_t> RetryJobs(int64_t job_id);
+  Result<JobStats> GetJobStats();
 
   // Background work, called by the engine's indexer thread.
   size_t IndexSome(size_t max_items) { return index_->IndexPending(max_items); }
@@ -107,6 +119,17 @@ class Space {
   Status CheckScope(const Filter& f);
   // True when every memory of the space (retired ones included) belongs to `user`.
   bool OwnsWholeSpace(const std::string& user);
+  // Pipeline internals (pipeline.cc).
+  struct Derivation;
+  Status EnqueueExtraction(store::Db& db, const std::vector<Memory>& written, TimeMs now);
+  Status RunJobGroup(const std::vector<Job>& jobs, bool flush);
+  Status ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivation>& derivations,
+                          const store::JobOutcome& usage);
+  Status FailJobs(const std::vector<Job>& jobs, const Status& error,
+                  const store::JobOutcome& usage);
+  void WakeJobsAt(TimeMs t);
+  // Derived memories that list one of `ids` among their sources, transitively.
+  Result<std::vector<MemoryId>> DerivedFrom(store::Db& db, MemoryId id);
   // Candidate lists for search.
   Result<std::vector<std::pair<MemoryId, double>>> VectorCandidates(store::Db& db,
                                                                     const std::vector<float>& q,
@@ -127,6 +150,11 @@ class Space {
   std::unique_ptr<index::VectorIndex> index_;  // internally synchronized
   std::mutex snapshot_mu_;                     // serializes snapshot writes
   std::atomic<int64_t> changes_since_snapshot_{0};
+
+  const PipelineOptions* pipeline_;  // this space's pipeline options (from ctx_)
+  std::mutex pipeline_mu_;           // one job runner at a time
+  // Earliest time a job may be ready; Now() after a write enqueues one.
+  std::atomic<TimeMs> next_job_check_{0};
 
   std::mutex counts_mu_;
   std::unordered_map<std::string, int64_t> user_counts_;  // protected by counts_mu_

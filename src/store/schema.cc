@@ -93,6 +93,47 @@ CREATE TABLE index_log(seq INTEGER PRIMARY KEY AUTOINCREMENT, id INTEGER NOT NUL
 CREATE VIRTUAL TABLE memories_fts USING fts5(text, speaker, scope, content='',
                                              tokenize='mnemo');
 )sql",
+      // v2: the background pipeline (src/engine/pipeline.cc, docs/pipeline.md).
+      R"sql(
+-- Durable background work. kind: 0 extract (payload: the episode ids), 1 embed (payload:
+-- the ids whose vectors are missing). state: 0 pending, 1 done, 2 dead (dead letter,
+-- with last_error). A job's effects and its move to done commit in one transaction, so a
+-- crash mid-job leaves it pending and its retry cannot duplicate anything.
+CREATE TABLE jobs(
+  id INTEGER PRIMARY KEY,
+  kind INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  user_id TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  items INTEGER NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_run_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  last_error TEXT,
+  calls INTEGER NOT NULL DEFAULT 0,
+  prompt_tokens INTEGER NOT NULL DEFAULT 0,
+  completion_tokens INTEGER NOT NULL DEFAULT 0,
+  derived INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX jobs_by_state ON jobs(state, next_run_at);
+
+-- Provider usage per UTC day (the daily token budget and `mnemo jobs stats`).
+CREATE TABLE usage(
+  day TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  requests INTEGER NOT NULL,
+  calls INTEGER NOT NULL,
+  prompt_tokens INTEGER NOT NULL,
+  completion_tokens INTEGER NOT NULL,
+  PRIMARY KEY(day, provider)
+) WITHOUT ROWID;
+
+-- Derived memories by attribute slot (consolidation finds contradictions through it).
+CREATE INDEX memories_by_slot ON memories(user_id, json_extract(metadata, '$.slot'))
+  WHERE kind <> 0;
+)sql",
   };
   return kMigrations;
 }

@@ -3,6 +3,7 @@
 #include <array>
 #include <string>
 
+#include "mnemo/engine.h"
 #include "mnemo/memory.h"
 
 namespace mnemo {
@@ -30,6 +31,8 @@ constexpr std::array<std::string_view, 5> kOrigins = {"user", "assistant", "tool
 constexpr std::array<std::string_view, 4> kTiers = {"working", "short_term", "long_term",
                                                     "archived"};
 constexpr std::array<std::string_view, 2> kStates = {"active", "retired"};
+constexpr std::array<std::string_view, 2> kJobKinds = {"extract", "embed"};
+constexpr std::array<std::string_view, 3> kJobStates = {"pending", "done", "dead"};
 constexpr std::array<std::string_view, 4> kOps = {"add", "update", "remove", "purge"};
 constexpr std::array<std::string_view, 5> kLinks = {"derived_from", "supersedes", "related",
                                                     "same_entity", "next"};
@@ -47,6 +50,11 @@ Result<Kind> ParseKind(std::string_view n) { return ParseName<Kind>(n, kKinds, "
 Result<Origin> ParseOrigin(std::string_view n) { return ParseName<Origin>(n, kOrigins, "origin"); }
 Result<Tier> ParseTier(std::string_view n) { return ParseName<Tier>(n, kTiers, "tier"); }
 Result<State> ParseState(std::string_view n) { return ParseName<State>(n, kStates, "state"); }
+std::string_view JobKindName(JobKind k) { return kJobKinds[static_cast<size_t>(k)]; }
+std::string_view JobStateName(JobState s) { return kJobStates[static_cast<size_t>(s)]; }
+Result<JobState> ParseJobState(std::string_view n) {
+  return ParseName<JobState>(n, kJobStates, "job state");
+}
 Result<HistoryOp> ParseHistoryOp(std::string_view n) {
   return ParseName<HistoryOp>(n, kOps, "history op");
 }

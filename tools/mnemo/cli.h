@@ -6,7 +6,9 @@
 
 #include <iosfwd>
 #include <string>
+#include <vector>
 
+#include "mnemo/options.h"
 #include "mnemo/status.h"
 #include "util/json_codec.h"
 
@@ -30,6 +32,11 @@ class Output {
  private:
   bool json_;
 };
+
+// Engine options for the data directory `data`: DIR/config.json, the MNEMO_* environment
+// variables and the global `--set KEY=VALUE` flags (src/config/config.h). config_cmd.cc.
+void SetConfigOverrides(std::vector<std::string> overrides);
+Result<Options> EngineOptions(const std::string& data);
 
 // The sample conversation of `mnemo demo`, as JSONL messages.
 const std::string& DemoConversation();

@@ -14,8 +14,7 @@ namespace {
 
 // Benchmark files are trusted input that is loaded as a whole: LongMemEval has turns
 // over the default 64 KiB text limit, and a conversation is one Ingest call.
-Options DatasetOptions() {
-  Options o;
+Options DatasetOptions(Options o = Options()) {
   o.max_batch = 10'000'000;
   o.max_text_bytes = 1 << 20;
   return o;
@@ -40,6 +39,9 @@ int Evaluate(const Result<Dataset>& data, Fn evaluate, const Output& out) {
   auto scratch = eval::ScratchDir::Create("mnemo-eval-");
   if (!scratch.ok()) return out.Fail(scratch.status());
   Options o = DatasetOptions();
+  // Retrieval is scored on the conversation turns: derived memories would compete with
+  // the evidence they came from, so the evaluation measures episodes alone.
+  o.pipeline.enabled = false;
   o.create_if_missing = true;
   o.durability = Durability::kNormal;  // a throwaway directory needs no fsync per write
   auto engine = Engine::Open((*scratch)->path() + "/data", o);
@@ -146,7 +148,9 @@ int IngestDataset(const std::string& data, const std::string& space, const std::
     stats = &lme->stats;
   }
   ReportProblems(*stats);
-  auto engine = Engine::Open(data, DatasetOptions());
+  auto configured = EngineOptions(data);
+  if (!configured.ok()) return out.Fail(configured.status());
+  auto engine = Engine::Open(data, DatasetOptions(*configured));
   if (!engine.ok()) return out.Fail(engine.status());
   auto counts = locomo ? eval::IngestLocomo(**engine, space, *locomo)
                        : eval::IngestLongMemEval(**engine, space, *lme);

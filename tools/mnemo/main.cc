@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli.h"
+#include "config_cmd.h"
 #include "eval_cmd.h"
 #include "mnemo/engine.h"
 #include "server_cmd.h"
@@ -177,7 +178,8 @@ struct Args {
   double session_weight = SearchRequest{}.session_weight;
   double date_weight = SearchRequest{}.date_weight;
   int k = 10, limit = 100;
-  bool purge = false, explain = false, desc = false, skip_bad = false;
+  bool purge = false, explain = false, desc = false, skip_bad = false, provenance = false;
+  bool expand_links = false;
   FilterArgs filter;
 };
 
@@ -186,9 +188,10 @@ class Runner {
   Runner(std::string data, Output out) : data_(std::move(data)), out_(out) {}
 
   int Init() {
-    Options o;
-    o.create_if_missing = true;
-    auto engine = Engine::Open(data_, o);
+    auto o = EngineOptions(data_);
+    if (!o.ok()) return out_.Fail(o.status());
+    o->create_if_missing = true;
+    auto engine = Engine::Open(data_, *o);
     if (!engine.ok()) return out_.Fail(engine.status());
     out_.Emit({{"data", data_}, {"initialized", true}}, "mnemo data directory ready at " + data_);
     return kExitOk;
@@ -252,6 +255,7 @@ class Runner {
     return WithEngine([&](Engine& e) {
       auto id = e.Add(a.space, in);
       if (!id.ok()) return out_.Fail(id.status());
+      DeriveNow(e, a.space);
       out_.Emit({{"id", *id}}, "added memory " + std::to_string(*id));
       return int(kExitOk);
     });
@@ -287,16 +291,41 @@ class Runner {
     return WithEngine([&](Engine& e) {
       auto r = e.Ingest(a.space, a.user, messages);
       if (!r.ok()) return out_.Fail(ItemToLine(r.status(), lines));
+      DeriveNow(e, a.space);
       out_.Emit({{"added", r->ids.size()}}, "added " + std::to_string(r->ids.size()) + " memories");
       return int(kExitOk);
     });
   }
 
   int Get(const Args& a) {
+    if (a.provenance) return Provenance(a);
     return WithId(a, [&](Engine& e, MemoryId id) {
       auto m = e.Get(a.space, id);
       if (!m.ok()) return out_.Fail(m.status());
       out_.Emit(util::MemoryToJson(*m), HumanMemory(*m));
+      return int(kExitOk);
+    });
+  }
+
+  int Provenance(const Args& a) {
+    return WithId(a, [&](Engine& e, MemoryId id) {
+      auto steps = e.Provenance(a.space, id);
+      if (!steps.ok()) return out_.Fail(steps.status());
+      Json arr = Json::array();
+      std::string human;
+      for (const auto& step : *steps) {
+        Json j = util::MemoryToJson(step.memory);
+        j["depth"] = step.depth;
+        if (step.derived_into != 0) j["derived_into"] = step.derived_into;
+        arr.push_back(std::move(j));
+        std::string indent(static_cast<size_t>(step.depth) * 2, ' ');
+        std::string block = HumanMemory(step.memory);
+        for (size_t pos = 0; (pos = block.find('\n', pos)) != std::string::npos; pos += 1)
+          block.insert(pos + 1, indent);
+        human += indent + (step.depth ? "<- " : "") + block + "\n";
+      }
+      if (!human.empty()) human.pop_back();
+      out_.Emit({{"id", id}, {"provenance", arr}}, human);
       return int(kExitOk);
     });
   }
@@ -461,9 +490,10 @@ class Runner {
   }
 
   int Demo() {
-    Options o;
-    o.create_if_missing = true;
-    auto engine = Engine::Open(data_, o);
+    auto o = EngineOptions(data_);
+    if (!o.ok()) return out_.Fail(o.status());
+    o->create_if_missing = true;
+    auto engine = Engine::Open(data_, *o);
     if (!engine.ok()) return out_.Fail(engine.status());
     Engine& e = **engine;
     const std::string space = "demo";
@@ -506,11 +536,23 @@ class Runner {
  private:
   template <typename Fn>
   int WithEngine(Fn fn) {
-    Options o;
-    o.max_batch = 10'000'000;  // a CLI ingest or import is one transaction: all or nothing
-    auto engine = Engine::Open(data_, o);
+    auto o = EngineOptions(data_);
+    if (!o.ok()) return out_.Fail(o.status());
+    o->max_batch = 10'000'000;  // a CLI ingest or import is one transaction: all or nothing
+    rules_only_ = o->chat_model == nullptr;
+    auto engine = Engine::Open(data_, *o);
     if (!engine.ok()) return out_.Fail(engine.status());
     return fn(**engine);
+  }
+
+  // Without a chat model the pipeline's rules take milliseconds: a CLI write runs them
+  // before returning, so the derived memories exist when the command ends. With a model,
+  // the server or `mnemo jobs run` does that work.
+  void DeriveNow(Engine& e, const std::string& space) {
+    if (!rules_only_) return;
+    if (Status s = e.RunJobs(space); !s.ok()) {
+      std::cerr << "mnemo: warning: derivation postponed: " << s.message() << "\n";
+    }
   }
 
   template <typename Fn>
@@ -550,6 +592,7 @@ class Runner {
 
   std::string data_;
   Output out_;
+  bool rules_only_ = true;
 };
 
 }  // namespace
@@ -597,6 +640,12 @@ int Main(int argc, char** argv) {
   bool json = false;
   app.add_option("--data", data, "data directory (default: $MNEMO_DATA, else ./mnemo-data)");
   app.add_flag("--json", json, "print JSON");
+  std::vector<std::string> overrides;
+  app.add_option("--set", overrides,
+                 "configuration KEY=VALUE over config.json and MNEMO_* (repeatable), "
+                 "e.g. --set chat.model=llama3.1")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   Args a;
 
   auto* init = app.add_subcommand("init", "create the data directory");
@@ -645,6 +694,8 @@ int Main(int argc, char** argv) {
     add_space(cmd);
     cmd->add_option("ID", a.id, "memory id")->required();
   }
+  get->add_flag("--provenance", a.provenance,
+                "show the memories it was derived from, down to the episodes");
   update->add_option("TEXT", a.text, "new text")->required();
   update->add_option("--reason", a.reason, "recorded in history");
   del->add_flag("--purge", a.purge, "erase the text everywhere (irreversible)");
@@ -700,6 +751,9 @@ int Main(int argc, char** argv) {
   auto* mcp = RegisterMcp(&app, &mcp_args);
   KeysArgs keys_args;
   const KeysCommands keys = RegisterKeys(&app, &keys_args);
+  const ConfigCommands config = RegisterConfig(&app);
+  JobsArgs jobs_args;
+  const JobsCommands jobs = RegisterJobs(&app, &jobs_args);
 
   try {
     app.parse(argc, argv);
@@ -720,6 +774,10 @@ int Main(int argc, char** argv) {
     return Output(json).Fail(Status::InvalidArgument("give either a QUERY or --batch, not both"));
   }
 
+  SetConfigOverrides(overrides);
+  if (config.show->parsed()) return RunConfigShow(data, Output(json));
+  if (jobs.list->parsed() || jobs.retry->parsed() || jobs.stats->parsed() || jobs.run->parsed())
+    return RunJobsCommand(data, jobs, jobs_args, Output(json));
   if (eval.locomo->parsed()) return RunEval("locomo", eval_args, Output(json));
   if (eval.longmemeval->parsed()) return RunEval("longmemeval", eval_args, Output(json));
   if (serve->parsed()) return RunServe(data, serve_args, Output(json));

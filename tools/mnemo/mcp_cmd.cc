@@ -109,9 +109,13 @@ int RunMcp(const std::string& data, const McpArgs& args) {
   std::signal(SIGPIPE, SIG_IGN);  // a client that went away is a write error, not a signal
   const server::Limits limits;
 
-  Options options;
-  options.max_text_bytes = limits.max_text_bytes;
-  auto engine = Engine::Open(data, options);
+  auto options = EngineOptions(data);
+  if (!options.ok()) {
+    std::cerr << "mnemo mcp: " << options.status().message() << "\n";
+    return ExitCodeFor(options.status());
+  }
+  options->max_text_bytes = limits.max_text_bytes;
+  auto engine = Engine::Open(data, *options);
   if (!engine.ok()) {
     std::cerr << "mnemo mcp: " << engine.status().message() << "\n";
     return ExitCodeFor(engine.status());

@@ -61,9 +61,10 @@ int RunServe(const std::string& data, const ServeArgs& args, const Output& out) 
   if (args.port >= 0) config.port = args.port;
   if (args.quiet) config.access_log = false;
 
-  Options o;
-  o.create_if_missing = true;  // the README's first command serves a fresh directory
-  auto engine = Engine::Open(data, o);
+  auto o = EngineOptions(data);
+  if (!o.ok()) return out.Fail(o.status());
+  o->create_if_missing = true;  // the README's first command serves a fresh directory
+  auto engine = Engine::Open(data, *o);
   if (!engine.ok()) return out.Fail(engine.status());
   auto clock = SystemClock();
   auto keys = server::KeyStore::Open(data, clock);

@@ -1,0 +1,296 @@
+#include "config/config.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "llm/openai.h"
+#include "util/fs.h"
+
+extern char** environ;
+
+namespace mnemo::config {
+namespace {
+
+using util::Json;
+
+// Every key with its default: the schema of config.json (unknown keys are errors).
+Json ProviderDefaults() {
+  llm::ProviderConfig d;
+  return {{"base_url", ""},
+          {"model", ""},
+          {"api_key_env", ""},
+          {"timeout_ms", d.timeout_ms},
+          {"connect_timeout_ms", d.connect_timeout_ms},
+          {"max_retries", d.max_retries},
+          {"backoff_initial_ms", d.backoff_initial_ms},
+          {"backoff_max_ms", d.backoff_max_ms},
+          {"max_concurrency", d.max_concurrency}};
+}
+
+Json PipelineDefaults() {
+  PipelineOptions d;
+  return {{"enabled", d.enabled},
+          {"use_model", d.use_model},
+          {"window_turns", d.window_turns},
+          {"window_wait_ms", d.window_wait_ms},
+          {"max_attempts", d.max_attempts},
+          {"retry_initial_ms", d.retry_initial_ms},
+          {"retry_max_ms", d.retry_max_ms},
+          {"daily_token_budget", d.daily_token_budget},
+          {"link_k", d.link_k},
+          {"link_min_similarity", d.link_min_similarity}};
+}
+
+Json Defaults() {
+  Json embedding = ProviderDefaults();
+  embedding["provider"] = "builtin";
+  embedding["dimensions"] = 0;
+  embedding["batch_size"] = llm::ProviderConfig{}.batch_size;
+  embedding["send_dimensions"] = false;
+  Json chat = ProviderDefaults();
+  return {{"embedding", embedding},
+          {"chat", chat},
+          {"pipeline", PipelineDefaults()},
+          {"spaces", Json::object()}};
+}
+
+// Environment variables and the key each sets.
+const std::vector<std::pair<const char*, const char*>>& EnvKeys() {
+  static const std::vector<std::pair<const char*, const char*>> kKeys = {
+      {"MNEMO_EMBEDDING_PROVIDER", "embedding.provider"},
+      {"MNEMO_EMBEDDING_BASE_URL", "embedding.base_url"},
+      {"MNEMO_EMBEDDING_MODEL", "embedding.model"},
+      {"MNEMO_EMBEDDING_DIMENSIONS", "embedding.dimensions"},
+      {"MNEMO_EMBEDDING_API_KEY_ENV", "embedding.api_key_env"},
+      {"MNEMO_CHAT_BASE_URL", "chat.base_url"},
+      {"MNEMO_CHAT_MODEL", "chat.model"},
+      {"MNEMO_CHAT_API_KEY_ENV", "chat.api_key_env"},
+      {"MNEMO_PIPELINE_ENABLED", "pipeline.enabled"},
+      {"MNEMO_PIPELINE_USE_MODEL", "pipeline.use_model"},
+      {"MNEMO_PIPELINE_DAILY_TOKEN_BUDGET", "pipeline.daily_token_budget"},
+  };
+  return kKeys;
+}
+
+// Sets `key` (dotted) in `doc` to `text`, typed like the default at that key ("spaces.S.
+// pipeline.K" is typed like "pipeline.K"). Check() validates the whole document after.
+Status SetKey(Json& doc, const Json& defaults, const std::string& key, const std::string& text,
+              const std::string& source) {
+  std::vector<std::string> parts;
+  for (size_t from = 0;;) {
+    const size_t dot = key.find('.', from);
+    parts.push_back(key.substr(from, dot - from));
+    if (dot == std::string::npos) break;
+    from = dot + 1;
+  }
+  std::vector<std::string> typed = parts;
+  if (parts.size() == 4 && parts[0] == "spaces" && parts[2] == "pipeline") {
+    typed = {"pipeline", parts[3]};
+  }
+  const Json* def = &defaults;
+  for (const auto& p : typed) {
+    if (p.empty() || !def->is_object() || !def->contains(p) || typed[0] == "spaces") {
+      return Status::InvalidArgument(source + ": unknown configuration key " + key);
+    }
+    def = &(*def)[p];
+  }
+  if (def->is_object()) return Status::InvalidArgument(source + ": " + key + " is a section");
+  Json value;
+  if (def->is_string()) {
+    value = text;
+  } else {
+    auto parsed = util::ParseJson(text);
+    if (!parsed.ok()) {
+      return Status::InvalidArgument(source + ": " + key + "=" + text + " is not a " +
+                                     def->type_name());
+    }
+    value = std::move(parsed).value();
+  }
+  Json* node = &doc;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    if (!node->contains(parts[i]) || !(*node)[parts[i]].is_object())
+      (*node)[parts[i]] = Json::object();
+    node = &(*node)[parts[i]];
+  }
+  (*node)[parts.back()] = std::move(value);
+  return Status::Ok();
+}
+
+// Checks `doc` against `defaults`: known keys, same types; fills missing keys.
+Status Check(Json& doc, const Json& defaults, const std::string& path, const std::string& source) {
+  if (!doc.is_object()) {
+    return Status::InvalidArgument(source + ": " + (path.empty() ? "the file" : path) +
+                                   " must be a JSON object");
+  }
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    const std::string key = path.empty() ? it.key() : path + "." + it.key();
+    if (path == "spaces") {
+      static const Json kSpace = {{"pipeline", PipelineDefaults()}};
+      MNEMO_RETURN_IF_ERROR(Check(it.value(), kSpace, key, source));
+      continue;
+    }
+    if (!defaults.contains(it.key())) {
+      return Status::InvalidArgument(source + ": unknown configuration key " + key);
+    }
+    const Json& def = defaults[it.key()];
+    const Json& v = it.value();
+    const bool same = def.is_object()           ? v.is_object()
+                      : def.is_boolean()        ? v.is_boolean()
+                      : def.is_string()         ? v.is_string()
+                      : def.is_number_integer() ? v.is_number_integer()
+                                                : v.is_number();
+    if (!same) {
+      return Status::InvalidArgument(source + ": " + key + " must be " +
+                                     (def.is_number_integer() ? "an integer" : def.type_name()));
+    }
+    if (def.is_object()) MNEMO_RETURN_IF_ERROR(Check(it.value(), def, key, source));
+  }
+  if (path.rfind("spaces.", 0) == 0) return Status::Ok();  // overrides stay partial
+  for (auto it = defaults.begin(); it != defaults.end(); ++it) {
+    if (!doc.contains(it.key())) doc[it.key()] = it.value();
+  }
+  return Status::Ok();
+}
+
+Result<PipelineOptions> PipelineFrom(const Json& j, PipelineOptions p, const std::string& where) {
+  auto bad = [&](const std::string& key, const std::string& rule) {
+    return Status::InvalidArgument(where + "." + key + " must be " + rule);
+  };
+  p.enabled = j.value("enabled", p.enabled);
+  p.use_model = j.value("use_model", p.use_model);
+  p.window_turns = j.value("window_turns", p.window_turns);
+  p.window_wait_ms = j.value("window_wait_ms", p.window_wait_ms);
+  p.max_attempts = j.value("max_attempts", p.max_attempts);
+  p.retry_initial_ms = j.value("retry_initial_ms", p.retry_initial_ms);
+  p.retry_max_ms = j.value("retry_max_ms", p.retry_max_ms);
+  p.daily_token_budget = j.value("daily_token_budget", p.daily_token_budget);
+  p.link_k = j.value("link_k", p.link_k);
+  p.link_min_similarity = j.value("link_min_similarity", p.link_min_similarity);
+  if (p.window_turns < 1 || p.window_turns > 500) return bad("window_turns", "between 1 and 500");
+  if (p.window_wait_ms < 0) return bad("window_wait_ms", ">= 0");
+  if (p.max_attempts < 1) return bad("max_attempts", ">= 1");
+  if (p.retry_initial_ms < 0 || p.retry_max_ms < p.retry_initial_ms) {
+    return bad("retry_max_ms", ">= retry_initial_ms >= 0");
+  }
+  if (p.daily_token_budget < 0) return bad("daily_token_budget", ">= 0 (0: no limit)");
+  if (p.link_k < 0 || p.link_k > 50) return bad("link_k", "between 0 and 50");
+  if (!(p.link_min_similarity >= 0 && p.link_min_similarity <= 1)) {
+    return bad("link_min_similarity", "between 0 and 1");
+  }
+  return p;
+}
+
+llm::ProviderConfig ProviderFrom(const Json& j, const Environment& env) {
+  llm::ProviderConfig c;
+  c.base_url = j.value("base_url", "");
+  c.model = j.value("model", "");
+  const std::string key_env = j.value("api_key_env", "");
+  if (!key_env.empty()) {
+    auto it = env.find(key_env);
+    if (it != env.end()) c.api_key = it->second;
+  }
+  c.timeout_ms = j.value("timeout_ms", c.timeout_ms);
+  c.connect_timeout_ms = j.value("connect_timeout_ms", c.connect_timeout_ms);
+  c.max_retries = j.value("max_retries", c.max_retries);
+  c.backoff_initial_ms = j.value("backoff_initial_ms", c.backoff_initial_ms);
+  c.backoff_max_ms = j.value("backoff_max_ms", c.backoff_max_ms);
+  c.max_concurrency = j.value("max_concurrency", c.max_concurrency);
+  c.batch_size = j.value("batch_size", c.batch_size);
+  c.dimensions = j.value("dimensions", c.dimensions);
+  c.send_dimensions = j.value("send_dimensions", c.send_dimensions);
+  return c;
+}
+
+}  // namespace
+
+Environment ProcessEnvironment() {
+  Environment env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    const size_t eq = kv.find('=');
+    if (eq != std::string_view::npos)
+      env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+Result<Json> Load(const std::string& data_dir, const std::vector<std::string>& overrides,
+                  const Environment& env) {
+  const Json defaults = Defaults();
+  Json doc = Json::object();
+  const std::string path = data_dir + "/config.json";
+  if (util::PathExists(path)) {
+    MNEMO_ASSIGN_OR_RETURN(std::string text, util::ReadFile(path));
+    auto parsed = util::ParseJson(text);
+    if (!parsed.ok()) return parsed.status().WithContext(path);
+    doc = std::move(parsed).value();
+    MNEMO_RETURN_IF_ERROR(Check(doc, defaults, "", path));
+  }
+  for (const auto& [var, key] : EnvKeys()) {
+    auto it = env.find(var);
+    if (it != env.end() && !it->second.empty())
+      MNEMO_RETURN_IF_ERROR(SetKey(doc, defaults, key, it->second, "$" + std::string(var)));
+  }
+  for (const auto& kv : overrides) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::InvalidArgument("--set takes KEY=VALUE (e.g. chat.model=llama3.1), got \"" +
+                                     kv + "\"");
+    }
+    MNEMO_RETURN_IF_ERROR(SetKey(doc, defaults, kv.substr(0, eq), kv.substr(eq + 1), "--set"));
+  }
+  MNEMO_RETURN_IF_ERROR(Check(doc, defaults, "", "configuration"));
+  // Validate now, so that `config show` reports what `serve` would refuse.
+  MNEMO_RETURN_IF_ERROR(PipelineFrom(doc["pipeline"], PipelineOptions{}, "pipeline").status());
+  for (auto it = doc["spaces"].begin(); it != doc["spaces"].end(); ++it) {
+    if (it.value().contains("pipeline")) {
+      MNEMO_RETURN_IF_ERROR(PipelineFrom(it.value()["pipeline"], PipelineOptions{},
+                                         "spaces." + it.key() + ".pipeline")
+                                .status());
+    }
+  }
+  const std::string provider = doc["embedding"]["provider"].get<std::string>();
+  if (provider != "builtin" && provider != "openai") {
+    return Status::InvalidArgument("embedding.provider must be \"builtin\" or \"openai\", got \"" +
+                                   provider + "\"");
+  }
+  return doc;
+}
+
+Result<Options> ToOptions(const Json& config, const Environment& env) {
+  Options o;
+  MNEMO_ASSIGN_OR_RETURN(o.pipeline, PipelineFrom(config["pipeline"], o.pipeline, "pipeline"));
+  for (auto it = config["spaces"].begin(); it != config["spaces"].end(); ++it) {
+    const Json& over = it.value().contains("pipeline") ? it.value()["pipeline"] : Json::object();
+    MNEMO_ASSIGN_OR_RETURN(o.space_pipeline[it.key()],
+                           PipelineFrom(over, o.pipeline, "spaces." + it.key() + ".pipeline"));
+  }
+  const Json& emb = config["embedding"];
+  if (emb["provider"] == "openai") {
+    auto e = llm::MakeOpenAiEmbedder(ProviderFrom(emb, env));
+    if (!e.ok()) return e.status().WithContext("embedding");
+    o.embedder = std::move(e).value();
+  }
+  const Json& chat = config["chat"];
+  if (!chat["base_url"].get<std::string>().empty() || !chat["model"].get<std::string>().empty()) {
+    auto c = llm::MakeOpenAiChatModel(ProviderFrom(chat, env));
+    if (!c.ok()) return c.status().WithContext("chat");
+    o.chat_model = std::move(c).value();
+  }
+  return o;
+}
+
+Json Masked(const Json& config, const Environment& env) {
+  Json out = config;
+  for (const char* section : {"embedding", "chat"}) {
+    Json& s = out[section];
+    const std::string var = s.value("api_key_env", "");
+    if (var.empty()) continue;
+    auto it = env.find(var);
+    s["api_key"] = it != env.end() && !it->second.empty() ? "set (hidden)" : "not set";
+  }
+  return out;
+}
+
+}  // namespace mnemo::config

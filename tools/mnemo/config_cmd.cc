@@ -1,0 +1,169 @@
+#include "config_cmd.h"
+
+#include <iomanip>
+#include <sstream>
+
+#include "config/config.h"
+#include "mnemo/engine.h"
+#include "util/time_util.h"
+
+namespace mnemo::cli {
+namespace {
+
+std::vector<std::string>& Overrides() {
+  static std::vector<std::string> overrides;
+  return overrides;
+}
+
+std::string Ratio(int64_t a, int64_t b) {
+  if (b == 0) return "-";
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(3) << static_cast<double>(a) / static_cast<double>(b);
+  return os.str();
+}
+
+util::Json JobToJson(const Job& j) {
+  util::Json out = {{"id", j.id},
+                    {"kind", JobKindName(j.kind)},
+                    {"state", JobStateName(j.state)},
+                    {"user", j.user_id},
+                    {"session", j.session_id},
+                    {"memories", j.memories},
+                    {"attempts", j.attempts},
+                    {"next_run_at", util::FormatIso8601(j.next_run_at)},
+                    {"created_at", util::FormatIso8601(j.created_at)},
+                    {"updated_at", util::FormatIso8601(j.updated_at)},
+                    {"calls", j.calls},
+                    {"prompt_tokens", j.prompt_tokens},
+                    {"completion_tokens", j.completion_tokens},
+                    {"derived", j.derived}};
+  if (!j.last_error.empty()) out["last_error"] = j.last_error;
+  return out;
+}
+
+}  // namespace
+
+void SetConfigOverrides(std::vector<std::string> overrides) { Overrides() = std::move(overrides); }
+
+Result<Options> EngineOptions(const std::string& data) {
+  const auto env = config::ProcessEnvironment();
+  MNEMO_ASSIGN_OR_RETURN(auto cfg, config::Load(data, Overrides(), env));
+  return config::ToOptions(cfg, env);
+}
+
+ConfigCommands RegisterConfig(CLI::App* app) {
+  auto* config = app->add_subcommand("config", "show the effective configuration");
+  config->require_subcommand(1);
+  ConfigCommands c;
+  c.show = config->add_subcommand(
+      "show", "print the configuration in effect (config.json, MNEMO_* variables, --set)");
+  return c;
+}
+
+int RunConfigShow(const std::string& data, const Output& out) {
+  const auto env = config::ProcessEnvironment();
+  auto cfg = config::Load(data, Overrides(), env);
+  if (!cfg.ok()) return out.Fail(cfg.status());
+  // Building the options checks the providers' settings too.
+  if (auto o = config::ToOptions(*cfg, env); !o.ok()) return out.Fail(o.status());
+  const util::Json shown = config::Masked(*cfg, env);
+  out.Emit(shown, shown.dump(2));
+  return kExitOk;
+}
+
+JobsCommands RegisterJobs(CLI::App* app, JobsArgs* args) {
+  auto* jobs = app->add_subcommand("jobs", "the background pipeline's jobs");
+  jobs->require_subcommand(1);
+  JobsCommands c;
+  c.list = jobs->add_subcommand("list", "list jobs, newest first");
+  c.list->add_option("--state", args->state, "pending, done or dead");
+  c.list->add_option("--limit", args->limit, "at most this many (default 50)");
+  c.retry = jobs->add_subcommand("retry", "move dead jobs back to pending");
+  c.retry->add_option("ID", args->id, "a job id, or 'all'")->required();
+  c.stats = jobs->add_subcommand("stats", "job counts, chat calls and tokens per turn, budget");
+  c.run = jobs->add_subcommand("run", "run the ready jobs now and wait for them");
+  for (auto* cmd : {c.list, c.retry, c.stats, c.run}) {
+    cmd->add_option("--space", args->space, "space")->required();
+  }
+  return c;
+}
+
+int RunJobsCommand(const std::string& data, const JobsCommands& cmds, const JobsArgs& args,
+                   const Output& out) {
+  auto options = EngineOptions(data);
+  if (!options.ok()) return out.Fail(options.status());
+  auto engine = Engine::Open(data, *options);
+  if (!engine.ok()) return out.Fail(engine.status());
+  Engine& e = **engine;
+  if (cmds.list->parsed()) {
+    std::optional<JobState> state;
+    if (!args.state.empty()) {
+      auto s = ParseJobState(args.state);
+      if (!s.ok()) return out.Fail(s.status());
+      state = *s;
+    }
+    auto jobs = e.ListJobs(args.space, state, args.limit);
+    if (!jobs.ok()) return out.Fail(jobs.status());
+    util::Json arr = util::Json::array();
+    std::string human;
+    for (const auto& j : *jobs) {
+      arr.push_back(JobToJson(j));
+      human += std::to_string(j.id) + "\t" + std::string(JobKindName(j.kind)) + "\t" +
+               std::string(JobStateName(j.state)) + "\t" + std::to_string(j.memories.size()) +
+               " episodes\tattempts " + std::to_string(j.attempts) + "\tderived " +
+               std::to_string(j.derived) + (j.last_error.empty() ? "" : "\t" + j.last_error) + "\n";
+    }
+    if (!human.empty()) human.pop_back();
+    out.Emit({{"jobs", arr}}, human.empty() ? "(no jobs)" : human);
+    return kExitOk;
+  }
+  if (cmds.retry->parsed()) {
+    int64_t id = 0;
+    if (args.id != "all") {
+      char* end = nullptr;
+      id = std::strtoll(args.id.c_str(), &end, 10);
+      if (args.id.empty() || *end != '\0' || id <= 0) {
+        return out.Fail(
+            Status::InvalidArgument("invalid job id \"" + args.id + "\"; give a number or 'all'"));
+      }
+    }
+    auto n = e.RetryJobs(args.space, id);
+    if (!n.ok()) return out.Fail(n.status());
+    out.Emit({{"retried", *n}}, "moved " + std::to_string(*n) + " dead job(s) back to pending");
+    return kExitOk;
+  }
+  if (cmds.run->parsed()) {
+    if (Status s = e.RunJobs(args.space); !s.ok()) return out.Fail(s);
+  }
+  auto s = e.GetJobStats(args.space);
+  if (!s.ok()) return out.Fail(s.status());
+  util::Json j = {
+      {"pending", s->pending},
+      {"done", s->done},
+      {"dead", s->dead},
+      {"turns", s->turns},
+      {"derived", s->derived},
+      {"extractor", s->extractor},
+      {"chat_calls", s->calls},
+      {"prompt_tokens", s->prompt_tokens},
+      {"completion_tokens", s->completion_tokens},
+      {"calls_per_turn", s->turns ? double(s->calls) / double(s->turns) : 0.0},
+      {"prompt_tokens_per_turn", s->turns ? double(s->prompt_tokens) / double(s->turns) : 0.0},
+      {"tokens_today", s->tokens_today},
+      {"daily_token_budget", s->daily_token_budget}};
+  std::string human =
+      "jobs: " + std::to_string(s->pending) + " pending, " + std::to_string(s->done) + " done, " +
+      std::to_string(s->dead) + " dead\n" + "extractor: " + s->extractor + "\n" +
+      "turns processed: " + std::to_string(s->turns) +
+      ", memories derived: " + std::to_string(s->derived) + "\n" +
+      "chat calls: " + std::to_string(s->calls) + " (" + Ratio(s->calls, s->turns) +
+      " per turn), prompt tokens: " + std::to_string(s->prompt_tokens) + " (" +
+      Ratio(s->prompt_tokens, s->turns) +
+      " per turn), completion tokens: " + std::to_string(s->completion_tokens) + "\n" +
+      "tokens today: " + std::to_string(s->tokens_today) + " of " +
+      (s->daily_token_budget ? std::to_string(s->daily_token_budget) : std::string("unlimited"));
+  out.Emit(j, human);
+  return kExitOk;
+}
+
+}  // namespace mnemo::cli
