@@ -261,21 +261,26 @@ Status Space::RunJobGroup(const std::vector<Job>& jobs, bool flush) {
       WakeJobsAt(tomorrow);
       return Status::Ok();
     }
-    std::vector<write::Turn> turns;
-    for (const auto& m : episodes) turns.push_back(ToTurn(m));
-    write::ModelUsage spent;
-    auto run = write::ExtractWithModel(*model, turns, known, &spent);
-    usage.calls = spent.calls;
-    usage.prompt_tokens = spent.prompt_tokens;
-    usage.completion_tokens = spent.completion_tokens;
-    if (!run.ok()) return FailJobs(jobs, run.status(), usage);
-    for (auto& mc : run->candidates) {
-      Derivation d;
-      d.candidate = std::move(mc.candidate);
-      d.model_supersedes = mc.supersedes;
-      d.model_same_as = mc.same_as;
-      d.extractor = model->id();
-      derivations.push_back(std::move(d));
+    // One call per session window of at most window_turns turns.
+    const size_t per_call = static_cast<size_t>(std::max(1, pipeline_->window_turns));
+    for (size_t from = 0; from < episodes.size(); from += per_call) {
+      std::vector<write::Turn> turns;
+      for (size_t i = from; i < std::min(episodes.size(), from + per_call); ++i)
+        turns.push_back(ToTurn(episodes[i]));
+      write::ModelUsage spent;
+      auto run = write::ExtractWithModel(*model, turns, known, &spent);
+      usage.calls += spent.calls;
+      usage.prompt_tokens += spent.prompt_tokens;
+      usage.completion_tokens += spent.completion_tokens;
+      if (!run.ok()) return FailJobs(jobs, run.status(), usage);
+      for (auto& mc : run->candidates) {
+        Derivation d;
+        d.candidate = std::move(mc.candidate);
+        d.model_supersedes = mc.supersedes;
+        d.model_same_as = mc.same_as;
+        d.extractor = model->id();
+        derivations.push_back(std::move(d));
+      }
     }
   } else {
     for (const auto& m : episodes) {

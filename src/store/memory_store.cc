@@ -490,7 +490,13 @@ Result<std::vector<HistoryEntry>> ReadHistory(Db& db, MemoryId id) {
 }
 
 Status ScrubHistory(Db& db, MemoryId id) {
-  return RunOne(db, "UPDATE history SET before=NULL WHERE memory_id=?", id);
+  // Reasons may quote the content too (the pipeline's consolidation reasons do), on the
+  // memory's own entries and on entries that name it ("superseded by memory ID: ...").
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("UPDATE history SET before=NULL, reason='' WHERE memory_id=?1 OR "
+                          "instr(reason, 'memory ' || ?1) > 0"));
+  st.Bind(1, id);
+  return st.Run();
 }
 
 Result<bool> HasHistory(Db& db, MemoryId id) {

@@ -69,7 +69,8 @@ Result<std::vector<std::pair<MemoryId, double>>> LexicalSearch(Db& db, const std
 Status AppendHistory(Db& db, const HistoryEntry& h);
 // Entries oldest first; `after` is left empty (the caller derives it).
 Result<std::vector<HistoryEntry>> ReadHistory(Db& db, MemoryId id);
-Status ScrubHistory(Db& db, MemoryId id);  // erases every snapshot of the memory
+// Erases every snapshot of the memory and the reasons that could quote it.
+Status ScrubHistory(Db& db, MemoryId id);
 Result<bool> HasHistory(Db& db, MemoryId id);
 Status InsertLink(Db& db, const Link& l);
 Result<std::vector<Link>> ReadLinks(Db& db, MemoryId id);  // both directions

@@ -1,0 +1,364 @@
+// The background pipeline end to end: rules without a model, a chat model behind a fake
+// OpenAI-compatible server over real HTTP, failures, budgets, crashes and provenance.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "engine/engine_test_util.h"
+#include "llm/fake_openai.h"
+#include "llm/openai.h"
+#include "util/json_codec.h"
+
+namespace mnemo::testing {
+namespace {
+
+constexpr TimeMs kMay10 = 1683712800000;  // 2023-05-10T10:00:00Z
+
+class PipelineTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    EngineTest::SetUp();
+    ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  }
+
+  // Reopens the engine with a chat model served by `fake_` over loopback HTTP.
+  void UseModel(PipelineOptions pipeline = PipelineOptions()) {
+    if (fake_.port() == 0) {
+      ASSERT_TRUE(fake_.Start().ok());
+    }
+    llm::ProviderConfig c;
+    c.base_url = fake_.base_url();
+    c.model = "fake-chat";
+    c.max_retries = 0;  // the job queue retries; keeps the tests fast
+    c.timeout_ms = 2000;
+    auto model = llm::MakeOpenAiChatModel(c);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    engine_.reset();
+    Options o = MakeOptions();
+    o.chat_model = *model;
+    o.pipeline = pipeline;
+    auto e = Engine::Open(dir_.path(), o);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    engine_ = std::move(e).value();
+  }
+
+  std::vector<MemoryId> Ingest(const std::vector<std::pair<std::string, std::string>>& turns,
+                               TimeMs start = kMay10, const std::string& session = "s1") {
+    std::vector<Message> msgs;
+    TimeMs t = start;
+    for (const auto& [speaker, text] : turns) {
+      Message m;
+      m.session = session;
+      m.role = "user";
+      m.speaker = speaker;
+      m.text = text;
+      m.time = t;
+      t += 60000;
+      msgs.push_back(std::move(m));
+    }
+    auto r = engine_->Ingest("s", "maya", msgs);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r->ids : std::vector<MemoryId>{};
+  }
+
+  std::vector<Memory> Derived(bool include_retired = false) {
+    ListRequest req;
+    req.filter.user_id = "maya";
+    req.filter.kinds = {Kind::kFact, Kind::kPreference, Kind::kProcedure};
+    req.filter.include_retired = include_retired;
+    req.limit = 1000;
+    auto page = engine_->List("s", req);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    return page.ok() ? page->memories : std::vector<Memory>{};
+  }
+
+  const Memory* FindText(const std::vector<Memory>& ms, const std::string& needle) {
+    for (const auto& m : ms) {
+      if (m.text.find(needle) != std::string::npos) return &m;
+    }
+    return nullptr;
+  }
+
+  JobStats Stats() {
+    auto s = engine_->GetJobStats("s");
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? *s : JobStats{};
+  }
+
+  llm::FakeOpenAi fake_;
+};
+
+TEST_F(PipelineTest, RulesDerivePreferencesProfileFactsAndResolvedEventTimes) {
+  auto ids = Ingest({{"Maya", "I love surfing. I am allergic to peanuts."},
+                     {"Maya", "I went to the vet yesterday with my cat."}});
+  ASSERT_EQ(ids.size(), 2u);
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  auto derived = Derived();
+  const Memory* surf = FindText(derived, "Maya loves surfing");
+  ASSERT_NE(surf, nullptr);
+  EXPECT_EQ(surf->kind, Kind::kPreference);
+  EXPECT_EQ(surf->origin, Origin::kDerived);
+  EXPECT_EQ(surf->sources, std::vector<MemoryId>{ids[0]});
+  const Memory* allergy = FindText(derived, "allergic to peanuts");
+  ASSERT_NE(allergy, nullptr);
+  EXPECT_EQ(allergy->kind, Kind::kFact);
+  const Memory* vet = FindText(derived, "vet yesterday");
+  ASSERT_NE(vet, nullptr);
+  EXPECT_NE(vet->text.find("(2023-05-09)"), std::string::npos) << vet->text;  // wording kept
+  ASSERT_TRUE(vet->event_time.has_value());
+  EXPECT_EQ(*vet->event_time, kMay10 - 10 * 3600000 - 86400000);  // 2023-05-09T00:00Z
+  auto links = engine_->Links("s", surf->id);
+  ASSERT_TRUE(links.ok());
+  EXPECT_TRUE(std::any_of(links->begin(), links->end(), [&](const Link& l) {
+    return l.type == LinkType::kDerivedFrom && l.from == surf->id && l.to == ids[0];
+  }));
+  JobStats st = Stats();
+  EXPECT_EQ(st.done, 1);
+  EXPECT_EQ(st.pending, 0);
+  EXPECT_EQ(st.turns, 2);
+  EXPECT_EQ(st.derived, static_cast<int64_t>(derived.size()));
+  EXPECT_EQ(st.calls, 0);
+  EXPECT_EQ(st.extractor, "rules");
+}
+
+TEST_F(PipelineTest, AContradictionSupersedesWithHistoryAndProvenance) {
+  Ingest({{"Maya", "I moved to Lisbon."}});
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  auto later = Ingest({{"Maya", "Big news: I moved to Porto."}}, kMay10 + 90LL * 86400000, "s2");
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+
+  auto current = Derived();
+  const Memory* porto = FindText(current, "moved to Porto");
+  ASSERT_NE(porto, nullptr);
+  EXPECT_EQ(FindText(current, "moved to Lisbon"), nullptr);  // out of the default view
+  auto all = Derived(/*include_retired=*/true);
+  const Memory* lisbon = FindText(all, "moved to Lisbon");
+  ASSERT_NE(lisbon, nullptr);  // superseded, not deleted
+  EXPECT_EQ(lisbon->state, State::kRetired);
+  ASSERT_TRUE(lisbon->valid_to.has_value());
+  EXPECT_EQ(*lisbon->valid_to, *porto->valid_from);
+
+  auto links = engine_->Links("s", porto->id);
+  ASSERT_TRUE(links.ok());
+  EXPECT_TRUE(std::any_of(links->begin(), links->end(), [&](const Link& l) {
+    return l.type == LinkType::kSupersedes && l.from == porto->id && l.to == lisbon->id;
+  }));
+  auto history = engine_->History("s", lisbon->id);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ(history->back().actor, "pipeline");
+  EXPECT_NE(history->back().reason.find("superseded by memory " + std::to_string(porto->id)),
+            std::string::npos)
+      << history->back().reason;
+  EXPECT_NE(history->back().reason.find("home_city"), std::string::npos);
+
+  auto chain = engine_->Provenance("s", porto->id);
+  ASSERT_TRUE(chain.ok()) << chain.status().ToString();
+  ASSERT_EQ(chain->size(), 2u);
+  EXPECT_EQ((*chain)[1].memory.id, later[0]);
+  EXPECT_EQ((*chain)[1].memory.kind, Kind::kEpisode);
+  EXPECT_EQ((*chain)[1].derived_into, porto->id);
+}
+
+TEST_F(PipelineTest, RunningJobsAgainDerivesNothingTwice) {
+  Ingest({{"Maya", "I love surfing."}, {"Maya", "I love surfing."}});
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  Reopen();
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  auto derived = Derived();
+  ASSERT_EQ(derived.size(), 1u);  // the restatement is a noop on the first
+  EXPECT_EQ(derived[0].sources.size(), 2u);
+  auto history = engine_->History("s", derived[0].id);
+  ASSERT_TRUE(history.ok());
+  EXPECT_NE(history->back().reason.find("noop"), std::string::npos);
+}
+
+TEST_F(PipelineTest, PurgingAnEpisodePurgesWhatWasDerivedFromIt) {
+  auto ids = Ingest({{"Maya", "I am allergic to peanuts."}});
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  ASSERT_EQ(Derived().size(), 1u);
+  ASSERT_TRUE(engine_->Purge("s", ids[0], "erasure request").ok());
+  EXPECT_TRUE(Derived(/*include_retired=*/true).empty());
+  EXPECT_FALSE(AnyFileContains(dir_.path(), "peanuts"));
+}
+
+TEST_F(PipelineTest, ModelExtractionOverHttpBatchesASessionWindowPerCall) {
+  fake_.SetChatContents({R"({"memories":[{"kind":"preference","text":"Maya loves surfing",
+      "subject":"maya","slot":"likes:surfing","value":"","polarity":1,"event_date":null,
+      "time_text":"","entities":["Maya"],"sources":[1],"supersedes":null,"same_as":null}]})"});
+  PipelineOptions p;
+  p.window_turns = 20;
+  UseModel(p);
+  std::vector<std::pair<std::string, std::string>> turns;
+  for (int i = 0; i < 50; ++i) {
+    turns.emplace_back(i % 2 ? "Bob" : "Maya", "turn " + std::to_string(i) + " about the waves");
+  }
+  auto ids = Ingest(turns);
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  // 50 turns in one session: windows of at most 20 turns -> 3 calls.
+  EXPECT_EQ(fake_.RequestCount("/v1/chat/completions"), 3u);
+  JobStats st = Stats();
+  EXPECT_EQ(st.turns, 50);
+  EXPECT_EQ(st.calls, 3);
+  EXPECT_GT(st.prompt_tokens, 0);
+  EXPECT_EQ(st.tokens_today, st.prompt_tokens + st.completion_tokens);
+  EXPECT_EQ(st.extractor, "openai-compatible:fake-chat");
+  auto derived = Derived();
+  ASSERT_EQ(derived.size(), 1u);  // the same answer thrice: added once, then noop
+  EXPECT_EQ(derived[0].text, "Maya loves surfing");
+  auto meta = util::ParseJson(derived[0].metadata);
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ((*meta)["extractor"], "openai-compatible:fake-chat");
+}
+
+TEST_F(PipelineTest, ModelDecidesSupersedeByIdOfAKnownMemory) {
+  fake_.SetChatContents({R"({"memories":[{"kind":"fact","text":"Maya works as a nurse",
+      "subject":"maya","slot":"job","value":"nurse","polarity":1,"event_date":null,
+      "time_text":"","entities":[],"sources":[1],"supersedes":null,"same_as":null}]})"});
+  UseModel();
+  Ingest({{"Maya", "I work as a nurse."}});
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  auto first = Derived();
+  ASSERT_EQ(first.size(), 1u);
+  // The next window's prompt shows the known memory with its id; the model answers with it.
+  const std::string known = std::to_string(first[0].id);
+  fake_.SetChatContents({R"({"memories":[{"kind":"fact","text":"Maya became a doctor",
+      "subject":"maya","slot":"occupation","value":"doctor","polarity":1,"event_date":null,
+      "time_text":"","entities":[],"sources":[1],"supersedes":)" +
+                         known + R"(,"same_as":null}]})"});
+  Ingest({{"Maya", "I finally became a doctor!"}}, kMay10 + 86400000, "s2");
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  auto reqs = fake_.requests();
+  ASSERT_FALSE(reqs.empty());
+  EXPECT_NE(reqs.back().body.find(known), std::string::npos);  // known ids are in the prompt
+  auto now = Derived();
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_EQ(now[0].text, "Maya became a doctor");
+  auto old = engine_->Get("s", first[0].id);
+  ASSERT_TRUE(old.ok());
+  EXPECT_EQ(old->state, State::kRetired);
+  auto history = engine_->History("s", first[0].id);
+  ASSERT_TRUE(history.ok());
+  EXPECT_NE(history->back().reason.find("the model found"), std::string::npos);
+}
+
+TEST_F(PipelineTest, ProviderFailuresRetryWithBackoffThenDeadLetterAndRetryOnRequest) {
+  PipelineOptions p;
+  p.max_attempts = 2;
+  p.retry_initial_ms = 1000;
+  p.retry_max_ms = 4000;
+  UseModel(p);
+  llm::ScriptedResponse fail;
+  fail.status = 500;
+  fail.body = R"({"error":{"message":"model overloaded"}})";
+  fake_.Enqueue("/v1/chat/completions", fail);
+  fake_.Enqueue("/v1/chat/completions", fail);
+  auto ids = Ingest({{"Maya", "I love surfing."}});
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  auto jobs = engine_->ListJobs("s", std::nullopt, 10);
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_EQ((*jobs)[0].state, JobState::kPending);
+  EXPECT_EQ((*jobs)[0].attempts, 1);
+  EXPECT_NE((*jobs)[0].last_error.find("500"), std::string::npos) << (*jobs)[0].last_error;
+  EXPECT_GE((*jobs)[0].next_run_at, clock_->NowMillis() + 500);  // backoff with jitter
+  EXPECT_LE((*jobs)[0].next_run_at, clock_->NowMillis() + 1000);
+  ASSERT_TRUE(engine_->RunJobs("s").ok());  // not due yet: nothing happens
+  EXPECT_EQ(fake_.RequestCount("/v1/chat/completions"), 1u);
+
+  clock_->Advance(5000);
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  jobs = engine_->ListJobs("s", JobState::kDead, 10);
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_NE((*jobs)[0].last_error.find("gave up after 2 attempts"), std::string::npos);
+  EXPECT_EQ((*jobs)[0].calls, 2);
+  auto episode = engine_->Get("s", ids[0]);  // the episode is never lost
+  ASSERT_TRUE(episode.ok());
+  EXPECT_TRUE(Derived().empty());
+
+  auto retried = engine_->RetryJobs("s", 0);
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(*retried, 1);
+  ASSERT_TRUE(engine_->RunJobs("s").ok());  // the default answer: valid, no memories
+  JobStats st = Stats();
+  EXPECT_EQ(st.done, 1);
+  EXPECT_EQ(st.dead, 0);
+  EXPECT_EQ(st.calls, 3);
+  EXPECT_FALSE(engine_->RetryJobs("s", 999).ok());
+}
+
+TEST_F(PipelineTest, GarbageFromTheModelIsAJobErrorAfterOneRepairRound) {
+  fake_.SetChatContents({"I am sorry, I cannot produce JSON today."});
+  PipelineOptions p;
+  p.max_attempts = 1;
+  UseModel(p);
+  Ingest({{"Maya", "I love surfing."}});
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  EXPECT_EQ(fake_.RequestCount("/v1/chat/completions"), 2u);  // the call and one repair
+  auto jobs = engine_->ListJobs("s", JobState::kDead, 10);
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_NE((*jobs)[0].last_error.find("corruption"), std::string::npos) << (*jobs)[0].last_error;
+  EXPECT_EQ((*jobs)[0].calls, 2);
+}
+
+TEST_F(PipelineTest, TheDailyTokenBudgetDefersModelJobsToTheNextDay) {
+  PipelineOptions p;
+  p.daily_token_budget = 10;  // the first window spends more than that
+  UseModel(p);
+  Ingest({{"Maya", "I love surfing."}});
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  EXPECT_EQ(fake_.RequestCount("/v1/chat/completions"), 1u);
+  Ingest({{"Maya", "I love diving."}}, kMay10 + 60000, "s2");
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  EXPECT_EQ(fake_.RequestCount("/v1/chat/completions"), 1u);  // deferred, not called
+  auto pending = engine_->ListJobs("s", JobState::kPending, 10);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_NE((*pending)[0].last_error.find("daily token budget"), std::string::npos);
+  EXPECT_EQ((*pending)[0].attempts, 0);
+  clock_->Advance(86400000);
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  EXPECT_EQ(fake_.RequestCount("/v1/chat/completions"), 2u);
+  EXPECT_EQ(Stats().pending, 0);
+}
+
+// A model that kills the process in the middle of a job, after the call was made.
+class CrashingModel final : public ChatModel {
+ public:
+  std::string id() const override { return "crash"; }
+  Result<ChatResponse> Complete(const ChatRequest&) const override { _exit(7); }
+};
+
+TEST_F(PipelineTest, ACrashInTheMiddleOfAJobNeitherLosesNorDuplicates) {
+  Ingest({{"Maya", "I love surfing. I am allergic to peanuts."}});
+  engine_.reset();
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Options o = MakeOptions();
+    o.chat_model = std::make_shared<CrashingModel>();
+    auto e = Engine::Open(dir_.path(), o);
+    if (e.ok()) (void)(*e)->RunJobs("s");
+    _exit(0);  // not reached when the model crashed
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 7);  // it did crash mid-job
+  Reopen();                           // rules this time
+  JobStats before = Stats();
+  EXPECT_EQ(before.pending, 1);  // the job survived the crash
+  EXPECT_TRUE(Derived().empty());
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  auto derived = Derived();
+  EXPECT_EQ(derived.size(), 2u);  // surfing, peanuts: once each
+  EXPECT_EQ(Stats().done, 1);
+}
+
+}  // namespace
+}  // namespace mnemo::testing
