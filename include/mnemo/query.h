@@ -75,11 +75,15 @@ struct SearchRequest {
   // day of margin on each side) score (1 + date_weight) x their BM25. 0 turns it off.
   double date_weight = 2.0;
   // All three defaults are measured on LoCoMo (docs/benchmarks.md).
+  // After the k results, add up to k memories linked to them (related, supersedes,
+  // derived_from: a derived fact brings the episodes it came from), scored parent score x
+  // link weight / 2 and passing the same filter. Default false.
+  bool expand_links = false;
 };
 
 // Per-signal account of one result's score. Ranks are 1-based; 0 = not retrieved by it.
 struct SignalExplanation {
-  std::string signal;  // "lexical" or "vector"
+  std::string signal;  // "lexical", "vector", or "link" (SearchRequest::expand_links)
   int rank = 0;
   double raw = 0;           // BM25 score (higher is better) or cosine similarity
   double contribution = 0;  // what it added to the fused score

@@ -326,6 +326,36 @@ TEST_F(PipelineTest, TheDailyTokenBudgetDefersModelJobsToTheNextDay) {
   EXPECT_EQ(Stats().pending, 0);
 }
 
+TEST_F(PipelineTest, SearchCanExpandAlongLinksToTheSourceEpisodes) {
+  auto ids = Ingest({{"Maya", "I am allergic to peanuts."},
+                     {"Bob", "Noted, no satay at the party then."}});
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  SearchRequest req;
+  req.query = "allergic peanuts";
+  req.filter.user_id = "maya";
+  req.filter.kinds = {Kind::kFact};
+  req.k = 1;
+  req.explain = true;
+  auto plain = engine_->Search("s", req);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  ASSERT_EQ(plain->size(), 1u);
+  req.expand_links = true;
+  auto hits = engine_->Search("s", req);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 1u);  // the source is an episode: the kind filter still applies
+  req.filter.kinds.clear();
+  req.k = 1;
+  req.query = "Maya is allergic to peanuts";
+  hits = engine_->Search("s", req);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 2u);
+  const SearchHit& expanded = (*hits)[1];
+  EXPECT_TRUE(expanded.memory.id == ids[0] || (*hits)[0].memory.id == ids[0]);
+  ASSERT_EQ(expanded.explanation.size(), 1u);
+  EXPECT_EQ(expanded.explanation[0].signal, "link");
+  EXPECT_LT(expanded.score, (*hits)[0].score);
+}
+
 // A model that kills the process in the middle of a job, after the call was made.
 class CrashingModel final : public ChatModel {
  public:

@@ -130,6 +130,7 @@ class Space {
   void WakeJobsAt(TimeMs t);
   // Derived memories that list one of `ids` among their sources, transitively.
   Result<std::vector<MemoryId>> DerivedFrom(store::Db& db, MemoryId id);
+  Status ExpandLinks(store::Db& db, const SearchRequest& req, std::vector<SearchHit>* hits);
   // Candidate lists for search.
   Result<std::vector<std::pair<MemoryId, double>>> VectorCandidates(store::Db& db,
                                                                     const std::vector<float>& q,

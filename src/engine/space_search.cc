@@ -294,7 +294,51 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
     if (req.explain) h.explanation = std::move(f.signals);
     hits.push_back(std::move(h));
   }
+  if (req.expand_links && !hits.empty()) MNEMO_RETURN_IF_ERROR(ExpandLinks(db, req, &hits));
   return hits;
+}
+
+// Adds, after the hits, the memories linked to them (related, supersedes, derived from:
+// a fact brings its episodes and its neighbours), each scored parent x weight / 2, at most
+// k of them, through the request's filter like every other result.
+Status Space::ExpandLinks(store::Db& db, const SearchRequest& req, std::vector<SearchHit>* hits) {
+  std::unordered_map<MemoryId, double> parent_score;
+  std::vector<MemoryId> ids;
+  for (const auto& h : *hits) {
+    parent_score[h.memory.id] = h.score;
+    ids.push_back(h.memory.id);
+  }
+  std::unordered_map<MemoryId, std::pair<double, double>> linked;  // id -> (score, weight)
+  for (LinkType type : {LinkType::kRelated, LinkType::kSupersedes, LinkType::kDerivedFrom}) {
+    MNEMO_ASSIGN_OR_RETURN(auto links, store::LinksTouching(db, ids, type));
+    for (const auto& l : links) {
+      for (auto [from, to] : {std::pair{l.from, l.to}, std::pair{l.to, l.from}}) {
+        auto parent = parent_score.find(from);
+        if (parent == parent_score.end() || parent_score.count(to)) continue;
+        const double score = parent->second * l.weight * 0.5;
+        auto& best = linked[to];
+        if (score > best.first) best = {score, l.weight};
+      }
+    }
+  }
+  std::vector<MemoryId> extra;
+  for (const auto& [id, s] : linked) extra.push_back(id);
+  MNEMO_ASSIGN_OR_RETURN(auto rows, store::FetchMatching(db, extra, req.filter));
+  std::vector<SearchHit> added;
+  for (auto& m : rows) {
+    SearchHit h;
+    const auto [score, weight] = linked[m.id];
+    h.score = score;
+    h.memory = std::move(m);
+    if (req.explain) h.explanation.push_back(SignalExplanation{"link", 0, weight, score});
+    added.push_back(std::move(h));
+  }
+  std::sort(added.begin(), added.end(), [](const SearchHit& a, const SearchHit& b) {
+    return a.score != b.score ? a.score > b.score : a.memory.id < b.memory.id;
+  });
+  if (added.size() > static_cast<size_t>(req.k)) added.resize(static_cast<size_t>(req.k));
+  for (auto& h : added) hits->push_back(std::move(h));
+  return Status::Ok();
 }
 
 }  // namespace mnemo::engine

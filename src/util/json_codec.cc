@@ -458,7 +458,8 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
                            "agent",   "session",        "kinds",          "since",
                            "until",   "tags",           "meta",           "include_retired",
                            "explain", "fusion",         "lexical_weight", "vector_weight",
-                           "rrf_k",   "context_weight", "session_weight", "date_weight"}));
+                           "rrf_k",   "context_weight", "session_weight", "date_weight",
+                           "expand_links"}));
   SearchRequest r;
   MNEMO_ASSIGN_OR_RETURN(r.query, GetString(j, "query", true));
   MNEMO_ASSIGN_OR_RETURN(r.filter.all_users, GetBool(j, "all_users", false));
@@ -470,6 +471,7 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   }
   MNEMO_RETURN_IF_ERROR(ParseFilter(j, &r.filter));
   MNEMO_ASSIGN_OR_RETURN(r.explain, GetBool(j, "explain", false));
+  MNEMO_ASSIGN_OR_RETURN(r.expand_links, GetBool(j, "expand_links", false));
   MNEMO_ASSIGN_OR_RETURN(std::string fusion, GetString(j, "fusion", false));
   if (fusion == "weighted") {
     r.fusion = Fusion::kWeighted;

@@ -410,6 +410,7 @@ class Runner {
     req.filter = *f;
     req.k = a.k;
     req.explain = a.explain;
+    req.expand_links = a.expand_links;
     req.lexical_weight = a.lexical_weight;
     req.context_weight = a.context_weight;
     req.session_weight = a.session_weight;
@@ -713,6 +714,8 @@ int Main(int argc, char** argv) {
   a.filter.Register(search, /*with_all_users=*/true);
   search->add_option("--k", a.k, "number of results (default 10)");
   search->add_flag("--explain", a.explain, "show each signal's contribution");
+  search->add_flag("--expand-links", a.expand_links,
+                   "also return memories linked to the results (sources, related, superseded)");
   search->add_option("--fusion", a.fusion, "rrf (default) or weighted");
   search->add_option("--lexical-weight", a.lexical_weight, "BM25 weight (0 = off)")
       ->capture_default_str();
