@@ -327,8 +327,8 @@ TEST_F(PipelineTest, TheDailyTokenBudgetDefersModelJobsToTheNextDay) {
 }
 
 TEST_F(PipelineTest, SearchCanExpandAlongLinksToTheSourceEpisodes) {
-  auto ids = Ingest({{"Maya", "I am allergic to peanuts."},
-                     {"Bob", "Noted, no satay at the party then."}});
+  auto ids = Ingest(
+      {{"Maya", "I am allergic to peanuts."}, {"Bob", "Noted, no satay at the party then."}});
   ASSERT_TRUE(engine_->RunJobs("s").ok());
   SearchRequest req;
   req.query = "allergic peanuts";

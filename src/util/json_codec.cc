@@ -454,11 +454,11 @@ Result<Message> MessageFromJson(const Json& j) {
 Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a search");
   MNEMO_RETURN_IF_ERROR(
-      CheckKnownFields(j, {"query",   "user",           "all_users",      "k",
-                           "agent",   "session",        "kinds",          "since",
-                           "until",   "tags",           "meta",           "include_retired",
-                           "explain", "fusion",         "lexical_weight", "vector_weight",
-                           "rrf_k",   "context_weight", "session_weight", "date_weight",
+      CheckKnownFields(j, {"query",       "user",           "all_users",      "k",
+                           "agent",       "session",        "kinds",          "since",
+                           "until",       "tags",           "meta",           "include_retired",
+                           "explain",     "fusion",         "lexical_weight", "vector_weight",
+                           "rrf_k",       "context_weight", "session_weight", "date_weight",
                            "expand_links"}));
   SearchRequest r;
   MNEMO_ASSIGN_OR_RETURN(r.query, GetString(j, "query", true));
