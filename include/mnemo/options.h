@@ -106,6 +106,10 @@ struct Options {
   // The chat model of the pipeline. Default (nullptr): none; the pipeline uses rules.
   std::shared_ptr<const ChatModel> chat_model;
   PipelineOptions pipeline;
+  // Run the open spaces' ready pipeline jobs on a background thread. Default true. false
+  // leaves them queued until Engine::RunJobs: short-lived processes (the CLI's one-shot
+  // commands) and tests that want every job run at a point they choose.
+  bool background_jobs = true;
   // Per-space overrides of `pipeline`, by space name.
   std::map<std::string, PipelineOptions> space_pipeline;
 };

@@ -63,7 +63,7 @@ class EngineImpl final : public Engine {
       indexer_cv_.notify_one();
     };
     indexer_ = std::thread([this] { IndexerLoop(); });
-    pipeline_ = std::thread([this] { PipelineLoop(); });
+    if (ctx_.options.background_jobs) pipeline_ = std::thread([this] { PipelineLoop(); });
   }
 
   ~EngineImpl() override {
@@ -73,7 +73,7 @@ class EngineImpl final : public Engine {
     }
     indexer_cv_.notify_all();
     indexer_.join();
-    pipeline_.join();
+    if (pipeline_.joinable()) pipeline_.join();
     std::lock_guard<std::mutex> l(spaces_mu_);
     spaces_.clear();  // each Space snapshots its index as it closes
     lru_.clear();

@@ -64,6 +64,7 @@ class EngineTest : public ::testing::Test {
     Options o;
     o.create_if_missing = true;
     o.clock = clock_;
+    o.background_jobs = false;  // tests run pipeline jobs with RunJobs, deterministically
     o.logger = [this](LogLevel level, std::string_view msg) {
       std::lock_guard<std::mutex> l(log_mu_);
       if (level >= LogLevel::kWarning) warnings_.emplace_back(msg);

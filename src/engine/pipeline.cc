@@ -103,8 +103,9 @@ void Space::WakeJobsAt(TimeMs t) {
   }
 }
 
-Status Space::EnqueueExtraction(store::Db& db, const std::vector<Memory>& written, TimeMs now) {
-  if (!pipeline_->enabled) return Status::Ok();
+Result<bool> Space::EnqueueExtraction(store::Db& db, const std::vector<Memory>& written,
+                                      TimeMs now) {
+  if (!pipeline_->enabled) return false;
   // Jobs hold the episodes of one user and session, in order, at most kMaxJobItems each.
   std::map<std::pair<std::string, std::string>, std::vector<MemoryId>> groups;
   std::vector<std::pair<std::string, std::string>> order;
@@ -125,12 +126,16 @@ Status Space::EnqueueExtraction(store::Db& db, const std::vector<Memory>& writte
           store::InsertJob(db, JobKind::kExtract, key.first, key.second, part, now).status());
     }
   }
-  if (!order.empty()) WakeJobsAt(now);
-  return Status::Ok();
+  return !order.empty();
 }
 
 Status Space::RunJobs(bool flush) {
   std::lock_guard<std::mutex> run_lock(pipeline_mu_);
+  if (flush) {
+    // A flush does not wait for windows to fill, including windows deferred earlier.
+    std::lock_guard<std::mutex> lock(write_mu_);
+    MNEMO_RETURN_IF_ERROR(store::WakeWindowJobs(*writer_, Now()));
+  }
   for (;;) {
     const TimeMs now = Now();
     // Claim the "check" before reading, so a job enqueued meanwhile wakes us again.
@@ -229,7 +234,7 @@ Status Space::RunJobGroup(const std::vector<Job>& jobs, bool flush) {
         now - oldest < pipeline_->window_wait_ms) {
       std::lock_guard<std::mutex> lock(write_mu_);
       for (const auto& j : jobs) {
-        MNEMO_RETURN_IF_ERROR(store::DeferJob(*writer_, j.id, "waiting for a full session window",
+        MNEMO_RETURN_IF_ERROR(store::DeferJob(*writer_, j.id, store::kWaitingForWindow,
                                               oldest + pipeline_->window_wait_ms, now));
       }
       WakeJobsAt(oldest + pipeline_->window_wait_ms);

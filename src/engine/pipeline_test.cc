@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "engine/engine_test_util.h"
 #include "llm/fake_openai.h"
@@ -23,7 +25,7 @@ class PipelineTest : public EngineTest {
   }
 
   // Reopens the engine with a chat model served by `fake_` over loopback HTTP.
-  void UseModel(PipelineOptions pipeline = PipelineOptions()) {
+  void UseModel(PipelineOptions pipeline = PipelineOptions(), bool background = false) {
     if (fake_.port() == 0) {
       ASSERT_TRUE(fake_.Start().ok());
     }
@@ -38,6 +40,7 @@ class PipelineTest : public EngineTest {
     Options o = MakeOptions();
     o.chat_model = *model;
     o.pipeline = pipeline;
+    o.background_jobs = background;
     auto e = Engine::Open(dir_.path(), o);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     engine_ = std::move(e).value();
@@ -120,6 +123,42 @@ TEST_F(PipelineTest, RulesDerivePreferencesProfileFactsAndResolvedEventTimes) {
   EXPECT_EQ(st.derived, static_cast<int64_t>(derived.size()));
   EXPECT_EQ(st.calls, 0);
   EXPECT_EQ(st.extractor, "rules");
+}
+
+TEST_F(PipelineTest, TheBackgroundThreadRunsJobsWithoutBeingAsked) {
+  engine_.reset();
+  Options o = MakeOptions();
+  o.background_jobs = true;
+  auto e = Engine::Open(dir_.path(), o);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  engine_ = std::move(e).value();
+  Ingest({{"Maya", "I love surfing."}});
+  // The thread checks every 200 ms; a generous deadline keeps slow sanitizer runs green.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (Stats().done == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(Stats().done, 1);
+  EXPECT_NE(FindText(Derived(), "Maya loves surfing"), nullptr);
+}
+
+TEST_F(PipelineTest, RunJobsDoesNotWaitForAWindowTheBackgroundThreadDeferred) {
+  UseModel(PipelineOptions(), /*background=*/true);
+  Ingest({{"Maya", "I love surfing."}});
+  // The thread sees a partial window and defers it by window_wait_ms (30 s).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto waiting = [&] {
+    auto jobs = engine_->ListJobs("s", JobState::kPending, 10);
+    return jobs.ok() && jobs->size() == 1 && !(*jobs)[0].last_error.empty();
+  };
+  while (!waiting() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(waiting());
+  EXPECT_EQ(fake_.RequestCount("/v1/chat/completions"), 0u);
+  ASSERT_TRUE(engine_->RunJobs("s").ok());  // a flush: runs it now
+  EXPECT_EQ(fake_.RequestCount("/v1/chat/completions"), 1u);
+  EXPECT_EQ(Stats().done, 1);
 }
 
 TEST_F(PipelineTest, AContradictionSupersedesWithHistoryAndProvenance) {

@@ -356,10 +356,11 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
     ids.push_back(m.id);
     if (pipeline_->enabled) written.push_back(std::move(m));
   }
-  Status jobs = EnqueueExtraction(db, written, now);
-  if (!jobs.ok()) return fail(jobs);
+  auto jobs = EnqueueExtraction(db, written, now);
+  if (!jobs.ok()) return fail(jobs.status());
   Status commit = txn.Commit();
   if (!commit.ok()) return fail(commit);
+  if (*jobs) WakeJobsAt(now);
   ApplyToIndex(changes);
   for (const auto& in : inputs) AdjustUserCount(in.user_id, 1);
   return ids;

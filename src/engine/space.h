@@ -121,7 +121,10 @@ class Space {
   bool OwnsWholeSpace(const std::string& user);
   // Pipeline internals (pipeline.cc).
   struct Derivation;
-  Status EnqueueExtraction(store::Db& db, const std::vector<Memory>& written, TimeMs now);
+  // Inserts the extraction jobs of `written` in the caller's transaction. Returns whether
+  // it inserted any: the caller calls WakeJobsAt once the transaction has committed (an
+  // earlier wake-up could be claimed by a run that cannot see the jobs yet, and lost).
+  Result<bool> EnqueueExtraction(store::Db& db, const std::vector<Memory>& written, TimeMs now);
   Status RunJobGroup(const std::vector<Job>& jobs, bool flush);
   Status ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivation>& derivations,
                           const store::JobOutcome& usage);

@@ -46,6 +46,7 @@ class RunnerTest : public ::testing::Test {
     Options o;
     o.create_if_missing = true;
     o.durability = Durability::kNormal;
+    o.background_jobs = false;  // scored on the turns alone, as `mnemo eval` does
     auto e = Engine::Open(dir_->path() + "/data", o);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     engine_ = std::move(e).value();

@@ -43,6 +43,7 @@ class McpTest : public ::testing::Test {
   void SetUp() override {
     Options o;
     o.create_if_missing = true;
+    o.background_jobs = false;  // no derived memories appear behind the tests' back
     auto e = Engine::Open(dir_.path(), o);
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     engine_ = std::move(e).value();

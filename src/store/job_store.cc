@@ -119,6 +119,13 @@ Status DeferJob(Db& db, int64_t id, const std::string& why, TimeMs run_at, TimeM
   return st.Run();
 }
 
+Status WakeWindowJobs(Db& db, TimeMs now) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("UPDATE jobs SET next_run_at=?, updated_at=? WHERE "
+                                             "state=0 AND next_run_at>? AND last_error=?"));
+  st.Bind(1, now).Bind(2, now).Bind(3, now).Bind(4, kWaitingForWindow);
+  return st.Run();
+}
+
 Result<int64_t> RetryDeadJobs(Db& db, int64_t job_id, TimeMs now) {
   MNEMO_ASSIGN_OR_RETURN(
       Stmt st, db.Prepare("UPDATE jobs SET state=0, attempts=0, next_run_at=?, updated_at=? "

@@ -35,6 +35,10 @@ Status FailJob(Db& db, int64_t id, const JobOutcome& o, const std::string& error
                TimeMs retry_at, TimeMs now);
 // Postpones a job without counting an attempt (budget exhausted, window not full).
 Status DeferJob(Db& db, int64_t id, const std::string& why, TimeMs run_at, TimeMs now);
+// The reason DeferJob records for a job waiting for its session window to fill.
+inline constexpr char kWaitingForWindow[] = "waiting for a full session window";
+// Makes the jobs waiting for their session window ready at `now` (a flush).
+Status WakeWindowJobs(Db& db, TimeMs now);
 // Dead -> pending (job_id 0: all dead jobs). Returns the number moved.
 Result<int64_t> RetryDeadJobs(Db& db, int64_t job_id, TimeMs now);
 

@@ -147,7 +147,7 @@ class IngestFormatTest(EvalCase):
         path = self.write_json("locomo.json", locomo_fixture())
         out = self.ok("ingest", "--space", "b", "--format", "locomo", path)
         self.assertEqual(out, {"added": 7, "users": 2, "skipped": 0})
-        mems = self.list_all("b", "--user", "conv-a")
+        mems = self.list_all("b", "--user", "conv-a", "--kind", "episode")
         self.assertEqual([m["meta"]["dia_id"] for m in mems],
                          ["D1:1", "D1:2", "D1:3", "D2:1", "D2:2"])
         first = mems[0]
@@ -159,7 +159,7 @@ class IngestFormatTest(EvalCase):
         self.assertEqual(mems[4]["text"], "Look at this! [image: a red kayak on the shore]")
         self.assertEqual(mems[4]["meta"],
                          {"dia_id": "D2:2", "blip_caption": "a red kayak on the shore"})
-        self.assertEqual(len(self.list_all("b", "--user", "conv-b")), 2)
+        self.assertEqual(len(self.list_all("b", "--user", "conv-b", "--kind", "episode")), 2)
 
     def test_malformed_turn_fails_with_position_or_is_skipped(self):
         self.create_space("b")
@@ -179,11 +179,14 @@ class IngestFormatTest(EvalCase):
         path = self.write_json("lme.json", lme_fixture())
         out = self.ok("ingest", "--space", "b", "--format", "longmemeval", path)
         self.assertEqual(out, {"added": 10, "users": 4, "skipped": 0})
-        mems = self.list_all("b", "--user", "q1")
+        mems = self.list_all("b", "--user", "q1", "--kind", "episode")
         self.assertEqual([m["role"] for m in mems], ["user", "assistant", "user", "assistant"])
         self.assertEqual(mems[2]["meta"], {"session_id": "answer_1", "turn": 0, "has_answer": True})
         self.assertEqual(mems[2]["session"], "answer_1")
         self.assertEqual(mems[2]["time"], "2023-05-02T09:30:00Z")
+        # Without a chat model the rules ran before the command returned.
+        prefs = self.list_all("b", "--user", "q4", "--kind", "preference")
+        self.assertEqual([m["text"] for m in prefs], ["The user loves teal"])
 
     def test_usage_errors(self):
         self.create_space("b")

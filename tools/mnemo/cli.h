@@ -35,6 +35,8 @@ class Output {
 
 // Engine options for the data directory `data`: DIR/config.json, the MNEMO_* environment
 // variables and the global `--set KEY=VALUE` flags (src/config/config.h). config_cmd.cc.
+// One-shot commands run pipeline jobs explicitly (or leave them queued), so the options
+// have background_jobs off; the long-running `serve` and `mcp` turn it on.
 void SetConfigOverrides(std::vector<std::string> overrides);
 Result<Options> EngineOptions(const std::string& data);
 

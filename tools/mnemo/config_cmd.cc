@@ -48,7 +48,9 @@ void SetConfigOverrides(std::vector<std::string> overrides) { Overrides() = std:
 Result<Options> EngineOptions(const std::string& data) {
   const auto env = config::ProcessEnvironment();
   MNEMO_ASSIGN_OR_RETURN(auto cfg, config::Load(data, Overrides(), env));
-  return config::ToOptions(cfg, env);
+  MNEMO_ASSIGN_OR_RETURN(Options o, config::ToOptions(cfg, env));
+  o.background_jobs = false;
+  return o;
 }
 
 ConfigCommands RegisterConfig(CLI::App* app) {

@@ -155,6 +155,11 @@ int IngestDataset(const std::string& data, const std::string& space, const std::
   auto counts = locomo ? eval::IngestLocomo(**engine, space, *locomo)
                        : eval::IngestLongMemEval(**engine, space, *lme);
   if (!counts.ok()) return out.Fail(counts.status());
+  // As for `mnemo ingest`: without a chat model the rules run before the command returns.
+  if (configured->chat_model == nullptr) {
+    if (Status s = (*engine)->RunJobs(space); !s.ok())
+      std::cerr << "mnemo: warning: derivation postponed: " << s.message() << "\n";
+  }
   const int64_t skipped = stats->skipped_records;
   out.Emit({{"added", counts->added}, {"users", counts->users}, {"skipped", skipped}},
            "added " + std::to_string(counts->added) + " memories for " +

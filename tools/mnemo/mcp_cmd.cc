@@ -115,6 +115,7 @@ int RunMcp(const std::string& data, const McpArgs& args) {
     return ExitCodeFor(options.status());
   }
   options->max_text_bytes = limits.max_text_bytes;
+  options->background_jobs = true;
   auto engine = Engine::Open(data, *options);
   if (!engine.ok()) {
     std::cerr << "mnemo mcp: " << engine.status().message() << "\n";

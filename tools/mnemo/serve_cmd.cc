@@ -64,6 +64,7 @@ int RunServe(const std::string& data, const ServeArgs& args, const Output& out) 
   auto o = EngineOptions(data);
   if (!o.ok()) return out.Fail(o.status());
   o->create_if_missing = true;  // the README's first command serves a fresh directory
+  o->background_jobs = true;
   auto engine = Engine::Open(data, *o);
   if (!engine.ok()) return out.Fail(engine.status());
   auto clock = SystemClock();
