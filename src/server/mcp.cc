@@ -51,7 +51,7 @@ struct ToolDef {
   bool takes_space;  // the tool works on one space: a default space is filled in
 };
 
-constexpr std::array<ToolDef, 9> kTools = {{
+constexpr std::array<ToolDef, 11> kTools = {{
     {"add_memory", &ops::AddMemory, true},
     {"ingest_conversation", &ops::Ingest, true},
     {"search_memory", &ops::Search, true},
@@ -61,6 +61,8 @@ constexpr std::array<ToolDef, 9> kTools = {{
     {"delete_memory", &ops::DeleteMemory, true},
     {"memory_history", &ops::MemoryHistory, true},
     {"list_spaces", &ops::ListSpaces, false},
+    {"list_jobs", &ops::ListJobs, true},
+    {"job_stats", &ops::JobStats, true},
 }};
 
 const ToolDef* FindTool(std::string_view name) {
@@ -354,6 +356,30 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
                        "memories. Returns {\"spaces\": [{\"name\", \"memories\"}, ...]}.",
                        s.Object(Json::object(), {}, /*with_space=*/false),
                        Annotations("List spaces", true, false, true)));
+  tools.push_back(
+      Tool("list_jobs", "List pipeline jobs",
+           "The background jobs that derive facts, preferences and procedures from conversation "
+           "turns, newest first: each has id, kind, state (pending, done, dead), the memories it "
+           "covers, attempts, next_run_at and last_error. Use it to see why derived memories are "
+           "missing or late.",
+           s.Object({{"state",
+                      {{"type", "string"},
+                       {"enum", {"pending", "done", "dead"}},
+                       {"description", "only jobs in this state"}}},
+                     {"limit",
+                      {{"type", "integer"},
+                       {"minimum", 1},
+                       {"maximum", limits.max_list_limit},
+                       {"description", "at most this many jobs (default 50)"}}}},
+                    {}),
+           Annotations("List pipeline jobs", true, false, true)));
+
+  tools.push_back(
+      Tool("job_stats", "Pipeline statistics",
+           "How far the background pipeline has got: pending, done and dead jobs, turns "
+           "processed, memories derived, the extractor (rules or the chat model), chat calls "
+           "and tokens in total and per turn, and today's tokens against the daily budget.",
+           s.Object(Json::object(), {}), Annotations("Pipeline statistics", true, false, true)));
   return Json{{"tools", std::move(tools)}};
 }
 

@@ -316,9 +316,10 @@ TEST_F(McpTest, ToolsListDescribesEveryToolWithAStrictSchema) {
     EXPECT_EQ(s["properties"].contains("space"), name != "list_spaces") << name;
     EXPECT_TRUE(t["annotations"]["readOnlyHint"].is_boolean()) << name;
   }
-  EXPECT_EQ(names, (std::set<std::string>{"add_memory", "ingest_conversation", "search_memory",
-                                          "get_memory", "list_memories", "update_memory",
-                                          "delete_memory", "memory_history", "list_spaces"}));
+  EXPECT_EQ(names,
+            (std::set<std::string>{"add_memory", "ingest_conversation", "search_memory",
+                                   "get_memory", "list_memories", "update_memory", "delete_memory",
+                                   "memory_history", "list_spaces", "list_jobs", "job_stats"}));
   auto tool = [&](const std::string& name) {
     for (const auto& t : tools) {
       if (t["name"] == name) return t["inputSchema"];
@@ -486,6 +487,29 @@ TEST_F(McpTest, ListSpaces) {
   std::set<std::string> names;
   for (const auto& s : r["spaces"]) names.insert(s["name"].get<std::string>());
   EXPECT_EQ(names, (std::set<std::string>{"notes", "other"}));
+}
+
+TEST_F(McpTest, PipelineJobsAndStats) {
+  Json msg = {{"role", "user"}, {"text", "I love surfing."}, {"session", "s1"}};
+  Ok("ingest_conversation", {{"user", "maya"}, {"messages", Json::array({msg})}});
+  Json stats = Ok("job_stats", Json::object());
+  EXPECT_EQ(stats["pending"], 1) << stats.dump();
+  EXPECT_EQ(stats["extractor"], "rules");
+  Json jobs = Ok("list_jobs", {{"state", "pending"}})["jobs"];
+  ASSERT_EQ(jobs.size(), 1u) << jobs.dump();
+  EXPECT_EQ(jobs[0]["kind"], "extract");
+  EXPECT_EQ(jobs[0]["user"], "maya");
+  ASSERT_TRUE(engine_->RunJobs("notes").ok());
+  stats = Ok("job_stats", Json::object());
+  EXPECT_EQ(stats["done"], 1) << stats.dump();
+  EXPECT_EQ(stats["turns"], 1);
+  EXPECT_GE(stats["derived"].get<int64_t>(), 1);
+  EXPECT_EQ(Ok("list_jobs", {{"state", "done"}, {"limit", 1}})["jobs"][0]["state"], "done");
+  EXPECT_TRUE(Ok("list_jobs", {{"space", "other"}})["jobs"].empty());
+  EXPECT_EQ(ToolErr("list_jobs", {{"state", "stuck"}})["field"], "state");
+  EXPECT_EQ(ToolErr("list_jobs", {{"limit", 0}})["field"], "limit");
+  ToolErr("job_stats", {{"colour", 1}});
+  EXPECT_EQ(ToolErr("job_stats", {{"space", "nope"}})["code"], "not_found");
 }
 
 TEST_F(McpTest, BadArgumentsAreToolErrors) {

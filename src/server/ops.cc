@@ -371,6 +371,59 @@ ApiResult<Json> Search(const Context& c, const Json& args) {
   });
 }
 
+// --- pipeline jobs -----------------------------------------------------------------------
+
+ApiResult<Json> ListJobs(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "state", "limit"}));
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
+  OPS_ASSIGN_OR_RETURN(std::string state_name, Arg(util::GetString(args, "state", false)));
+  std::optional<JobState> state;
+  if (!state_name.empty()) {
+    auto parsed = ParseJobState(state_name);
+    if (!parsed.ok()) return Invalid(parsed.status().message(), "state");
+    state = *parsed;
+  }
+  int limit = 50;
+  if (auto it = args.find("limit"); it != args.end() && !it->is_null()) {
+    const int max = c.limits.max_list_limit;
+    if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > max) {
+      return Invalid("\"limit\" must be an integer between 1 and " + std::to_string(max), "limit");
+    }
+    limit = static_cast<int>(it->get<int64_t>());
+  }
+  return Answer(c.engine.ListJobs(space, state, limit), [](const std::vector<Job>& jobs) {
+    return Json{{"jobs", ArrayOf(jobs, &util::JobToJson)}};
+  });
+}
+
+ApiResult<Json> RetryJobs(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "id", "all"}));
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
+  OPS_ASSIGN_OR_RETURN(bool all, Arg(util::GetBool(args, "all", false)));
+  const bool has_id = args.contains("id") && !args["id"].is_null();
+  if (all == has_id) {
+    return Invalid("give either \"id\" (one dead job) or \"all\": true (every dead job)",
+                   has_id ? "all" : "id");
+  }
+  int64_t id = 0;
+  if (has_id) {
+    const Json& v = args["id"];
+    if (!v.is_number_integer() || v.get<int64_t>() < 1) {
+      return Invalid("expected job id (a positive integer) for \"id\"", "id");
+    }
+    id = v.get<int64_t>();
+  }
+  auto n = c.engine.RetryJobs(space, id);
+  if (!n.ok()) return EngineError(n.status(), has_id ? "id" : "");
+  return Json{{"retried", *n}};
+}
+
+ApiResult<Json> JobStats(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space"}));
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
+  return Answer(c.engine.GetJobStats(space), util::JobStatsToJson);
+}
+
 ApiResult<std::string> Export(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));

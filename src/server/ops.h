@@ -49,6 +49,11 @@ ApiResult<Json> MemoryLinks(const Context& c, const Json& args);
 ApiResult<Json> Ingest(const Context& c, const Json& args);  // {"space","user","messages":[...]}
 ApiResult<Json> Search(const Context& c, const Json& args);  // {"space", search request fields}
 
+// The background pipeline's jobs (docs/pipeline.md).
+ApiResult<Json> ListJobs(const Context& c, const Json& args);   // {"space","state","limit"}
+ApiResult<Json> RetryJobs(const Context& c, const Json& args);  // {"space","id"|"all":true}
+ApiResult<Json> JobStats(const Context& c, const Json& args);   // {"space"}
+
 // Lossless JSONL export of a space (read role).
 ApiResult<std::string> Export(const Context& c, const Json& args);  // {"space"}
 

@@ -48,6 +48,11 @@ constexpr QueryParam kListQuery[] = {
     {"order", "descending", QueryType::kOrder},
 };
 
+constexpr QueryParam kJobsQuery[] = {
+    {"state", "state", QueryType::kString},
+    {"limit", "limit", QueryType::kInt},
+};
+
 constexpr QueryParam kDeleteQuery[] = {
     {"purge", "purge", QueryType::kBool},
     {"reason", "reason", QueryType::kString},
@@ -85,6 +90,9 @@ const Route kRoutes[] = {
     {"POST", "/v1/spaces/{space}/ingest", &ops::Ingest, nullptr, 201, true},
     {"POST", "/v1/spaces/{space}/search", &ops::Search, nullptr, 200, true},
     {"GET", "/v1/spaces/{space}/export", nullptr, &ops::Export, 200, false},
+    {"GET", "/v1/spaces/{space}/jobs", &ops::ListJobs, nullptr, 200, false, kJobsQuery},
+    {"GET", "/v1/spaces/{space}/jobs/stats", &ops::JobStats, nullptr, 200, false},
+    {"POST", "/v1/spaces/{space}/jobs/retry", &ops::RetryJobs, nullptr, 200, true},
 };
 
 using PathParams = std::vector<std::pair<std::string, std::string>>;

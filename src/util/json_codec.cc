@@ -521,6 +521,44 @@ Json StatsToJson(const SpaceStats& s) {
               {"index_bytes", s.index_bytes}};
 }
 
+Json JobToJson(const Job& j) {
+  Json out = {{"id", j.id},
+              {"kind", JobKindName(j.kind)},
+              {"state", JobStateName(j.state)},
+              {"user", j.user_id},
+              {"session", j.session_id},
+              {"memories", j.memories},
+              {"attempts", j.attempts},
+              {"next_run_at", FormatIso8601(j.next_run_at)},
+              {"created_at", FormatIso8601(j.created_at)},
+              {"updated_at", FormatIso8601(j.updated_at)},
+              {"calls", j.calls},
+              {"prompt_tokens", j.prompt_tokens},
+              {"completion_tokens", j.completion_tokens},
+              {"derived", j.derived}};
+  if (!j.last_error.empty()) out["last_error"] = j.last_error;
+  return out;
+}
+
+Json JobStatsToJson(const JobStats& s) {
+  auto per_turn = [&](int64_t n) {
+    return s.turns ? static_cast<double>(n) / static_cast<double>(s.turns) : 0.0;
+  };
+  return Json{{"pending", s.pending},
+              {"done", s.done},
+              {"dead", s.dead},
+              {"turns", s.turns},
+              {"derived", s.derived},
+              {"extractor", s.extractor},
+              {"chat_calls", s.calls},
+              {"prompt_tokens", s.prompt_tokens},
+              {"completion_tokens", s.completion_tokens},
+              {"calls_per_turn", per_turn(s.calls)},
+              {"prompt_tokens_per_turn", per_turn(s.prompt_tokens)},
+              {"tokens_today", s.tokens_today},
+              {"daily_token_budget", s.daily_token_budget}};
+}
+
 Result<MemoryInput> MemoryInputFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a memory");
   MNEMO_RETURN_IF_ERROR(CheckKnownFields(

@@ -60,6 +60,12 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j);
 
 Json StatsToJson(const SpaceStats& s);
 
+// A pipeline job (times in ISO 8601; "last_error" only when there is one).
+Json JobToJson(const Job& j);
+// The pipeline's counters with the derived ratios calls_per_turn and
+// prompt_tokens_per_turn (0 before the first turn).
+Json JobStatsToJson(const JobStats& s);
+
 // A memory to add (HTTP, MCP): {"text", "user", "agent", "session", "kind", "role",
 // "speaker", "time", "valid_from", "valid_to", "importance", "tags", "entities", "meta",
 // "sources", "origin"}. "text" and "user" are required; "kind" defaults to episode,

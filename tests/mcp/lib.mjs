@@ -25,6 +25,8 @@ export const TOOL_NAMES = [
   'update_memory',
   'delete_memory',
   'memory_history',
+  'list_jobs',
+  'job_stats',
 ];
 
 // The environment of a mnemo child process: the SDK's stdio transport passes only a few
@@ -127,6 +129,16 @@ export async function exerciseEveryTool(client, space) {
   assert.equal(ok(await call('get_memory', { id: ingested.ids[1] })).state, 'retired');
   const after = ok(await call('list_memories', { user: 'sam', kinds: ['episode'] }));
   assert.deepEqual(after.memories.map((m) => m.id), [ingested.ids[0], ingested.ids[2]]);
+
+  // The pipeline has a job for each ingested session (done or still pending: the
+  // server's background thread runs them) and its statistics.
+  const jobs = ok(await call('list_jobs', {}));
+  assert.ok(jobs.jobs.some((j) => j.kind === 'extract' && j.user === 'sam'), JSON.stringify(jobs));
+  const stats = ok(await call('job_stats', {}));
+  assert.equal(stats.dead, 0, JSON.stringify(stats));
+  assert.ok(stats.pending + stats.done >= 1, JSON.stringify(stats));
+  assert.equal(stats.extractor, 'rules');
+  assert.equal(toolError(await call('list_jobs', { state: 'stuck' })).field, 'state');
 
   // Bad arguments come back as tool errors the model can read and correct.
   assert.match(toolError(await call('add_memory', { user: 'maya' })).message, /text/);

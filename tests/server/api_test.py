@@ -32,6 +32,7 @@ import re
 import signal
 import socket
 import sys
+import time
 import unittest
 import urllib.parse
 
@@ -316,6 +317,9 @@ def space_routes(space, mid):
          {"user": "u", "messages": [{"role": "user", "text": "intruder message"}]}, "write", 201),
         ("POST", s + "/search", {"query": "note", "all_users": True}, "read", 200),
         ("GET", s + "/export", None, "read", 200),
+        ("GET", s + "/jobs", None, "read", 200),
+        ("GET", s + "/jobs/stats", None, "read", 200),
+        ("POST", s + "/jobs/retry", {"all": True}, "write", 200),
         ("DELETE", m, None, "write", 200),
         ("DELETE", m + "?purge=true", None, "admin", 200),
         ("DELETE", s, None, "admin", 200),
@@ -1104,6 +1108,49 @@ class SearchTest(ApiCase):
         self.reject(415, "unsupported_media_type", "POST", r, json.dumps(q),
                     **raw("multipart/form-data"))
         self.reject(404, "not_found", "POST", "/v1/spaces/nope/search", q, field="space")
+
+
+class JobsTest(ApiCase):
+
+    def test_jobs_stats_and_retry(self):
+        ids = self.expect(201, "POST", "/v1/spaces/notes/ingest", {"user": "maya", "messages": [
+            {"session": "s1", "role": "user", "text": "I love surfing."}]})["ids"]
+        # The server's pipeline thread runs the rule job within moments.
+        deadline = time.monotonic() + 20
+        while True:
+            stats = self.expect(200, "GET", "/v1/spaces/notes/jobs/stats")
+            if stats["done"] == 1 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual((stats["pending"], stats["done"], stats["dead"]), (0, 1, 0), stats)
+        self.assertEqual((stats["turns"], stats["extractor"], stats["chat_calls"]),
+                         (1, "rules", 0))
+        self.assertGreaterEqual(stats["derived"], 1)
+        jobs = self.expect(200, "GET", "/v1/spaces/notes/jobs?state=done&limit=5")["jobs"]
+        self.assertEqual([(j["kind"], j["user"], j["memories"]) for j in jobs],
+                         [("extract", "maya", ids)])
+        self.assertEqual(self.expect(200, "GET", "/v1/spaces/notes/jobs?state=dead"),
+                         {"jobs": []})
+        page = self.expect(200, "GET", "/v1/spaces/notes/memories?kind=preference")
+        self.assertEqual([m["sources"] for m in page["memories"]], [ids])
+
+        r = "/v1/spaces/notes/jobs/retry"
+        self.assertEqual(self.expect(200, "POST", r, {"all": True}), {"retried": 0})
+        self.reject(404, "not_found", "POST", r, {"id": jobs[0]["id"] + 100}, field="id")
+        self.reject(409, "failed_precondition", "POST", r, {"id": jobs[0]["id"]}, field="id")
+        self.reject(422, "invalid_argument", "POST", r, {}, field="id")
+        self.reject(422, "invalid_argument", "POST", r, {"id": jobs[0]["id"], "all": True},
+                    field="all")
+        self.reject(422, "invalid_argument", "POST", r, {"id": "seven"}, field="id")
+        self.reject(422, "invalid_argument", "POST", r, {"all": "yes"}, field="all")
+        self.reject(422, "invalid_argument", "POST", r, {"all": True, "colour": 1},
+                    field="colour")
+        self.reject(422, "invalid_argument", "GET", "/v1/spaces/notes/jobs?state=stuck",
+                    field="state")
+        self.reject(422, "invalid_argument", "GET", "/v1/spaces/notes/jobs?limit=0",
+                    field="limit")
+        self.reject(404, "not_found", "GET", "/v1/spaces/nope/jobs/stats", field="space")
+        self.reject(404, "not_found", "GET", "/v1/spaces/nope/jobs", field="space")
 
 
 class ExportTest(ApiCase):

@@ -5,7 +5,6 @@
 
 #include "config/config.h"
 #include "mnemo/engine.h"
-#include "util/time_util.h"
 
 namespace mnemo::cli {
 namespace {
@@ -20,25 +19,6 @@ std::string Ratio(int64_t a, int64_t b) {
   std::ostringstream os;
   os << std::fixed << std::setprecision(3) << static_cast<double>(a) / static_cast<double>(b);
   return os.str();
-}
-
-util::Json JobToJson(const Job& j) {
-  util::Json out = {{"id", j.id},
-                    {"kind", JobKindName(j.kind)},
-                    {"state", JobStateName(j.state)},
-                    {"user", j.user_id},
-                    {"session", j.session_id},
-                    {"memories", j.memories},
-                    {"attempts", j.attempts},
-                    {"next_run_at", util::FormatIso8601(j.next_run_at)},
-                    {"created_at", util::FormatIso8601(j.created_at)},
-                    {"updated_at", util::FormatIso8601(j.updated_at)},
-                    {"calls", j.calls},
-                    {"prompt_tokens", j.prompt_tokens},
-                    {"completion_tokens", j.completion_tokens},
-                    {"derived", j.derived}};
-  if (!j.last_error.empty()) out["last_error"] = j.last_error;
-  return out;
 }
 
 }  // namespace
@@ -109,7 +89,7 @@ int RunJobsCommand(const std::string& data, const JobsCommands& cmds, const Jobs
     util::Json arr = util::Json::array();
     std::string human;
     for (const auto& j : *jobs) {
-      arr.push_back(JobToJson(j));
+      arr.push_back(util::JobToJson(j));
       human += std::to_string(j.id) + "\t" + std::string(JobKindName(j.kind)) + "\t" +
                std::string(JobStateName(j.state)) + "\t" + std::to_string(j.memories.size()) +
                " episodes\tattempts " + std::to_string(j.attempts) + "\tderived " +
@@ -139,20 +119,6 @@ int RunJobsCommand(const std::string& data, const JobsCommands& cmds, const Jobs
   }
   auto s = e.GetJobStats(args.space);
   if (!s.ok()) return out.Fail(s.status());
-  util::Json j = {
-      {"pending", s->pending},
-      {"done", s->done},
-      {"dead", s->dead},
-      {"turns", s->turns},
-      {"derived", s->derived},
-      {"extractor", s->extractor},
-      {"chat_calls", s->calls},
-      {"prompt_tokens", s->prompt_tokens},
-      {"completion_tokens", s->completion_tokens},
-      {"calls_per_turn", s->turns ? double(s->calls) / double(s->turns) : 0.0},
-      {"prompt_tokens_per_turn", s->turns ? double(s->prompt_tokens) / double(s->turns) : 0.0},
-      {"tokens_today", s->tokens_today},
-      {"daily_token_budget", s->daily_token_budget}};
   std::string human =
       "jobs: " + std::to_string(s->pending) + " pending, " + std::to_string(s->done) + " done, " +
       std::to_string(s->dead) + " dead\n" + "extractor: " + s->extractor + "\n" +
@@ -164,7 +130,7 @@ int RunJobsCommand(const std::string& data, const JobsCommands& cmds, const Jobs
       " per turn), completion tokens: " + std::to_string(s->completion_tokens) + "\n" +
       "tokens today: " + std::to_string(s->tokens_today) + " of " +
       (s->daily_token_budget ? std::to_string(s->daily_token_budget) : std::string("unlimited"));
-  out.Emit(j, human);
+  out.Emit(util::JobStatsToJson(*s), human);
   return kExitOk;
 }
 
