@@ -61,6 +61,15 @@ struct SpaceStats {
   int64_t vectors_pending = 0;  // durable, searchable by exact scan, not yet in the graph
   std::string embedder;         // embedder id of the space's vectors
   int dimension = 0;
+  // A re-embed in progress (docs/pipeline.md, "Re-embedding"): the embedder being moved
+  // to ("" when none), how many memories have their vector from it, out of how many.
+  // Searches use `embedder`'s vectors until the switch, or lexical search alone when
+  // that embedder cannot be built here (vector_search false).
+  std::string embedder_next;
+  int dimension_next = 0;
+  int64_t reembedded = 0;
+  int64_t reembed_total = 0;
+  bool vector_search = true;
   int schema_version = 0;
   int64_t db_bytes = 0;     // space.db + WAL
   int64_t index_bytes = 0;  // vectors.idx
@@ -72,10 +81,12 @@ struct ImportResult {
   int64_t links = 0;
 };
 
-// Background work of a space (docs/pipeline.md).
-enum class JobKind { kExtract, kEmbed };
+// Background work of a space (docs/pipeline.md). extract: derive memories from episodes;
+// embed: give memories the vectors the write path could not get from the embedder;
+// reembed: vectors from a newly configured embedder for a range of memories.
+enum class JobKind { kExtract, kEmbed, kReembed };
 enum class JobState { kPending, kDone, kDead };
-std::string_view JobKindName(JobKind k);    // "extract", "embed"
+std::string_view JobKindName(JobKind k);    // "extract", "embed", "reembed"
 std::string_view JobStateName(JobState s);  // "pending", "done", "dead"
 Result<JobState> ParseJobState(std::string_view name);
 
@@ -85,7 +96,8 @@ struct Job {
   JobState state = JobState::kPending;
   std::string user_id;
   std::string session_id;
-  std::vector<MemoryId> memories;  // the episodes it covers
+  // extract and embed: the memories it covers; reembed: the first and last id of its range.
+  std::vector<MemoryId> memories;
   int attempts = 0;
   TimeMs next_run_at = 0;
   TimeMs created_at = 0;
@@ -94,16 +106,19 @@ struct Job {
   int64_t calls = 0;       // chat calls it made (failed attempts included)
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
-  int64_t derived = 0;  // memories it added, superseded or merged into
+  int64_t derived = 0;  // extract: memories it added, superseded or merged into;
+                        // embed, reembed: vectors it wrote
 };
 
 struct JobStats {
   int64_t pending = 0;
   int64_t done = 0;
   int64_t dead = 0;
-  int64_t turns = 0;    // episodes covered by done extract jobs
-  int64_t derived = 0;  // memories derived by them
-  int64_t calls = 0;    // chat calls, all time
+  int64_t turns = 0;          // episodes covered by done extract jobs
+  int64_t derived = 0;        // memories derived by them
+  int64_t embed_pending = 0;  // pending embed and reembed jobs (counted in `pending` too)
+  int64_t embedded = 0;       // vectors written by embed and reembed jobs
+  int64_t calls = 0;          // chat calls, all time
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   int64_t tokens_today = 0;  // prompt + completion, this UTC day

@@ -73,8 +73,15 @@ struct Options {
 
   // The embedder for new spaces and queries. Default (nullptr): the builtin embedder.
   // A space remembers the embedder id its vectors came from; opening it with another
-  // embedder is an error naming both ids (re-embedding is a separate operation).
+  // embedder starts a background re-embed (see reembed_on_embedder_change).
   std::shared_ptr<const Embedder> embedder;
+
+  // Opening a space whose vectors come from another embedder than `embedder` re-embeds
+  // it in the background (reembed jobs; searches keep using the old vectors, or lexical
+  // search alone when the old embedder cannot be built here, until every memory has its
+  // new vector, then switch at once). false: such a space is refused with an error naming
+  // both embedders. Default true (config key embedding.reembed).
+  bool reembed_on_embedder_change = true;
 
   // Time source. Default (nullptr): SystemClock().
   std::shared_ptr<Clock> clock;

@@ -48,6 +48,7 @@ Json Defaults() {
   embedding["dimensions"] = 0;
   embedding["batch_size"] = llm::ProviderConfig{}.batch_size;
   embedding["send_dimensions"] = false;
+  embedding["reembed"] = Options{}.reembed_on_embedder_change;
   Json chat = ProviderDefaults();
   return {{"embedding", embedding},
           {"chat", chat},
@@ -267,6 +268,7 @@ Result<Options> ToOptions(const Json& config, const Environment& env) {
                            PipelineFrom(over, o.pipeline, "spaces." + it.key() + ".pipeline"));
   }
   const Json& emb = config["embedding"];
+  o.reembed_on_embedder_change = emb["reembed"].get<bool>();
   if (emb["provider"] == "openai") {
     auto e = llm::MakeOpenAiEmbedder(ProviderFrom(emb, env));
     if (!e.ok()) return e.status().WithContext("embedding");

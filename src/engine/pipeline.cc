@@ -152,12 +152,23 @@ Status Space::RunJobs(bool flush) {
       MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
       if (row && !st.IsNull(0)) WakeJobsAt(st.Int(0));
     }
-    if (ready.empty()) return Status::Ok();
+    if (ready.empty()) {
+      // A re-embed enqueues what is still missing (then runs it), or switches.
+      MNEMO_ASSIGN_OR_RETURN(bool more, FinishReembed());
+      if (!more) return Status::Ok();
+      continue;
+    }
+    // Embed and reembed jobs run one at a time (embed_jobs.cc).
+    std::vector<Job> embed_jobs;
     // Consecutive jobs of one user and session form a group (a session window).
     const size_t window =
         std::max<size_t>(kMaxJobItems, static_cast<size_t>(std::max(1, pipeline_->window_turns)));
     std::map<std::pair<std::string, std::string>, std::vector<std::vector<Job>>> groups;
     for (auto& job : ready) {
+      if (job.kind != JobKind::kExtract) {
+        embed_jobs.push_back(std::move(job));
+        continue;
+      }
       auto& list = groups[{job.user_id, job.session_id}];
       size_t items = 0;
       if (!list.empty()) {
@@ -169,6 +180,7 @@ Status Space::RunJobs(bool flush) {
     for (auto& [key, list] : groups) {
       for (auto& group : list) MNEMO_RETURN_IF_ERROR(RunJobGroup(group, flush));
     }
+    for (const auto& job : embed_jobs) MNEMO_RETURN_IF_ERROR(RunEmbedJob(job));
   }
 }
 
@@ -324,8 +336,7 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
     std::vector<std::string_view> texts;
     for (const auto& d : derivations) texts.push_back(d.candidate.text);
     std::vector<std::vector<float>> vecs;
-    EmbedUsage embed_usage;
-    Status s = ctx_->options.embedder->EmbedCounted(texts, &vecs, &embed_usage);
+    Status s = EmbedDerived(texts, &vecs);
     if (s.ok() && vecs.size() != texts.size()) s = Status::Internal("embedder returned too few");
     if (!s.ok()) return FailJobs(jobs, s.WithContext("embedding derived memories"), usage);
     for (size_t i = 0; i < vecs.size(); ++i) derivations[i].vector = std::move(vecs[i]);
@@ -427,12 +438,8 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
       Status s = revise(target, next, reason);
       if (!s.ok()) return fail(s);
       if (next.text != target.text) {
-        std::string blob = index::Quantize(d.vector);
-        s = store::PutVector(db, target.id, embedder_row_, blob);
-        auto seq = s.ok() ? store::LogIndexChange(db, target.id, store::IndexOp::kUpsert)
-                          : Result<int64_t>(s);
-        if (!seq.ok()) return fail(seq.status());
-        changes.push_back(IndexChange{*seq, target.id, std::move(blob)});
+        s = StoreVector(db, target.id, d.vector, &changes);
+        if (!s.ok()) return fail(s);
       }
       ++derived;
       continue;
@@ -466,12 +473,8 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
       s = store::AppendHistory(db,
                                HistoryEntry{m.id, 1, HistoryOp::kAdd, "", "", kActor, now, reason});
     }
-    std::string blob = index::Quantize(d.vector);
-    if (s.ok()) s = store::PutVector(db, m.id, embedder_row_, blob);
+    if (s.ok()) s = StoreVector(db, m.id, d.vector, &changes);
     if (!s.ok()) return fail(s);
-    auto seq = store::LogIndexChange(db, m.id, store::IndexOp::kUpsert);
-    if (!seq.ok()) return fail(seq.status());
-    changes.push_back(IndexChange{*seq, m.id, std::move(blob)});
     for (MemoryId src : m.sources) {
       s = store::InsertLink(db, Link{m.id, src, LinkType::kDerivedFrom, 1.0});
       if (!s.ok()) return fail(s);

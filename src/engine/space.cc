@@ -108,16 +108,7 @@ Result<std::unique_ptr<Space>> Space::Open(const std::string& dir, const std::st
     MNEMO_RETURN_IF_ERROR(store::EmbedderRowId(db, emb.id(), emb.dimension()).status());
     MNEMO_RETURN_IF_ERROR(txn.Commit());
   }
-  MNEMO_ASSIGN_OR_RETURN(auto recorded, store::SpaceEmbedder(db));
-  if (!recorded) return Status::Corruption("space '" + name + "' has no embedder recorded");
-  if (recorded->first != emb.id() || recorded->second != emb.dimension()) {
-    return Status::FailedPrecondition(
-        "space '" + name + "' holds vectors from embedder " + recorded->first + " (dimension " +
-        std::to_string(recorded->second) + ") but mnemo is configured with " + emb.id() +
-        " (dimension " + std::to_string(emb.dimension()) +
-        "); use the embedder the space was created with");
-  }
-  MNEMO_ASSIGN_OR_RETURN(space->embedder_row_, store::EmbedderRowId(db, emb.id(), emb.dimension()));
+  MNEMO_RETURN_IF_ERROR(space->SetUpEmbedders());
   MNEMO_ASSIGN_OR_RETURN(space->last_id_, store::MaxMemoryId(db));
   MNEMO_ASSIGN_OR_RETURN(auto counts, store::CountByUser(db));
   for (auto& [user, n] : counts) {
@@ -131,21 +122,27 @@ Result<std::unique_ptr<Space>> Space::Open(const std::string& dir, const std::st
 // Loads the snapshot and replays the index log after it; without a usable snapshot,
 // rebuilds the index from the vectors table. Never refuses to open over the index.
 Status Space::OpenIndex() {
-  const Embedder& emb = *ctx_->options.embedder;
+  auto vectors = std::make_shared<Vectors>(*CurrentVectors());
+  auto publish = [&] {
+    std::lock_guard<std::mutex> lock(vectors_mu_);
+    vectors_ = vectors;
+  };
   store::Db& db = *writer_;
-  auto loaded = index::VectorIndex::Load(IndexPath(dir_), emb.id(), emb.dimension());
+  auto loaded = index::VectorIndex::Load(IndexPath(dir_), vectors->id, vectors->dimension);
   if (loaded.ok()) {
-    index_ = std::move(loaded).value();
-    MNEMO_ASSIGN_OR_RETURN(auto log, store::ReadIndexLog(db, index_->applied_seq()));
+    std::shared_ptr<index::VectorIndex> index = std::move(loaded).value();
+    MNEMO_ASSIGN_OR_RETURN(auto log, store::ReadIndexLog(db, index->applied_seq()));
     for (const auto& e : log) {
       if (e.op == store::IndexOp::kUpsert) {
         MNEMO_ASSIGN_OR_RETURN(auto blob, store::GetVector(db, e.id));
-        if (blob) index_->Upsert(e.seq, e.id, std::move(*blob));
+        if (blob) index->Upsert(e.seq, e.id, std::move(*blob));
       } else {
-        index_->Remove(e.seq, e.id, e.op == store::IndexOp::kErase);
+        index->Remove(e.seq, e.id, e.op == store::IndexOp::kErase);
       }
     }
     changes_since_snapshot_ = static_cast<int64_t>(log.size());
+    vectors->index = std::move(index);
+    publish();
     return Status::Ok();
   }
   // A snapshot was expected if one was ever written (the log before it is gone).
@@ -154,7 +151,12 @@ Status Space::OpenIndex() {
     Log(LogLevel::kWarning, "space '" + name_ + "': vector index snapshot unusable (" +
                                 loaded.status().message() + "); rebuilding it from SQLite");
   }
-  index_ = index::VectorIndex::Create(emb.id(), emb.dimension());
+  std::shared_ptr<index::VectorIndex> index =
+      index::VectorIndex::Create(vectors->id, vectors->dimension);
+  if (!index) {
+    return Status::Corruption("space '" + name_ + "' records embedder " + vectors->id +
+                              " with an invalid dimension " + std::to_string(vectors->dimension));
+  }
   MNEMO_ASSIGN_OR_RETURN(int64_t seq, store::MaxIndexSeq(db));
   MNEMO_ASSIGN_OR_RETURN(store::Stmt st,
                          db.Prepare("SELECT id, vec FROM vectors ORDER BY id", false));
@@ -162,9 +164,11 @@ Status Space::OpenIndex() {
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    index_->Seed(seq, st.Int(0), std::string(st.Blob(1)));
+    index->Seed(seq, st.Int(0), std::string(st.Blob(1)));
     ++n;
   }
+  vectors->index = std::move(index);
+  publish();
   changes_since_snapshot_ = n > 0 ? std::max<int64_t>(n, 1) : 0;
   if (n > 0) ctx_->notify_indexer();
   return Status::Ok();
@@ -176,12 +180,16 @@ Status Space::Snapshot(int64_t min_changes) {
   if (min_changes > 0 && changes < min_changes) return Status::Ok();
   // Mid-rebuild there is nothing a snapshot could describe: the next open rebuilds
   // again from the vectors table (the log before the rebuild may be gone).
-  if (index_->rebuilding()) return Status::Ok();
-  MNEMO_ASSIGN_OR_RETURN(auto info, index_->Save(IndexPath(dir_)));
+  const auto vectors = CurrentVectors();
+  if (vectors->index->rebuilding()) return Status::Ok();
+  MNEMO_ASSIGN_OR_RETURN(auto info, vectors->index->Save(IndexPath(dir_)));
   changes_since_snapshot_ -= changes;
   std::lock_guard<std::mutex> lock(write_mu_);
   MNEMO_RETURN_IF_ERROR(store::SetMeta(*writer_, "snapshot_seq", std::to_string(info.applied_seq)));
-  return store::TruncateIndexLog(*writer_, info.applied_seq);
+  // A re-embed building its index catches up from the log after keep_log_after_.
+  const int64_t keep = keep_log_after_.load();
+  return store::TruncateIndexLog(*writer_,
+                                 keep >= 0 ? std::min(keep, info.applied_seq) : info.applied_seq);
 }
 
 MemoryId Space::NextId() {
@@ -222,22 +230,21 @@ Status Space::ValidateInput(const MemoryInput& in) const {
   return util::NormalizeMetadata(in.metadata, ctx_->options.max_metadata_bytes).status();
 }
 
-Result<std::vector<std::string>> Space::EmbedBlobs(
-    const std::vector<std::string_view>& texts) const {
-  const Embedder& emb = *ctx_->options.embedder;
+Result<std::vector<std::string>> Space::EmbedBlobs(const Embedder& emb,
+                                                   const std::vector<std::string_view>& texts) {
   std::vector<std::vector<float>> vecs;
   MNEMO_RETURN_IF_ERROR(emb.Embed(texts, &vecs).WithContext("embedding"));
   if (vecs.size() != texts.size()) {
-    return Status::Internal("embedder " + emb.id() + " returned " + std::to_string(vecs.size()) +
-                            " vectors for " + std::to_string(texts.size()) + " texts");
+    return Status::Corruption("embedder " + emb.id() + " returned " + std::to_string(vecs.size()) +
+                              " vectors for " + std::to_string(texts.size()) + " texts");
   }
   std::vector<std::string> blobs;
   blobs.reserve(vecs.size());
   for (const auto& v : vecs) {
     if (static_cast<int>(v.size()) != emb.dimension()) {
-      return Status::Internal("embedder " + emb.id() + " returned a vector of dimension " +
-                              std::to_string(v.size()) + ", expected " +
-                              std::to_string(emb.dimension()));
+      return Status::Corruption("embedder " + emb.id() + " returned a vector of dimension " +
+                                std::to_string(v.size()) + ", expected " +
+                                std::to_string(emb.dimension()));
     }
     blobs.push_back(index::Quantize(v));
   }
@@ -245,11 +252,13 @@ Result<std::vector<std::string>> Space::EmbedBlobs(
 }
 
 void Space::ApplyToIndex(std::vector<IndexChange>& changes) {
+  if (changes.empty()) return;
+  index::VectorIndex& index = *CurrentVectors()->index;
   for (auto& c : changes) {
     if (c.blob.empty()) {
-      index_->Remove(c.seq, c.id, c.erase);
+      index.Remove(c.seq, c.id, c.erase);
     } else {
-      index_->Upsert(c.seq, c.id, std::move(c.blob));
+      index.Upsert(c.seq, c.id, std::move(c.blob));
     }
   }
   changes_since_snapshot_ += static_cast<int64_t>(changes.size());
@@ -286,11 +295,13 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
     metadata[i] = *util::NormalizeMetadata(inputs[i].metadata, ctx_->options.max_metadata_bytes);
     texts.push_back(inputs[i].text);
   }
-  MNEMO_ASSIGN_OR_RETURN(auto blobs, EmbedBlobs(texts));
+  // A provider failure leaves vectors out (an embed job adds them later), never the write.
+  MNEMO_ASSIGN_OR_RETURN(const WriteVectors vecs, EmbedForWrite(texts));
 
   std::vector<MemoryId> ids;
   ids.reserve(inputs.size());
   std::lock_guard<std::mutex> lock(write_mu_);
+  const auto vectors = CurrentVectors();
   store::Db& db = *writer_;
   store::Transaction txn(&db);
   MNEMO_RETURN_IF_ERROR(txn.Begin());
@@ -300,6 +311,7 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
   changes.reserve(inputs.size());
   std::vector<Memory> written;  // for the pipeline's jobs
   if (pipeline_->enabled) written.reserve(inputs.size());
+  std::vector<MemoryId> unembedded;  // for embed jobs
   // Previous episode per session, for "next" links (ingest only).
   std::unordered_map<std::string, MemoryId> last_in_session;
   auto fail = [&](Status s) {
@@ -331,10 +343,10 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
     Status s = store::InsertMemory(db, m);
     if (s.ok())
       s = store::AppendHistory(db, HistoryEntry{m.id, 1, HistoryOp::kAdd, "", "", "api", now, ""});
-    if (s.ok()) s = store::PutVector(db, m.id, embedder_row_, blobs[i]);
     if (!s.ok()) return fail(s);
-    auto seq = store::LogIndexChange(db, m.id, store::IndexOp::kUpsert);
-    if (!seq.ok()) return fail(seq.status());
+    auto missing = PutVectors(db, *vectors, m.id, vecs, i, /*replace=*/false, &changes);
+    if (!missing.ok()) return fail(missing.status());
+    if (*missing) unembedded.push_back(m.id);
     for (MemoryId src : m.sources) {
       s = store::InsertLink(db, Link{m.id, src, LinkType::kDerivedFrom, 1.0});
       if (!s.ok()) return fail(s);
@@ -352,15 +364,27 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
       }
       it->second = m.id;
     }
-    changes.push_back(IndexChange{*seq, m.id, std::move(blobs[i])});
     ids.push_back(m.id);
     if (pipeline_->enabled) written.push_back(std::move(m));
   }
   auto jobs = EnqueueExtraction(db, written, now);
   if (!jobs.ok()) return fail(jobs.status());
+  if (!unembedded.empty()) {
+    const std::string& user = inputs.front().user_id;
+    const bool one_user = std::all_of(inputs.begin(), inputs.end(),
+                                      [&](const MemoryInput& in) { return in.user_id == user; });
+    Status s = EnqueueEmbed(db, unembedded, one_user ? user : "", vecs.deferred, now);
+    if (!s.ok()) return fail(s);
+  }
   Status commit = txn.Commit();
   if (!commit.ok()) return fail(commit);
   if (*jobs) WakeJobsAt(now);
+  if (!unembedded.empty()) {
+    WakeJobsAt(now + pipeline_->retry_initial_ms);
+    Log(LogLevel::kWarning, "space '" + name_ + "': stored " + std::to_string(unembedded.size()) +
+                                " memories without their vector (" + vecs.deferred.ToString() +
+                                "); an embed job will add it");
+  }
   ApplyToIndex(changes);
   for (const auto& in : inputs) AdjustUserCount(in.user_id, 1);
   return ids;
@@ -444,12 +468,13 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
     MNEMO_ASSIGN_OR_RETURN(metadata,
                            util::NormalizeMetadata(*u.metadata, ctx_->options.max_metadata_bytes));
   }
-  std::string blob;
+  WriteVectors vecs;
   if (u.text) {
-    MNEMO_ASSIGN_OR_RETURN(auto blobs, EmbedBlobs({*u.text}));
-    blob = std::move(blobs[0]);
+    // A provider failure leaves the vector to an embed job, never fails the update.
+    MNEMO_ASSIGN_OR_RETURN(vecs, EmbedForWrite({*u.text}));
   }
   std::lock_guard<std::mutex> lock(write_mu_);
+  const auto vectors = CurrentVectors();
   store::Db& db = *writer_;
   store::Transaction txn(&db);
   MNEMO_RETURN_IF_ERROR(txn.Begin());
@@ -481,13 +506,22 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
       db, HistoryEntry{id, next.version, HistoryOp::kUpdate, MemoryJsonText(*current), "",
                        u.actor.empty() ? "api" : u.actor, now, u.reason}));
   std::vector<IndexChange> changes;
-  if (!blob.empty()) {
-    MNEMO_RETURN_IF_ERROR(store::PutVector(db, id, embedder_row_, blob));
-    MNEMO_ASSIGN_OR_RETURN(int64_t seq, store::LogIndexChange(db, id, store::IndexOp::kUpsert));
-    changes.push_back(IndexChange{seq, id, std::move(blob)});
+  bool unembedded = false;
+  if (u.text && next.text != current->text) {
+    MNEMO_ASSIGN_OR_RETURN(unembedded,
+                           PutVectors(db, *vectors, id, vecs, 0, /*replace=*/true, &changes));
+    if (unembedded) {
+      MNEMO_RETURN_IF_ERROR(EnqueueEmbed(db, {id}, next.user_id, vecs.deferred, now));
+    }
   }
   MNEMO_RETURN_IF_ERROR(txn.Commit());
   if (!changes.empty()) ApplyToIndex(changes);
+  if (unembedded) {
+    WakeJobsAt(now + pipeline_->retry_initial_ms);
+    Log(LogLevel::kWarning, "space '" + name_ + "': memory " + std::to_string(id) +
+                                " updated without its new vector (" + vecs.deferred.ToString() +
+                                "); an embed job will add it");
+  }
   return next;
 }
 
@@ -600,10 +634,18 @@ Result<SpaceStats> Space::Stats() {
           db, "(SELECT DISTINCT user_id, session_id FROM memories WHERE session_id<>'')"));
   MNEMO_ASSIGN_OR_RETURN(s.history_entries, store::CountWhere(db, "history"));
   MNEMO_ASSIGN_OR_RETURN(s.links, store::CountWhere(db, "links"));
-  s.vectors_indexed = static_cast<int64_t>(index_->indexed_count());
-  s.vectors_pending = static_cast<int64_t>(index_->pending_new_vectors());
-  s.embedder = ctx_->options.embedder->id();
-  s.dimension = ctx_->options.embedder->dimension();
+  const auto vectors = CurrentVectors();
+  s.vectors_indexed = static_cast<int64_t>(vectors->index->indexed_count());
+  s.vectors_pending = static_cast<int64_t>(vectors->index->pending_new_vectors());
+  s.embedder = vectors->id;
+  s.dimension = vectors->dimension;
+  s.vector_search = vectors->embedder != nullptr;
+  if (vectors->next) {
+    s.embedder_next = vectors->next->id();
+    s.dimension_next = vectors->next->dimension();
+    MNEMO_ASSIGN_OR_RETURN(s.reembedded, store::CountWhere(db, "vectors_next"));
+    MNEMO_ASSIGN_OR_RETURN(s.reembed_total, store::CountWhere(db, "memories"));
+  }
   MNEMO_ASSIGN_OR_RETURN(s.schema_version, store::SchemaVersion(db));
   s.db_bytes = util::FileSizeOrZero(DbPath(dir_)) + util::FileSizeOrZero(DbPath(dir_) + "-wal");
   s.index_bytes = util::FileSizeOrZero(IndexPath(dir_));

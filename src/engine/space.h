@@ -6,12 +6,17 @@
 // commit the vectors are handed to the index in log order (so they are searchable at
 // once, by exact scan of the pending tail) and the background indexer is notified.
 //
+// Vectors: table `vectors` and the index hold the vectors of the space's embedder (meta
+// "embedder"). A re-embed (embed_jobs.cc, docs/pipeline.md) fills `vectors_next` from the
+// configured embedder in the background, then switches both at once.
+//
 // Thread safety: all public methods are safe to call concurrently.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -70,8 +75,8 @@ class Space {
   Result<JobStats> GetJobStats();
 
   // Background work, called by the engine's indexer thread.
-  size_t IndexSome(size_t max_items) { return index_->IndexPending(max_items); }
-  bool HasPendingIndexWork() const { return index_->pending_count() > 0; }
+  size_t IndexSome(size_t max_items) { return CurrentVectors()->index->IndexPending(max_items); }
+  bool HasPendingIndexWork() const { return CurrentVectors()->index->pending_count() > 0; }
   // Writes a snapshot of the vector index when at least `min_changes` index changes
   // happened since the last one (0: always), then truncates the index log up to it.
   Status Snapshot(int64_t min_changes);
@@ -94,6 +99,29 @@ class Space {
   };
   Result<ReaderLease> Reader();
 
+  // The embedders of the space's vectors and the index over them. Immutable once
+  // published; replaced whole when a re-embed switches (under write_mu_ and
+  // vectors_mu_), so a reader holding one never mixes two embedders.
+  struct Vectors {
+    std::string id;  // embedder of table `vectors` (space_meta "embedder")
+    int dimension = 0;
+    int64_t row = 0;  // its row in table `embedders`
+    // Builds `id`'s vectors: the configured embedder, or during a re-embed the old one
+    // when it can be built here (builtin); null otherwise (vector search is then off).
+    std::shared_ptr<const Embedder> embedder;
+    std::shared_ptr<index::VectorIndex> index;  // over table `vectors`; never null
+    // During a re-embed: the configured embedder, whose vectors go to `vectors_next`.
+    std::shared_ptr<const Embedder> next;
+    int64_t next_row = 0;
+  };
+  std::shared_ptr<const Vectors> CurrentVectors() const {
+    std::lock_guard<std::mutex> lock(vectors_mu_);
+    return vectors_;
+  }
+  // At open (embed_jobs.cc): compares the recorded embedder with the configured one and
+  // starts, resumes, restarts or cancels a re-embed, or refuses the space. Sets vectors_
+  // (without its index). Requires the writer, before the space is shared.
+  Status SetUpEmbedders();
   Status OpenIndex();
   TimeMs Now() const { return ctx_->options.clock->NowMillis(); }
   void Log(LogLevel level, const std::string& msg) const { ctx_->options.logger(level, msg); }
@@ -101,7 +129,9 @@ class Space {
   // Validation shared by add, ingest and import.
   Status ValidateInput(const MemoryInput& in) const;
   Status ValidateText(std::string_view text, std::string_view what) const;
-  Result<std::vector<std::string>> EmbedBlobs(const std::vector<std::string_view>& texts) const;
+  // `emb`'s quantized vectors of `texts`; a malformed answer is kCorruption.
+  static Result<std::vector<std::string>> EmbedBlobs(const Embedder& emb,
+                                                     const std::vector<std::string_view>& texts);
 
   // Writes memories (and, for ingest, their session links) in one transaction.
   Result<std::vector<MemoryId>> WriteBatch(const std::vector<MemoryInput>& inputs,
@@ -115,6 +145,35 @@ class Space {
     bool erase = false;
   };
   void ApplyToIndex(std::vector<IndexChange>& changes);
+  // Vectors of a write's texts, computed outside the lock (embed_jobs.cc): quantized
+  // blobs by embedder id, one per text. A provider failure (unavailable, garbage) leaves
+  // that embedder out and is kept in `deferred`; any other failure fails the call.
+  struct WriteVectors {
+    std::map<std::string, std::vector<std::string>> blobs;
+    Status deferred;
+  };
+  Result<WriteVectors> EmbedForWrite(const std::vector<std::string_view>& texts) const;
+  // Under write_mu_, in the caller's transaction: stores text `i`'s vectors of `w` for
+  // memory `id` in the tables `v` says are wanted, logs the index change and queues it in
+  // `changes`. With `replace`, a vector that cannot be renewed is deleted (the text
+  // changed). Returns whether a wanted vector is missing (the caller enqueues an embed job).
+  Result<bool> PutVectors(store::Db& db, const Vectors& v, MemoryId id, const WriteVectors& w,
+                          size_t i, bool replace, std::vector<IndexChange>* changes);
+  // Inserts embed jobs for `ids` (at most 256 each), first run after retry_initial_ms.
+  Status EnqueueEmbed(store::Db& db, const std::vector<MemoryId>& ids, const std::string& user,
+                      const Status& why, TimeMs now);
+  // The pipeline's vector of a derived memory: `vec` from the space's embedder (empty:
+  // none) stored like a write's. Requires write_mu_.
+  Status StoreVector(store::Db& db, MemoryId id, const std::vector<float>& vec,
+                     std::vector<IndexChange>* changes);
+  // Embeds derived texts with the space's embedder; empty vectors when it cannot be built.
+  Status EmbedDerived(const std::vector<std::string_view>& texts,
+                      std::vector<std::vector<float>>* out) const;
+  // Runs one embed or reembed job (embed_jobs.cc).
+  Status RunEmbedJob(const Job& job);
+  // During a re-embed with no embed work pending: enqueues jobs for memories still
+  // without a new vector (returns true), or builds the new index and switches.
+  Result<bool> FinishReembed();
   void AdjustUserCount(const std::string& user, int64_t delta);
   Status CheckScope(const Filter& f);
   // True when every memory of the space (retired ones included) belongs to `user`.
@@ -135,14 +194,15 @@ class Space {
   Result<std::vector<MemoryId>> DerivedFrom(store::Db& db, MemoryId id);
   Status ExpandLinks(store::Db& db, const SearchRequest& req, std::vector<SearchHit>* hits);
   // Candidate lists for search.
-  Result<std::vector<std::pair<MemoryId, double>>> VectorCandidates(store::Db& db,
-                                                                    const std::vector<float>& q,
-                                                                    const Filter& f, size_t n);
+  // `index`: the index `q` was embedded for (default: the current one); a query of
+  // another dimension yields nothing.
+  Result<std::vector<std::pair<MemoryId, double>>> VectorCandidates(
+      store::Db& db, const std::vector<float>& q, const Filter& f, size_t n,
+      const index::VectorIndex* index = nullptr);
 
   const std::string dir_;
   const std::string name_;
   const SpaceContext* ctx_;
-  int64_t embedder_row_ = 0;
 
   std::mutex write_mu_;
   std::unique_ptr<store::Db> writer_;  // protected by write_mu_
@@ -151,14 +211,20 @@ class Space {
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<store::Db>> idle_readers_;  // protected by readers_mu_
 
-  std::unique_ptr<index::VectorIndex> index_;  // internally synchronized
-  std::mutex snapshot_mu_;                     // serializes snapshot writes
+  mutable std::mutex vectors_mu_;
+  std::shared_ptr<const Vectors> vectors_;  // protected by vectors_mu_; index internally synced
+  std::mutex snapshot_mu_;                  // serializes snapshot writes
   std::atomic<int64_t> changes_since_snapshot_{0};
+  // While a re-embed builds its index: snapshots keep the index log after this seq (the
+  // build catches up from it at the switch). -1: no build.
+  std::atomic<int64_t> keep_log_after_{-1};
+  std::atomic<bool> warned_lexical_only_{false};
 
   const PipelineOptions* pipeline_;  // this space's pipeline options (from ctx_)
   std::mutex pipeline_mu_;           // one job runner at a time
   // Earliest time a job may be ready; Now() after a write enqueues one.
   std::atomic<TimeMs> next_job_check_{0};
+  TimeMs last_sweep_at_ = 0;  // FinishReembed's last sweep; protected by pipeline_mu_
 
   std::mutex counts_mu_;
   std::unordered_map<std::string, int64_t> user_counts_;  // protected by counts_mu_

@@ -57,14 +57,14 @@ Status Space::Export(std::ostream& out) {
     store::Db& db;
     ~Commit() { (void)db.Exec("COMMIT"); }
   } commit{db};
-  const Embedder& emb = *ctx_->options.embedder;
+  const auto vectors = CurrentVectors();  // the embedder of table `vectors`
   CrcWriter w(out);
   // An ordered object: the file starts with its magic, {"format":"mnemo-export".
   w.Line(nlohmann::ordered_json{{"format", kFormat},
                                 {"version", kFormatVersion},
                                 {"space", name_},
-                                {"embedder", emb.id()},
-                                {"dimension", emb.dimension()},
+                                {"embedder", vectors->id},
+                                {"dimension", vectors->dimension},
                                 {"exported_at", util::FormatIso8601(Now())}});
   int64_t memories = 0, history = 0, links = 0;
   MNEMO_RETURN_IF_ERROR(store::ForEachMemory(db, [&](const Memory& m, std::string_view vec) {
@@ -109,7 +109,8 @@ Result<ImportResult> Space::Import(std::istream& in) {
   bool ended = false;
   std::string line;
   size_t line_no = 0;
-  const int dim = ctx_->options.embedder->dimension();
+  const auto parse_vectors = CurrentVectors();
+  const int dim = parse_vectors->dimension;
   while (std::getline(in, line)) {
     ++line_no;
     auto at = [&](const Status& s) { return s.WithContext("line " + std::to_string(line_no)); };
@@ -148,7 +149,7 @@ Result<ImportResult> Space::Import(std::istream& in) {
           return at(Status::InvalidArgument("id out of range"));
         Item item{std::move(m).value(), ""};
         auto v = j.find("vector");
-        if (v != j.end() && v->is_string() && header_embedder == ctx_->options.embedder->id()) {
+        if (v != j.end() && v->is_string() && header_embedder == parse_vectors->id) {
           auto blob = util::Base64Decode(v->get<std::string>());
           if (!blob.ok()) return at(blob.status().WithContext("vector"));
           if (blob->size() != index::QuantizedSize(dim)) {
@@ -205,13 +206,18 @@ Result<ImportResult> Space::Import(std::istream& in) {
       need.push_back(i);
     }
   }
+  // A provider failure leaves those vectors to embed jobs.
+  WriteVectors vecs;
   if (!texts.empty()) {
-    MNEMO_ASSIGN_OR_RETURN(auto blobs, EmbedBlobs(texts));
-    for (size_t k = 0; k < need.size(); ++k) items[need[k]].blob = std::move(blobs[k]);
+    MNEMO_ASSIGN_OR_RETURN(vecs, EmbedForWrite(texts));
   }
+  std::vector<size_t> embedded_at(items.size(), 0);  // item -> its index among `texts`
+  for (size_t k = 0; k < need.size(); ++k) embedded_at[need[k]] = k;
 
   std::lock_guard<std::mutex> lock(write_mu_);
+  const auto vectors = CurrentVectors();
   store::Db& db = *writer_;
+  std::vector<MemoryId> unembedded;
   store::Transaction txn(&db);
   MNEMO_RETURN_IF_ERROR(txn.Begin());
   std::vector<IndexChange> changes;
@@ -223,10 +229,20 @@ Result<ImportResult> Space::Import(std::istream& in) {
                               " already exists in space '" + name_ + "'; nothing was imported");
     }
     MNEMO_RETURN_IF_ERROR(s);
-    MNEMO_RETURN_IF_ERROR(store::PutVector(db, item.memory.id, embedder_row_, item.blob));
-    MNEMO_ASSIGN_OR_RETURN(int64_t seq,
-                           store::LogIndexChange(db, item.memory.id, store::IndexOp::kUpsert));
-    changes.push_back(IndexChange{seq, item.memory.id, std::move(item.blob)});
+    const size_t at = &item - items.data();
+    if (!item.blob.empty() && vectors->id == parse_vectors->id) {
+      // The export's own vector (a re-embed in progress gives it its new one later).
+      MNEMO_RETURN_IF_ERROR(store::PutVector(db, item.memory.id, vectors->row, item.blob));
+      MNEMO_ASSIGN_OR_RETURN(int64_t seq,
+                             store::LogIndexChange(db, item.memory.id, store::IndexOp::kUpsert));
+      changes.push_back(IndexChange{seq, item.memory.id, std::move(item.blob)});
+    } else {
+      const WriteVectors none;
+      MNEMO_ASSIGN_OR_RETURN(
+          bool missing, PutVectors(db, *vectors, item.memory.id, item.blob.empty() ? vecs : none,
+                                   embedded_at[at], /*replace=*/false, &changes));
+      if (missing) unembedded.push_back(item.memory.id);
+    }
     max_id = std::max(max_id, item.memory.id);
   }
   for (const auto& h : history) {
@@ -234,8 +250,16 @@ Result<ImportResult> Space::Import(std::istream& in) {
     max_id = std::max(max_id, h.memory_id);
   }
   for (const auto& l : links) MNEMO_RETURN_IF_ERROR(store::InsertLink(db, l));
+  if (!unembedded.empty()) {
+    MNEMO_RETURN_IF_ERROR(EnqueueEmbed(
+        db, unembedded, "",
+        vecs.deferred.ok() ? Status::Unavailable("the embedder changed during the import")
+                           : vecs.deferred,
+        Now()));
+  }
   MNEMO_RETURN_IF_ERROR(txn.Commit());
   last_id_ = max_id;
+  if (!unembedded.empty()) WakeJobsAt(Now() + pipeline_->retry_initial_ms);
   ApplyToIndex(changes);
   for (const auto& item : items) AdjustUserCount(item.memory.user_id, 1);
   return ImportResult{static_cast<int64_t>(items.size()), static_cast<int64_t>(history.size()),

@@ -156,7 +156,16 @@ Status Space::CheckScope(const Filter& f) {
 }
 
 Result<std::vector<std::pair<MemoryId, double>>> Space::VectorCandidates(
-    store::Db& db, const std::vector<float>& q, const Filter& f, size_t n) {
+    store::Db& db, const std::vector<float>& q, const Filter& f, size_t n,
+    const index::VectorIndex* index) {
+  std::shared_ptr<const Vectors> vectors;
+  if (index == nullptr) {
+    vectors = CurrentVectors();
+    index = vectors->index.get();
+  }
+  std::vector<std::pair<MemoryId, double>> out;
+  // Never compare vectors of different embedders (a missing vector, a re-embed).
+  if (q.empty() || static_cast<int>(q.size()) != index->dimension()) return out;
   int64_t total, scope;
   {
     std::lock_guard<std::mutex> lock(counts_mu_);
@@ -164,7 +173,6 @@ Result<std::vector<std::pair<MemoryId, double>>> Space::VectorCandidates(
     auto it = user_counts_.find(f.user_id);
     scope = f.user_id.empty() ? total : (it == user_counts_.end() ? 0 : it->second);
   }
-  std::vector<std::pair<MemoryId, double>> out;
   if (scope == 0) return out;
   const auto exact_limit = static_cast<int64_t>(ctx_->options.exact_scan_limit);
   const bool whole_space = scope == total && OnlyScope(f);
@@ -173,7 +181,7 @@ Result<std::vector<std::pair<MemoryId, double>>> Space::VectorCandidates(
     MNEMO_ASSIGN_OR_RETURN(auto ids,
                            store::MatchingIds(db, f, static_cast<size_t>(exact_limit) + 1));
     if (ids.size() <= static_cast<size_t>(exact_limit)) {
-      auto scored = index_->Score(q, ids);
+      auto scored = index->Score(q, ids);
       const size_t keep = std::min(n, scored.size());
       std::partial_sort(scored.begin(), scored.begin() + static_cast<ptrdiff_t>(keep), scored.end(),
                         [](const index::Neighbor& a, const index::Neighbor& b) {
@@ -195,8 +203,8 @@ Result<std::vector<std::pair<MemoryId, double>>> Space::VectorCandidates(
   fetch = std::max(fetch, n + 16);
   for (;;) {
     const auto neighbors = total <= exact_limit
-                               ? index_->ScanAll(q, fetch)
-                               : index_->Search(q, fetch, std::max<size_t>(fetch, 64));
+                               ? index->ScanAll(q, fetch)
+                               : index->Search(q, fetch, std::max<size_t>(fetch, 64));
     std::vector<MemoryId> ids;
     ids.reserve(neighbors.size());
     for (const auto& nb : neighbors) ids.push_back(nb.id);
@@ -237,6 +245,35 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
   }
   MNEMO_RETURN_IF_ERROR(CheckScope(req.filter));
 
+  // The query vector and the index come from one embedder: the space's, also during a
+  // re-embed (until the switch). When it cannot be built here (a remote embedder that is
+  // no longer configured), vector search is off: lexical search alone, never a comparison
+  // of vectors from different embedders.
+  const auto vectors = CurrentVectors();
+  const bool vector_off = req.vector_weight > 0 && vectors->embedder == nullptr;
+  const SignalExplanation off_note{"vector (off: re-embedding from " + vectors->id + ")", 0, 0, 0};
+  if (vector_off) {
+    if (!warned_lexical_only_.exchange(true)) {
+      Log(LogLevel::kWarning, "space '" + name_ + "': its vectors come from embedder " +
+                                  vectors->id +
+                                  ", which is not configured; searches are lexical only until "
+                                  "the re-embed to " +
+                                  (vectors->next ? vectors->next->id() : std::string("?")) +
+                                  " completes (mnemo space stats shows its progress)");
+    }
+    if (req.lexical_weight == 0) {
+      // A vector-only request: lexical search stands in rather than returning nothing.
+      SearchRequest lexical = req;
+      lexical.lexical_weight = req.vector_weight;
+      lexical.vector_weight = 0;
+      MNEMO_ASSIGN_OR_RETURN(auto hits, Search(lexical));
+      if (req.explain) {
+        for (auto& h : hits) h.explanation.push_back(off_note);
+      }
+      return hits;
+    }
+  }
+
   const size_t per_signal = std::max<size_t>(100, static_cast<size_t>(req.k) * 2);
   MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
   store::Db& db = *reader;
@@ -261,15 +298,16 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
     MNEMO_RETURN_IF_ERROR(AddSessionPrior(db, req.session_weight, &lexical));
     signals.push_back(std::move(lexical));
   }
-  if (req.vector_weight > 0) {
+  if (req.vector_weight > 0 && !vector_off) {
     read::Signal vector{"vector", req.vector_weight, {}};
     std::vector<std::vector<float>> q;
     MNEMO_RETURN_IF_ERROR(
-        ctx_->options.embedder->Embed({req.query}, &q).WithContext("embedding the query"));
-    if (q.size() != 1 || static_cast<int>(q[0].size()) != ctx_->options.embedder->dimension()) {
-      return Status::Internal("the embedder returned a malformed query vector");
+        vectors->embedder->Embed({req.query}, &q).WithContext("embedding the query"));
+    if (q.size() != 1 || static_cast<int>(q[0].size()) != vectors->dimension) {
+      return Status::Corruption("the embedder returned a malformed query vector");
     }
-    MNEMO_ASSIGN_OR_RETURN(auto hits, VectorCandidates(db, q[0], req.filter, per_signal));
+    MNEMO_ASSIGN_OR_RETURN(
+        auto hits, VectorCandidates(db, q[0], req.filter, per_signal, vectors->index.get()));
     for (auto& [id, s] : hits) vector.ranked.push_back(read::Ranked{id, s});
     MNEMO_RETURN_IF_ERROR(
         AddConversationContext(db, req.filter, req.context_weight, per_signal, &vector));
@@ -291,7 +329,10 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
     SearchHit h;
     h.memory = std::move(*it->second);
     h.score = f.score;
-    if (req.explain) h.explanation = std::move(f.signals);
+    if (req.explain) {
+      h.explanation = std::move(f.signals);
+      if (vector_off) h.explanation.push_back(off_note);
+    }
     hits.push_back(std::move(h));
   }
   if (req.expand_links && !hits.empty()) MNEMO_RETURN_IF_ERROR(ExpandLinks(db, req, &hits));

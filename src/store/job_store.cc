@@ -161,21 +161,27 @@ Result<int64_t> TokensOnDay(Db& db, const std::string& day) {
 Result<JobStats> ReadJobStats(Db& db, const std::string& today) {
   JobStats s;
   MNEMO_ASSIGN_OR_RETURN(
-      Stmt st, db.Prepare("SELECT state, COUNT(*), SUM(CASE WHEN kind=0 THEN items ELSE 0 END), "
-                          "SUM(derived), SUM(calls), SUM(prompt_tokens), SUM(completion_tokens) "
-                          "FROM jobs GROUP BY state"));
+      Stmt st,
+      db.Prepare("SELECT state, COUNT(*), SUM(CASE WHEN kind=0 THEN items ELSE 0 END), "
+                 "SUM(CASE WHEN kind=0 THEN derived ELSE 0 END), SUM(calls), "
+                 "SUM(prompt_tokens), SUM(completion_tokens), SUM(kind<>0), "
+                 "SUM(CASE WHEN kind<>0 THEN derived ELSE 0 END) FROM jobs GROUP BY state"));
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     const auto state = static_cast<JobState>(st.Int(0));
     const int64_t n = st.Int(1);
-    if (state == JobState::kPending) s.pending = n;
+    if (state == JobState::kPending) {
+      s.pending = n;
+      s.embed_pending = st.Int(7);
+    }
     if (state == JobState::kDead) s.dead = n;
     if (state == JobState::kDone) {
       s.done = n;
       s.turns = st.Int(2);
       s.derived = st.Int(3);
     }
+    s.embedded += st.Int(8);
     s.calls += st.Int(4);
     s.prompt_tokens += st.Int(5);
     s.completion_tokens += st.Int(6);

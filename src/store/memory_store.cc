@@ -220,6 +220,7 @@ Status EraseMemory(Db& db, const Memory& m) {
   MNEMO_RETURN_IF_ERROR(FtsDelete(db, m));
   MNEMO_RETURN_IF_ERROR(TagsDelete(db, m.id));
   MNEMO_RETURN_IF_ERROR(RunOne(db, "DELETE FROM vectors WHERE id=?", m.id));
+  MNEMO_RETURN_IF_ERROR(RunOne(db, "DELETE FROM vectors_next WHERE id=?", m.id));
   MNEMO_RETURN_IF_ERROR(RunOne(db, "DELETE FROM links WHERE from_id=?", m.id));
   MNEMO_RETURN_IF_ERROR(RunOne(db, "DELETE FROM links WHERE to_id=?", m.id));
   return RunOne(db, "DELETE FROM memories WHERE id=?", m.id);
@@ -608,6 +609,27 @@ Result<std::optional<std::string>> GetVector(Db& db, MemoryId id) {
   MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<std::string>();
   return std::optional<std::string>(std::string(st.Blob(0)));
+}
+
+Status DeleteVector(Db& db, MemoryId id) {
+  return RunOne(db, "DELETE FROM vectors WHERE id=?", id);
+}
+
+Status PutNextVector(Db& db, MemoryId id, int64_t embedder_row, std::string_view blob) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("INSERT OR REPLACE INTO vectors_next(id, embedder, "
+                                             "vec) VALUES(?,?,?)"));
+  return st.Bind(1, id).Bind(2, embedder_row).BindBlob(3, blob).Run();
+}
+
+Status DeleteNextVector(Db& db, MemoryId id) {
+  return RunOne(db, "DELETE FROM vectors_next WHERE id=?", id);
+}
+
+Result<bool> HasVector(Db& db, MemoryId id, bool next) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(next ? "SELECT 1 FROM vectors_next WHERE id=?"
+                                                  : "SELECT 1 FROM vectors WHERE id=?"));
+  st.Bind(1, id);
+  return st.Step();
 }
 
 Result<int64_t> LogIndexChange(Db& db, MemoryId id, IndexOp op) {

@@ -86,6 +86,12 @@ Result<int64_t> EmbedderRowId(Db& db, const std::string& name, int dimension);
 Result<std::optional<std::pair<std::string, int>>> SpaceEmbedder(Db& db);
 Status PutVector(Db& db, MemoryId id, int64_t embedder_row, std::string_view blob);
 Result<std::optional<std::string>> GetVector(Db& db, MemoryId id);
+Status DeleteVector(Db& db, MemoryId id);
+// The memory's vector from the embedder a re-embed moves to (table vectors_next).
+Status PutNextVector(Db& db, MemoryId id, int64_t embedder_row, std::string_view blob);
+Status DeleteNextVector(Db& db, MemoryId id);
+// Whether the memory has a vector in `vectors` (or, with `next`, in `vectors_next`).
+Result<bool> HasVector(Db& db, MemoryId id, bool next);
 Result<int64_t> LogIndexChange(Db& db, MemoryId id, IndexOp op);
 struct IndexLogEntry {
   int64_t seq;

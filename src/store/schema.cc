@@ -134,6 +134,14 @@ CREATE TABLE usage(
 CREATE INDEX memories_by_slot ON memories(user_id, json_extract(metadata, '$.slot'))
   WHERE kind <> 0;
 )sql",
+      // v3: re-embedding when the configured embedder changes (src/engine/embed_jobs.cc).
+      R"sql(
+-- While space_meta `embedder_next` names a new embedder, the memories' vectors from it
+-- collect here (filled by `reembed` jobs, kind 2, payload [first id, last id], and by
+-- writes); `vectors` and its index keep serving searches. When every memory has its row
+-- here, one transaction moves them into `vectors` and updates `embedder`.
+CREATE TABLE vectors_next(id INTEGER PRIMARY KEY, embedder INTEGER NOT NULL, vec BLOB NOT NULL);
+)sql",
   };
   return kMigrations;
 }

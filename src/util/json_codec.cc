@@ -504,21 +504,30 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
 Json StatsToJson(const SpaceStats& s) {
   Json kinds = Json::object();
   for (const auto& [k, n] : s.by_kind) kinds[k] = n;
-  return Json{{"space", s.name},
-              {"memories_active", s.memories_active},
-              {"memories_retired", s.memories_retired},
-              {"by_kind", kinds},
-              {"users", s.users},
-              {"sessions", s.sessions},
-              {"history_entries", s.history_entries},
-              {"links", s.links},
-              {"vectors_indexed", s.vectors_indexed},
-              {"vectors_pending", s.vectors_pending},
-              {"embedder", s.embedder},
-              {"dimension", s.dimension},
-              {"schema_version", s.schema_version},
-              {"db_bytes", s.db_bytes},
-              {"index_bytes", s.index_bytes}};
+  Json out{{"space", s.name},
+           {"memories_active", s.memories_active},
+           {"memories_retired", s.memories_retired},
+           {"by_kind", kinds},
+           {"users", s.users},
+           {"sessions", s.sessions},
+           {"history_entries", s.history_entries},
+           {"links", s.links},
+           {"vectors_indexed", s.vectors_indexed},
+           {"vectors_pending", s.vectors_pending},
+           {"embedder", s.embedder},
+           {"dimension", s.dimension},
+           {"schema_version", s.schema_version},
+           {"db_bytes", s.db_bytes},
+           {"index_bytes", s.index_bytes}};
+  if (!s.embedder_next.empty()) {  // only while a re-embed runs
+    out["reembed"] =
+        Json{{"embedder", s.embedder_next},
+             {"dimension", s.dimension_next},
+             {"done", s.reembedded},
+             {"total", s.reembed_total},
+             {"vector_search", s.vector_search ? "old vectors" : "off (lexical only)"}};
+  }
+  return out;
 }
 
 Json JobToJson(const Job& j) {
@@ -549,6 +558,8 @@ Json JobStatsToJson(const JobStats& s) {
               {"dead", s.dead},
               {"turns", s.turns},
               {"derived", s.derived},
+              {"embed_pending", s.embed_pending},
+              {"embedded", s.embedded},
               {"extractor", s.extractor},
               {"chat_calls", s.calls},
               {"prompt_tokens", s.prompt_tokens},

@@ -90,10 +90,17 @@ int RunJobsCommand(const std::string& data, const JobsCommands& cmds, const Jobs
     std::string human;
     for (const auto& j : *jobs) {
       arr.push_back(util::JobToJson(j));
+      // A reembed job covers an id range; the others list their memories.
+      const std::string covers =
+          j.kind == JobKind::kReembed && j.memories.size() == 2
+              ? "ids " + std::to_string(j.memories[0]) + ".." + std::to_string(j.memories[1])
+              : std::to_string(j.memories.size()) +
+                    (j.kind == JobKind::kExtract ? " episodes" : " memories");
+      const std::string done = j.kind == JobKind::kExtract ? "\tderived " : "\tvectors ";
       human += std::to_string(j.id) + "\t" + std::string(JobKindName(j.kind)) + "\t" +
-               std::string(JobStateName(j.state)) + "\t" + std::to_string(j.memories.size()) +
-               " episodes\tattempts " + std::to_string(j.attempts) + "\tderived " +
-               std::to_string(j.derived) + (j.last_error.empty() ? "" : "\t" + j.last_error) + "\n";
+               std::string(JobStateName(j.state)) + "\t" + covers + "\tattempts " +
+               std::to_string(j.attempts) + done + std::to_string(j.derived) +
+               (j.last_error.empty() ? "" : "\t" + j.last_error) + "\n";
     }
     if (!human.empty()) human.pop_back();
     out.Emit({{"jobs", arr}}, human.empty() ? "(no jobs)" : human);
@@ -124,6 +131,8 @@ int RunJobsCommand(const std::string& data, const JobsCommands& cmds, const Jobs
       std::to_string(s->dead) + " dead\n" + "extractor: " + s->extractor + "\n" +
       "turns processed: " + std::to_string(s->turns) +
       ", memories derived: " + std::to_string(s->derived) + "\n" +
+      "embed jobs pending: " + std::to_string(s->embed_pending) +
+      ", vectors written by jobs: " + std::to_string(s->embedded) + "\n" +
       "chat calls: " + std::to_string(s->calls) + " (" + Ratio(s->calls, s->turns) +
       " per turn), prompt tokens: " + std::to_string(s->prompt_tokens) + " (" +
       Ratio(s->prompt_tokens, s->turns) +
