@@ -30,6 +30,23 @@ constexpr int kReadyBatch = 256;     // jobs read per round
 constexpr int kNeighbours = 8;       // consolidation candidates per derived memory
 constexpr int kKnownForModel = 30;   // known memories shown to the model per window
 constexpr const char* kActor = "pipeline";
+constexpr size_t kMaxDerivedTags = 16;    // tags of a derived memory (its key phrases)
+constexpr size_t kEvolveTagsPerLink = 2;  // key phrases a new link may add to a neighbour
+constexpr int kSameEntityLinks = 5;       // same_entity links per new memory
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& ch : out) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
+  return out;
+}
+
+bool HasCaseless(const std::vector<std::string>& list, std::string_view item) {
+  const std::string want = Lower(item);
+  return std::any_of(list.begin(), list.end(),
+                     [&](const std::string& x) { return Lower(x) == want; });
+}
 constexpr int64_t kDayMs = 86400000;
 
 std::string Day(TimeMs t) { return util::FormatIso8601(t).substr(0, 10); }
@@ -364,6 +381,63 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
     return store::AppendHistory(db, HistoryEntry{current.id, next.version, HistoryOp::kUpdate,
                                                  MemoryJsonText(current), "", kActor, now, reason});
   };
+  auto evolve = [&](MemoryId id, const Memory& from) -> Status {
+    MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));  // as this job left it
+    if (!current || current->state != State::kActive || current->kind == Kind::kEpisode)
+      return Status::Ok();
+    Memory next = *current;
+    std::string added_tags;
+    size_t n = 0;
+    for (const auto& k : from.tags) {
+      if (n == kEvolveTagsPerLink || next.tags.size() >= kMaxDerivedTags) break;
+      if (HasCaseless(next.tags, k)) continue;
+      next.tags.push_back(k);
+      added_tags += (n++ ? ", " : "") + k;
+    }
+    if (n == 0) return Status::Ok();
+    return revise(
+        *current, next,
+        "evolved: tags " + added_tags + " from related memory " + std::to_string(from.id));
+  };
+  auto link_same_entities = [&](const Memory& m, const std::string& subject) -> Status {
+    std::map<MemoryId, std::vector<std::string>> found;
+    for (const auto& e : m.entities) {
+      if (Lower(e) == Lower(subject) || Lower(e) == Lower(user)) continue;
+      MNEMO_ASSIGN_OR_RETURN(
+          store::Stmt st,
+          db.Prepare("SELECT id, entities FROM memories WHERE user_id=? AND kind<>0 AND "
+                     "state=0 AND id<>? AND entities IS NOT NULL AND EXISTS (SELECT 1 FROM "
+                     "json_each(memories.entities) WHERE lower(value)=?) ORDER BY id DESC "
+                     "LIMIT ?"));
+      st.Bind(1, user).Bind(2, m.id).Bind(3, Lower(e)).Bind(4, kSameEntityLinks);
+      for (;;) {
+        MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        auto parsed = util::ParseJson(st.TextView(1));
+        std::vector<std::string> entities;
+        if (parsed.ok() && parsed->is_array()) {
+          for (const auto& x : *parsed)
+            if (x.is_string()) entities.push_back(x.get<std::string>());
+        }
+        found.emplace(st.Int(0), std::move(entities));
+      }
+    }
+    std::vector<std::pair<MemoryId, double>> links;
+    for (const auto& [id, entities] : found) {
+      size_t shared = 0;
+      for (const auto& e : m.entities) shared += HasCaseless(entities, e) ? 1 : 0;
+      const size_t total = m.entities.size() + entities.size() - shared;
+      links.emplace_back(id, total ? static_cast<double>(shared) / static_cast<double>(total) : 0);
+    }
+    std::sort(links.begin(), links.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first > b.first;
+    });
+    for (size_t i = 0; i < links.size() && i < static_cast<size_t>(kSameEntityLinks); ++i) {
+      MNEMO_RETURN_IF_ERROR(store::InsertLink(db, Link{m.id, links[i].first, LinkType::kSameEntity,
+                                                       std::round(links[i].second * 1000) / 1000}));
+    }
+    return Status::Ok();
+  };
   for (auto& d : derivations) {
     const write::Candidate& c = d.candidate;
     const TimeMs when = c.event_time.value_or(now);
@@ -461,7 +535,7 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
     m.origin = Origin::kDerived;
     m.tags = {};
     for (const auto& k : c.keyphrases) {
-      if (m.tags.size() < 16 && !k.empty() && k.size() <= 256) m.tags.push_back(k);
+      if (m.tags.size() < kMaxDerivedTags && !k.empty() && k.size() <= 256) m.tags.push_back(k);
     }
     for (const auto& e : c.entities) {
       if (m.entities.size() < 32 && !e.empty() && e.size() <= 256) m.entities.push_back(e);
@@ -499,8 +573,15 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
     for (size_t i = 0; i < related.size() && i < static_cast<size_t>(pipeline_->link_k); ++i) {
       s = store::InsertLink(db, Link{m.id, related[i].second, LinkType::kRelated,
                                      std::round(related[i].first * 1000) / 1000});
+      // Evolution (A-MEM): the linked memory takes up to two of the new memory's key
+      // phrases as tags, in a new version whose history names the memory they came from.
+      if (s.ok()) s = evolve(related[i].second, m);
       if (!s.ok()) return fail(s);
     }
+    // same_entity: the user's other derived memories that name one of its entities
+    // (not the user themselves), newest first; weight = the entities' Jaccard overlap.
+    s = link_same_entities(m, c.subject);
+    if (!s.ok()) return fail(s);
     ++added;
     ++derived;
   }

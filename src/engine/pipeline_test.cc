@@ -365,6 +365,45 @@ TEST_F(PipelineTest, TheDailyTokenBudgetDefersModelJobsToTheNextDay) {
   EXPECT_EQ(Stats().pending, 0);
 }
 
+TEST_F(PipelineTest, NewMemoriesLinkByEntityAndEvolveTheirNeighboursTags) {
+  Ingest({{"Maya", "I love surfing in Lisbon."}});
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  Ingest({{"Maya", "I love the surf beaches near Lisbon."}}, kMay10 + 86400000, "s2");
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  auto derived = Derived();
+  const Memory* first = FindText(derived, "surfing in Lisbon");
+  const Memory* second = FindText(derived, "surf beaches");
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  auto links = engine_->Links("s", second->id);
+  ASSERT_TRUE(links.ok());
+  auto link_to_first = [&](LinkType type) -> const Link* {
+    for (const auto& l : *links) {
+      if (l.type == type && l.from == second->id && l.to == first->id) return &l;
+    }
+    return nullptr;
+  };
+  const Link* same = link_to_first(LinkType::kSameEntity);
+  ASSERT_NE(same, nullptr) << "entities " << ::testing::PrintToString(second->entities);
+  EXPECT_GT(same->weight, 0);
+  EXPECT_LE(same->weight, 1);
+  // The related link made the first memory take new tags, as a new version with the reason.
+  ASSERT_NE(link_to_first(LinkType::kRelated), nullptr);
+  EXPECT_EQ(first->version, 2);
+  auto history = engine_->History("s", first->id);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_NE(history->back().reason.find("from related memory " + std::to_string(second->id)),
+            std::string::npos)
+      << history->back().reason;
+  EXPECT_GT(first->tags.size(), 0u);
+  for (const auto& t : second->tags) {
+    if (std::find(first->tags.begin(), first->tags.end(), t) != first->tags.end()) continue;
+    EXPECT_LT(first->tags.size(), 16u) << "only a full tag list may skip " << t;
+  }
+  EXPECT_EQ(first->text, "Maya loves surfing in Lisbon") << "evolution never changes the text";
+}
+
 TEST_F(PipelineTest, SearchCanExpandAlongLinksToTheSourceEpisodes) {
   auto ids = Ingest(
       {{"Maya", "I am allergic to peanuts."}, {"Bob", "Noted, no satay at the party then."}});
