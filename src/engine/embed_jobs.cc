@@ -418,11 +418,8 @@ Result<bool> Space::FinishReembed() {
   {
     MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
     store::Db& db = *reader;
-    MNEMO_RETURN_IF_ERROR(db.Exec("BEGIN"));
-    struct Commit {
-      store::Db& db;
-      ~Commit() { (void)db.Exec("COMMIT"); }
-    } commit{db};
+    store::ReadSnapshot snapshot(&db);
+    MNEMO_RETURN_IF_ERROR(snapshot.Begin());
     MNEMO_ASSIGN_OR_RETURN(built_seq, store::MaxIndexSeq(db));
     MNEMO_ASSIGN_OR_RETURN(store::Stmt st,
                            db.Prepare("SELECT id, vec FROM vectors_next ORDER BY id", false));

@@ -52,11 +52,8 @@ Status Space::Export(std::ostream& out) {
   MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
   store::Db& db = *reader;
   // One read transaction: the export is a consistent snapshot even while writes go on.
-  MNEMO_RETURN_IF_ERROR(db.Exec("BEGIN"));
-  struct Commit {
-    store::Db& db;
-    ~Commit() { (void)db.Exec("COMMIT"); }
-  } commit{db};
+  store::ReadSnapshot snapshot(&db);
+  MNEMO_RETURN_IF_ERROR(snapshot.Begin());
   const auto vectors = CurrentVectors();  // the embedder of table `vectors`
   CrcWriter w(out);
   // An ordered object: the file starts with its magic, {"format":"mnemo-export".

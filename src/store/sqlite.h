@@ -100,6 +100,27 @@ class Transaction {
   bool open_ = true;
 };
 
+// A read transaction: every read between Begin() and the destructor sees one consistent
+// snapshot of the database, whatever writers commit meanwhile.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Db* db) : db_(db) {}
+  ~ReadSnapshot() {
+    if (begun_) (void)db_->Exec("COMMIT");
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  Status Begin() {
+    Status s = db_->Exec("BEGIN");
+    begun_ = s.ok();
+    return s;
+  }
+
+ private:
+  Db* db_;
+  bool begun_ = false;
+};
+
 // Maps a SQLite result code to a Status with context.
 Status SqliteStatus(int rc, sqlite3* db, std::string_view what);
 
