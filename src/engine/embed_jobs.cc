@@ -40,12 +40,6 @@ namespace {
 constexpr size_t kEmbedJobItems = 256;  // memories per embed / reembed job
 constexpr const char* kNextKey = "embedder_next";
 
-// The failures of a provider, as opposed to a refusal of the input: these never fail a
-// write, they defer its vector.
-bool IsProviderFailure(const Status& s) {
-  return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kCorruption;
-}
-
 // An embedder that produces `id`'s vectors: the configured one, or the builtin embedder of
 // that dimension (it needs no configuration). Null when neither is `id`.
 std::shared_ptr<const Embedder> BuildKnown(const std::string& id, int dimension,
@@ -84,6 +78,10 @@ constexpr const char* kMissingNext =
     "n.id = m.id) ORDER BY m.id";
 
 }  // namespace
+
+bool IsProviderFailure(const Status& s) {
+  return s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kCorruption;
+}
 
 Status Space::SetUpEmbedders() {
   store::Db& db = *writer_;

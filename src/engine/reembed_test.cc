@@ -167,6 +167,44 @@ TEST_F(EmbedPipelineTest, AFailingRemoteEmbedderDefersTheVectorNotTheWrite) {
   EXPECT_EQ(TopVectorHit("giraffe statue museum"), zebra);
 }
 
+TEST_F(EmbedPipelineTest, AnEmbedderFailingAtQueryTimeDegradesSearchToLexical) {
+  OpenWith(Remote());
+  ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  const MemoryId zebra = MustAdd("s", Input("the zebra crossing near the bakery"));
+  MustAdd("s", Input("quantum entanglement lecture notes"));
+  fake_.Enqueue("/v1/embeddings", fail_);
+  SearchRequest r;
+  r.query = "zebra bakery";
+  r.explain = true;
+  r.k = 3;
+  auto hits = engine_->Search("s", r);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0].memory.id, zebra);
+  const auto& why = (*hits)[0].explanation;
+  EXPECT_TRUE(std::any_of(why.begin(), why.end(), [](const SignalExplanation& e) {
+    return e.signal == "vector (off: the embedder failed)";
+  }));
+  auto warnings = Warnings();
+  EXPECT_TRUE(std::any_of(warnings.begin(), warnings.end(), [](const std::string& w) {
+    return w.find("searching lexically only") != std::string::npos &&
+           w.find("500") != std::string::npos;
+  })) << ::testing::PrintToString(warnings);
+  // A vector-only request is answered lexically too, rather than with nothing.
+  fake_.Enqueue("/v1/embeddings", fail_);
+  EXPECT_EQ(SearchIds("s", VectorOnly("zebra bakery")), std::vector<MemoryId>{zebra});
+  // The provider back: vector search again.
+  EXPECT_EQ(TopVectorHit("zebra crossing near the bakery"), zebra);
+  // A query the provider refuses is the caller's to fix: an error, not a silent fallback.
+  llm::ScriptedResponse refused;
+  refused.status = 400;
+  refused.body = R"({"error":{"message":"input is too long for this model"}})";
+  fake_.Enqueue("/v1/embeddings", refused);
+  auto bad = engine_->Search("s", r);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << bad.status().ToString();
+}
+
 TEST_F(EmbedPipelineTest, EmbedJobsBackOffThenDeadLetterAndRetryOnRequest) {
   PipelineOptions p;
   p.max_attempts = 2;

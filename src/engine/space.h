@@ -37,6 +37,12 @@ struct SpaceContext {
   std::function<void()> notify_indexer;
 };
 
+// The failures of an embedding provider (unavailable: down, timing out, 429/5xx after its
+// retries; corruption: an answer of the wrong shape), as opposed to a refusal of the
+// input: they never fail a write (the vector is deferred to an embed job) nor a search
+// (it runs lexically). embed_jobs.cc.
+bool IsProviderFailure(const Status& s);
+
 class Space {
  public:
   // Opens the space stored in `dir` (creating its database when `create`).

@@ -249,18 +249,42 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
   // re-embed (until the switch). When it cannot be built here (a remote embedder that is
   // no longer configured), vector search is off: lexical search alone, never a comparison
   // of vectors from different embedders.
+  // Likewise when the embedder fails as a provider (down, timing out, answering garbage):
+  // the search degrades to lexical, with a warning and an explain note, rather than fail.
   const auto vectors = CurrentVectors();
-  const bool vector_off = req.vector_weight > 0 && vectors->embedder == nullptr;
-  const SignalExplanation off_note{"vector (off: re-embedding from " + vectors->id + ")", 0, 0, 0};
-  if (vector_off) {
+  std::string off_reason;  // why vector search is off for this request; "" when it is on
+  std::vector<float> query_vector;
+  if (req.vector_weight > 0 && vectors->embedder == nullptr) {
+    off_reason = "re-embedding from " + vectors->id;
     if (!warned_lexical_only_.exchange(true)) {
-      Log(LogLevel::kWarning, "space '" + name_ + "': its vectors come from embedder " +
-                                  vectors->id +
-                                  ", which is not configured; searches are lexical only until "
-                                  "the re-embed to " +
-                                  (vectors->next ? vectors->next->id() : std::string("?")) +
-                                  " completes (mnemo space stats shows its progress)");
+      Log(LogLevel::kWarning,
+          "space '" + name_ + "': its vectors come from embedder " + vectors->id +
+              ", which is not configured; searches are lexical only until "
+              "the re-embed to " +
+              (vectors->next ? vectors->next->id() : std::string("?")) +
+              " completes (mnemo stats --space " + name_ + " shows its progress)");
     }
+  } else if (req.vector_weight > 0) {
+    std::vector<std::vector<float>> q;
+    Status s = vectors->embedder->Embed({req.query}, &q);
+    if (s.ok() && (q.size() != 1 || static_cast<int>(q[0].size()) != vectors->dimension)) {
+      s = Status::Corruption("the embedder returned a malformed query vector");
+    }
+    if (s.ok()) {
+      query_vector = std::move(q[0]);
+    } else if (IsProviderFailure(s)) {
+      off_reason = "the embedder failed";
+      Log(LogLevel::kWarning, "space '" + name_ +
+                                  "': searching lexically only: embedding the "
+                                  "query: " +
+                                  s.ToString());
+    } else {
+      return s.WithContext("embedding the query");
+    }
+  }
+  const bool vector_off = !off_reason.empty();
+  const SignalExplanation off_note{"vector (off: " + off_reason + ")", 0, 0, 0};
+  if (vector_off) {
     if (req.lexical_weight == 0) {
       // A vector-only request: lexical search stands in rather than returning nothing.
       SearchRequest lexical = req;
@@ -300,14 +324,8 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
   }
   if (req.vector_weight > 0 && !vector_off) {
     read::Signal vector{"vector", req.vector_weight, {}};
-    std::vector<std::vector<float>> q;
-    MNEMO_RETURN_IF_ERROR(
-        vectors->embedder->Embed({req.query}, &q).WithContext("embedding the query"));
-    if (q.size() != 1 || static_cast<int>(q[0].size()) != vectors->dimension) {
-      return Status::Corruption("the embedder returned a malformed query vector");
-    }
-    MNEMO_ASSIGN_OR_RETURN(
-        auto hits, VectorCandidates(db, q[0], req.filter, per_signal, vectors->index.get()));
+    MNEMO_ASSIGN_OR_RETURN(auto hits, VectorCandidates(db, query_vector, req.filter, per_signal,
+                                                       vectors->index.get()));
     for (auto& [id, s] : hits) vector.ranked.push_back(read::Ranked{id, s});
     MNEMO_RETURN_IF_ERROR(
         AddConversationContext(db, req.filter, req.context_weight, per_signal, &vector));
