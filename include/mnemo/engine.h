@@ -133,6 +133,51 @@ struct ProvenanceStep {
   int depth = 0;              // 0 for the memory asked about, 1 for its sources, ...
 };
 
+// A user's core memory (docs/lifecycle.md, "Profile"): the current value of each
+// attribute slot the pipeline (or an edit) recorded, one entry per slot.
+struct ProfileEntry {
+  std::string key;          // the slot: "home_city", "job", "allergy:peanuts", "likes:surfing"
+  std::string value;        // its value ("porto"); "" for slots that are yes/no ("likes:surfing")
+  std::string text;         // the memory's sentence ("Maya lives in Porto")
+  Kind kind = Kind::kFact;  // fact or preference
+  MemoryId memory_id = 0;
+  std::optional<TimeMs> since;  // valid_from
+  bool edited = false;          // written by Engine::EditProfile, not derived
+};
+
+struct Profile {
+  std::string user;
+  std::vector<ProfileEntry> entries;  // facts, then preferences; newest first within each
+};
+
+// Changes to a profile: `set` key -> value (a new fact for the slot that supersedes the
+// current one), `unset` keys (their current memories are retired). Keys are 1-64
+// characters of a-z 0-9 _ : - (lowercased); values 1-1000 bytes.
+struct ProfileEdit {
+  std::string user;
+  std::vector<std::pair<std::string, std::string>> set;
+  std::vector<std::string> unset;
+  std::string reason;  // recorded in the history of what it supersedes
+};
+
+// A prompt-ready block of memory for one user and query (docs/lifecycle.md, "Context").
+struct ContextRequest {
+  std::string user;              // required
+  std::string query;             // required: what the memories should be relevant to
+  int64_t budget_tokens = 1500;  // 50..100000; estimate: ceil(bytes / 4)
+  std::optional<TimeMs> now;     // reference time (default: the clock); later events are left out
+  int k = 30;                    // memories retrieved before the budget cuts (1..200)
+  int profile_entries = 20;      // at most this many profile lines (0..100)
+};
+
+struct ContextResult {
+  std::string text;                // the block: profile, then memories grouped by session
+  int64_t tokens = 0;              // estimate of `text` (<= budget_tokens)
+  std::vector<MemoryId> memories;  // the memories in it, in the order shown
+  int64_t omitted = 0;             // relevant memories left out by the budget
+  Profile profile;                 // the profile entries in it
+};
+
 class Engine {
  public:
   // Opens (or with options.create_if_missing, creates) the data directory `dir`.
@@ -197,6 +242,15 @@ class Engine {
   // partial session windows at once (tests, `mnemo jobs run`, the CLI after ingest).
   // Jobs waiting for a retry or for tomorrow's token budget stay pending.
   virtual Status RunJobs(const std::string& space) = 0;
+
+  // The profile of `user`: at most `limit` (1..100) entries.
+  virtual Result<Profile> GetProfile(const std::string& space, const std::string& user,
+                                     int limit) = 0;
+  // Applies `edit` and returns the profile after it.
+  virtual Result<Profile> EditProfile(const std::string& space, const ProfileEdit& edit) = 0;
+  // The profile and the memories relevant to the query, within the token budget.
+  virtual Result<ContextResult> BuildContext(const std::string& space,
+                                             const ContextRequest& request) = 0;
 
   // Waits until every pending vector of every open space is in its HNSW graph
   // (benchmarks and tests; never needed for correctness).

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "embed/builtin_embedder.h"
+#include "engine/context.h"
 #include "engine/space.h"
 #include "util/fs.h"
 
@@ -199,6 +200,17 @@ class EngineImpl final : public Engine {
     return s->Stats();
   }
 
+  Result<Profile> GetProfile(const std::string& space, const std::string& user,
+                             int limit) override {
+    return engine::ReadProfile(*this, space, user, limit);
+  }
+  Result<Profile> EditProfile(const std::string& space, const ProfileEdit& edit) override {
+    return engine::ApplyProfileEdit(*this, space, edit, ctx_.options.clock->NowMillis());
+  }
+  Result<ContextResult> BuildContext(const std::string& space,
+                                     const ContextRequest& request) override {
+    return engine::AssembleContext(*this, space, request, ctx_.options.clock->NowMillis());
+  }
   Result<std::vector<ProvenanceStep>> Provenance(const std::string& space, MemoryId id) override {
     MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
     return s->Provenance(id);

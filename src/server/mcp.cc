@@ -25,6 +25,10 @@ constexpr std::string_view kInstructions =
     "said or done, with a time), fact, preference, procedure (how-to or lesson learned) or "
     "summary.\n"
     "How to use it:\n"
+    "- At the start of a turn, call get_context with the user id and the user's message: it "
+    "returns a prompt-ready block (what is known about the user, then the relevant memories "
+    "with absolute dates) within a token budget. get_profile lists the user's standing facts "
+    "and preferences one slot at a time.\n"
     "- Before answering anything that may depend on earlier conversations or on what you "
     "know about the user, call search_memory with a short natural-language query and the "
     "user id. Answer from the results and give absolute dates when time matters.\n"
@@ -51,7 +55,7 @@ struct ToolDef {
   bool takes_space;  // the tool works on one space: a default space is filled in
 };
 
-constexpr std::array<ToolDef, 11> kTools = {{
+constexpr std::array<ToolDef, 13> kTools = {{
     {"add_memory", &ops::AddMemory, true},
     {"ingest_conversation", &ops::Ingest, true},
     {"search_memory", &ops::Search, true},
@@ -63,6 +67,8 @@ constexpr std::array<ToolDef, 11> kTools = {{
     {"list_spaces", &ops::ListSpaces, false},
     {"list_jobs", &ops::ListJobs, true},
     {"job_stats", &ops::JobStats, true},
+    {"get_profile", &ops::GetProfile, true},
+    {"get_context", &ops::BuildContext, true},
 }};
 
 const ToolDef* FindTool(std::string_view name) {
@@ -380,6 +386,50 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
            "processed, memories derived, the extractor (rules or the chat model), chat calls "
            "and tokens in total and per turn, and today's tokens against the daily budget.",
            s.Object(Json::object(), {}), Annotations("Pipeline statistics", true, false, true)));
+
+  tools.push_back(
+      Tool("get_profile", "Get a user's profile",
+           "What is known about a user at a glance: the current value of each profile slot (home "
+           "city, job, allergies, likes, ...), derived from conversations or edited, facts first, "
+           "then preferences. Returns {\"user\", \"entries\": [{\"key\", \"value\", \"text\", "
+           "\"kind\", \"memory_id\", \"since\", \"edited\"}, ...]}; \"text\" is the sentence to "
+           "use, \"since\" when it became true. Superseded values are not listed.",
+           s.Object({{"user", NonEmptyStr("the user whose profile to read (the user id)")},
+                     {"limit",
+                      {{"type", "integer"},
+                       {"minimum", 1},
+                       {"maximum", ops::kMaxProfileEntries},
+                       {"description", "at most this many entries (default " +
+                                           std::to_string(ops::kMaxProfileEntries) + ")"}}}},
+                    {"user"}),
+           Annotations("Get a user's profile", true, false, true)));
+
+  tools.push_back(Tool(
+      "get_context", "Get context for a turn",
+      "Call get_context at the start of a turn to get a prompt-ready block of memory for the "
+      "user and what they just said: the user's profile, then the memories relevant to the "
+      "query grouped by conversation in time order with absolute dates, cut to fit a token "
+      "budget. Put \"text\" in your context and answer from it. Returns {\"text\", \"tokens\", "
+      "\"memories\" (the ids shown, for get_memory or update_memory), \"omitted\" (relevant "
+      "memories the budget left out: raise \"budget\" or use search_memory), \"profile\"}.",
+      s.Object({{"user", NonEmptyStr("the user the conversation is with (the user id)")},
+                {"query", NonEmptyStr("what the user just said or asked, in natural language; "
+                                      "memories relevant to it are included")},
+                {"budget",
+                 {{"type", "integer"},
+                  {"minimum", ops::kMinContextBudget},
+                  {"maximum", ops::kMaxContextBudget},
+                  {"description",
+                   "the most tokens the block may take (estimated as bytes / 4; default 1500)"}}},
+                {"now", Time("the reference time, e.g. the conversation's date (default: now); "
+                             "events after it are left out")},
+                {"k",
+                 {{"type", "integer"},
+                  {"minimum", 1},
+                  {"maximum", ops::kMaxContextK},
+                  {"description", "memories retrieved before the budget cuts (default 30)"}}}},
+               {"user", "query"}),
+      Annotations("Get context for a turn", true, false, true)));
   return Json{{"tools", std::move(tools)}};
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <random>
@@ -316,10 +317,10 @@ TEST_F(McpTest, ToolsListDescribesEveryToolWithAStrictSchema) {
     EXPECT_EQ(s["properties"].contains("space"), name != "list_spaces") << name;
     EXPECT_TRUE(t["annotations"]["readOnlyHint"].is_boolean()) << name;
   }
-  EXPECT_EQ(names,
-            (std::set<std::string>{"add_memory", "ingest_conversation", "search_memory",
-                                   "get_memory", "list_memories", "update_memory", "delete_memory",
-                                   "memory_history", "list_spaces", "list_jobs", "job_stats"}));
+  EXPECT_EQ(names, (std::set<std::string>{"add_memory", "ingest_conversation", "search_memory",
+                                          "get_memory", "list_memories", "update_memory",
+                                          "delete_memory", "memory_history", "list_spaces",
+                                          "list_jobs", "job_stats", "get_profile", "get_context"}));
   auto tool = [&](const std::string& name) {
     for (const auto& t : tools) {
       if (t["name"] == name) return t["inputSchema"];
@@ -510,6 +511,110 @@ TEST_F(McpTest, PipelineJobsAndStats) {
   EXPECT_EQ(ToolErr("list_jobs", {{"limit", 0}})["field"], "limit");
   ToolErr("job_stats", {{"colour", 1}});
   EXPECT_EQ(ToolErr("job_stats", {{"space", "nope"}})["code"], "not_found");
+}
+
+TEST_F(McpTest, ProfileAndContext) {
+  // Profile slots as the pipeline writes them (metadata "slot" and "value"), a conversation
+  // in two sessions, and another user.
+  const int64_t porto =
+      Ok("add_memory", {{"text", "Maya lives in Porto"},
+                        {"user", "maya"},
+                        {"kind", "fact"},
+                        {"valid_from", "2024-01-05"},
+                        {"meta", {{"slot", "home_city"}, {"value", "porto"}}}})["id"];
+  const int64_t surfing =
+      Ok("add_memory", {{"text", "Maya loves surfing"},
+                        {"user", "maya"},
+                        {"kind", "preference"},
+                        {"meta", {{"slot", "likes:surfing"}, {"value", ""}}}})["id"];
+  auto msg = [](const char* session, const char* time, const char* text) {
+    return Json{{"session", session},
+                {"role", "user"},
+                {"speaker", "Maya"},
+                {"time", time},
+                {"text", text}};
+  };
+  const Json ids = Ok(
+      "ingest_conversation",
+      {{"user", "maya"},
+       {"messages",
+        Json::array(
+            {msg("s1", "2024-03-01T10:00:00Z", "I bought a new surfboard today"),
+             msg("s2", "2024-02-10T09:30:00Z", "I surfed at Matosinhos this morning")})}})["ids"];
+  Ok("add_memory", {{"text", "Tom surfs every weekend"},
+                    {"user", "tom"},
+                    {"kind", "fact"},
+                    {"meta", {{"slot", "likes:surfing"}, {"value", ""}}}});
+
+  Json p = Ok("get_profile", {{"user", "maya"}});
+  EXPECT_EQ(p, Json::parse(R"({"user":"maya","entries":[
+      {"key":"home_city","value":"porto","text":"Maya lives in Porto","kind":"fact",
+       "memory_id":)" + std::to_string(porto) +
+                           R"(,"since":"2024-01-05T00:00:00Z","edited":false},
+      {"key":"likes:surfing","value":"","text":"Maya loves surfing","kind":"preference",
+       "memory_id":)" + std::to_string(surfing) +
+                           R"(,"since":null,"edited":false}]})"))
+      << p.dump();
+  EXPECT_EQ(Ok("get_profile", {{"user", "maya"}, {"limit", 1}})["entries"].size(), 1u);
+  EXPECT_EQ(Ok("get_profile", {{"user", "sam"}}), Json::parse(R"({"user":"sam","entries":[]})"));
+
+  // An edit supersedes the slot's memory: the profile shows the new value, marked edited.
+  ProfileEdit edit;
+  edit.user = "maya";
+  edit.set = {{"home_city", "lisbon"}};
+  ASSERT_TRUE(engine_->EditProfile("notes", edit).ok());
+  p = Ok("get_profile", {{"user", "maya"}});
+  ASSERT_EQ(p["entries"].size(), 2u) << p.dump();
+  EXPECT_EQ(p["entries"][0]["value"], "lisbon");
+  EXPECT_EQ(p["entries"][0]["edited"], true);
+  EXPECT_NE(p["entries"][0]["memory_id"], porto);
+  EXPECT_EQ(Ok("get_memory", {{"id", porto}})["state"], "retired");
+
+  Json c = Ok("get_context", {{"user", "maya"}, {"query", "surf surfboard"}, {"budget", 300}});
+  const std::string text = c["text"];
+  EXPECT_LE(c["tokens"].get<int64_t>(), 300);
+  EXPECT_EQ(c["tokens"].get<size_t>(), (text.size() + 3) / 4);
+  EXPECT_NE(text.find(p["entries"][0]["text"].get<std::string>()), std::string::npos) << text;
+  EXPECT_NE(text.find("Maya loves surfing"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Porto"), std::string::npos) << text;  // superseded
+  EXPECT_EQ(text.find("Tom"), std::string::npos) << text;    // another user
+  const size_t feb = text.find("[2024-02-10 09:30] Maya: I surfed at Matosinhos this morning");
+  const size_t mar = text.find("[2024-03-01 10:00] Maya: I bought a new surfboard today");
+  ASSERT_NE(feb, std::string::npos) << text;
+  ASSERT_NE(mar, std::string::npos) << text;
+  EXPECT_LT(feb, mar) << "sessions in time order: " << text;
+  for (const auto& id : ids)
+    EXPECT_NE(std::find(c["memories"].begin(), c["memories"].end(), id), c["memories"].end())
+        << c.dump();
+  EXPECT_EQ(c["profile"], p);
+  EXPECT_EQ(c["omitted"], 0);
+  // A small budget leaves relevant memories out and says how many.
+  Json small = Ok("get_context", {{"user", "maya"}, {"query", "surf surfboard"}, {"budget", 50}});
+  EXPECT_LE(small["tokens"].get<int64_t>(), 50);
+  EXPECT_GT(small["omitted"].get<int64_t>(), 0) << small.dump();
+  // "now" leaves later events out.
+  Json before =
+      Ok("get_context",
+         {{"user", "maya"}, {"query", "surf surfboard"}, {"now", "2024-02-20"}, {"k", 5}});
+  EXPECT_EQ(before["memories"], Json::array({ids[1]})) << before.dump();
+
+  EXPECT_EQ(ToolErr("get_profile", Json::object())["field"], "user");
+  EXPECT_EQ(ToolErr("get_profile", {{"user", ""}})["field"], "user");
+  EXPECT_EQ(ToolErr("get_profile", {{"user", "maya"}, {"limit", 0}})["field"], "limit");
+  EXPECT_EQ(ToolErr("get_profile", {{"user", "maya"}, {"limit", 101}})["field"], "limit");
+  EXPECT_EQ(ToolErr("get_profile", {{"user", "maya"}, {"colour", 1}})["field"], "colour");
+  EXPECT_EQ(ToolErr("get_profile", {{"user", "maya"}, {"space", "nope"}})["code"], "not_found");
+  EXPECT_EQ(ToolErr("get_context", {{"query", "x"}})["field"], "user");
+  EXPECT_EQ(ToolErr("get_context", {{"user", "maya"}})["field"], "query");
+  EXPECT_EQ(ToolErr("get_context", {{"user", "maya"}, {"query", "x"}, {"budget", 49}})["field"],
+            "budget");
+  EXPECT_EQ(ToolErr("get_context", {{"user", "maya"}, {"query", "x"}, {"budget", "lots"}})["field"],
+            "budget");
+  EXPECT_EQ(ToolErr("get_context", {{"user", "maya"}, {"query", "x"}, {"k", 201}})["field"], "k");
+  EXPECT_EQ(ToolErr("get_context", {{"user", "maya"}, {"query", "x"}, {"now", "soon"}})["field"],
+            "now");
+  EXPECT_EQ(ToolErr("get_context", {{"user", "maya"}, {"query", "x"}, {"space", "nope"}})["code"],
+            "not_found");
 }
 
 TEST_F(McpTest, BadArgumentsAreToolErrors) {

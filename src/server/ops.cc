@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <initializer_list>
 #include <iterator>
@@ -79,6 +80,24 @@ ApiError EngineError(const Status& s, std::string field = "") {
   std::string named = EngineField(s.message());
   return FromStatus(Status(s.code(), ForNetwork(s.message())),
                     named.empty() ? std::move(field) : std::move(named));
+}
+
+// Engine errors about a profile key quote it, lowercased ("invalid profile key \"a b\"",
+// "user \"maya\" has no profile entry \"job\""): the field is the list that holds it.
+ApiError ProfileEditError(const Status& s, const ProfileEdit& edit) {
+  if (EngineField(s.message()) == "space") return EngineError(s);
+  auto quoted = [&](std::string key) {
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    return s.message().find("\"" + key + "\"") != std::string::npos;
+  };
+  for (const auto& [key, value] : edit.set) {
+    if (quoted(key)) return FromStatus(s, "set");
+  }
+  for (const auto& key : edit.unset) {
+    if (quoted(key)) return FromStatus(s, "unset");
+  }
+  return EngineError(s);
 }
 
 std::string ItemName(std::string_view array, size_t index) {
@@ -174,6 +193,16 @@ Check CheckTextSize(const Limits& limits, std::string_view text, const std::stri
   return TooLarge("\"" + field + "\" is " + std::to_string(text.size()) + " bytes; the limit is " +
                       std::to_string(limits.max_text_bytes),
                   field);
+}
+
+// An integer argument in [min, max].
+Check CheckRange(const Json& v, const std::string& field, int64_t min, int64_t max) {
+  if (v.is_number_integer() && v.get<int64_t>() >= min && v.get<int64_t>() <= max) {
+    return std::nullopt;
+  }
+  return Invalid("\"" + field + "\" must be an integer between " + std::to_string(min) + " and " +
+                     std::to_string(max),
+                 field);
 }
 
 // A non-empty array argument of at most Limits::max_batch items.
@@ -422,6 +451,41 @@ ApiResult<Json> JobStats(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
   return Answer(c.engine.GetJobStats(space), util::JobStatsToJson);
+}
+
+// --- profile and context ------------------------------------------------------------------
+
+ApiResult<Json> GetProfile(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "user", "limit"}));
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
+  OPS_ASSIGN_OR_RETURN(std::string user, Arg(util::GetString(args, "user", true)));
+  if (user.empty()) return Invalid("\"user\" must not be empty", "user");
+  int limit = kMaxProfileEntries;
+  if (auto it = args.find("limit"); it != args.end() && !it->is_null()) {
+    OPS_RETURN_IF_ERROR(CheckRange(*it, "limit", 1, kMaxProfileEntries));
+    limit = static_cast<int>(it->get<int64_t>());
+  }
+  return Answer(c.engine.GetProfile(space, user, limit), util::ProfileToJson);
+}
+
+ApiResult<Json> EditProfile(const Context& c, const Json& args) {
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
+  OPS_ASSIGN_OR_RETURN(ProfileEdit edit, Arg(util::ProfileEditFromJson(Without(args, {"space"}))));
+  auto profile = c.engine.EditProfile(space, edit);
+  if (!profile.ok()) return ProfileEditError(profile.status(), edit);
+  return Json(util::ProfileToJson(*profile));
+}
+
+ApiResult<Json> BuildContext(const Context& c, const Json& args) {
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
+  OPS_ASSIGN_OR_RETURN(ContextRequest req,
+                       Arg(util::ContextRequestFromJson(Without(args, {"space"}))));
+  OPS_RETURN_IF_ERROR(CheckTextSize(c.limits, req.query, "query"));
+  OPS_RETURN_IF_ERROR(
+      CheckRange(req.budget_tokens, "budget", kMinContextBudget, kMaxContextBudget));
+  OPS_RETURN_IF_ERROR(CheckRange(req.k, "k", 1, kMaxContextK));
+  OPS_RETURN_IF_ERROR(CheckRange(req.profile_entries, "profile_entries", 0, kMaxProfileEntries));
+  return Answer(c.engine.BuildContext(space, req), util::ContextResultToJson);
 }
 
 ApiResult<std::string> Export(const Context& c, const Json& args) {

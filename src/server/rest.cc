@@ -53,6 +53,11 @@ constexpr QueryParam kJobsQuery[] = {
     {"limit", "limit", QueryType::kInt},
 };
 
+constexpr QueryParam kProfileQuery[] = {
+    {"user", "user", QueryType::kString},
+    {"limit", "limit", QueryType::kInt},
+};
+
 constexpr QueryParam kDeleteQuery[] = {
     {"purge", "purge", QueryType::kBool},
     {"reason", "reason", QueryType::kString},
@@ -93,6 +98,9 @@ const Route kRoutes[] = {
     {"GET", "/v1/spaces/{space}/jobs", &ops::ListJobs, nullptr, 200, false, kJobsQuery},
     {"GET", "/v1/spaces/{space}/jobs/stats", &ops::JobStats, nullptr, 200, false},
     {"POST", "/v1/spaces/{space}/jobs/retry", &ops::RetryJobs, nullptr, 200, true},
+    {"GET", "/v1/spaces/{space}/profile", &ops::GetProfile, nullptr, 200, false, kProfileQuery},
+    {"PATCH", "/v1/spaces/{space}/profile", &ops::EditProfile, nullptr, 200, true},
+    {"POST", "/v1/spaces/{space}/context", &ops::BuildContext, nullptr, 200, true},
 };
 
 using PathParams = std::vector<std::pair<std::string, std::string>>;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 
 #include "util/time_util.h"
@@ -568,6 +569,96 @@ Json JobStatsToJson(const JobStats& s) {
               {"prompt_tokens_per_turn", per_turn(s.prompt_tokens)},
               {"tokens_today", s.tokens_today},
               {"daily_token_budget", s.daily_token_budget}};
+}
+
+Json ProfileToJson(const Profile& p) {
+  Json entries = Json::array();
+  for (const auto& e : p.entries) {
+    entries.push_back({{"key", e.key},
+                       {"value", e.value},
+                       {"text", e.text},
+                       {"kind", KindName(e.kind)},
+                       {"memory_id", e.memory_id},
+                       {"since", TimeOrNull(e.since)},
+                       {"edited", e.edited}});
+  }
+  return Json{{"user", p.user}, {"entries", std::move(entries)}};
+}
+
+Json ContextResultToJson(const ContextResult& r) {
+  return Json{{"text", r.text},
+              {"tokens", r.tokens},
+              {"memories", r.memories},
+              {"omitted", r.omitted},
+              {"profile", ProfileToJson(r.profile)}};
+}
+
+namespace {
+
+// A required, non-empty string.
+Result<std::string> GetNonEmptyString(const Json& obj, std::string_view key) {
+  MNEMO_ASSIGN_OR_RETURN(std::string s, GetString(obj, key, true));
+  if (s.empty()) return Status::InvalidArgument("\"" + std::string(key) + "\" must not be empty");
+  return s;
+}
+
+// An optional integer that fits an int; the engine checks its range.
+Status GetIntInto(const Json& obj, std::string_view key, int* out) {
+  if (!Has(obj, key)) return Status::Ok();
+  MNEMO_ASSIGN_OR_RETURN(int64_t v, GetInt(obj, key));
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
+    return Status::InvalidArgument("\"" + std::string(key) + "\" is out of range");
+  }
+  *out = static_cast<int>(v);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ProfileEdit> ProfileEditFromJson(const Json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a profile edit");
+  MNEMO_RETURN_IF_ERROR(CheckKnownFields(j, {"user", "set", "unset", "reason"}));
+  ProfileEdit e;
+  MNEMO_ASSIGN_OR_RETURN(e.user, GetNonEmptyString(j, "user"));
+  if (Has(j, "set")) {
+    const Json& set = j.at("set");
+    if (!set.is_object()) return FieldError("set", "object of key: value strings");
+    for (auto it = set.begin(); it != set.end(); ++it) {
+      if (!it.value().is_string()) {
+        return Status::InvalidArgument("expected a string value for \"set\" (key \"" + it.key() +
+                                       "\")");
+      }
+      e.set.emplace_back(it.key(), it.value().get<std::string>());
+    }
+  }
+  if (Has(j, "unset")) {
+    MNEMO_ASSIGN_OR_RETURN(e.unset, GetStringArray(j, "unset"));
+  }
+  MNEMO_ASSIGN_OR_RETURN(e.reason, GetString(j, "reason", false));
+  if (e.set.empty() && e.unset.empty()) {
+    return Status::InvalidArgument(
+        "a profile edit needs \"set\" (an object of key: value) or \"unset\" (an array of "
+        "keys) with at least one key");
+  }
+  return e;
+}
+
+Result<ContextRequest> ContextRequestFromJson(const Json& j) {
+  if (!j.is_object()) {
+    return Status::InvalidArgument("expected a JSON object for a context request");
+  }
+  MNEMO_RETURN_IF_ERROR(
+      CheckKnownFields(j, {"user", "query", "budget", "now", "k", "profile_entries"}));
+  ContextRequest r;
+  MNEMO_ASSIGN_OR_RETURN(r.user, GetNonEmptyString(j, "user"));
+  MNEMO_ASSIGN_OR_RETURN(r.query, GetNonEmptyString(j, "query"));
+  if (Has(j, "budget")) {
+    MNEMO_ASSIGN_OR_RETURN(r.budget_tokens, GetInt(j, "budget"));
+  }
+  MNEMO_ASSIGN_OR_RETURN(r.now, GetTime(j, "now"));
+  MNEMO_RETURN_IF_ERROR(GetIntInto(j, "k", &r.k));
+  MNEMO_RETURN_IF_ERROR(GetIntInto(j, "profile_entries", &r.profile_entries));
+  return r;
 }
 
 Result<MemoryInput> MemoryInputFromJson(const Json& j) {

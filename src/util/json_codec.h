@@ -66,6 +66,25 @@ Json JobToJson(const Job& j);
 // prompt_tokens_per_turn (0 before the first turn).
 Json JobStatsToJson(const JobStats& s);
 
+// A user's profile: {"user", "entries": [{"key", "value", "text", "kind", "memory_id",
+// "since" (time or null), "edited"}, ...]}.
+Json ProfileToJson(const Profile& p);
+// A context block: {"text", "tokens", "memories": [ids in the order shown], "omitted",
+// "profile": ProfileToJson}.
+Json ContextResultToJson(const ContextResult& r);
+
+// A profile edit (HTTP, MCP): {"user", "set": {key: value, ...}, "unset": [key, ...],
+// "reason"}. "user" is required and non-empty; "set" and "unset" are optional but at
+// least one of them must name a key. Unknown fields are an error. Key and value rules
+// are the engine's to check.
+Result<ProfileEdit> ProfileEditFromJson(const Json& j);
+
+// A context request (HTTP, MCP): {"user", "query", "budget", "now", "k",
+// "profile_entries"}. "user" and "query" are required and non-empty; "budget" (tokens),
+// "k" and "profile_entries" are integers, "now" a time. Unknown fields are an error.
+// Ranges are the engine's to check.
+Result<ContextRequest> ContextRequestFromJson(const Json& j);
+
 // A memory to add (HTTP, MCP): {"text", "user", "agent", "session", "kind", "role",
 // "speaker", "time", "valid_from", "valid_to", "importance", "tags", "entities", "meta",
 // "sources", "origin"}. "text" and "user" are required; "kind" defaults to episode,

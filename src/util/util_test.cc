@@ -223,6 +223,120 @@ TEST(JsonCodecTest, ListPageToJson) {
   EXPECT_EQ(ListPageToJson(ListPage{})["next_cursor"], "");
 }
 
+TEST(JsonCodecTest, ProfileAndContextToJson) {
+  Profile p;
+  p.user = "maya";
+  p.entries.push_back(
+      {"home_city", "porto", "Maya lives in Porto", Kind::kFact, 42, 1715126400000, false});
+  p.entries.push_back(
+      {"likes:surfing", "", "Maya loves surfing", Kind::kPreference, 43, std::nullopt, true});
+  Json j = ProfileToJson(p);
+  EXPECT_EQ(j, Json::parse(R"({"user":"maya","entries":[
+      {"key":"home_city","value":"porto","text":"Maya lives in Porto","kind":"fact",
+       "memory_id":42,"since":"2024-05-08T00:00:00Z","edited":false},
+      {"key":"likes:surfing","value":"","text":"Maya loves surfing","kind":"preference",
+       "memory_id":43,"since":null,"edited":true}]})"));
+  EXPECT_EQ(ProfileToJson(Profile{"sam", {}}), Json::parse(R"({"user":"sam","entries":[]})"));
+
+  ContextResult r;
+  r.text = "About maya:\n- Maya lives in Porto\n";
+  r.tokens = 9;
+  r.memories = {42, 7};
+  r.omitted = 3;
+  r.profile = p;
+  Json c = ContextResultToJson(r);
+  EXPECT_EQ(c["text"], r.text);
+  EXPECT_EQ(c["tokens"], 9);
+  EXPECT_EQ(c["memories"], Json::array({42, 7}));
+  EXPECT_EQ(c["omitted"], 3);
+  EXPECT_EQ(c["profile"], j);
+  EXPECT_EQ(c.size(), 5u);
+}
+
+TEST(JsonCodecTest, ProfileEditFromJson) {
+  auto e = ProfileEditFromJson(Json::parse(R"({"user":"maya","set":{"home_city":"porto",
+      "job":"nurse"},"unset":["likes:surfing"],"reason":"moved"})"));
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->user, "maya");
+  EXPECT_EQ(e->set, (std::vector<std::pair<std::string, std::string>>{{"home_city", "porto"},
+                                                                      {"job", "nurse"}}));
+  EXPECT_EQ(e->unset, std::vector<std::string>{"likes:surfing"});
+  EXPECT_EQ(e->reason, "moved");
+  auto only_unset = ProfileEditFromJson(Json::parse(R"({"user":"maya","unset":["job"],
+      "set":null})"));
+  ASSERT_TRUE(only_unset.ok()) << only_unset.status().ToString();
+  EXPECT_TRUE(only_unset->set.empty());
+  EXPECT_TRUE(only_unset->reason.empty());
+
+  auto error = [](const char* json) {
+    auto r = ProfileEditFromJson(Json::parse(json));
+    return r.ok() ? std::string("(ok)") : r.status().message();
+  };
+  auto error_field = [](const char* json) {
+    auto r = ProfileEditFromJson(Json::parse(json));
+    return r.ok() ? std::string("(ok)") : ErrorField(r.status());
+  };
+  EXPECT_EQ(error(R"({"user":7,"unset":["job"]})"), "expected string for \"user\"");
+  EXPECT_EQ(error_field(R"({"unset":["job"]})"), "user");
+  EXPECT_EQ(error_field(R"({"user":"","unset":["job"]})"), "user");
+  EXPECT_EQ(error_field(R"({"user":"maya"})"), "set");
+  EXPECT_EQ(error_field(R"({"user":"maya","set":{},"unset":[]})"), "set");
+  EXPECT_EQ(error_field(R"({"user":"maya","set":["job"]})"), "set");
+  EXPECT_EQ(error(R"({"user":"maya","set":{"job":3}})"),
+            "expected a string value for \"set\" (key \"job\")");
+  EXPECT_EQ(error_field(R"({"user":"maya","set":{"job":3}})"), "set");
+  EXPECT_EQ(error_field(R"({"user":"maya","unset":"job"})"), "unset");
+  EXPECT_EQ(error_field(R"({"user":"maya","unset":[1]})"), "unset");
+  EXPECT_EQ(error_field(R"({"user":"maya","unset":["job"],"reason":1})"), "reason");
+  EXPECT_EQ(error(R"({"user":"maya","unset":["job"],"colour":1})"),
+            "unknown field \"colour\" (known: user, set, unset, reason)");
+  EXPECT_EQ(error_field(R"([1])"), "");
+}
+
+TEST(JsonCodecTest, ContextRequestFromJson) {
+  auto req = ContextRequestFromJson(Json::parse(R"({"user":"maya","query":"where does she live",
+      "budget":400,"now":"2024-05-08","k":12,"profile_entries":0})"));
+  ASSERT_TRUE(req.ok()) << req.status().ToString();
+  EXPECT_EQ(req->user, "maya");
+  EXPECT_EQ(req->query, "where does she live");
+  EXPECT_EQ(req->budget_tokens, 400);
+  EXPECT_EQ(req->now, std::optional<TimeMs>(1715126400000));
+  EXPECT_EQ(req->k, 12);
+  EXPECT_EQ(req->profile_entries, 0);
+  auto d = ContextRequestFromJson(Json::parse(R"({"user":"maya","query":"q","now":null})"));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  const ContextRequest defaults;
+  EXPECT_EQ(d->budget_tokens, defaults.budget_tokens);
+  EXPECT_EQ(d->now, std::nullopt);
+  EXPECT_EQ(d->k, defaults.k);
+  EXPECT_EQ(d->profile_entries, defaults.profile_entries);
+  // Ranges are the engine's: a budget of 1 parses.
+  EXPECT_EQ(
+      ContextRequestFromJson(Json::parse(R"({"user":"u","query":"q","budget":1})"))->budget_tokens,
+      1);
+
+  auto error_field = [](const char* json) {
+    auto r = ContextRequestFromJson(Json::parse(json));
+    return r.ok() ? std::string("(ok)") : ErrorField(r.status());
+  };
+  EXPECT_EQ(error_field(R"({"query":"q"})"), "user");
+  EXPECT_EQ(error_field(R"({"user":"u"})"), "query");
+  EXPECT_EQ(error_field(R"({"user":"u","query":""})"), "query");
+  EXPECT_EQ(error_field(R"({"user":["u"],"query":"q"})"), "user");
+  EXPECT_EQ(error_field(R"({"user":"u","query":"q","budget":"500"})"), "budget");
+  EXPECT_EQ(error_field(R"({"user":"u","query":"q","budget":1.5})"), "budget");
+  EXPECT_EQ(error_field(R"({"user":"u","query":"q","now":"soon"})"), "now");
+  EXPECT_EQ(error_field(R"({"user":"u","query":"q","now":5})"), "now");
+  EXPECT_EQ(error_field(R"({"user":"u","query":"q","k":true})"), "k");
+  EXPECT_EQ(error_field(R"({"user":"u","query":"q","k":4294967297})"), "k");
+  EXPECT_EQ(error_field(R"({"user":"u","query":"q","profile_entries":"all"})"), "profile_entries");
+  EXPECT_EQ(error_field(R"({"user":"u","query":"q","budget_tokens":5})"), "budget_tokens");
+  EXPECT_EQ(
+      ContextRequestFromJson(Json::parse(R"({"user":"u","query":"q","k":"5"})")).status().message(),
+      "expected integer for \"k\"");
+  EXPECT_EQ(error_field(R"("q")"), "");
+}
+
 TEST(JsonCodecTest, GetMemoryId) {
   EXPECT_EQ(*GetMemoryId(Json{{"id", 42}}, "id"), 42);
   EXPECT_EQ(*GetMemoryId(Json{{"id", "42"}}, "id"), 42);

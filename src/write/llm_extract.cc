@@ -356,7 +356,8 @@ void AddUsage(const ChatResponse& r, ModelUsage* spent) {
 
 }  // namespace
 
-size_t EstimateTokens(std::string_view text) { return (text.size() + 3) / 4; }
+size_t EstimateTokensOfBytes(size_t bytes) { return (bytes + 3) / 4; }
+size_t EstimateTokens(std::string_view text) { return EstimateTokensOfBytes(text.size()); }
 
 ChatRequest BuildExtractionRequest(const std::vector<Turn>& window,
                                    const std::vector<Neighbour>& known) {

@@ -33,6 +33,7 @@ inline constexpr double kModelConfidence = 0.8;      // Candidate::confidence of
 // BPE tokenizers (slightly pessimistic for plain English, optimistic for CJK). Used for
 // budgets when a provider reports no usage.
 size_t EstimateTokens(std::string_view text);
+size_t EstimateTokensOfBytes(size_t bytes);  // the same estimate for a text of `bytes`
 
 // The extraction prompt for a window of turns: a compact system message, and a user
 // message listing the known memories ("#<id> [subject slot=value] text") and the turns,

@@ -27,6 +27,8 @@ export const TOOL_NAMES = [
   'memory_history',
   'list_jobs',
   'job_stats',
+  'get_profile',
+  'get_context',
 ];
 
 // The environment of a mnemo child process: the SDK's stdio transport passes only a few
@@ -139,6 +141,35 @@ export async function exerciseEveryTool(client, space) {
   assert.ok(stats.pending + stats.done >= 1, JSON.stringify(stats));
   assert.equal(stats.extractor, 'rules');
   assert.equal(toolError(await call('list_jobs', { state: 'stuck' })).field, 'state');
+
+  // A profile slot as the pipeline records it (metadata slot and value) is in the user's
+  // profile; the context block for a turn holds the relevant conversation with its dates.
+  const home = ok(
+    await call('add_memory', {
+      text: 'Maya lives in Porto',
+      user: 'maya',
+      kind: 'fact',
+      meta: { slot: 'home_city', value: 'porto' },
+    }),
+  );
+  const profile = ok(await call('get_profile', { user: 'maya' }));
+  assert.equal(profile.user, 'maya');
+  assert.ok(
+    profile.entries.some((e) => e.key === 'home_city' && e.value === 'porto' && e.kind === 'fact' && e.memory_id === home.id),
+    JSON.stringify(profile),
+  );
+  assert.equal(ok(await call('get_profile', { user: 'maya', limit: 1 })).entries.length, 1);
+  const context = ok(await call('get_context', { user: 'sam', query: 'Where did Sam move?', budget: 200, now: '2024-03-02' }));
+  assert.ok(context.tokens <= 200, JSON.stringify(context));
+  assert.match(context.text, /\[2024-03-01 10:00\] Sam: I moved to Lisbon last week/);
+  assert.ok(context.memories.includes(ingested.ids[0]), JSON.stringify(context));
+  assert.equal(context.profile.user, 'sam');
+  const maya = ok(await call('get_context', { user: 'maya', query: 'Where does Maya live?' }));
+  assert.ok(maya.text.includes('Maya lives in Porto'), maya.text);
+  assert.ok(!maya.text.includes('Lisbon'), maya.text);
+  assert.equal(toolError(await call('get_context', { user: 'sam' })).field, 'query');
+  assert.equal(toolError(await call('get_context', { user: 'sam', query: 'x', budget: 10 })).field, 'budget');
+  assert.equal(toolError(await call('get_profile', {})).field, 'user');
 
   // Bad arguments come back as tool errors the model can read and correct.
   assert.match(toolError(await call('add_memory', { user: 'maya' })).message, /text/);

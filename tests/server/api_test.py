@@ -320,6 +320,9 @@ def space_routes(space, mid):
         ("GET", s + "/jobs", None, "read", 200),
         ("GET", s + "/jobs/stats", None, "read", 200),
         ("POST", s + "/jobs/retry", {"all": True}, "write", 200),
+        ("GET", s + "/profile?user=u", None, "read", 200),
+        ("PATCH", s + "/profile", {"user": "u", "set": {"home_city": "nowhere"}}, "write", 200),
+        ("POST", s + "/context", {"user": "u", "query": "note"}, "read", 200),
         ("DELETE", m, None, "write", 200),
         ("DELETE", m + "?purge=true", None, "admin", 200),
         ("DELETE", s, None, "admin", 200),
@@ -522,6 +525,22 @@ class DocumentTest(unittest.TestCase):
         known = re.findall(r'"(\w+)"', body[:body.index("}));")])
         self.assertEqual(sorted(API.doc["components"]["schemas"]["SearchRequest"]["properties"]),
                          sorted(known))
+        # So are the known fields of the profile edit and the context request.
+        for parser, schema in (("ProfileEditFromJson", "ProfileEdit"),
+                               ("ContextRequestFromJson", "ContextRequest")):
+            body = codec[codec.index("> %s(" % parser):]
+            body = body[body.index("CheckKnownFields("):]
+            known = re.findall(r'"(\w+)"', body[:body.index("}));")])
+            self.assertEqual(sorted(API.doc["components"]["schemas"][schema]["properties"]),
+                             sorted(known), parser)
+        # And the fields of a profile entry and a context result.
+        for writer, schema in (("Json ProfileToJson(", "ProfileEntry"),
+                               ("Json ContextResultToJson(", "ContextResult")):
+            body = codec[codec.index(writer):]
+            body = body[:body.index("\n}\n")]
+            fields = [f for f in re.findall(r'\{"(\w+)",', body) if f not in ("user", "entries")]
+            self.assertEqual(sorted(API.doc["components"]["schemas"][schema]["properties"]),
+                             sorted(fields), writer)
 
 
 # ----------------------------------------------------------------------------------------
@@ -1151,6 +1170,154 @@ class JobsTest(ApiCase):
                     field="limit")
         self.reject(404, "not_found", "GET", "/v1/spaces/nope/jobs/stats", field="space")
         self.reject(404, "not_found", "GET", "/v1/spaces/nope/jobs", field="space")
+
+
+class ProfileContextTest(ApiCase):
+
+    def derive(self):
+        """A conversation of maya in two sessions; waits until the server's pipeline thread
+        derived its profile (the rule extractor: a home city and a liking)."""
+        def msg(session, at, text):
+            return {"session": session, "role": "user", "speaker": "Maya", "time": at,
+                    "text": text}
+        ids = self.expect(201, "POST", "/v1/spaces/notes/ingest", {"user": "maya", "messages": [
+            msg("s1", "2024-03-01T10:00:00Z", "I live in Porto."),
+            msg("s1", "2024-03-01T10:01:00Z", "I love surfing."),
+            msg("s0", "2024-02-10T09:30:00Z", "The waves at Matosinhos were huge this morning."),
+        ]})["ids"]
+        deadline = time.monotonic() + 20
+        while True:
+            stats = self.expect(200, "GET", "/v1/spaces/notes/jobs/stats")
+            if stats["pending"] == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual((stats["pending"], stats["dead"]), (0, 0), stats)
+        return ids
+
+    def profile(self, user="maya", query=""):
+        return self.expect(200, "GET", "/v1/spaces/notes/profile?user=%s%s" % (user, query))
+
+    def test_profile_read_and_edit(self):
+        ids = self.derive()
+        p = self.profile()
+        self.assertEqual(p["user"], "maya")
+        self.assertEqual([(e["key"], e["value"], e["kind"], e["edited"]) for e in p["entries"]],
+                         [("home_city", "porto", "fact", False),
+                          ("likes:surfing", "", "preference", False)])
+        home = self.get_memory(p["entries"][0]["memory_id"])
+        self.assertEqual((home["text"], home["sources"]), (p["entries"][0]["text"], [ids[0]]))
+        self.assertEqual(self.profile(query="&limit=1")["entries"], p["entries"][:1])
+        self.assertEqual(self.profile("nobody"), {"user": "nobody", "entries": []})
+
+        # set: a new fact supersedes the slot's memory (retired, its history says why);
+        # keys are lowercased.
+        r = "/v1/spaces/notes/profile"
+        after = self.expect(200, "PATCH", r, {"user": "maya", "reason": "moved in May",
+                                              "set": {"Home_City": "Lisbon", "job": "nurse"}})
+        self.assertEqual(self.profile(), after)
+        self.assertEqual([(e["key"], e["value"], e["kind"], e["edited"]) for e in after["entries"]],
+                         [("job", "nurse", "fact", True), ("home_city", "Lisbon", "fact", True),
+                          ("likes:surfing", "", "preference", False)])
+        for e in after["entries"][:2]:
+            self.assertRegex(e["since"], ISO_UTC)
+            self.assertEqual(self.get_memory(e["memory_id"])["origin"], "user")
+        self.assertEqual(self.get_memory(home["id"])["state"], "retired")
+        history = self.expect(200, "GET", "/v1/spaces/notes/memories/%d/history" % home["id"])
+        self.assertIn("moved in May", history["history"][-1]["reason"])
+        # unset: the slot's memories are retired.
+        after = self.expect(200, "PATCH", r, {"user": "maya", "unset": ["likes:surfing"]})
+        self.assertEqual([e["key"] for e in after["entries"]], ["job", "home_city"])
+        self.assertEqual(self.profile(), after)
+
+        for body, field in [({"set": {"job": "x"}}, "user"),
+                            ({"user": "", "set": {"job": "x"}}, "user"),
+                            ({"user": 7, "set": {"job": "x"}}, "user"),
+                            ({"user": "maya"}, "set"),
+                            ({"user": "maya", "set": {}, "unset": []}, "set"),
+                            ({"user": "maya", "set": ["job"]}, "set"),
+                            ({"user": "maya", "set": {"job": 3}}, "set"),
+                            ({"user": "maya", "set": {"job": ""}}, "set"),
+                            ({"user": "maya", "set": {"job": "x" * 1001}}, "set"),
+                            ({"user": "maya", "set": {"the job": "x"}}, "set"),
+                            ({"user": "maya", "set": {"job": "x"}, "unset": ["a/b"]}, "unset"),
+                            ({"user": "maya", "unset": "job"}, "unset"),
+                            ({"user": "maya", "unset": [3]}, "unset"),
+                            ({"user": "maya", "unset": ["job"], "reason": 1}, "reason"),
+                            ({"user": "maya", "unset": ["job"], "colour": 1}, "colour"),
+                            ({"user": "maya", "unset": ["job"], "space": "x"}, "space")]:
+            with self.subTest(body=body):
+                self.reject(422, "invalid_argument", "PATCH", r, body, field=field)
+        self.reject(404, "not_found", "PATCH", r, {"user": "maya", "unset": ["pet_name"]},
+                    field="unset")
+        self.reject(404, "not_found", "PATCH", "/v1/spaces/nope/profile",
+                    {"user": "maya", "unset": ["job"]}, field="space")
+        self.reject(400, "malformed_json", "PATCH", r, '{"user": "maya", ', **raw())
+        self.reject(415, "unsupported_media_type", "PATCH", r,
+                    json.dumps({"user": "maya", "unset": ["job"]}), **raw("text/plain"))
+        for query, field in [("", "user"), ("?user=", "user"), ("?user=maya&limit=0", "limit"),
+                             ("?user=maya&limit=101", "limit"), ("?user=maya&limit=x", "limit"),
+                             ("?user=maya&user=sam", "user"), ("?user=maya&colour=1", "colour")]:
+            with self.subTest(query=query):
+                self.reject(422, "invalid_argument", "GET", r + query, field=field)
+        self.reject(400, "malformed_request", "GET", r + "?user=maya", {"user": "maya"})
+        self.reject(404, "not_found", "GET", "/v1/spaces/nope/profile?user=maya", field="space")
+
+    def test_context(self):
+        ids = self.derive()
+        self.add("Tom surfs every weekend", user="tom", kind="preference",
+                 meta={"slot": "likes:surfing", "value": ""})
+        r = "/v1/spaces/notes/context"
+        c = self.expect(200, "POST", r, {"user": "maya", "query": "surfing waves Porto",
+                                         "budget": 400})
+        text = c["text"]
+        self.assertLessEqual(c["tokens"], 400)
+        self.assertEqual(c["tokens"], (len(text.encode("utf-8")) + 3) // 4)
+        # The profile first, then the memories by session in time order, with dates.
+        profile = self.profile()
+        self.assertEqual(c["profile"], profile)
+        at = [text.find(e["text"]) for e in profile["entries"]]
+        at += [text.find("[2024-02-10 09:30] Maya: The waves at Matosinhos were huge"),
+               text.find("[2024-03-01 10:00] Maya: I live in Porto."),
+               text.find("[2024-03-01 10:01] Maya: I love surfing.")]
+        self.assertNotIn(-1, at, text)
+        self.assertEqual(at, sorted(at), text)
+        self.assertNotIn("Tom", text)
+        for mid in ids:
+            self.assertIn(mid, c["memories"])
+        self.assertEqual(c["omitted"], 0)
+        # "now" leaves later events out; a small budget leaves memories out and counts them.
+        early = self.expect(200, "POST", r, {"user": "maya", "query": "surfing waves Porto",
+                                             "now": "2024-02-20", "k": 10})
+        self.assertIn(ids[2], early["memories"])
+        self.assertNotIn(ids[0], early["memories"])
+        self.assertNotIn("I live in Porto.", early["text"])
+        small = self.expect(200, "POST", r, {"user": "maya", "query": "surfing waves Porto",
+                                             "budget": 50, "profile_entries": 0})
+        self.assertLessEqual(small["tokens"], 50)
+        self.assertGreater(small["omitted"], 0)
+        self.assertEqual(small["profile"], {"user": "maya", "entries": []})
+        nobody = self.expect(200, "POST", r, {"user": "nobody", "query": "surfing"})
+        self.assertEqual((nobody["memories"], nobody["profile"]["entries"]), ([], []))
+
+        q = {"user": "maya", "query": "surfing"}
+        for body, field in [({"query": "surfing"}, "user"), ({"user": "maya"}, "query"),
+                            (dict(q, user=""), "user"), (dict(q, query=""), "query"),
+                            (dict(q, query=["surfing"]), "query"),
+                            (dict(q, budget=49), "budget"), (dict(q, budget=100001), "budget"),
+                            (dict(q, budget="500"), "budget"), (dict(q, budget=500.5), "budget"),
+                            (dict(q, k=0), "k"), (dict(q, k=201), "k"), (dict(q, k=True), "k"),
+                            (dict(q, profile_entries=-1), "profile_entries"),
+                            (dict(q, profile_entries=101), "profile_entries"),
+                            (dict(q, now="soon"), "now"), (dict(q, now=5), "now"),
+                            (dict(q, budget_tokens=500), "budget_tokens"),
+                            (dict(q, colour="red"), "colour"), (dict(q, space="x"), "space")]:
+            with self.subTest(body=body):
+                self.reject(422, "invalid_argument", "POST", r, body, field=field)
+        self.reject(413, "too_large", "POST", r, dict(q, query="x" * 65537), field="query")
+        self.reject(400, "malformed_json", "POST", r, '{"user": "maya",}', **raw())
+        self.reject(415, "unsupported_media_type", "POST", r, json.dumps(q),
+                    **raw("application/x-www-form-urlencoded"))
+        self.reject(404, "not_found", "POST", "/v1/spaces/nope/context", q, field="space")
 
 
 class ExportTest(ApiCase):

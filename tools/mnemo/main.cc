@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "config_cmd.h"
+#include "context_cmd.h"
 #include "eval_cmd.h"
 #include "mnemo/engine.h"
 #include "server_cmd.h"
@@ -757,6 +758,8 @@ int Main(int argc, char** argv) {
   const ConfigCommands config = RegisterConfig(&app);
   JobsArgs jobs_args;
   const JobsCommands jobs = RegisterJobs(&app, &jobs_args);
+  ContextArgs context_args;
+  const ContextCommands context = RegisterContext(&app, &context_args);
 
   try {
     app.parse(argc, argv);
@@ -779,6 +782,8 @@ int Main(int argc, char** argv) {
 
   SetConfigOverrides(overrides);
   if (config.show->parsed()) return RunConfigShow(data, Output(json));
+  if (context.profile->parsed() || context.context->parsed())
+    return RunContextCommand(data, context, context_args, Output(json));
   if (jobs.list->parsed() || jobs.retry->parsed() || jobs.stats->parsed() || jobs.run->parsed())
     return RunJobsCommand(data, jobs, jobs_args, Output(json));
   if (eval.locomo->parsed()) return RunEval("locomo", eval_args, Output(json));

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""`mnemo profile` and `mnemo context` from the CLI: the profile the rules maintain, edits
+that supersede with history, and the prompt-ready block within its token budget."""
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mnemo_harness import EXIT_BAD_INPUT, EXIT_NOT_FOUND, MnemoCase, require_binary_or_exit  # noqa: E402
+
+CONVERSATION = [
+    {"session": "s1", "role": "user", "speaker": "Maya", "time": "2023-05-10T10:00:00Z",
+     "text": "I moved to Lisbon. I love surfing."},
+    {"session": "s1", "role": "assistant", "time": "2023-05-10T10:00:05Z",
+     "text": "Lovely! Any plans?"},
+    {"session": "s2", "role": "user", "speaker": "Maya", "time": "2023-05-17T09:00:00Z",
+     "text": "I booked a surf lesson for Saturday. I am allergic to peanuts."},
+    {"session": "s3", "role": "user", "speaker": "Maya", "time": "2023-06-20T09:00:00Z",
+     "text": "The surf lesson was cancelled because of the storm."},
+]
+
+
+class ContextCli(MnemoCase):
+    def setUp(self):
+        super().setUp()
+        self.create_space("s")
+        self.ingest("s", "maya", CONVERSATION)  # the rules derive before it returns
+
+    def profile(self, *args):
+        return self.ok("profile", "--space", "s", "--user", "maya", *args)
+
+    def test_profile_and_edits(self):
+        p = self.profile()
+        self.assertEqual(p["user"], "maya")
+        by_key = {e["key"]: e for e in p["entries"]}
+        self.assertEqual(by_key["home_city"]["value"], "lisbon")
+        self.assertEqual(by_key["home_city"]["since"], "2023-05-10T10:00:00Z")
+        self.assertIn("allergy:peanuts", by_key)
+        self.assertEqual(by_key["likes:surfing"]["kind"], "preference")
+        self.assertFalse(by_key["home_city"]["edited"])
+        lisbon = by_key["home_city"]["memory_id"]
+
+        p = self.profile("--edit", "home_city=Porto", "--unset", "allergy:peanuts",
+                         "--reason", "she moved")
+        by_key = {e["key"]: e for e in p["entries"]}
+        self.assertEqual((by_key["home_city"]["value"], by_key["home_city"]["edited"]),
+                         ("Porto", True))
+        self.assertNotIn("allergy:peanuts", by_key)
+        old = self.ok("get", "--space", "s", lisbon)
+        self.assertEqual(old["state"], "retired")
+        self.assertIsNotNone(old["valid_to"])
+        history = self.ok("history", "--space", "s", lisbon)["history"]
+        self.assertIn("she moved", history[-1]["reason"])
+        self.assertEqual(len(self.profile("--limit", "1")["entries"]), 1)
+
+        self.fails(EXIT_BAD_INPUT, "profile", "--space", "s", "--user", "maya", "--edit", "x",
+                   contains="KEY=VALUE")
+        self.fails(EXIT_BAD_INPUT, "profile", "--space", "s", "--user", "maya", "--edit",
+                   "bad key=1", contains="invalid profile key")
+        self.fails(EXIT_NOT_FOUND, "profile", "--space", "s", "--user", "maya", "--unset",
+                   "diet", contains="no profile entry")
+        self.fails(EXIT_BAD_INPUT, "profile", "--space", "s", "--user", "maya", "--reason",
+                   "why", contains="--edit or --unset")
+        self.fails(EXIT_NOT_FOUND, "profile", "--space", "nope", "--user", "maya")
+
+    def test_context_block(self):
+        c = self.ok("context", "--space", "s", "--user", "maya", "--budget", "400",
+                    "surf", "lesson")
+        text = c["text"]
+        self.assertTrue(text.startswith("# Memory of maya (now: "), text)
+        self.assertIn("## Profile\n", text)
+        self.assertIn("- Maya moved to Lisbon (since 2023-05-10)", text)
+        self.assertLess(text.index("### Session s2 (2023-05-17)"),
+                        text.index("### Session s3 (2023-06-20)"))
+        self.assertIn("- [2023-06-20 09:00] Maya: The surf lesson was cancelled because of "
+                      "the storm.", text)
+        self.assertLessEqual(c["tokens"], 400)
+        self.assertEqual(c["tokens"], (len(text.encode()) + 3) // 4)
+        self.assertTrue(c["memories"])
+        self.assertEqual(c["omitted"], 0)
+
+        then = self.ok("context", "--space", "s", "--user", "maya", "--now",
+                       "2023-06-01T00:00:00Z", "surf lesson")
+        self.assertIn("(now: 2023-06-01 00:00 UTC)", then["text"])
+        self.assertNotIn("cancelled", then["text"])
+
+        tight = self.ok("context", "--space", "s", "--user", "maya", "--budget", "60",
+                        "surf lesson")
+        self.assertLessEqual(tight["tokens"], 60)
+        self.assertGreater(tight["omitted"], 0)
+
+        r = self.run_mnemo("context", "--space", "s", "--user", "maya", "surf", json_mode=False)
+        self.assertEqual(r.rc, 0, r.describe())
+        self.assertIn("## Relevant memories", r.out)
+
+        self.fails(EXIT_BAD_INPUT, "context", "--space", "s", "--user", "maya", "--budget", "5",
+                   "surf", contains="budget")
+        self.fails(EXIT_BAD_INPUT, "context", "--space", "s", "--user", "maya", "--now", "soon",
+                   "surf", contains="--now")
+
+
+if __name__ == "__main__":
+    require_binary_or_exit()
+    unittest.main(verbosity=2)
