@@ -29,7 +29,13 @@ struct Filter {
   std::vector<std::string> tags;    // all of
   // Metadata equality: key -> JSON value text ("\"red\"", "3", "true"). All must match.
   std::vector<std::pair<std::string, std::string>> meta_equals;
-  bool include_retired = false;  // list/search retired memories too
+  bool include_retired = false;  // list/search retired memories too (--include-history)
+  // Bi-temporal views (docs/lifecycle.md, "Time"). as_of: what mnemo held at that system
+  // time (created by then, not yet retired then; each shown as its version at that time).
+  // valid_at: what was true in the world then (valid_from <= T < valid_to), superseded
+  // memories included, retracted ones (retired without a closed validity) not.
+  std::optional<TimeMs> as_of;
+  std::optional<TimeMs> valid_at;
 };
 
 struct ListRequest {

@@ -199,5 +199,71 @@ TEST_F(ContextTest, TheContextIsTheProfileThenMemoriesBySessionWithinTheBudget) 
   EXPECT_EQ(engine_->BuildContext("s", bad).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(ContextTest, AsOfAndValidAtAnswerFromThePast) {
+  const TimeMs t0 = clock_->NowMillis();
+  MemoryInput a = Input("Maya lives in Lisbon", "maya");
+  a.kind = Kind::kFact;
+  a.valid_from = t0;
+  const MemoryId lisbon = MustAdd("s", a);
+  const MemoryId rumour = MustAdd("s", Input("Maya owns a boat", "maya"));
+  clock_->Advance(kDay);  // t1: the text is refined, the rumour retracted
+  const TimeMs t1 = clock_->NowMillis();
+  MemoryUpdate u;
+  u.text = "Maya lives in Lisbon, Portugal";
+  ASSERT_TRUE(engine_->Update("s", lisbon, u).ok());
+  ASSERT_TRUE(engine_->Remove("s", rumour, "it was a rumour").ok());
+  clock_->Advance(kDay);  // t2: she moves; Lisbon is superseded (validity closed, retired)
+  const TimeMs t2 = clock_->NowMillis();
+  MemoryInput b = Input("Maya lives in Porto", "maya");
+  b.kind = Kind::kFact;
+  b.valid_from = t2;
+  const MemoryId porto = MustAdd("s", b);
+  MemoryUpdate close;
+  close.valid_to = std::optional<TimeMs>(t2);
+  ASSERT_TRUE(engine_->Update("s", lisbon, close).ok());
+  ASSERT_TRUE(engine_->Remove("s", lisbon, "superseded").ok());
+  clock_->Advance(kDay);
+
+  auto list = [&](Filter f) {
+    ListRequest r;
+    f.user_id = "maya";
+    r.filter = f;
+    auto page = engine_->List("s", r);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    std::vector<std::string> texts;
+    if (page.ok()) {
+      for (const auto& m : page->memories) texts.push_back(m.text);
+    }
+    return texts;
+  };
+  using Texts = std::vector<std::string>;
+  EXPECT_EQ(list({}), Texts{"Maya lives in Porto"});  // valid and current
+  Filter f;
+  f.include_retired = true;  // --include-history
+  EXPECT_EQ(list(f),
+            (Texts{"Maya lives in Lisbon, Portugal", "Maya owns a boat", "Maya lives in Porto"}));
+  f = {};
+  f.as_of = t0 + 1000;  // as mnemo knew it then: both, in their first version
+  EXPECT_EQ(list(f), (Texts{"Maya lives in Lisbon", "Maya owns a boat"}));
+  f.as_of = t1 + 1000;  // after the refinement and the retraction
+  EXPECT_EQ(list(f), Texts{"Maya lives in Lisbon, Portugal"});
+  f = {};
+  f.valid_at = t1;  // true then: Lisbon (superseded since), not the retracted rumour
+  EXPECT_EQ(list(f), Texts{"Maya lives in Lisbon, Portugal"});
+  f.valid_at = t2 + 1000;
+  EXPECT_EQ(list(f), Texts{"Maya lives in Porto"});
+
+  SearchRequest s;
+  s.query = "where does Maya live";
+  s.filter.user_id = "maya";
+  s.filter.as_of = t0 + 1000;
+  auto hits = engine_->Search("s", s);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_FALSE(hits->empty());
+  EXPECT_EQ((*hits)[0].memory.id, lisbon);
+  EXPECT_EQ((*hits)[0].memory.text, "Maya lives in Lisbon");
+  for (const auto& h : *hits) EXPECT_NE(h.memory.id, porto);
+}
+
 }  // namespace
 }  // namespace mnemo::testing

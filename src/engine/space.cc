@@ -450,8 +450,28 @@ Result<ListPage> Space::List(const ListRequest& request) {
     rows.resize(static_cast<size_t>(request.limit));
     page.next_cursor = "c" + std::to_string(rows.back().id);
   }
+  if (request.filter.as_of) {
+    for (auto& m : rows) MNEMO_RETURN_IF_ERROR(RewindTo(*reader, *request.filter.as_of, &m));
+  }
   page.memories = std::move(rows);
   return page;
+}
+
+Status Space::RewindTo(store::Db& db, TimeMs t, Memory* m) {
+  if (m->updated_at <= t) return Status::Ok();  // unchanged since
+  MNEMO_ASSIGN_OR_RETURN(auto history, store::ReadHistory(db, m->id));
+  for (const auto& h : history) {
+    if (h.time <= t || h.op == HistoryOp::kAdd) continue;
+    // The first change after t: the memory before it is the version of time t. A purge
+    // emptied `before`; the memory then stays as it is (erased).
+    if (h.before.empty()) return Status::Ok();
+    MNEMO_ASSIGN_OR_RETURN(auto j, util::ParseJson(h.before));
+    MNEMO_ASSIGN_OR_RETURN(Memory then, util::MemoryFromJson(j));
+    then.id = m->id;
+    *m = std::move(then);
+    return Status::Ok();
+  }
+  return Status::Ok();
 }
 
 Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {

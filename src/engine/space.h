@@ -199,6 +199,8 @@ class Space {
   // Derived memories that list one of `ids` among their sources, transitively.
   Result<std::vector<MemoryId>> DerivedFrom(store::Db& db, MemoryId id);
   Status ExpandLinks(store::Db& db, const SearchRequest& req, std::vector<SearchHit>* hits);
+  // Replaces `m` by its version at system time `t` (from history) when it changed since.
+  Status RewindTo(store::Db& db, TimeMs t, Memory* m);
   // Candidate lists for search.
   // `index`: the index `q` was embedded for (default: the current one); a query of
   // another dimension yields nothing.

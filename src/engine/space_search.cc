@@ -337,6 +337,9 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
   std::vector<MemoryId> ids;
   for (const auto& f : fused) ids.push_back(f.id);
   MNEMO_ASSIGN_OR_RETURN(auto rows, store::FetchMatching(db, ids, req.filter));
+  if (req.filter.as_of) {
+    for (auto& m : rows) MNEMO_RETURN_IF_ERROR(RewindTo(db, *req.filter.as_of, &m));
+  }
   std::unordered_map<MemoryId, Memory*> by_id;
   for (auto& m : rows) by_id[m.id] = &m;
   std::vector<SearchHit> hits;

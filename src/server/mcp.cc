@@ -190,6 +190,10 @@ Json FilterProperties(bool for_search) {
       {"tags", StrArray("only memories that carry all of these tags")},
       {"meta", Meta("only memories whose metadata has these key: value pairs (exact match)")},
       {"include_retired", Bool("also return deleted and superseded memories (default false)")},
+      {"as_of", Time("answer as mnemo knew it at this time (memories it held then, as they "
+                     "were then)")},
+      {"valid_at", Time("only what was true in the world at this time (superseded facts "
+                        "included)")},
   };
   if (for_search) {
     p["all_users"] = Bool(

@@ -43,6 +43,8 @@ constexpr QueryParam kListQuery[] = {
     {"since", "since", QueryType::kString},
     {"until", "until", QueryType::kString},
     {"include_retired", "include_retired", QueryType::kBool},
+    {"as_of", "as_of", QueryType::kString},
+    {"valid_at", "valid_at", QueryType::kString},
     {"limit", "limit", QueryType::kInt},
     {"cursor", "cursor", QueryType::kString},
     {"order", "descending", QueryType::kOrder},

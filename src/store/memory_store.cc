@@ -234,7 +234,23 @@ Result<MemoryId> MaxMemoryId(Db& db) {
 
 SqlWhere BuildFilter(const Filter& f) {
   SqlWhere w;
-  if (!f.include_retired) w.sql += " AND m.state=0";
+  if (f.as_of) {
+    // Known then: created by T and not retired before T (retired memories included).
+    w.sql += " AND m.created_at<=? AND (m.expired_at IS NULL OR m.expired_at>?)";
+    w.args.emplace_back(*f.as_of);
+    w.args.emplace_back(*f.as_of);
+  } else if (f.valid_at && !f.include_retired) {
+    // Current knowledge of the past: superseded memories (validity closed) count.
+    w.sql += " AND (m.state=0 OR m.valid_to IS NOT NULL)";
+  } else if (!f.include_retired) {
+    w.sql += " AND m.state=0";
+  }
+  if (f.valid_at) {
+    w.sql +=
+        " AND (m.valid_from IS NULL OR m.valid_from<=?) AND (m.valid_to IS NULL OR m.valid_to>?)";
+    w.args.emplace_back(*f.valid_at);
+    w.args.emplace_back(*f.valid_at);
+  }
   if (!f.user_id.empty()) {
     w.sql += " AND m.user_id=?";
     w.args.emplace_back(f.user_id);
@@ -398,7 +414,7 @@ Result<std::vector<Memory>> FetchMatching(Db& db, const std::vector<MemoryId>& i
 namespace {
 bool OnlyScope(const Filter& f) {
   return f.agent_id.empty() && f.session_id.empty() && f.kinds.empty() && !f.time_from &&
-         !f.time_to && f.tags.empty() && f.meta_equals.empty();
+         !f.time_to && f.tags.empty() && f.meta_equals.empty() && !f.as_of && !f.valid_at;
 }
 }  // namespace
 

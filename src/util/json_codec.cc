@@ -405,6 +405,8 @@ Status ParseFilter(const Json& j, Filter* f) {
     }
   }
   MNEMO_ASSIGN_OR_RETURN(f->include_retired, GetBool(j, "include_retired", false));
+  MNEMO_ASSIGN_OR_RETURN(f->as_of, GetTime(j, "as_of"));
+  MNEMO_ASSIGN_OR_RETURN(f->valid_at, GetTime(j, "valid_at"));
   return Status::Ok();
 }
 
@@ -455,12 +457,12 @@ Result<Message> MessageFromJson(const Json& j) {
 Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a search");
   MNEMO_RETURN_IF_ERROR(
-      CheckKnownFields(j, {"query",       "user",           "all_users",      "k",
-                           "agent",       "session",        "kinds",          "since",
-                           "until",       "tags",           "meta",           "include_retired",
-                           "explain",     "fusion",         "lexical_weight", "vector_weight",
-                           "rrf_k",       "context_weight", "session_weight", "date_weight",
-                           "expand_links"}));
+      CheckKnownFields(j, {"query",        "user",           "all_users",      "k",
+                           "agent",        "session",        "kinds",          "since",
+                           "until",        "tags",           "meta",           "include_retired",
+                           "explain",      "fusion",         "lexical_weight", "vector_weight",
+                           "rrf_k",        "context_weight", "session_weight", "date_weight",
+                           "expand_links", "as_of",          "valid_at"}));
   SearchRequest r;
   MNEMO_ASSIGN_OR_RETURN(r.query, GetString(j, "query", true));
   MNEMO_ASSIGN_OR_RETURN(r.filter.all_users, GetBool(j, "all_users", false));
@@ -767,9 +769,9 @@ Result<MemoryUpdate> MemoryUpdateFromJson(const Json& j) {
 
 Result<ListRequest> ListRequestFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a list request");
-  MNEMO_RETURN_IF_ERROR(
-      CheckKnownFields(j, {"user", "agent", "session", "kinds", "since", "until", "tags", "meta",
-                           "include_retired", "limit", "cursor", "descending"}));
+  MNEMO_RETURN_IF_ERROR(CheckKnownFields(
+      j, {"user", "agent", "session", "kinds", "since", "until", "tags", "meta", "include_retired",
+          "as_of", "valid_at", "limit", "cursor", "descending"}));
   ListRequest r;
   MNEMO_RETURN_IF_ERROR(ParseFilter(j, &r.filter));
   if (Has(j, "limit")) {

@@ -98,6 +98,33 @@ class ContextCli(MnemoCase):
         self.fails(EXIT_BAD_INPUT, "context", "--space", "s", "--user", "maya", "--now", "soon",
                    "surf", contains="--now")
 
+    def test_time_views(self):
+        texts = lambda *a: [m["text"] for m in self.ok(
+            "list", "--space", "s", "--user", "maya", "--kind", "fact", *a)["memories"]]
+        self.ok("profile", "--space", "s", "--user", "maya", "--edit", "home_city=Porto")
+        current = texts()
+        self.assertIn("maya's home city: Porto", current)
+        self.assertNotIn("Maya moved to Lisbon", current)
+        history = texts("--include-history")
+        self.assertIn("Maya moved to Lisbon", history)
+        # True on 2023-06-01: Lisbon (superseded since), not the edit made today.
+        then = texts("--valid-at", "2023-06-01T00:00:00Z")
+        self.assertIn("Maya moved to Lisbon", then)
+        self.assertNotIn("maya's home city: Porto", then)
+        # Known before the edit: Lisbon; mnemo knew nothing in 2020.
+        lisbon = [m for m in self.ok("list", "--space", "s", "--user", "maya",
+                                     "--include-history")["memories"]
+                  if m["text"] == "Maya moved to Lisbon"][0]
+        known = texts("--as-of", lisbon["created_at"])
+        self.assertIn("Maya moved to Lisbon", known)
+        self.assertNotIn("maya's home city: Porto", known)
+        self.assertEqual(texts("--as-of", "2020-01-01"), [])
+        hits = self.ok("search", "--space", "s", "--user", "maya", "--valid-at",
+                       "2023-06-01", "where", "does", "maya", "live")["results"]
+        self.assertIn("Maya moved to Lisbon", [h["text"] for h in hits])
+        self.fails(EXIT_BAD_INPUT, "list", "--space", "s", "--as-of", "yesterday",
+                   contains="--as-of")
+
 
 if __name__ == "__main__":
     require_binary_or_exit()

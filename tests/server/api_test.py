@@ -951,6 +951,10 @@ class ListTest(ApiCase):
         self.assertEqual(ids("kind=fact&kind=episode"), [a["id"], c["id"]])
         self.assertEqual(ids("kind=fact&include_retired=true"), [a["id"], d["id"]])
         self.assertEqual(ids("include_retired=false"), [a["id"], b["id"], c["id"]])
+        # As known in 2000 (nothing) and in 2100 (what is active: d was retired before).
+        self.assertEqual(ids("as_of=2000-01-01"), [])
+        self.assertEqual(ids("as_of=2100-01-01"), [a["id"], b["id"], c["id"]])
+        self.assertEqual(ids("valid_at=2100-01-01&kind=fact"), [a["id"]])
         self.assertEqual(ids("tag=x"), [a["id"], b["id"]])
         self.assertEqual(ids("tag=x&tag=y"), [a["id"]])
         self.assertEqual(ids("since=2024-02-01"), [b["id"], c["id"]])
@@ -977,6 +981,7 @@ class ListTest(ApiCase):
                              ("include_retired=1", "include_retired"), ("kind=rumour", "kind"),
                              ("kind=fact,,episode", "kind"), ("since=last+week", "since"),
                              ("until=2024-13-01", "until"), ("cursor=bogus", "cursor"),
+                             ("as_of=noon", "as_of"), ("valid_at=2024-02-30", "valid_at"),
                              ("order=sideways", "order"), ("colour=red", "colour"),
                              ("space=other", "space"), ("colour=", "colour"),
                              ("user=a&user=b", "user")]:

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <tuple>
 
 #include "cli.h"
 #include "config_cmd.h"
@@ -20,7 +21,7 @@ namespace {
 using util::Json;
 
 struct FilterArgs {
-  std::string user, agent, session, since, until;
+  std::string user, agent, session, since, until, as_of, valid_at;
   std::vector<std::string> kinds, tags, meta_eq;
   bool all_users = false;
   bool include_retired = false;
@@ -43,7 +44,13 @@ struct FilterArgs {
                     "metadata KEY=VALUE must match (VALUE is JSON, or a string)")
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-    cmd->add_flag("--include-retired", include_retired, "include removed memories");
+    cmd->add_flag("--include-retired,--include-history", include_retired,
+                  "include removed and superseded memories");
+    cmd->add_option("--as-of", as_of,
+                    "as mnemo knew it at this time (ISO 8601): the memories it held then, "
+                    "in their version of then");
+    cmd->add_option("--valid-at", valid_at,
+                    "what was true at this time (ISO 8601), superseded facts included");
   }
 
   Result<Filter> Build() const {
@@ -61,6 +68,13 @@ struct FilterArgs {
     }
     if (!until.empty()) {
       MNEMO_ASSIGN_OR_RETURN(f.time_to, util::ParseIso8601(until));
+    }
+    for (auto [text, field, name] : {std::tuple{&as_of, &f.as_of, "--as-of"},
+                                     std::tuple{&valid_at, &f.valid_at, "--valid-at"}}) {
+      if (text->empty()) continue;
+      auto t = util::ParseIso8601(*text);
+      if (!t.ok()) return t.status().WithContext(name);
+      *field = *t;
     }
     f.tags = tags;
     for (const auto& kv : meta_eq) {
