@@ -77,9 +77,13 @@ struct SearchRequest {
   // conversation that matched best rises as a whole. 0 turns it off.
   double session_weight = 0.8;
   // Dates in the query ("on 1 February, 2023", "in June 2022", "2023-02-01"; see
-  // read::DateMentions): lexical matches whose event time lies in the named period (a
-  // day of margin on each side) score (1 + date_weight) x their BM25. 0 turns it off.
+  // read::DateMentions) and relative expressions resolved against `now` ("yesterday",
+  // "last week", "two months ago", "last Friday"): lexical matches whose event time lies
+  // in the named period (a day of margin on each side) score (1 + date_weight) x their
+  // BM25. 0 turns it off.
   double date_weight = 2.0;
+  // The reference time of the query's relative expressions. Default: the clock.
+  std::optional<TimeMs> now;
   // All three defaults are measured on LoCoMo (docs/benchmarks.md).
   // After the k results, add up to k memories linked to them (related, supersedes,
   // derived_from: a derived fact brings the episodes it came from), scored parent score x

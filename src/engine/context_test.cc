@@ -199,6 +199,29 @@ TEST_F(ContextTest, TheContextIsTheProfileThenMemoriesBySessionWithinTheBudget) 
   EXPECT_EQ(engine_->BuildContext("s", bad).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(ContextTest, RelativeDatesInTheQueryAreResolvedAgainstNow) {
+  Say("s1", kMay10, {"We went hiking with Ana in the hills."});
+  Say("s2", kMay10 + 30 * kDay, {"We went hiking with Tom in the hills."});
+  SearchRequest r;
+  r.query = "who went hiking last week";
+  r.filter.user_id = "maya";
+  r.filter.kinds = {Kind::kEpisode};
+  r.k = 2;
+  auto top = [&](std::optional<TimeMs> now) {
+    r.now = now;
+    auto hits = engine_->Search("s", r);
+    EXPECT_TRUE(hits.ok()) << hits.status().ToString();
+    return hits.ok() && !hits->empty() ? (*hits)[0].memory.text : std::string();
+  };
+  // A week after each hike, "last week" names that hike's week.
+  EXPECT_EQ(top(kMay10 + 7 * kDay), "We went hiking with Ana in the hills.");
+  EXPECT_EQ(top(kMay10 + 37 * kDay), "We went hiking with Tom in the hills.");
+  r.date_weight = 0;  // off: the two tie on text and the order no longer follows the date
+  const std::string a = top(kMay10 + 7 * kDay);
+  const std::string b = top(kMay10 + 37 * kDay);
+  EXPECT_EQ(a, b);
+}
+
 TEST_F(ContextTest, AsOfAndValidAtAnswerFromThePast) {
   const TimeMs t0 = clock_->NowMillis();
   MemoryInput a = Input("Maya lives in Lisbon", "maya");

@@ -10,6 +10,7 @@
 #include "read/fusion.h"
 #include "read/query.h"
 #include "store/memory_store.h"
+#include "write/extract_rules.h"
 
 namespace mnemo::engine {
 namespace {
@@ -72,9 +73,14 @@ Status AddConversationContext(store::Db& db, const Filter& filter, double weight
 // each named period, widened by a day on both sides (events are often told the day
 // after); a memory found there scores (1 + weight) x its BM25, and may enter the list.
 Status AddDateWindows(store::Db& db, const SearchRequest& req, const std::string& match,
-                      size_t limit, read::Signal* signal) {
+                      size_t limit, TimeMs now, read::Signal* signal) {
   if (req.date_weight <= 0) return Status::Ok();
-  const auto dates = read::DateMentions(req.query);
+  auto dates = read::DateMentions(req.query);
+  // Relative expressions ("last week") need the reference time; absolute ones are found
+  // by both parsers, which is harmless (a memory keeps its best window score).
+  for (const auto& t : write::ResolveTimes(req.query, req.now.value_or(now))) {
+    dates.push_back(read::DateMention{t.start, t.end_time});
+  }
   if (dates.empty()) return Status::Ok();
   constexpr TimeMs kPad = 24LL * 3600 * 1000;
   std::unordered_map<MemoryId, double> score;
@@ -315,7 +321,7 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
       MNEMO_ASSIGN_OR_RETURN(
           auto hits, store::LexicalSearch(db, match, req.filter, static_cast<int>(per_signal)));
       for (auto& [id, s] : hits) lexical.ranked.push_back(read::Ranked{id, s});
-      MNEMO_RETURN_IF_ERROR(AddDateWindows(db, req, match, per_signal, &lexical));
+      MNEMO_RETURN_IF_ERROR(AddDateWindows(db, req, match, per_signal, Now(), &lexical));
     }
     MNEMO_RETURN_IF_ERROR(
         AddConversationContext(db, req.filter, req.context_weight, per_signal, &lexical));

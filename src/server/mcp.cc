@@ -279,6 +279,9 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
       Annotations("Store conversation messages", false, false, false)));
 
   Json search_props = FilterProperties(true);
+  search_props["now"] = Time(
+      "the reference time of relative dates in the query (\"last week\", \"yesterday\"); "
+      "default: the current time");
   search_props["query"] = NonEmptyStr(
       "what to recall, in natural language (\"Where does Maya live?\"); dates in the query "
       "(\"in June 2023\") favour memories of that period");

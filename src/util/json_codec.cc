@@ -462,7 +462,7 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
                            "until",        "tags",           "meta",           "include_retired",
                            "explain",      "fusion",         "lexical_weight", "vector_weight",
                            "rrf_k",        "context_weight", "session_weight", "date_weight",
-                           "expand_links", "as_of",          "valid_at"}));
+                           "expand_links", "as_of",          "valid_at",       "now"}));
   SearchRequest r;
   MNEMO_ASSIGN_OR_RETURN(r.query, GetString(j, "query", true));
   MNEMO_ASSIGN_OR_RETURN(r.filter.all_users, GetBool(j, "all_users", false));
@@ -496,6 +496,7 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   if (j.contains("date_weight")) {
     MNEMO_ASSIGN_OR_RETURN(r.date_weight, GetNumber(j, "date_weight"));
   }
+  MNEMO_ASSIGN_OR_RETURN(r.now, GetTime(j, "now"));
   if (j.contains("rrf_k")) {
     MNEMO_ASSIGN_OR_RETURN(int64_t rrf_k, GetInt(j, "rrf_k"));
     if (rrf_k < 1 || rrf_k > 100000) return Status::InvalidArgument("\"rrf_k\" is out of range");

@@ -182,7 +182,7 @@ Status ItemToLine(const Status& s, const std::vector<size_t>& lines) {
 
 struct Args {
   std::string space, user, agent, session, kind = "episode", role, speaker, time, meta, text;
-  std::string id, file, cursor, batch, reason, fusion = "rrf", format;
+  std::string id, file, cursor, batch, reason, fusion = "rrf", format, now;
   std::vector<std::string> tags;
   std::vector<std::string> query_words;
   double importance = 0.5;
@@ -431,6 +431,11 @@ class Runner {
     req.session_weight = a.session_weight;
     req.date_weight = a.date_weight;
     req.vector_weight = a.vector_weight;
+    if (!a.now.empty()) {
+      auto t = util::ParseIso8601(a.now);
+      if (!t.ok()) return out_.Fail(t.status().WithContext("--now"));
+      req.now = *t;
+    }
     if (a.fusion == "weighted") {
       req.fusion = Fusion::kWeighted;
     } else if (a.fusion != "rrf") {
@@ -743,6 +748,11 @@ int Main(int argc, char** argv) {
   search
       ->add_option("--session-weight", a.session_weight,
                    "share of the best score in the same session (0 = off)")
+      ->capture_default_str();
+  search
+      ->add_option("--now", a.now,
+                   "reference time of the query's relative dates (\"last week\"); ISO 8601, "
+                   "default now")
       ->capture_default_str();
   search
       ->add_option("--date-weight", a.date_weight,
