@@ -20,6 +20,8 @@ Result<TimeMs> ParseIso8601(std::string_view text);
 
 // Days since 1970-01-01 of a proleptic Gregorian date (m 1-12, d 1-31).
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
+// The inverse: the date of `days` since 1970-01-01 (floor semantics before 1970).
+void CivilFromDays(int64_t days, int64_t* y, unsigned* m, unsigned* d);
 
 // "2023-05-08T13:56:07Z", or "2023-05-08T13:56:07.120Z" when the milliseconds are not 0.
 std::string FormatIso8601(TimeMs t);

@@ -15,17 +15,8 @@ namespace mnemo::write {
 namespace internal {
 
 CivilDate CivilFromDays(int64_t days) {
-  // Shift to an era-based calendar that starts on 0000-03-01 so leap days fall last.
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(days - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
   CivilDate date;
-  date.day = doy - (153 * mp + 2) / 5 + 1;
-  date.month = mp < 10 ? mp + 3 : mp - 9;
-  date.year = static_cast<int64_t>(yoe) + era * 400 + (date.month <= 2 ? 1 : 0);
+  util::CivilFromDays(days, &date.year, &date.month, &date.day);
   return date;
 }
 
