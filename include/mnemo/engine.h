@@ -53,6 +53,7 @@ struct SpaceStats {
   int64_t memories_active = 0;
   int64_t memories_retired = 0;
   std::map<std::string, int64_t> by_kind;  // active memories per kind name
+  std::map<std::string, int64_t> by_tier;  // active memories per tier name
   int64_t users = 0;
   int64_t sessions = 0;
   int64_t history_entries = 0;
@@ -75,6 +76,17 @@ struct SpaceStats {
   int64_t index_bytes = 0;  // vectors.idx
 };
 
+// What one lifecycle maintenance pass did (Engine::Maintain, docs/lifecycle.md).
+struct MaintenanceReport {
+  int64_t recalls = 0;        // recalled memories whose strength and last access were saved
+  int64_t expired = 0;        // retired because their expiry passed
+  int64_t purged = 0;         // expired long enough ago to be erased (purge policy)
+  int64_t to_short_term = 0;  // out of a session's working set, or cooled from long-term
+  int64_t to_long_term = 0;   // heat reached promote_heat
+  int64_t archived = 0;       // coldest beyond a user's capacity
+  int64_t unarchived = 0;     // archived memories recalled again
+};
+
 struct ImportResult {
   int64_t memories = 0;
   int64_t history_entries = 0;
@@ -84,9 +96,9 @@ struct ImportResult {
 // Background work of a space (docs/pipeline.md). extract: derive memories from episodes;
 // embed: give memories the vectors the write path could not get from the embedder;
 // reembed: vectors from a newly configured embedder for a range of memories.
-enum class JobKind { kExtract, kEmbed, kReembed };
+enum class JobKind { kExtract, kEmbed, kReembed, kSummarize };
 enum class JobState { kPending, kDone, kDead };
-std::string_view JobKindName(JobKind k);    // "extract", "embed", "reembed"
+std::string_view JobKindName(JobKind k);    // "extract", "embed", "reembed", "summarize"
 std::string_view JobStateName(JobState s);  // "pending", "done", "dead"
 Result<JobState> ParseJobState(std::string_view name);
 
@@ -117,8 +129,10 @@ struct JobStats {
   int64_t turns = 0;          // episodes covered by done extract jobs
   int64_t derived = 0;        // memories derived by them
   int64_t embed_pending = 0;  // pending embed and reembed jobs (counted in `pending` too)
-  int64_t embedded = 0;       // vectors written by embed and reembed jobs
-  int64_t calls = 0;          // chat calls, all time
+  // Pending summarize jobs, most waiting for their session to be quiet (in `pending` too).
+  int64_t summaries_pending = 0;
+  int64_t embedded = 0;  // vectors written by embed and reembed jobs
+  int64_t calls = 0;     // chat calls, all time
   int64_t prompt_tokens = 0;
   int64_t completion_tokens = 0;
   int64_t tokens_today = 0;  // prompt + completion, this UTC day
@@ -240,8 +254,16 @@ class Engine {
   virtual Result<JobStats> GetJobStats(const std::string& space) = 0;
   // Runs the space's ready jobs in the calling thread until none is ready, sending
   // partial session windows at once (tests, `mnemo jobs run`, the CLI after ingest).
-  // Jobs waiting for a retry or for tomorrow's token budget stay pending.
-  virtual Status RunJobs(const std::string& space) = 0;
+  // Jobs waiting for a retry or for tomorrow's token budget stay pending. Sessions' summaries
+  // are made at once too unless `summaries_now` is false (the CLI after a write: they wait
+  // for the session to be quiet, as in the server).
+  virtual Status RunJobs(const std::string& space, bool summaries_now = true) = 0;
+
+  // The lifecycle's maintenance, now, in the calling thread (the background thread runs it
+  // every LifecycleOptions::maintenance_interval_ms): saves the recalls counted since the
+  // last pass, retires expired memories, erases those the purge policy says to, and moves
+  // memories between tiers. `mnemo maintain`.
+  virtual Result<MaintenanceReport> Maintain(const std::string& space) = 0;
 
   // The profile of `user`: at most `limit` (1..100) entries.
   virtual Result<Profile> GetProfile(const std::string& space, const std::string& user,

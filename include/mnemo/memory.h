@@ -54,12 +54,18 @@ struct Memory {
   TimeMs created_at = 0;             // system time: when mnemo learned it
   TimeMs updated_at = 0;             // system time of the latest version
   std::optional<TimeMs> expired_at;  // system time when it was retired, if it was
+  // When it expires (TTL): it is then retired with reason "expired", and erased later by
+  // the purge policy (docs/lifecycle.md). Unset: never.
+  std::optional<TimeMs> expires_at;
 
   double importance = 0.5;  // 0..1
-  double strength = 1.0;    // retention strength for decay
+  // Recall bookkeeping (docs/lifecycle.md, "Retention"): strength grows with every recall
+  // (a search result), last_access is the latest one. Updated in batches, off the search
+  // path, without a new version.
+  double strength = 1.0;
   std::optional<TimeMs> last_access;
   int64_t access_count = 0;
-  Tier tier = Tier::kShortTerm;
+  Tier tier = Tier::kShortTerm;  // moved by the lifecycle maintenance, never versioned
   State state = State::kActive;
   int64_t version = 1;  // 1 on add, +1 on every update
 
@@ -82,6 +88,10 @@ struct MemoryInput {
   std::optional<TimeMs> event_time;  // default: now
   std::optional<TimeMs> valid_from;
   std::optional<TimeMs> valid_to;
+  // Expiry: at expires_at, or ttl_ms after it is written (not both). Neither: the kind's
+  // TTL (LifecycleOptions::ttl_ms) if it has one, else never.
+  std::optional<TimeMs> expires_at;
+  std::optional<int64_t> ttl_ms;
   double importance = 0.5;
   Origin origin = Origin::kUser;
   std::vector<std::string> tags;
@@ -97,6 +107,7 @@ struct MemoryUpdate {
   std::optional<std::optional<TimeMs>> event_time;
   std::optional<std::optional<TimeMs>> valid_from;
   std::optional<std::optional<TimeMs>> valid_to;
+  std::optional<std::optional<TimeMs>> expires_at;  // set to nullopt: never expires
   std::optional<double> importance;
   std::optional<Tier> tier;
   std::optional<std::vector<std::string>> tags;

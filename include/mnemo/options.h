@@ -61,6 +61,46 @@ struct PipelineOptions {
   // user's derived memories with similarity >= link_min_similarity. Defaults 3, 0.5.
   int link_k = 3;
   double link_min_similarity = 0.5;
+  // Sleep-time summaries (docs/lifecycle.md, "Summaries"): a session that has been quiet
+  // for summary_wait_ms gets a summary of its turns (kind summary, derived_from its
+  // episodes; extractive, or by the chat model when one is used), refreshed when the
+  // session grows; a user's derived memories that share a topic (an entity named by at
+  // least topic_min_memories of them) get a topic summary. Defaults true, 10 min, 3.
+  bool summaries = true;
+  int64_t summary_wait_ms = 600000;
+  int topic_min_memories = 3;
+};
+
+// Forgetting, tiers and expiry (docs/lifecycle.md). Every default is what `mnemo config
+// show` prints (config section "lifecycle", per space "spaces.S.lifecycle").
+struct LifecycleOptions {
+  // Retention (Ebbinghaus): R = 2^(-days since last access (else creation) / S), with the
+  // stability S = half_life_days x strength x (0.5 + importance); strength starts at 1 and
+  // grows by 1 with every recall (a search result), up to max_strength. Defaults 30, 64.
+  double half_life_days = 30;
+  double max_strength = 64;
+  // Tiers. A session keeps at most working_capacity memories in tier working (its newest
+  // episodes); older ones, and those of a session quiet for working_idle_ms, move to
+  // short_term. A memory whose heat reaches promote_heat moves to long_term; a long-term
+  // one whose heat falls below demote_heat moves back. When a user holds more than
+  // user_capacity memories outside the archive, the coldest move to archived (searchable
+  // with include_archived; never deleted). user_capacity 0: no limit. Defaults 20, 1 h,
+  // 3.0, 1.0, 0.
+  int working_capacity = 20;
+  int64_t working_idle_ms = 3600000;
+  double promote_heat = 3.0;
+  double demote_heat = 1.0;
+  int64_t user_capacity = 0;
+  // Expiry. A memory with no expiry of its own gets created_at + ttl_ms[kind] when that
+  // kind has one (0 or absent: never expires). An expired memory is retired (reason
+  // "expired") at once: it leaves search and list; after purge_expired_after_ms it is
+  // erased (the memory alone: what was derived from it stays). -1: never purge. Defaults:
+  // no TTL, 30 days.
+  std::map<Kind, int64_t> ttl_ms;
+  int64_t purge_expired_after_ms = 30LL * 24 * 3600 * 1000;
+  // How often the background thread runs the lifecycle maintenance of an open space
+  // (flush recalls, expire, purge, tiers). Default 60 s.
+  int64_t maintenance_interval_ms = 60000;
 };
 
 struct Options {
@@ -119,6 +159,9 @@ struct Options {
   bool background_jobs = true;
   // Per-space overrides of `pipeline`, by space name.
   std::map<std::string, PipelineOptions> space_pipeline;
+  LifecycleOptions lifecycle;
+  // Per-space overrides of `lifecycle`, by space name.
+  std::map<std::string, LifecycleOptions> space_lifecycle;
 };
 
 }  // namespace mnemo

@@ -30,6 +30,9 @@ struct Filter {
   // Metadata equality: key -> JSON value text ("\"red\"", "3", "true"). All must match.
   std::vector<std::pair<std::string, std::string>> meta_equals;
   bool include_retired = false;  // list/search retired memories too (--include-history)
+  // Memories in tier archived (moved there by capacity limits; docs/lifecycle.md) are
+  // left out unless this is set (--include-archived).
+  bool include_archived = false;
   // Bi-temporal views (docs/lifecycle.md, "Time"). as_of: what mnemo held at that system
   // time (created by then, not yet retired then; each shown as its version at that time).
   // valid_at: what was true in the world then (valid_from <= T < valid_to), superseded
@@ -78,13 +81,23 @@ struct SearchRequest {
   double session_weight = 0.8;
   // Dates in the query ("on 1 February, 2023", "in June 2022", "2023-02-01"; see
   // read::DateMentions) and relative expressions resolved against `now` ("yesterday",
-  // "last week", "two months ago", "last Friday"): lexical matches whose event time lies
+  // "last week", "two months ago", "last Friday") and expressions anchored on an event
+  // found in memory ("two days before the wedding", "since the move"; docs/lifecycle.md):
+  // lexical matches whose event time lies
   // in the named period (a day of margin on each side) score (1 + date_weight) x their
   // BM25. 0 turns it off.
   double date_weight = 2.0;
   // The reference time of the query's relative expressions. Default: the clock.
   std::optional<TimeMs> now;
   // All three defaults are measured on LoCoMo (docs/benchmarks.md).
+  // Retention (docs/lifecycle.md): each result's score is multiplied by
+  // (1 - retention_weight) + retention_weight x R, where R in [0, 1] is the memory's
+  // Ebbinghaus retention at `now`: memories not recalled for long, unimportant and rarely
+  // recalled ones sink. 0 turns it off; at most 1.
+  double retention_weight = 0.1;
+  // Coarse to fine: a summary among the results brings up to summary_episodes of the
+  // episodes it summarizes that best match the query, right after it. 0 turns it off.
+  int summary_episodes = 3;
   // After the k results, add up to k memories linked to them (related, supersedes,
   // derived_from: a derived fact brings the episodes it came from), scored parent score x
   // link weight / 2 and passing the same filter. Default false.

@@ -39,7 +39,29 @@ Json PipelineDefaults() {
           {"retry_max_ms", d.retry_max_ms},
           {"daily_token_budget", d.daily_token_budget},
           {"link_k", d.link_k},
-          {"link_min_similarity", d.link_min_similarity}};
+          {"link_min_similarity", d.link_min_similarity},
+          {"summaries", d.summaries},
+          {"summary_wait_ms", d.summary_wait_ms},
+          {"topic_min_memories", d.topic_min_memories}};
+}
+
+Json LifecycleDefaults() {
+  LifecycleOptions d;
+  Json ttl = Json::object();
+  for (Kind k :
+       {Kind::kEpisode, Kind::kFact, Kind::kPreference, Kind::kProcedure, Kind::kSummary}) {
+    ttl[std::string(KindName(k))] = 0;
+  }
+  return {{"half_life_days", d.half_life_days},
+          {"max_strength", d.max_strength},
+          {"working_capacity", d.working_capacity},
+          {"working_idle_ms", d.working_idle_ms},
+          {"promote_heat", d.promote_heat},
+          {"demote_heat", d.demote_heat},
+          {"user_capacity", d.user_capacity},
+          {"ttl_ms", ttl},
+          {"purge_expired_after_ms", d.purge_expired_after_ms},
+          {"maintenance_interval_ms", d.maintenance_interval_ms}};
 }
 
 Json Defaults() {
@@ -53,6 +75,7 @@ Json Defaults() {
   return {{"embedding", embedding},
           {"chat", chat},
           {"pipeline", PipelineDefaults()},
+          {"lifecycle", LifecycleDefaults()},
           {"spaces", Json::object()}};
 }
 
@@ -86,8 +109,9 @@ Status SetKey(Json& doc, const Json& defaults, const std::string& key, const std
     from = dot + 1;
   }
   std::vector<std::string> typed = parts;
-  if (parts.size() == 4 && parts[0] == "spaces" && parts[2] == "pipeline") {
-    typed = {"pipeline", parts[3]};
+  if (parts.size() >= 4 && parts[0] == "spaces" &&
+      (parts[2] == "pipeline" || parts[2] == "lifecycle")) {
+    typed.assign(parts.begin() + 2, parts.end());
   }
   const Json* def = &defaults;
   for (const auto& p : typed) {
@@ -127,7 +151,8 @@ Status Check(Json& doc, const Json& defaults, const std::string& path, const std
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     const std::string key = path.empty() ? it.key() : path + "." + it.key();
     if (path == "spaces") {
-      static const Json kSpace = {{"pipeline", PipelineDefaults()}};
+      static const Json kSpace = {{"pipeline", PipelineDefaults()},
+                                  {"lifecycle", LifecycleDefaults()}};
       MNEMO_RETURN_IF_ERROR(Check(it.value(), kSpace, key, source));
       continue;
     }
@@ -168,6 +193,9 @@ Result<PipelineOptions> PipelineFrom(const Json& j, PipelineOptions p, const std
   p.daily_token_budget = j.value("daily_token_budget", p.daily_token_budget);
   p.link_k = j.value("link_k", p.link_k);
   p.link_min_similarity = j.value("link_min_similarity", p.link_min_similarity);
+  p.summaries = j.value("summaries", p.summaries);
+  p.summary_wait_ms = j.value("summary_wait_ms", p.summary_wait_ms);
+  p.topic_min_memories = j.value("topic_min_memories", p.topic_min_memories);
   if (p.window_turns < 1 || p.window_turns > 500) return bad("window_turns", "between 1 and 500");
   if (p.window_wait_ms < 0) return bad("window_wait_ms", ">= 0");
   if (p.max_attempts < 1) return bad("max_attempts", ">= 1");
@@ -179,7 +207,54 @@ Result<PipelineOptions> PipelineFrom(const Json& j, PipelineOptions p, const std
   if (!(p.link_min_similarity >= 0 && p.link_min_similarity <= 1)) {
     return bad("link_min_similarity", "between 0 and 1");
   }
+  if (p.summary_wait_ms < 0) return bad("summary_wait_ms", ">= 0");
+  if (p.topic_min_memories < 2 || p.topic_min_memories > 1000) {
+    return bad("topic_min_memories", "between 2 and 1000");
+  }
   return p;
+}
+
+Result<LifecycleOptions> LifecycleFrom(const Json& j, LifecycleOptions l,
+                                       const std::string& where) {
+  auto bad = [&](const std::string& key, const std::string& rule) {
+    return Status::InvalidArgument(where + "." + key + " must be " + rule);
+  };
+  l.half_life_days = j.value("half_life_days", l.half_life_days);
+  l.max_strength = j.value("max_strength", l.max_strength);
+  l.working_capacity = j.value("working_capacity", l.working_capacity);
+  l.working_idle_ms = j.value("working_idle_ms", l.working_idle_ms);
+  l.promote_heat = j.value("promote_heat", l.promote_heat);
+  l.demote_heat = j.value("demote_heat", l.demote_heat);
+  l.user_capacity = j.value("user_capacity", l.user_capacity);
+  l.purge_expired_after_ms = j.value("purge_expired_after_ms", l.purge_expired_after_ms);
+  l.maintenance_interval_ms = j.value("maintenance_interval_ms", l.maintenance_interval_ms);
+  if (j.contains("ttl_ms")) {
+    for (auto it = j["ttl_ms"].begin(); it != j["ttl_ms"].end(); ++it) {
+      MNEMO_ASSIGN_OR_RETURN(Kind kind, ParseKind(it.key()));
+      const int64_t ttl = it.value().get<int64_t>();
+      if (ttl < 0) return bad("ttl_ms." + it.key(), ">= 0 (0: never expires)");
+      if (ttl == 0) {
+        l.ttl_ms.erase(kind);
+      } else {
+        l.ttl_ms[kind] = ttl;
+      }
+    }
+  }
+  if (!(l.half_life_days > 0 && l.half_life_days <= 36500)) {
+    return bad("half_life_days", "between 0 (excluded) and 36500");
+  }
+  if (!(l.max_strength >= 1 && l.max_strength <= 1e6)) {
+    return bad("max_strength", "between 1 and 1000000");
+  }
+  if (l.working_capacity < 0 || l.working_capacity > 100000) {
+    return bad("working_capacity", "between 0 and 100000");
+  }
+  if (l.working_idle_ms < 0) return bad("working_idle_ms", ">= 0");
+  if (!(l.demote_heat <= l.promote_heat)) return bad("demote_heat", "<= promote_heat");
+  if (l.user_capacity < 0) return bad("user_capacity", ">= 0 (0: no limit)");
+  if (l.purge_expired_after_ms < -1) return bad("purge_expired_after_ms", ">= 0, or -1 (never)");
+  if (l.maintenance_interval_ms < 100) return bad("maintenance_interval_ms", ">= 100");
+  return l;
 }
 
 llm::ProviderConfig ProviderFrom(const Json& j, const Environment& env) {
@@ -244,10 +319,16 @@ Result<Json> Load(const std::string& data_dir, const std::vector<std::string>& o
   MNEMO_RETURN_IF_ERROR(Check(doc, defaults, "", "configuration"));
   // Validate now, so that `config show` reports what `serve` would refuse.
   MNEMO_RETURN_IF_ERROR(PipelineFrom(doc["pipeline"], PipelineOptions{}, "pipeline").status());
+  MNEMO_RETURN_IF_ERROR(LifecycleFrom(doc["lifecycle"], LifecycleOptions{}, "lifecycle").status());
   for (auto it = doc["spaces"].begin(); it != doc["spaces"].end(); ++it) {
     if (it.value().contains("pipeline")) {
       MNEMO_RETURN_IF_ERROR(PipelineFrom(it.value()["pipeline"], PipelineOptions{},
                                          "spaces." + it.key() + ".pipeline")
+                                .status());
+    }
+    if (it.value().contains("lifecycle")) {
+      MNEMO_RETURN_IF_ERROR(LifecycleFrom(it.value()["lifecycle"], LifecycleOptions{},
+                                          "spaces." + it.key() + ".lifecycle")
                                 .status());
     }
   }
@@ -266,6 +347,13 @@ Result<Options> ToOptions(const Json& config, const Environment& env) {
     const Json& over = it.value().contains("pipeline") ? it.value()["pipeline"] : Json::object();
     MNEMO_ASSIGN_OR_RETURN(o.space_pipeline[it.key()],
                            PipelineFrom(over, o.pipeline, "spaces." + it.key() + ".pipeline"));
+  }
+  MNEMO_ASSIGN_OR_RETURN(o.lifecycle, LifecycleFrom(config["lifecycle"], o.lifecycle, "lifecycle"));
+  for (auto it = config["spaces"].begin(); it != config["spaces"].end(); ++it) {
+    if (!it.value().contains("lifecycle")) continue;
+    MNEMO_ASSIGN_OR_RETURN(
+        o.space_lifecycle[it.key()],
+        LifecycleFrom(it.value()["lifecycle"], o.lifecycle, "spaces." + it.key() + ".lifecycle"));
   }
   const Json& emb = config["embedding"];
   o.reembed_on_embedder_change = emb["reembed"].get<bool>();

@@ -65,6 +65,37 @@ TEST_F(ConfigTest, PerSpaceOverridesInheritTheDataDirectoryPipeline) {
   EXPECT_TRUE(o->pipeline.enabled);
 }
 
+TEST_F(ConfigTest, LifecycleSettingsAndTheirPerSpaceOverrides) {
+  Write(R"({"lifecycle": {"half_life_days": 10, "ttl_ms": {"episode": 86400000}},
+            "spaces": {"team": {"lifecycle": {"user_capacity": 50}}}})");
+  auto c =
+      Load(dir_,
+           {"spaces.lab.lifecycle.ttl_ms.fact=3600000", "lifecycle.purge_expired_after_ms=-1"}, {});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*c)["lifecycle"]["working_capacity"], 20);  // defaults are filled in
+  auto o = ToOptions(*c, {});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_DOUBLE_EQ(o->lifecycle.half_life_days, 10);
+  EXPECT_EQ(o->lifecycle.ttl_ms.at(Kind::kEpisode), 86400000);
+  EXPECT_EQ(o->lifecycle.ttl_ms.count(Kind::kFact), 0u);  // 0: none
+  EXPECT_EQ(o->lifecycle.purge_expired_after_ms, -1);
+  EXPECT_EQ(o->space_lifecycle["team"].user_capacity, 50);
+  EXPECT_DOUBLE_EQ(o->space_lifecycle["team"].half_life_days, 10);  // inherited
+  EXPECT_EQ(o->space_lifecycle["lab"].ttl_ms.at(Kind::kFact), 3600000);
+  EXPECT_EQ(o->space_lifecycle["lab"].ttl_ms.at(Kind::kEpisode), 86400000);
+
+  for (const char* bad :
+       {"lifecycle.half_life_days=0", "lifecycle.ttl_ms.episode=-5", "lifecycle.demote_heat=9",
+        "lifecycle.maintenance_interval_ms=1", "lifecycle.purge_expired_after_ms=-2"}) {
+    auto r = Load(dir_, {bad}, {});
+    ASSERT_FALSE(r.ok()) << bad;
+    const std::string key = std::string(bad).substr(0, std::string(bad).find('='));
+    EXPECT_NE(r.status().message().find(key.substr(key.rfind('.') + 1)), std::string::npos)
+        << r.status().ToString();
+  }
+  EXPECT_FALSE(Load(dir_, {"lifecycle.ttl_ms.memo=5"}, {}).ok());
+}
+
 TEST_F(ConfigTest, ErrorsNameTheSourceAndKey) {
   Write(R"({"pipeline": {"window_turn": 10}})");
   auto c = Load(dir_, {}, {});

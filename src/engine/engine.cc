@@ -228,9 +228,13 @@ class EngineImpl final : public Engine {
     MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
     return s->GetJobStats();
   }
-  Status RunJobs(const std::string& space) override {
+  Status RunJobs(const std::string& space, bool summaries_now) override {
     MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
-    return s->RunJobs(/*flush=*/true);
+    return s->RunJobs(/*flush=*/true, summaries_now);
+  }
+  Result<MaintenanceReport> Maintain(const std::string& space) override {
+    MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
+    return s->Maintain();
   }
 
   Status WaitForIndexing() override {
@@ -314,8 +318,9 @@ class EngineImpl final : public Engine {
     }
   }
 
-  // Runs the open spaces' ready pipeline jobs (extraction, consolidation, links). Checks
-  // every 200 ms: jobs are durable, so latency here is lag, never loss.
+  // Runs the open spaces' ready pipeline jobs (extraction, consolidation, links) and their
+  // due lifecycle maintenance. Checks every 200 ms: jobs are durable, so latency here is
+  // lag, never loss.
   void PipelineLoop() {
     for (;;) {
       {
@@ -324,6 +329,13 @@ class EngineImpl final : public Engine {
         if (stopping_) return;
       }
       for (auto& space : OpenSpaces()) {
+        if (space->MaintenanceDue()) {
+          auto r = space->Maintain();
+          if (!r.ok())
+            ctx_.options.logger(
+                LogLevel::kWarning,
+                "lifecycle maintenance of space '" + space->name() + "': " + r.status().ToString());
+        }
         if (!space->MayHaveReadyJobs()) continue;
         Status s = space->RunJobs(/*flush=*/false);
         if (!s.ok())

@@ -94,6 +94,12 @@ write::Neighbour NeighbourOf(const Memory& m, double similarity) {
   return n;
 }
 
+// Facts, preferences, procedures: what consolidation compares and links (episodes and
+// summaries are neither merged with them nor linked to them by entity).
+bool IsDerivedKind(Kind k) {
+  return k == Kind::kFact || k == Kind::kPreference || k == Kind::kProcedure;
+}
+
 Filter DerivedOf(const std::string& user) {
   Filter f;
   f.user_id = user;
@@ -135,6 +141,12 @@ Result<bool> Space::EnqueueExtraction(store::Db& db, const std::vector<Memory>& 
   }
   for (const auto& key : order) {
     const auto& ids = groups[key];
+    // Sleep-time summary: once the session has been quiet for summary_wait_ms.
+    if (pipeline_->summaries && !key.second.empty()) {
+      MNEMO_RETURN_IF_ERROR(store::ScheduleJob(db, JobKind::kSummarize, key.first, key.second,
+                                               now + pipeline_->summary_wait_ms,
+                                               store::kWaitingForQuiet, now));
+    }
     for (size_t i = 0; i < ids.size(); i += kMaxJobItems) {
       std::vector<MemoryId> part(
           ids.begin() + static_cast<ptrdiff_t>(i),
@@ -146,14 +158,15 @@ Result<bool> Space::EnqueueExtraction(store::Db& db, const std::vector<Memory>& 
   return !order.empty();
 }
 
-Status Space::RunJobs(bool flush) {
+Status Space::RunJobs(bool flush, bool wake_summaries) {
   std::lock_guard<std::mutex> run_lock(pipeline_mu_);
-  if (flush) {
-    // A flush does not wait for windows to fill, including windows deferred earlier.
-    std::lock_guard<std::mutex> lock(write_mu_);
-    MNEMO_RETURN_IF_ERROR(store::WakeWindowJobs(*writer_, Now()));
-  }
   for (;;) {
+    if (flush) {
+      // A flush does not wait for windows to fill, including windows deferred earlier,
+      // nor for sessions to be quiet (summaries scheduled by this run's jobs included).
+      std::lock_guard<std::mutex> lock(write_mu_);
+      MNEMO_RETURN_IF_ERROR(store::WakeWindowJobs(*writer_, Now(), wake_summaries));
+    }
     const TimeMs now = Now();
     // Claim the "check" before reading, so a job enqueued meanwhile wakes us again.
     next_job_check_ = std::numeric_limits<TimeMs>::max();
@@ -177,11 +190,17 @@ Status Space::RunJobs(bool flush) {
     }
     // Embed and reembed jobs run one at a time (embed_jobs.cc).
     std::vector<Job> embed_jobs;
+    // Summarize jobs run after the round's extraction (space_summaries.cc).
+    std::vector<Job> summarize_jobs;
     // Consecutive jobs of one user and session form a group (a session window).
     const size_t window =
         std::max<size_t>(kMaxJobItems, static_cast<size_t>(std::max(1, pipeline_->window_turns)));
     std::map<std::pair<std::string, std::string>, std::vector<std::vector<Job>>> groups;
     for (auto& job : ready) {
+      if (job.kind == JobKind::kSummarize) {
+        summarize_jobs.push_back(std::move(job));
+        continue;
+      }
       if (job.kind != JobKind::kExtract) {
         embed_jobs.push_back(std::move(job));
         continue;
@@ -198,6 +217,7 @@ Status Space::RunJobs(bool flush) {
       for (auto& group : list) MNEMO_RETURN_IF_ERROR(RunJobGroup(group, flush));
     }
     for (const auto& job : embed_jobs) MNEMO_RETURN_IF_ERROR(RunEmbedJob(job));
+    for (const auto& job : summarize_jobs) MNEMO_RETURN_IF_ERROR(RunSummarizeJob(job));
   }
 }
 
@@ -236,6 +256,24 @@ Status Space::FailJobs(const std::vector<Job>& jobs, const Status& error,
   Log(LogLevel::kWarning, "space '" + name_ + "': job " + std::to_string(jobs.front().id) +
                               " failed: " + error.ToString());
   return Status::Ok();
+}
+
+Result<bool> Space::DeferIfBudgetSpent(const std::vector<Job>& jobs, int64_t tokens_today,
+                                       TimeMs now) {
+  if (pipeline_->daily_token_budget <= 0 || tokens_today < pipeline_->daily_token_budget) {
+    return false;
+  }
+  const TimeMs tomorrow = (now / kDayMs + 1) * kDayMs;
+  std::lock_guard<std::mutex> lock(write_mu_);
+  for (const auto& j : jobs) {
+    MNEMO_RETURN_IF_ERROR(store::DeferJob(
+        *writer_, j.id,
+        "daily token budget of " + std::to_string(pipeline_->daily_token_budget) + " spent (" +
+            std::to_string(tokens_today) + " tokens today); waiting for " + Day(tomorrow),
+        tomorrow, now));
+  }
+  WakeJobsAt(tomorrow);
+  return true;
 }
 
 Status Space::RunJobGroup(const std::vector<Job>& jobs, bool flush) {
@@ -282,19 +320,8 @@ Status Space::RunJobGroup(const std::vector<Job>& jobs, bool flush) {
                              store::ListMemories(*reader, lr.filter, 0, true, kKnownForModel));
       for (const auto& m : rows) known.push_back(NeighbourOf(m, 0));
     }
-    if (pipeline_->daily_token_budget > 0 && today >= pipeline_->daily_token_budget) {
-      const TimeMs tomorrow = (now / kDayMs + 1) * kDayMs;
-      std::lock_guard<std::mutex> lock(write_mu_);
-      for (const auto& j : jobs) {
-        MNEMO_RETURN_IF_ERROR(store::DeferJob(
-            *writer_, j.id,
-            "daily token budget of " + std::to_string(pipeline_->daily_token_budget) + " spent (" +
-                std::to_string(today) + " tokens today); waiting for " + Day(tomorrow),
-            tomorrow, now));
-      }
-      WakeJobsAt(tomorrow);
-      return Status::Ok();
-    }
+    MNEMO_ASSIGN_OR_RETURN(bool deferred, DeferIfBudgetSpent(jobs, today, now));
+    if (deferred) return Status::Ok();
     // One call per session window of at most window_turns turns.
     const size_t per_call = static_cast<size_t>(std::max(1, pipeline_->window_turns));
     for (size_t from = 0; from < episodes.size(); from += per_call) {
@@ -383,7 +410,7 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
   };
   auto evolve = [&](MemoryId id, const Memory& from) -> Status {
     MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));  // as this job left it
-    if (!current || current->state != State::kActive || current->kind == Kind::kEpisode)
+    if (!current || current->state != State::kActive || !IsDerivedKind(current->kind))
       return Status::Ok();
     Memory next = *current;
     std::string added_tags;
@@ -405,7 +432,7 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
       if (Lower(e) == Lower(subject) || Lower(e) == Lower(user)) continue;
       MNEMO_ASSIGN_OR_RETURN(
           store::Stmt st,
-          db.Prepare("SELECT id, entities FROM memories WHERE user_id=? AND kind<>0 AND "
+          db.Prepare("SELECT id, entities FROM memories WHERE user_id=? AND kind IN (1,2,3) AND "
                      "state=0 AND id<>? AND entities IS NOT NULL AND EXISTS (SELECT 1 FROM "
                      "json_each(memories.entities) WHERE lower(value)=?) ORDER BY id DESC "
                      "LIMIT ?"));
@@ -446,8 +473,8 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
     if (!c.slot.empty()) {
       MNEMO_ASSIGN_OR_RETURN(
           store::Stmt st,
-          db.Prepare("SELECT id FROM memories WHERE user_id=? AND kind<>0 AND state=0 AND "
-                     "json_extract(metadata, '$.slot')=? LIMIT 16"));
+          db.Prepare("SELECT id FROM memories WHERE user_id=? AND kind IN (1,2,3) AND state=0 "
+                     "AND json_extract(metadata, '$.slot')=? LIMIT 16"));
       st.Bind(1, user).Bind(2, c.slot);
       for (;;) {
         MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -457,8 +484,8 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
     }
     {
       MNEMO_ASSIGN_OR_RETURN(store::Stmt st,
-                             db.Prepare("SELECT id FROM memories WHERE user_id=? AND kind<>0 AND "
-                                        "state=0 AND text=? LIMIT 4"));
+                             db.Prepare("SELECT id FROM memories WHERE user_id=? AND kind IN "
+                                        "(1,2,3) AND state=0 AND text=? LIMIT 4"));
       st.Bind(1, user).Bind(2, c.text);
       for (;;) {
         MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -473,7 +500,7 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
     std::unordered_map<MemoryId, Memory> rows;
     for (auto [id, sim] : near) {
       MNEMO_ASSIGN_OR_RETURN(auto m, store::GetMemory(db, id));
-      if (!m || m->state != State::kActive || m->kind == Kind::kEpisode) continue;
+      if (!m || m->state != State::kActive || !IsDerivedKind(m->kind)) continue;
       neighbours.push_back(NeighbourOf(*m, sim));
       rows.emplace(id, std::move(*m));
     }
@@ -585,6 +612,13 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
     ++added;
     ++derived;
   }
+  // The user's topic summaries follow their derived memories, once they are quiet too.
+  const bool schedule_topics = pipeline_->summaries && derived > 0;
+  if (schedule_topics) {
+    Status s = store::ScheduleJob(db, JobKind::kSummarize, user, "",
+                                  now + pipeline_->summary_wait_ms, store::kWaitingForQuiet, now);
+    if (!s.ok()) return fail(s);
+  }
   for (size_t i = 0; i < jobs.size(); ++i) {
     store::JobOutcome o = i == 0 ? usage : store::JobOutcome{};
     if (i == 0) o.derived = derived;
@@ -600,6 +634,7 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
   if (!commit.ok()) return fail(commit);
   if (!changes.empty()) ApplyToIndex(changes);
   if (added > 0) AdjustUserCount(user, added);
+  if (schedule_topics) WakeJobsAt(now + pipeline_->summary_wait_ms);
   return Status::Ok();
 }
 

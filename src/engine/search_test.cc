@@ -126,13 +126,18 @@ TEST_F(SearchTest, ExplainAccountsForTheScore) {
   ASSERT_FALSE(hits->empty());
   const SearchHit& top = hits->front();
   EXPECT_EQ(top.memory.id, id);
-  ASSERT_EQ(top.explanation.size(), 2u);
+  ASSERT_EQ(top.explanation.size(), 3u);
   EXPECT_EQ(top.explanation[0].signal, "lexical");
   EXPECT_EQ(top.explanation[0].rank, 1);
   EXPECT_GT(top.explanation[0].raw, 0);
   EXPECT_EQ(top.explanation[1].signal, "vector");
   EXPECT_EQ(top.explanation[1].rank, 1);
-  EXPECT_NEAR(top.score, top.explanation[0].contribution + top.explanation[1].contribution, 1e-12);
+  EXPECT_EQ(top.explanation[2].signal, "retention");  // just written: R = 1, no change
+  EXPECT_DOUBLE_EQ(top.explanation[2].raw, 1.0);
+  EXPECT_NEAR(top.score,
+              top.explanation[0].contribution + top.explanation[1].contribution +
+                  top.explanation[2].contribution,
+              1e-12);
   EXPECT_NEAR(top.score, 2.0 / 61, 1e-12);  // RRF, k = 60, rank 1 in both
   q.explain = false;
   EXPECT_TRUE(engine_->Search("s", q)->front().explanation.empty());

@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "index/quantize.h"
 #include "store/memory_store.h"
 #include "store/schema.h"
 #include "util/fs.h"
 #include "util/json_codec.h"
+#include "util/time_util.h"
 #include "util/utf8.h"
 
 namespace mnemo::engine {
@@ -57,9 +59,17 @@ Space::Space(std::string dir, std::string name, const SpaceContext* ctx)
     : dir_(std::move(dir)), name_(std::move(name)), ctx_(ctx) {
   auto it = ctx->options.space_pipeline.find(name_);
   pipeline_ = it != ctx->options.space_pipeline.end() ? &it->second : &ctx->options.pipeline;
+  auto lc = ctx->options.space_lifecycle.find(name_);
+  lifecycle_ = lc != ctx->options.space_lifecycle.end() ? &lc->second : &ctx->options.lifecycle;
 }
 
 Space::~Space() {
+  if (pending_recall_count_.load() > 0) {  // a one-shot process's searches reinforce too
+    std::lock_guard<std::mutex> lock(write_mu_);
+    MaintenanceReport unused;
+    auto r = FlushRecalls(*writer_, &unused);
+    if (!r.ok()) Log(LogLevel::kWarning, "space '" + name_ + "': " + r.status().ToString());
+  }
   Status s = Snapshot(/*min_changes=*/1);
   if (!s.ok()) Log(LogLevel::kWarning, "space '" + name_ + "': " + s.ToString());
 }
@@ -115,6 +125,7 @@ Result<std::unique_ptr<Space>> Space::Open(const std::string& dir, const std::st
     space->user_counts_[user] = n;
     space->total_count_ += n;
   }
+  MNEMO_RETURN_IF_ERROR(space->RefreshNextExpiry(db));
   MNEMO_RETURN_IF_ERROR(space->OpenIndex());
   return space;
 }
@@ -227,6 +238,14 @@ Status Space::ValidateInput(const MemoryInput& in) const {
   if (in.valid_from && in.valid_to && *in.valid_to < *in.valid_from) {
     return Status::InvalidArgument("valid_to is before valid_from");
   }
+  if (in.expires_at && in.ttl_ms) {
+    return Status::InvalidArgument("give either expires_at or ttl, not both");
+  }
+  if (in.ttl_ms && *in.ttl_ms <= 0) return Status::InvalidArgument("ttl must be positive");
+  if (in.expires_at && *in.expires_at <= Now()) {
+    return Status::InvalidArgument("expires_at " + util::FormatIso8601(*in.expires_at) +
+                                   " is not in the future");
+  }
   return util::NormalizeMetadata(in.metadata, ctx_->options.max_metadata_bytes).status();
 }
 
@@ -312,6 +331,8 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
   std::vector<Memory> written;  // for the pipeline's jobs
   if (pipeline_->enabled) written.reserve(inputs.size());
   std::vector<MemoryId> unembedded;  // for embed jobs
+  std::vector<TimeMs> expiries;
+  std::set<std::pair<std::string, std::string>> working_sessions;  // (user, session)
   // Previous episode per session, for "next" links (ingest only).
   std::unordered_map<std::string, MemoryId> last_in_session;
   auto fail = [&](Status s) {
@@ -335,6 +356,9 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
     m.created_at = now;
     m.updated_at = now;
     m.importance = in.importance;
+    m.expires_at = ExpiryFor(in, now);
+    // A conversation's turns form its session's working set (bounded below).
+    m.tier = m.kind == Kind::kEpisode && !m.session_id.empty() ? Tier::kWorking : Tier::kShortTerm;
     m.origin = in.origin;
     m.tags = in.tags;
     m.entities = in.entities;
@@ -364,8 +388,14 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
       }
       it->second = m.id;
     }
+    if (m.expires_at) expiries.push_back(*m.expires_at);
+    if (m.tier == Tier::kWorking) working_sessions.emplace(m.user_id, m.session_id);
     ids.push_back(m.id);
     if (pipeline_->enabled) written.push_back(std::move(m));
+  }
+  for (const auto& [user, session] : working_sessions) {
+    Status s = BoundWorkingSet(db, user, session);
+    if (!s.ok()) return fail(s);
   }
   auto jobs = EnqueueExtraction(db, written, now);
   if (!jobs.ok()) return fail(jobs.status());
@@ -379,6 +409,7 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
   Status commit = txn.Commit();
   if (!commit.ok()) return fail(commit);
   if (*jobs) WakeJobsAt(now);
+  for (TimeMs t : expiries) NoteExpiry(t);
   if (!unembedded.empty()) {
     WakeJobsAt(now + pipeline_->retry_initial_ms);
     Log(LogLevel::kWarning, "space '" + name_ + "': stored " + std::to_string(unembedded.size()) +
@@ -413,6 +444,7 @@ Result<IngestResult> Space::Ingest(const std::string& user, const std::vector<Me
 }
 
 Result<Memory> Space::Get(MemoryId id) {
+  MNEMO_RETURN_IF_ERROR(ExpireIfDue());
   MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
   MNEMO_ASSIGN_OR_RETURN(auto m, store::GetMemory(*reader, id));
   if (!m) {
@@ -431,6 +463,7 @@ Result<ListPage> Space::List(const ListRequest& request) {
     return Status::InvalidArgument("limit must be between 1 and " +
                                    std::to_string(ctx_->options.max_list_limit));
   }
+  MNEMO_RETURN_IF_ERROR(ExpireIfDue());
   MemoryId cursor_id = 0;
   if (!request.cursor.empty()) {
     const std::string& c = request.cursor;
@@ -510,6 +543,7 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
   if (u.event_time) next.event_time = *u.event_time;
   if (u.valid_from) next.valid_from = *u.valid_from;
   if (u.valid_to) next.valid_to = *u.valid_to;
+  if (u.expires_at) next.expires_at = *u.expires_at;
   if (u.importance) next.importance = *u.importance;
   if (u.tier) next.tier = *u.tier;
   if (u.tags) next.tags = *u.tags;
@@ -519,6 +553,10 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
     return Status::InvalidArgument("valid_to is before valid_from");
   }
   const TimeMs now = Now();
+  if (u.expires_at && *u.expires_at && **u.expires_at <= now) {
+    return Status::InvalidArgument("expires_at " + util::FormatIso8601(**u.expires_at) +
+                                   " is not in the future (remove the memory instead)");
+  }
   next.version = current->version + 1;
   next.updated_at = now;
   MNEMO_RETURN_IF_ERROR(store::ReplaceMemory(db, *current, next));
@@ -536,6 +574,7 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
   }
   MNEMO_RETURN_IF_ERROR(txn.Commit());
   if (!changes.empty()) ApplyToIndex(changes);
+  if (next.expires_at) NoteExpiry(*next.expires_at);
   if (unembedded) {
     WakeJobsAt(now + pipeline_->retry_initial_ms);
     Log(LogLevel::kWarning, "space '" + name_ + "': memory " + std::to_string(id) +
@@ -567,6 +606,19 @@ Status Space::Remove(MemoryId id, const std::string& reason) {
   return txn.Commit();
 }
 
+Status Space::EraseOne(store::Db& db, const Memory& current, const std::string& reason,
+                       std::vector<IndexChange>* changes) {
+  MNEMO_RETURN_IF_ERROR(store::EraseMemory(db, current));
+  MNEMO_RETURN_IF_ERROR(store::ScrubHistory(db, current.id));
+  MNEMO_RETURN_IF_ERROR(
+      store::AppendHistory(db, HistoryEntry{current.id, current.version + 1, HistoryOp::kPurge, "",
+                                            "", "api", Now(), reason}));
+  MNEMO_ASSIGN_OR_RETURN(int64_t seq,
+                         store::LogIndexChange(db, current.id, store::IndexOp::kErase));
+  changes->push_back(IndexChange{seq, current.id, "", /*erase=*/true});
+  return Status::Ok();
+}
+
 Status Space::Purge(MemoryId id, const std::string& reason) {
   MNEMO_RETURN_IF_ERROR(ValidateShortField(reason, "reason"));
   std::string user;
@@ -588,14 +640,7 @@ Status Space::Purge(MemoryId id, const std::string& reason) {
       if (!current) continue;
       const std::string why =
           victim == id ? reason : "derived from purged memory " + std::to_string(id);
-      MNEMO_RETURN_IF_ERROR(store::EraseMemory(db, *current));
-      MNEMO_RETURN_IF_ERROR(store::ScrubHistory(db, victim));
-      MNEMO_RETURN_IF_ERROR(
-          store::AppendHistory(db, HistoryEntry{victim, current->version + 1, HistoryOp::kPurge, "",
-                                                "", "api", Now(), why}));
-      MNEMO_ASSIGN_OR_RETURN(int64_t seq,
-                             store::LogIndexChange(db, victim, store::IndexOp::kErase));
-      changes.push_back(IndexChange{seq, victim, "", /*erase=*/true});
+      MNEMO_RETURN_IF_ERROR(EraseOne(db, *current, why, &changes));
       ++purged;
     }
     MNEMO_RETURN_IF_ERROR(txn.Commit());
@@ -645,8 +690,10 @@ Result<SpaceStats> Space::Stats() {
   s.name = name_;
   MNEMO_ASSIGN_OR_RETURN(s.memories_active, store::CountWhere(db, "memories WHERE state=0"));
   MNEMO_ASSIGN_OR_RETURN(s.memories_retired, store::CountWhere(db, "memories WHERE state<>0"));
-  MNEMO_ASSIGN_OR_RETURN(auto kinds, store::CountActiveByKind(db));
+  MNEMO_ASSIGN_OR_RETURN(auto kinds, store::CountActiveBy(db, store::ActiveGroup::kKind));
   for (auto [k, n] : kinds) s.by_kind[std::string(KindName(static_cast<Kind>(k)))] = n;
+  MNEMO_ASSIGN_OR_RETURN(auto tiers, store::CountActiveBy(db, store::ActiveGroup::kTier));
+  for (auto [t, n] : tiers) s.by_tier[std::string(TierName(static_cast<Tier>(t)))] = n;
   MNEMO_ASSIGN_OR_RETURN(s.users, store::CountWhere(db, "(SELECT DISTINCT user_id FROM memories)"));
   MNEMO_ASSIGN_OR_RETURN(
       s.sessions,

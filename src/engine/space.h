@@ -73,10 +73,16 @@ class Space {
 
   // The background pipeline (pipeline.cc). RunJobs runs ready jobs until none is ready;
   // `flush` sends partial session windows at once. One runner at a time per space.
-  Status RunJobs(bool flush);
+  // `wake_summaries`: a flush also runs summaries waiting for their session to be quiet.
+  Status RunJobs(bool flush, bool wake_summaries = true);
   // False when no job can be ready (nothing enqueued or deferred since the last run).
   bool MayHaveReadyJobs() const { return Now() >= next_job_check_.load(); }
   Result<std::vector<Job>> ListJobs(std::optional<JobState> state, int limit);
+
+  // The lifecycle (space_lifecycle.cc, docs/lifecycle.md). Maintain: one pass now.
+  // MaintenanceDue: the interval passed, recalls pile up, or an expiry is due.
+  Result<MaintenanceReport> Maintain();
+  bool MaintenanceDue() const;
   Result<int64_t> RetryJobs(int64_t job_id);
   Result<JobStats> GetJobStats();
 
@@ -191,6 +197,9 @@ class Space {
   // earlier wake-up could be claimed by a run that cannot see the jobs yet, and lost).
   Result<bool> EnqueueExtraction(store::Db& db, const std::vector<Memory>& written, TimeMs now);
   Status RunJobGroup(const std::vector<Job>& jobs, bool flush);
+  // When the space's daily token budget is spent: defers `jobs` to the next UTC day and
+  // returns true.
+  Result<bool> DeferIfBudgetSpent(const std::vector<Job>& jobs, int64_t tokens_today, TimeMs now);
   Status ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivation>& derivations,
                           const store::JobOutcome& usage);
   Status FailJobs(const std::vector<Job>& jobs, const Status& error,
@@ -199,6 +208,48 @@ class Space {
   // Derived memories that list one of `ids` among their sources, transitively.
   Result<std::vector<MemoryId>> DerivedFrom(store::Db& db, MemoryId id);
   Status ExpandLinks(store::Db& db, const SearchRequest& req, std::vector<SearchHit>* hits);
+  // ---- Lifecycle internals (space_lifecycle.cc) ----
+  // Counts a recall of each hit (O(1) each, in memory; saved by the next maintenance).
+  void RecordRecalls(const std::vector<SearchHit>& hits, TimeMs now);
+  // Saves the counted recalls in one transaction. Requires write_mu_.
+  Result<int64_t> FlushRecalls(store::Db& db, MaintenanceReport* report);
+  // Retires the memories whose expiry passed, when one may have (an O(1) check otherwise):
+  // reads call it first, so an expired memory never shows.
+  Status ExpireIfDue();
+  // Retires every memory whose expiry is at or before `now`; then recomputes
+  // next_expiry_. Requires write_mu_.
+  Result<int64_t> ExpireLocked(store::Db& db, TimeMs now);
+  Status RefreshNextExpiry(store::Db& db);
+  void NoteExpiry(TimeMs t);  // a memory written with this expiry
+  // The expiry a new memory of `kind` gets: its own, else the kind's TTL, else none.
+  std::optional<TimeMs> ExpiryFor(const MemoryInput& in, TimeMs now) const;
+  // Moves a session's oldest working memories to short_term beyond working_capacity.
+  Status BoundWorkingSet(store::Db& db, const std::string& user, const std::string& session);
+  Status MoveTiers(store::Db& db, TimeMs now, MaintenanceReport* report);
+  // Erases up to a batch of memories expired long enough ago (the purge policy), adding
+  // their index changes and their users (one per memory) to the lists.
+  Result<int64_t> PurgeExpired(store::Db& db, TimeMs now, std::vector<IndexChange>* changes,
+                               std::vector<std::string>* users);
+  // Erases one memory (row, FTS, vector, links, history snapshots) and records the purge.
+  Status EraseOne(store::Db& db, const Memory& current, const std::string& reason,
+                  std::vector<IndexChange>* changes);
+
+  // ---- Summaries (space_summaries.cc; sleep-time work, docs/lifecycle.md) ----
+  // Coarse to fine (SearchRequest::summary_episodes): after each summary among `hits`,
+  // its best-matching source episodes.
+  Status ExpandSummaryHits(store::Db& db, const SearchRequest& req, std::vector<SearchHit>* hits);
+  // Runs one summarize job: the summary of the session (job.user_id, job.session_id), or,
+  // for an empty session, the user's topic summaries. Writes nothing when nothing changed.
+  Status RunSummarizeJob(const Job& job);
+  struct SummaryDraft;
+  Status SummarizeSession(const Job& job);
+  Status SummarizeTopics(const Job& job);
+  // Embeds and writes `drafts` (new summaries, or new versions), retires `retire`, and
+  // completes `job` unless a write pushed it back meanwhile, in one transaction.
+  Status ApplySummaries(const Job& job, std::vector<SummaryDraft>& drafts,
+                        const std::vector<std::pair<Memory, std::string>>& retire,
+                        const store::JobOutcome& usage);
+  // ---- end of summaries ----
   // Replaces `m` by its version at system time `t` (from history) when it changed since.
   Status RewindTo(store::Db& db, TimeMs t, Memory* m);
   // Candidate lists for search.
@@ -233,6 +284,18 @@ class Space {
   // Earliest time a job may be ready; Now() after a write enqueues one.
   std::atomic<TimeMs> next_job_check_{0};
   TimeMs last_sweep_at_ = 0;  // FinishReembed's last sweep; protected by pipeline_mu_
+
+  const LifecycleOptions* lifecycle_;  // this space's lifecycle options (from ctx_)
+  std::mutex recalls_mu_;
+  struct PendingRecall {
+    int64_t count = 0;
+    TimeMs last = 0;
+  };
+  std::unordered_map<MemoryId, PendingRecall> pending_recalls_;  // protected by recalls_mu_
+  std::atomic<size_t> pending_recall_count_{0};
+  // Earliest expiry of an active memory (INT64_MAX: none).
+  std::atomic<TimeMs> next_expiry_{INT64_MAX};
+  std::atomic<TimeMs> next_maintenance_{0};
 
   std::mutex counts_mu_;
   std::unordered_map<std::string, int64_t> user_counts_;  // protected by counts_mu_

@@ -6,7 +6,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "engine/anchors.h"
 #include "engine/space.h"
+#include "lifecycle/retention.h"
 #include "read/fusion.h"
 #include "read/query.h"
 #include "store/memory_store.h"
@@ -73,7 +75,7 @@ Status AddConversationContext(store::Db& db, const Filter& filter, double weight
 // each named period, widened by a day on both sides (events are often told the day
 // after); a memory found there scores (1 + weight) x its BM25, and may enter the list.
 Status AddDateWindows(store::Db& db, const SearchRequest& req, const std::string& match,
-                      size_t limit, TimeMs now, read::Signal* signal) {
+                      const std::string& scope, size_t limit, TimeMs now, read::Signal* signal) {
   if (req.date_weight <= 0) return Status::Ok();
   auto dates = read::DateMentions(req.query);
   // Relative expressions ("last week") need the reference time; absolute ones are found
@@ -81,6 +83,9 @@ Status AddDateWindows(store::Db& db, const SearchRequest& req, const std::string
   for (const auto& t : write::ResolveTimes(req.query, req.now.value_or(now))) {
     dates.push_back(read::DateMention{t.start, t.end_time});
   }
+  // Expressions anchored on an event ("two days before the wedding"): engine/anchors.h.
+  MNEMO_ASSIGN_OR_RETURN(auto anchored, AnchoredWindows(db, req, scope, req.now.value_or(now)));
+  dates.insert(dates.end(), anchored.begin(), anchored.end());
   if (dates.empty()) return Status::Ok();
   constexpr TimeMs kPad = 24LL * 3600 * 1000;
   std::unordered_map<MemoryId, double> score;
@@ -246,10 +251,17 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
       return Status::InvalidArgument(std::string(name) + " must be finite and >= 0");
     }
   }
+  if (!(req.retention_weight >= 0 && req.retention_weight <= 1)) {
+    return Status::InvalidArgument("retention_weight must be between 0 and 1");
+  }
+  if (req.summary_episodes < 0 || req.summary_episodes > 20) {
+    return Status::InvalidArgument("summary_episodes must be between 0 and 20");
+  }
   if (req.filter.time_from && req.filter.time_to && *req.filter.time_to <= *req.filter.time_from) {
     return Status::InvalidArgument("the time range is empty (until is not after since)");
   }
   MNEMO_RETURN_IF_ERROR(CheckScope(req.filter));
+  MNEMO_RETURN_IF_ERROR(ExpireIfDue());
 
   // The query vector and the index come from one embedder: the space's, also during a
   // re-embed (until the switch). When it cannot be built here (a remote embedder that is
@@ -321,7 +333,7 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
       MNEMO_ASSIGN_OR_RETURN(
           auto hits, store::LexicalSearch(db, match, req.filter, static_cast<int>(per_signal)));
       for (auto& [id, s] : hits) lexical.ranked.push_back(read::Ranked{id, s});
-      MNEMO_RETURN_IF_ERROR(AddDateWindows(db, req, match, per_signal, Now(), &lexical));
+      MNEMO_RETURN_IF_ERROR(AddDateWindows(db, req, match, scope, per_signal, Now(), &lexical));
     }
     MNEMO_RETURN_IF_ERROR(
         AddConversationContext(db, req.filter, req.context_weight, per_signal, &lexical));
@@ -339,7 +351,10 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
   }
 
   auto fused = read::Fuse(signals, req.fusion, req.rrf_k);
-  if (fused.size() > static_cast<size_t>(req.k)) fused.resize(static_cast<size_t>(req.k));
+  // Retention reorders the best candidates: look at twice as many as asked for.
+  const size_t k = static_cast<size_t>(req.k);
+  const size_t keep = req.retention_weight > 0 ? std::max(2 * k, k + 10) : k;
+  if (fused.size() > keep) fused.resize(keep);
   std::vector<MemoryId> ids;
   for (const auto& f : fused) ids.push_back(f.id);
   MNEMO_ASSIGN_OR_RETURN(auto rows, store::FetchMatching(db, ids, req.filter));
@@ -348,6 +363,7 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
   }
   std::unordered_map<MemoryId, Memory*> by_id;
   for (auto& m : rows) by_id[m.id] = &m;
+  const TimeMs now = req.now.value_or(Now());  // retention's reference time
   std::vector<SearchHit> hits;
   hits.reserve(fused.size());
   for (auto& f : fused) {
@@ -360,9 +376,25 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
       h.explanation = std::move(f.signals);
       if (vector_off) h.explanation.push_back(off_note);
     }
+    if (req.retention_weight > 0) {
+      const double r = lifecycle::Retention(lifecycle::RecallStateOf(h.memory), now, *lifecycle_);
+      const double scored = h.score * lifecycle::RetentionFactor(r, req.retention_weight);
+      if (req.explain)
+        h.explanation.push_back(SignalExplanation{"retention", 0, r, scored - h.score});
+      h.score = scored;
+    }
     hits.push_back(std::move(h));
   }
+  if (req.retention_weight > 0) {
+    std::stable_sort(hits.begin(), hits.end(),
+                     [](const SearchHit& a, const SearchHit& b) { return a.score > b.score; });
+    if (hits.size() > k) hits.resize(k);
+  }
+  if (req.summary_episodes > 0 && !hits.empty()) {
+    MNEMO_RETURN_IF_ERROR(ExpandSummaryHits(db, req, &hits));
+  }
   if (req.expand_links && !hits.empty()) MNEMO_RETURN_IF_ERROR(ExpandLinks(db, req, &hits));
+  RecordRecalls(hits, Now());
   return hits;
 }
 

@@ -35,6 +35,10 @@ struct EvalConfig {
   // Every search starts from this request (the engine's defaults unless changed);
   // query, user and k are set per question.
   SearchRequest search;
+  // Sleep-time summaries (docs/lifecycle.md): the engine runs its pipeline (the caller
+  // enables it) and the evaluation flushes the job queue after ingesting, so that every
+  // session has its summary before the first search.
+  bool summaries = false;
 
   // Defaults of each protocol: LoCoMo 1,5,10,25,50 at both levels; LongMemEval 5,10,50
   // turns and 5,10 sessions.

@@ -189,7 +189,10 @@ Json FilterProperties(bool for_search) {
       {"until", Time("only memories whose event time is before this")},
       {"tags", StrArray("only memories that carry all of these tags")},
       {"meta", Meta("only memories whose metadata has these key: value pairs (exact match)")},
-      {"include_retired", Bool("also return deleted and superseded memories (default false)")},
+      {"include_retired",
+       Bool("also return deleted, superseded and expired memories (default false)")},
+      {"include_archived", Bool("also return memories the capacity limits moved to the archive "
+                                "(default false)")},
       {"as_of", Time("answer as mnemo knew it at this time (memories it held then, as they "
                      "were then)")},
       {"valid_at", Time("only what was true in the world at this time (superseded facts "
@@ -229,6 +232,14 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
               {"time", Time("when it was said or happened (default: now)")},
               {"valid_from", Time("when it became true in the world")},
               {"valid_to", Time("when it stopped being true")},
+              {"expires_at", Time("when to forget it: it then leaves every search and is "
+                                  "erased later (default: never, or the kind's TTL)")},
+              {"ttl",
+               {{"type", "string"},
+                {"pattern", "^[0-9]{1,12}(ms|s|m|h|d|w)$"},
+                {"description",
+                 "forget it this long from now: 90d, 12h, 30m, 2w (not "
+                 "with expires_at)"}}},
               {"importance", Importance()},
               {"tags", StrArray("labels to filter on later")},
               {"entities", StrArray("people, places or things it mentions")},
@@ -333,6 +344,7 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
                      {"time", NullableTime("the new event time")},
                      {"valid_from", NullableTime("when it became true in the world")},
                      {"valid_to", NullableTime("when it stopped being true")},
+                     {"expires_at", NullableTime("when to forget it (null: never)")},
                      {"importance", Importance()},
                      {"tier",
                       {{"type", "string"},

@@ -494,15 +494,20 @@ TEST_F(McpTest, PipelineJobsAndStats) {
   Json msg = {{"role", "user"}, {"text", "I love surfing."}, {"session", "s1"}};
   Ok("ingest_conversation", {{"user", "maya"}, {"messages", Json::array({msg})}});
   Json stats = Ok("job_stats", Json::object());
-  EXPECT_EQ(stats["pending"], 1) << stats.dump();
+  EXPECT_EQ(stats["pending"], 2) << stats.dump();  // extraction, and the session's summary
   EXPECT_EQ(stats["extractor"], "rules");
   Json jobs = Ok("list_jobs", {{"state", "pending"}})["jobs"];
-  ASSERT_EQ(jobs.size(), 1u) << jobs.dump();
-  EXPECT_EQ(jobs[0]["kind"], "extract");
-  EXPECT_EQ(jobs[0]["user"], "maya");
+  ASSERT_EQ(jobs.size(), 2u) << jobs.dump();
+  std::set<std::string> kinds;
+  for (const auto& j : jobs) {
+    kinds.insert(j["kind"].get<std::string>());
+    EXPECT_EQ(j["user"], "maya");
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"extract", "summarize"}));
   ASSERT_TRUE(engine_->RunJobs("notes").ok());
   stats = Ok("job_stats", Json::object());
-  EXPECT_EQ(stats["done"], 1) << stats.dump();
+  // The extraction, the session's summary (none: too short), the user's topic summaries.
+  EXPECT_EQ(stats["done"], 3) << stats.dump();
   EXPECT_EQ(stats["turns"], 1);
   EXPECT_GE(stats["derived"].get<int64_t>(), 1);
   EXPECT_EQ(Ok("list_jobs", {{"state", "done"}, {"limit", 1}})["jobs"][0]["state"], "done");
@@ -511,6 +516,28 @@ TEST_F(McpTest, PipelineJobsAndStats) {
   EXPECT_EQ(ToolErr("list_jobs", {{"limit", 0}})["field"], "limit");
   ToolErr("job_stats", {{"colour", 1}});
   EXPECT_EQ(ToolErr("job_stats", {{"space", "nope"}})["code"], "not_found");
+}
+
+TEST_F(McpTest, ExpiryAndTheArchiveFilter) {
+  Json added =
+      Ok("add_memory", {{"text", "The locker code is 3141"}, {"user", "maya"}, {"ttl", "12h"}});
+  ASSERT_TRUE(added["expires_at"].is_string()) << added.dump();
+  const int64_t id = added["id"];
+  Json later = Ok("update_memory", {{"id", id}, {"expires_at", nullptr}});
+  EXPECT_TRUE(later["expires_at"].is_null()) << later.dump();
+  EXPECT_EQ(ToolErr("add_memory", {{"text", "x"}, {"user", "maya"}, {"ttl", "soon"}})["field"],
+            "ttl");
+  EXPECT_EQ(
+      ToolErr("add_memory",
+              {{"text", "x"}, {"user", "maya"}, {"expires_at", "2001-01-01T00:00:00Z"}})["field"],
+      "expires_at");
+  Json hits =
+      Ok("search_memory",
+         {{"query", "locker code"}, {"user", "maya"}, {"include_archived", true}})["results"];
+  ASSERT_EQ(hits.size(), 1u) << hits.dump();
+  EXPECT_EQ(hits[0]["id"], id);
+  Json listed = Ok("list_memories", {{"user", "maya"}, {"include_archived", true}});
+  EXPECT_EQ(listed["memories"].size(), 1u);
 }
 
 TEST_F(McpTest, ProfileAndContext) {

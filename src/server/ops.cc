@@ -43,12 +43,35 @@ ApiResult<T> Arg(Result<T> r) {
 // The request field an engine message is about: engine messages start with the name of
 // what was wrong ("text is 70000 bytes ...", "memory 42 does not exist ...").
 std::string EngineField(std::string_view message) {
-  static constexpr std::string_view kFields[] = {
-      "text",       "user",  "agent",          "session",        "role",
-      "speaker",    "kind",  "time",           "valid_from",     "valid_to",
-      "importance", "tier",  "tags",           "entities",       "reason",
-      "query",      "k",     "limit",          "cursor",         "sources",
-      "space",      "rrf_k", "context_weight", "session_weight", "date_weight"};
+  static constexpr std::string_view kFields[] = {"text",
+                                                 "user",
+                                                 "agent",
+                                                 "session",
+                                                 "role",
+                                                 "speaker",
+                                                 "kind",
+                                                 "time",
+                                                 "valid_from",
+                                                 "valid_to",
+                                                 "importance",
+                                                 "tier",
+                                                 "tags",
+                                                 "entities",
+                                                 "reason",
+                                                 "query",
+                                                 "k",
+                                                 "limit",
+                                                 "cursor",
+                                                 "sources",
+                                                 "space",
+                                                 "rrf_k",
+                                                 "context_weight",
+                                                 "session_weight",
+                                                 "date_weight",
+                                                 "expires_at",
+                                                 "ttl",
+                                                 "retention_weight",
+                                                 "summary_episodes"};
   if (message.find("--user U") != std::string_view::npos) return "user";  // scope rule
   const size_t end = message.find_first_not_of("abcdefghijklmnopqrstuvwxyz_");
   const std::string_view word = message.substr(0, end);
@@ -451,6 +474,12 @@ ApiResult<Json> JobStats(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
   return Answer(c.engine.GetJobStats(space), util::JobStatsToJson);
+}
+
+ApiResult<Json> Maintain(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space"}));
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
+  return Answer(c.engine.Maintain(space), util::MaintenanceReportToJson);
 }
 
 // --- profile and context ------------------------------------------------------------------

@@ -53,6 +53,8 @@ ApiResult<Json> Search(const Context& c, const Json& args);  // {"space", search
 ApiResult<Json> ListJobs(const Context& c, const Json& args);   // {"space","state","limit"}
 ApiResult<Json> RetryJobs(const Context& c, const Json& args);  // {"space","id"|"all":true}
 ApiResult<Json> JobStats(const Context& c, const Json& args);   // {"space"}
+// One lifecycle maintenance pass now (write role): the MaintenanceReport.
+ApiResult<Json> Maintain(const Context& c, const Json& args);  // {"space"}
 
 // A user's profile (core memory) and prompt-ready context (docs/lifecycle.md). The
 // ranges of mnemo/engine.h's GetProfile limit and ContextRequest, checked by the ops so

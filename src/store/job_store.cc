@@ -119,10 +119,30 @@ Status DeferJob(Db& db, int64_t id, const std::string& why, TimeMs run_at, TimeM
   return st.Run();
 }
 
-Status WakeWindowJobs(Db& db, TimeMs now) {
-  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("UPDATE jobs SET next_run_at=?, updated_at=? WHERE "
-                                             "state=0 AND next_run_at>? AND last_error=?"));
+Status WakeWindowJobs(Db& db, TimeMs now, bool quiet_too) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st,
+                         db.Prepare("UPDATE jobs SET next_run_at=?, updated_at=? WHERE state=0 AND "
+                                    "next_run_at>? AND last_error IN (?,?)"));
   st.Bind(1, now).Bind(2, now).Bind(3, now).Bind(4, kWaitingForWindow);
+  st.Bind(5, quiet_too ? kWaitingForQuiet : kWaitingForWindow);
+  return st.Run();
+}
+
+Status ScheduleJob(Db& db, JobKind kind, const std::string& user, const std::string& session,
+                   TimeMs run_at, const std::string& why, TimeMs now) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt up, db.Prepare("UPDATE jobs SET next_run_at=?, updated_at=?, last_error=? WHERE "
+                          "state=0 AND kind=? AND user_id=? AND session_id=?"));
+  up.Bind(1, run_at).Bind(2, now).Bind(3, why).Bind(4, static_cast<int64_t>(kind));
+  up.Bind(5, user).Bind(6, session);
+  MNEMO_RETURN_IF_ERROR(up.Run());
+  if (db.Changes() > 0) return Status::Ok();
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("INSERT INTO jobs(kind, state, user_id, session_id, payload, items, "
+                          "next_run_at, created_at, updated_at, last_error) "
+                          "VALUES(?,0,?,?,'[]',0,?,?,?,?)"));
+  st.Bind(1, static_cast<int64_t>(kind)).Bind(2, user).Bind(3, session).Bind(4, run_at);
+  st.Bind(5, now).Bind(6, now).Bind(7, why);
   return st.Run();
 }
 
@@ -161,11 +181,11 @@ Result<int64_t> TokensOnDay(Db& db, const std::string& day) {
 Result<JobStats> ReadJobStats(Db& db, const std::string& today) {
   JobStats s;
   MNEMO_ASSIGN_OR_RETURN(
-      Stmt st,
-      db.Prepare("SELECT state, COUNT(*), SUM(CASE WHEN kind=0 THEN items ELSE 0 END), "
-                 "SUM(CASE WHEN kind=0 THEN derived ELSE 0 END), SUM(calls), "
-                 "SUM(prompt_tokens), SUM(completion_tokens), SUM(kind<>0), "
-                 "SUM(CASE WHEN kind<>0 THEN derived ELSE 0 END) FROM jobs GROUP BY state"));
+      Stmt st, db.Prepare("SELECT state, COUNT(*), SUM(CASE WHEN kind=0 THEN items ELSE 0 END), "
+                          "SUM(CASE WHEN kind=0 THEN derived ELSE 0 END), SUM(calls), "
+                          "SUM(prompt_tokens), SUM(completion_tokens), SUM(kind IN (1,2)), "
+                          "SUM(CASE WHEN kind IN (1,2) THEN derived ELSE 0 END), SUM(kind=3) "
+                          "FROM jobs GROUP BY state"));
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
@@ -174,6 +194,7 @@ Result<JobStats> ReadJobStats(Db& db, const std::string& today) {
     if (state == JobState::kPending) {
       s.pending = n;
       s.embed_pending = st.Int(7);
+      s.summaries_pending = st.Int(9);
     }
     if (state == JobState::kDead) s.dead = n;
     if (state == JobState::kDone) {

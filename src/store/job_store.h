@@ -37,8 +37,17 @@ Status FailJob(Db& db, int64_t id, const JobOutcome& o, const std::string& error
 Status DeferJob(Db& db, int64_t id, const std::string& why, TimeMs run_at, TimeMs now);
 // The reason DeferJob records for a job waiting for its session window to fill.
 inline constexpr char kWaitingForWindow[] = "waiting for a full session window";
-// Makes the jobs waiting for their session window ready at `now` (a flush).
-Status WakeWindowJobs(Db& db, TimeMs now);
+// The reason a summarize job records while it waits for its session to be quiet
+// (PipelineOptions::summary_wait_ms).
+inline constexpr char kWaitingForQuiet[] = "waiting for the session to be quiet";
+// Makes the jobs waiting for their session window, and (with `quiet_too`) the summarize
+// jobs waiting for quiet, ready at `now` (a flush).
+Status WakeWindowJobs(Db& db, TimeMs now, bool quiet_too);
+// Makes sure one pending job of `kind` exists for (user, session), ready at `run_at`:
+// inserts it (payload []), or moves the pending one to `run_at` (a later write pushes
+// the run back). Its last_error reads `why`, so that a flush can find it.
+Status ScheduleJob(Db& db, JobKind kind, const std::string& user, const std::string& session,
+                   TimeMs run_at, const std::string& why, TimeMs now);
 // Dead -> pending (job_id 0: all dead jobs). Returns the number moved.
 Result<int64_t> RetryDeadJobs(Db& db, int64_t job_id, TimeMs now);
 

@@ -15,7 +15,8 @@ constexpr const char* kColumns =
     "m.id, m.kind, m.text, m.user_id, m.agent_id, m.session_id, m.role, m.speaker, "
     "m.event_time, m.valid_from, m.valid_to, m.created_at, m.updated_at, m.expired_at, "
     "m.importance, m.strength, m.last_access, m.access_count, m.tier, m.state, m.version, "
-    "m.origin, m.sources, m.tags, m.entities, m.metadata";
+    "m.origin, m.sources, m.tags, m.entities, m.metadata, m.expires_at";
+constexpr int kMemoryColumnCount = 27;  // in kColumns; a query's own columns come after
 
 template <typename T>
 std::string ListToText(const std::vector<T>& v) {
@@ -67,6 +68,8 @@ Memory ReadMemoryRow(const Stmt& st) {
   m.tags = TextToList<std::string>(st.TextView(23));
   m.entities = TextToList<std::string>(st.TextView(24));
   m.metadata = st.IsNull(25) ? "{}" : st.Text(25);
+  m.expires_at = st.OptInt(26);
+  static_assert(kMemoryColumnCount == 27);
   return m;
 }
 
@@ -104,6 +107,7 @@ void BindMemoryFields(Stmt& st, const Memory& m, int i) {
   text_or_null(i++, ListToText(m.tags));
   text_or_null(i++, ListToText(m.entities));
   text_or_null(i++, m.metadata == "{}" ? std::string() : m.metadata);
+  st.Bind(i++, m.expires_at);
 }
 
 Status FtsInsert(Db& db, const Memory& m) {
@@ -171,8 +175,8 @@ Status InsertMemory(Db& db, const Memory& m) {
       db.Prepare("INSERT INTO memories(id, kind, text, user_id, agent_id, session_id, role, "
                  "speaker, event_time, valid_from, valid_to, created_at, updated_at, expired_at, "
                  "importance, strength, last_access, access_count, tier, state, version, origin, "
-                 "sources, tags, entities, metadata) "
-                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                 "sources, tags, entities, metadata, expires_at) "
+                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   st.Bind(1, m.id);
   BindMemoryFields(st, m, 2);
   Status s = st.Run();
@@ -200,9 +204,9 @@ Status ReplaceMemory(Db& db, const Memory& before, const Memory& after) {
                  "role=?, speaker=?, event_time=?, valid_from=?, valid_to=?, created_at=?, "
                  "updated_at=?, expired_at=?, importance=?, strength=?, last_access=?, "
                  "access_count=?, tier=?, state=?, version=?, origin=?, sources=?, tags=?, "
-                 "entities=?, metadata=? WHERE id=?"));
+                 "entities=?, metadata=?, expires_at=? WHERE id=?"));
   BindMemoryFields(st, after, 1);
-  st.Bind(26, after.id);
+  st.Bind(27, after.id);
   MNEMO_RETURN_IF_ERROR(st.Run());
   if (before.text != after.text || before.speaker != after.speaker ||
       before.user_id != after.user_id) {
@@ -245,6 +249,7 @@ SqlWhere BuildFilter(const Filter& f) {
   } else if (!f.include_retired) {
     w.sql += " AND m.state=0";
   }
+  if (!f.include_archived) w.sql += " AND m.tier<>3";  // Tier::kArchived
   if (f.valid_at) {
     w.sql +=
         " AND (m.valid_from IS NULL OR m.valid_from<=?) AND (m.valid_to IS NULL OR m.valid_to>?)";
@@ -685,7 +690,7 @@ Status ForEachMemory(Db& db,
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) return Status::Ok();
-    MNEMO_RETURN_IF_ERROR(fn(ReadMemoryRow(st), st.Blob(26)));
+    MNEMO_RETURN_IF_ERROR(fn(ReadMemoryRow(st), st.Blob(kMemoryColumnCount)));
   }
 }
 
@@ -743,9 +748,11 @@ Result<std::vector<std::pair<std::string, int64_t>>> CountByUser(Db& db) {
   return out;
 }
 
-Result<std::vector<std::pair<int, int64_t>>> CountActiveByKind(Db& db) {
-  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT kind, count(*) FROM memories WHERE state=0 "
-                                             "GROUP BY kind"));
+Result<std::vector<std::pair<int, int64_t>>> CountActiveBy(Db& db, ActiveGroup group) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare(group == ActiveGroup::kKind
+                              ? "SELECT kind, count(*) FROM memories WHERE state=0 GROUP BY kind"
+                              : "SELECT tier, count(*) FROM memories WHERE state=0 GROUP BY tier"));
   std::vector<std::pair<int, int64_t>> out;
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());

@@ -114,6 +114,8 @@ Status SetMeta(Db& db, const std::string& key, const std::string& value);
 Result<std::optional<std::string>> GetMeta(Db& db, const std::string& key);
 Result<int64_t> CountWhere(Db& db, const std::string& sql_after_from);
 Result<std::vector<std::pair<std::string, int64_t>>> CountByUser(Db& db);
-Result<std::vector<std::pair<int, int64_t>>> CountActiveByKind(Db& db);
+// Active memories per kind or per tier (the enum's ordinal).
+enum class ActiveGroup { kKind, kTier };
+Result<std::vector<std::pair<int, int64_t>>> CountActiveBy(Db& db, ActiveGroup group);
 
 }  // namespace mnemo::store

@@ -176,6 +176,7 @@ Json MemoryToJson(const Memory& m) {
   j["created_at"] = FormatIso8601(m.created_at);
   j["updated_at"] = FormatIso8601(m.updated_at);
   j["expired_at"] = TimeOrNull(m.expired_at);
+  j["expires_at"] = TimeOrNull(m.expires_at);
   j["importance"] = m.importance;
   j["strength"] = m.strength;
   j["last_access"] = TimeOrNull(m.last_access);
@@ -234,6 +235,7 @@ Result<Memory> MemoryFromJson(const Json& j) {
   m.created_at = *created;
   m.updated_at = *updated;
   MNEMO_ASSIGN_OR_RETURN(m.expired_at, GetTime(j, "expired_at"));
+  MNEMO_ASSIGN_OR_RETURN(m.expires_at, GetTime(j, "expires_at"));  // absent before schema v4
   MNEMO_ASSIGN_OR_RETURN(m.importance, GetNumber(j, "importance"));
   MNEMO_ASSIGN_OR_RETURN(m.strength, GetNumber(j, "strength"));
   MNEMO_ASSIGN_OR_RETURN(m.last_access, GetTime(j, "last_access"));
@@ -405,6 +407,7 @@ Status ParseFilter(const Json& j, Filter* f) {
     }
   }
   MNEMO_ASSIGN_OR_RETURN(f->include_retired, GetBool(j, "include_retired", false));
+  MNEMO_ASSIGN_OR_RETURN(f->include_archived, GetBool(j, "include_archived", false));
   MNEMO_ASSIGN_OR_RETURN(f->as_of, GetTime(j, "as_of"));
   MNEMO_ASSIGN_OR_RETURN(f->valid_at, GetTime(j, "valid_at"));
   return Status::Ok();
@@ -456,13 +459,33 @@ Result<Message> MessageFromJson(const Json& j) {
 
 Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a search");
-  MNEMO_RETURN_IF_ERROR(
-      CheckKnownFields(j, {"query",        "user",           "all_users",      "k",
-                           "agent",        "session",        "kinds",          "since",
-                           "until",        "tags",           "meta",           "include_retired",
-                           "explain",      "fusion",         "lexical_weight", "vector_weight",
-                           "rrf_k",        "context_weight", "session_weight", "date_weight",
-                           "expand_links", "as_of",          "valid_at",       "now"}));
+  MNEMO_RETURN_IF_ERROR(CheckKnownFields(j, {"query",
+                                             "user",
+                                             "all_users",
+                                             "k",
+                                             "agent",
+                                             "session",
+                                             "kinds",
+                                             "since",
+                                             "until",
+                                             "tags",
+                                             "meta",
+                                             "include_retired",
+                                             "include_archived",
+                                             "explain",
+                                             "fusion",
+                                             "lexical_weight",
+                                             "vector_weight",
+                                             "rrf_k",
+                                             "context_weight",
+                                             "session_weight",
+                                             "date_weight",
+                                             "retention_weight",
+                                             "summary_episodes",
+                                             "expand_links",
+                                             "as_of",
+                                             "valid_at",
+                                             "now"}));
   SearchRequest r;
   MNEMO_ASSIGN_OR_RETURN(r.query, GetString(j, "query", true));
   MNEMO_ASSIGN_OR_RETURN(r.filter.all_users, GetBool(j, "all_users", false));
@@ -496,6 +519,14 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   if (j.contains("date_weight")) {
     MNEMO_ASSIGN_OR_RETURN(r.date_weight, GetNumber(j, "date_weight"));
   }
+  if (j.contains("retention_weight")) {
+    MNEMO_ASSIGN_OR_RETURN(r.retention_weight, GetNumber(j, "retention_weight"));
+  }
+  if (j.contains("summary_episodes")) {
+    MNEMO_ASSIGN_OR_RETURN(int64_t n, GetInt(j, "summary_episodes"));
+    if (n < 0 || n > 1000) return Status::InvalidArgument("\"summary_episodes\" is out of range");
+    r.summary_episodes = static_cast<int>(n);
+  }
   MNEMO_ASSIGN_OR_RETURN(r.now, GetTime(j, "now"));
   if (j.contains("rrf_k")) {
     MNEMO_ASSIGN_OR_RETURN(int64_t rrf_k, GetInt(j, "rrf_k"));
@@ -505,13 +536,26 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   return r;
 }
 
+Json MaintenanceReportToJson(const MaintenanceReport& r) {
+  return {{"recalls", r.recalls},
+          {"expired", r.expired},
+          {"purged", r.purged},
+          {"to_short_term", r.to_short_term},
+          {"to_long_term", r.to_long_term},
+          {"archived", r.archived},
+          {"unarchived", r.unarchived}};
+}
+
 Json StatsToJson(const SpaceStats& s) {
   Json kinds = Json::object();
   for (const auto& [k, n] : s.by_kind) kinds[k] = n;
+  Json tiers = Json::object();
+  for (const auto& [t, n] : s.by_tier) tiers[t] = n;
   Json out{{"space", s.name},
            {"memories_active", s.memories_active},
            {"memories_retired", s.memories_retired},
            {"by_kind", kinds},
+           {"by_tier", tiers},
            {"users", s.users},
            {"sessions", s.sessions},
            {"history_entries", s.history_entries},
@@ -563,6 +607,7 @@ Json JobStatsToJson(const JobStats& s) {
               {"turns", s.turns},
               {"derived", s.derived},
               {"embed_pending", s.embed_pending},
+              {"summaries_pending", s.summaries_pending},
               {"embedded", s.embedded},
               {"extractor", s.extractor},
               {"chat_calls", s.calls},
@@ -666,9 +711,10 @@ Result<ContextRequest> ContextRequestFromJson(const Json& j) {
 
 Result<MemoryInput> MemoryInputFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a memory");
-  MNEMO_RETURN_IF_ERROR(CheckKnownFields(
-      j, {"text", "user", "agent", "session", "kind", "role", "speaker", "time", "valid_from",
-          "valid_to", "importance", "tags", "entities", "meta", "sources", "origin"}));
+  MNEMO_RETURN_IF_ERROR(
+      CheckKnownFields(j, {"text", "user", "agent", "session", "kind", "role", "speaker", "time",
+                           "valid_from", "valid_to", "expires_at", "ttl", "importance", "tags",
+                           "entities", "meta", "sources", "origin"}));
   MemoryInput in;
   MNEMO_ASSIGN_OR_RETURN(in.text, GetString(j, "text", true));
   MNEMO_ASSIGN_OR_RETURN(in.user_id, GetString(j, "user", true));
@@ -682,6 +728,16 @@ Result<MemoryInput> MemoryInputFromJson(const Json& j) {
   MNEMO_ASSIGN_OR_RETURN(in.event_time, GetTime(j, "time"));
   MNEMO_ASSIGN_OR_RETURN(in.valid_from, GetTime(j, "valid_from"));
   MNEMO_ASSIGN_OR_RETURN(in.valid_to, GetTime(j, "valid_to"));
+  MNEMO_ASSIGN_OR_RETURN(in.expires_at, GetTime(j, "expires_at"));
+  if (Has(j, "ttl")) {
+    MNEMO_ASSIGN_OR_RETURN(std::string ttl, GetString(j, "ttl", true));
+    auto ms = ParseDuration(ttl);
+    if (!ms.ok()) return ms.status().WithContext("\"ttl\"");
+    if (in.expires_at) {
+      return Status::InvalidArgument("give either \"expires_at\" or \"ttl\", not both");
+    }
+    in.ttl_ms = *ms;
+  }
   if (Has(j, "importance")) {
     MNEMO_ASSIGN_OR_RETURN(in.importance, GetNumber(j, "importance"));
   }
@@ -717,8 +773,8 @@ Status UpdateTime(const Json& j, std::string_view key, std::optional<std::option
 }
 
 bool ChangesSomething(const MemoryUpdate& u) {
-  return u.text || u.kind || u.event_time || u.valid_from || u.valid_to || u.importance || u.tier ||
-         u.tags || u.entities || u.metadata;
+  return u.text || u.kind || u.event_time || u.valid_from || u.valid_to || u.expires_at ||
+         u.importance || u.tier || u.tags || u.entities || u.metadata;
 }
 
 }  // namespace
@@ -726,8 +782,8 @@ bool ChangesSomething(const MemoryUpdate& u) {
 Result<MemoryUpdate> MemoryUpdateFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for an update");
   MNEMO_RETURN_IF_ERROR(
-      CheckKnownFields(j, {"text", "kind", "time", "valid_from", "valid_to", "importance", "tier",
-                           "tags", "entities", "meta", "reason"}));
+      CheckKnownFields(j, {"text", "kind", "time", "valid_from", "valid_to", "expires_at",
+                           "importance", "tier", "tags", "entities", "meta", "reason"}));
   for (std::string_view key : {"text", "kind", "importance", "tier", "tags", "entities", "meta"}) {
     if (j.contains(key) && j.at(key).is_null()) {
       return Status::InvalidArgument("\"" + std::string(key) +
@@ -744,6 +800,7 @@ Result<MemoryUpdate> MemoryUpdateFromJson(const Json& j) {
   MNEMO_RETURN_IF_ERROR(UpdateTime(j, "time", &u.event_time));
   MNEMO_RETURN_IF_ERROR(UpdateTime(j, "valid_from", &u.valid_from));
   MNEMO_RETURN_IF_ERROR(UpdateTime(j, "valid_to", &u.valid_to));
+  MNEMO_RETURN_IF_ERROR(UpdateTime(j, "expires_at", &u.expires_at));
   if (j.contains("importance")) {
     MNEMO_ASSIGN_OR_RETURN(u.importance, GetNumber(j, "importance"));
   }
@@ -763,7 +820,7 @@ Result<MemoryUpdate> MemoryUpdateFromJson(const Json& j) {
   if (!ChangesSomething(u)) {
     return Status::InvalidArgument(
         "an update needs at least one field to change (text, kind, time, valid_from, valid_to, "
-        "importance, tier, tags, entities, meta)");
+        "expires_at, importance, tier, tags, entities, meta)");
   }
   return u;
 }
@@ -772,7 +829,7 @@ Result<ListRequest> ListRequestFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a list request");
   MNEMO_RETURN_IF_ERROR(CheckKnownFields(
       j, {"user", "agent", "session", "kinds", "since", "until", "tags", "meta", "include_retired",
-          "as_of", "valid_at", "limit", "cursor", "descending"}));
+          "include_archived", "as_of", "valid_at", "limit", "cursor", "descending"}));
   ListRequest r;
   MNEMO_RETURN_IF_ERROR(ParseFilter(j, &r.filter));
   if (Has(j, "limit")) {

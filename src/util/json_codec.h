@@ -59,6 +59,8 @@ Result<Message> MessageFromJson(const Json& j);
 Result<SearchRequest> SearchRequestFromJson(const Json& j);
 
 Json StatsToJson(const SpaceStats& s);
+// {"recalls", "expired", "purged", "to_short_term", "to_long_term", "archived", "unarchived"}
+Json MaintenanceReportToJson(const MaintenanceReport& r);
 
 // A pipeline job (times in ISO 8601; "last_error" only when there is one).
 Json JobToJson(const Job& j);

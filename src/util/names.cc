@@ -31,7 +31,7 @@ constexpr std::array<std::string_view, 5> kOrigins = {"user", "assistant", "tool
 constexpr std::array<std::string_view, 4> kTiers = {"working", "short_term", "long_term",
                                                     "archived"};
 constexpr std::array<std::string_view, 2> kStates = {"active", "retired"};
-constexpr std::array<std::string_view, 3> kJobKinds = {"extract", "embed", "reembed"};
+constexpr std::array<std::string_view, 4> kJobKinds = {"extract", "embed", "reembed", "summarize"};
 constexpr std::array<std::string_view, 3> kJobStates = {"pending", "done", "dead"};
 constexpr std::array<std::string_view, 4> kOps = {"add", "update", "remove", "purge"};
 constexpr std::array<std::string_view, 5> kLinks = {"derived_from", "supersedes", "related",

@@ -155,4 +155,27 @@ std::string FormatIso8601(TimeMs t) {
   return buf;
 }
 
+Result<int64_t> ParseDuration(std::string_view text) {
+  auto bad = [&] {
+    return Status::InvalidArgument("'" + std::string(text) +
+                                   "' is not a duration: give a positive whole number and a unit "
+                                   "(ms, s, m, h, d, w), e.g. 90d or 12h");
+  };
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 12) return bad();
+  const int64_t n = std::stoll(std::string(text.substr(0, digits)));
+  const std::string_view unit = text.substr(digits);
+  int64_t scale = 0;
+  if (unit == "ms") scale = 1;
+  if (unit == "s") scale = 1000;
+  if (unit == "m") scale = 60LL * 1000;
+  if (unit == "h") scale = 3600LL * 1000;
+  if (unit == "d") scale = 24LL * 3600 * 1000;
+  if (unit == "w") scale = 7LL * 24 * 3600 * 1000;
+  if (scale == 0 || n <= 0) return bad();
+  // 12 digits of weeks stay far below 2^63 ms.
+  return n * scale;
+}
+
 }  // namespace mnemo::util

@@ -3,6 +3,7 @@
 // UTC days, so periods are computed as day indices and converted to milliseconds last.
 #include "write/time_expressions.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <optional>
@@ -206,7 +207,7 @@ class Resolver {
     month_ = static_cast<int>(c.month);
   }
 
-  std::vector<TimeMention> Run() {
+  std::vector<TimeMention> Run() const {
     std::vector<TimeMention> out;
     size_t i = 0;
     while (i < tokens_.size()) {
@@ -351,6 +352,18 @@ class Resolver {
   }
 
   size_t Match(size_t i, Period* p, size_t* from) const;
+
+ public:
+  // Event-anchored expressions (FindAnchoredExpressions); `mentions` are Run()'s.
+  std::vector<AnchoredExpression> FindAnchors(const std::vector<TimeMention>& mentions) const;
+
+ private:
+  bool AnchorOffset(size_t connective, AnchoredExpression* e, size_t* first) const;
+  bool AnchorPhrase(size_t k, const std::vector<TimeMention>& mentions,
+                    AnchoredExpression* e) const;
+  bool Possessive(size_t i) const;
+  bool PhraseJoined(size_t i) const;
+
   size_t MatchRelative(size_t i, Period* p) const;
   size_t MatchDeictic(size_t i, Period* p) const;
   size_t MatchCalendar(size_t i, Period* p, size_t* from) const;
@@ -540,10 +553,247 @@ size_t Resolver::Match(size_t i, Period* p, size_t* from) const {
   return MatchCalendar(i, p, from);
 }
 
+// ---- event-anchored expressions --------------------------------------------------------
+
+bool InList(std::string_view w, std::initializer_list<std::string_view> list) {
+  for (std::string_view x : list) {
+    if (w == x) return true;
+  }
+  return false;
+}
+
+// Words after which no event noun phrase follows: pronouns (a clause: "before I left",
+// "after that"), idioms ("after all"), times of day and daily routines ("before noon",
+// "after work"), durations ("after a while", "after years") and question words.
+bool NotAnAnchor(std::string_view w) {
+  return InList(
+      w, {"i",         "you",        "he",        "she",     "we",       "they",     "it",
+          "me",        "him",        "us",        "them",    "that",     "there",    "here",
+          "then",      "now",        "all",       "which",   "what",     "when",     "where",
+          "who",       "whom",       "how",       "why",     "long",     "ever",     "noon",
+          "midnight",  "dawn",       "dusk",      "sunrise", "sunset",   "lunch",    "dinner",
+          "breakfast", "brunch",     "supper",    "work",    "school",   "class",    "bed",
+          "bedtime",   "dark",       "while",     "time",    "hours",    "hour",     "minutes",
+          "minute",    "seconds",    "day",       "days",    "week",     "weeks",    "month",
+          "months",    "year",       "years",     "today",   "tonight",  "tomorrow", "yesterday",
+          "anything",  "everything", "something", "nothing", "everyone", "anyone",   "someone",
+          "one",       "other",      "others",    "so",      "too",      "again",    "and",
+          "or",        "but",        "if",        "because"});
+}
+
+// Words that end an anchor phrase: conjunctions, auxiliaries, relatives, connectives.
+bool EndsAnchor(std::string_view w) {
+  return InList(
+      w, {"and",    "or",    "but",   "when",   "while",    "did",    "do",    "does",  "was",
+          "were",   "is",    "are",   "am",     "be",       "been",   "has",   "have",  "had",
+          "will",   "would", "could", "should", "can",      "may",    "might", "must",  "that",
+          "which",  "who",   "whom",  "where",  "why",      "how",    "what",  "if",    "because",
+          "so",     "then",  "than",  "as",     "yet",      "before", "after", "since", "until",
+          "during", "i",     "you",   "he",     "she",      "we",     "they",  "it",    "last",
+          "next",   "this",  "ago",   "prior",  "following"});
+}
+
+bool Determiner(std::string_view w) {
+  return InList(w, {"the", "a", "an", "my", "her", "his", "their", "our", "your", "its", "this",
+                    "these", "those", "that"});
+}
+
+// Prepositions that may sit inside an anchor ("trip to Paris") but not end it.
+bool Preposition(std::string_view w) {
+  return InList(w, {"to", "of", "in", "at", "with", "for", "from", "on", "about", "by", "into"});
+}
+
+// True if the bytes [a, b) of text hold one apostrophe (ASCII or U+2019) and nothing else.
+bool OnlyApostrophe(std::string_view text, size_t a, size_t b) {
+  const std::string_view gap = text.substr(a, b - a);
+  return gap == "'" || gap == "\xE2\x80\x99";
+}
+
+// Token i is the "s" of a possessive ("Caroline's").
+bool Resolver::Possessive(size_t i) const {
+  return i > 0 && i < tokens_.size() && tokens_[i].lower == "s" &&
+         OnlyApostrophe(text_, tokens_[i - 1].end, tokens_[i].begin);
+}
+
+// Tokens i-1 and i belong to one noun phrase: spaces, one hyphen ("road-trip") or the
+// apostrophe of a possessive between them.
+bool Resolver::PhraseJoined(size_t i) const {
+  if (i == 0 || i >= tokens_.size()) return false;
+  const size_t a = tokens_[i - 1].end;
+  const size_t b = tokens_[i].begin;
+  if (Possessive(i)) return true;
+  if (b == a + 1 && text_[a] == '-') return true;
+  for (size_t p = a; p < b; ++p) {
+    if (text_[p] != ' ' && text_[p] != '\t') return false;
+  }
+  return true;
+}
+
+// The offset before the connective at token `c`: "two days", "a couple of weeks", "the
+// week", "the Sunday", "the night". Sets count/unit/weekday/whole and *first (the first
+// token of the offset). False when there is none.
+bool Resolver::AnchorOffset(size_t c, AnchoredExpression* e, size_t* first) const {
+  if (c == 0 || !Joined(c)) return false;
+  const size_t u = c - 1;
+  const std::string& w = W(u);
+  Unit unit = UnitOf(w);
+  const int wd = WeekdayOf(w);
+  const bool day_part = w == "night" || w == "morning" || w == "evening" || w == "afternoon";
+  if (unit == Unit::kNone && wd < 0 && !day_part) return false;
+  if (u == 0 || !Joined(u)) return false;
+  const bool plural = w.back() == 's' && wd < 0;
+  // "the week", "that Sunday", "last weekend": one, the whole unit next to the anchor.
+  const std::string& before = W(u - 1);
+  int64_t count = 0;
+  size_t start = 0;
+  bool whole = false;
+  if (!plural && (before == "the" || before == "that" || before == "last")) {
+    count = 1;
+    start = u - 1;
+    whole = true;
+  } else {
+    // A count ending right before the unit: "two", "3", "a", "a couple of", "a few".
+    for (size_t back = std::min<size_t>(3, u); back >= 1; --back) {
+      const size_t k = u - back;
+      bool joined = true;
+      for (size_t j = k + 1; j < u; ++j) joined &= Joined(j);
+      int64_t value = 0;
+      if (joined && Count(k, &value) == back) {
+        count = value;
+        start = k;
+        break;
+      }
+    }
+    if (count <= 0 || count > 1000) return false;
+    if (count > 1 && !plural && (unit != Unit::kNone || day_part)) return false;  // "two day"
+  }
+  e->count = count;
+  e->whole = whole;
+  if (wd >= 0) {
+    e->unit = AnchorUnit::kWeekday;
+    e->weekday = wd;
+  } else if (day_part || unit == Unit::kDay) {
+    e->unit = AnchorUnit::kDay;
+  } else if (unit == Unit::kWeek) {
+    e->unit = AnchorUnit::kWeek;
+  } else if (unit == Unit::kWeekend) {
+    e->unit = AnchorUnit::kWeekend;
+  } else if (unit == Unit::kMonth) {
+    e->unit = AnchorUnit::kMonth;
+  } else {
+    e->unit = AnchorUnit::kYear;
+  }
+  *first = start;
+  return true;
+}
+
+// The anchor from token k on: a time expression starting there (optionally after "the"
+// or "on"), else a noun phrase. False when there is no anchor.
+bool Resolver::AnchorPhrase(size_t k, const std::vector<TimeMention>& mentions,
+                            AnchoredExpression* e) const {
+  if (k >= tokens_.size() || !PhraseJoined(k) || Possessive(k)) return false;
+  for (size_t j = k; j <= k + 1 && j < tokens_.size(); ++j) {
+    if (j > k && !(Joined(j) && (W(k) == "the" || W(k) == "on"))) break;
+    for (const TimeMention& m : mentions) {
+      if (m.begin == tokens_[j].begin) {
+        e->anchor = m.text;
+        e->anchor_is_time = true;
+        e->end = m.end;
+        return true;
+      }
+    }
+  }
+  if (NotAnAnchor(W(k))) return false;
+  size_t i = k;
+  // Leading determiners and possessives: "the", "my", "Caroline's", "her sister's".
+  for (;;) {
+    if (i < tokens_.size() && Determiner(W(i)) && (i == k || PhraseJoined(i))) {
+      ++i;
+    } else if (i + 1 < tokens_.size() && Possessive(i + 1) && (i == k || PhraseJoined(i))) {
+      i += 2;
+    } else {
+      break;
+    }
+  }
+  if (i >= tokens_.size() || (i > k && !PhraseJoined(i)) || NotAnAnchor(W(i)) || EndsAnchor(W(i)) ||
+      Preposition(W(i))) {
+    return false;
+  }
+  auto starts_mention = [&](size_t j) {
+    for (const TimeMention& m : mentions) {
+      if (m.begin == tokens_[j].begin) return true;
+    }
+    return false;
+  };
+  const size_t first = i;
+  size_t last = i;
+  size_t words = 1;
+  for (size_t j = i + 1; j < tokens_.size() && words < 6; ++j) {
+    if (!PhraseJoined(j) || EndsAnchor(W(j)) || starts_mention(j)) break;
+    // "the wedding in June": a preposition followed by a time ends it too.
+    if (Preposition(W(j)) && j + 1 < tokens_.size() && starts_mention(j + 1)) break;
+    last = j;
+    if (!Possessive(j) && !Determiner(W(j)) && !Preposition(W(j))) ++words;
+  }
+  while (last > first && (Preposition(W(last)) || Determiner(W(last)))) --last;
+  e->anchor =
+      std::string(text_.substr(tokens_[first].begin, tokens_[last].end - tokens_[first].begin));
+  e->end = tokens_[last].end;
+  return true;
+}
+
+std::vector<AnchoredExpression> Resolver::FindAnchors(
+    const std::vector<TimeMention>& mentions) const {
+  std::vector<AnchoredExpression> out;
+  size_t resume = 0;  // tokens before this belong to an earlier expression
+  for (size_t c = 0; c < tokens_.size(); ++c) {
+    const std::string& w = W(c);
+    AnchoredExpression e;
+    size_t anchor_at = c + 1;
+    if (w == "before" || w == "until" || w == "till") {
+      e.after = false;
+    } else if (w == "after" || w == "since") {
+      e.after = true;
+      e.since = w == "since";
+    } else if (w == "prior" && Seq(c, {"prior", "to"})) {
+      e.after = false;
+      anchor_at = c + 2;
+    } else {
+      continue;
+    }
+    // ResolveTimes' own wordings: "the day before yesterday", "since May".
+    bool inside = false;
+    for (const TimeMention& m : mentions) {
+      inside |= m.begin <= tokens_[c].begin && tokens_[c].begin < m.end;
+    }
+    if (inside) continue;
+    size_t first = c;
+    if (e.since || w == "until" || w == "till" || !AnchorOffset(c, &e, &first) || first < resume) {
+      e.open = true;
+      e.count = 0;
+      e.whole = false;
+      e.unit = AnchorUnit::kDay;
+      e.weekday = -1;
+      first = c;
+    }
+    if (!AnchorPhrase(anchor_at, mentions, &e)) continue;
+    e.begin = tokens_[first].begin;
+    e.text = std::string(text_.substr(e.begin, e.end - e.begin));
+    while (resume < tokens_.size() && tokens_[resume].begin < e.end) ++resume;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
 }  // namespace
 
 std::vector<TimeMention> ResolveTimes(std::string_view text, TimeMs reference) {
   return Resolver(text, reference).Run();
+}
+
+std::vector<AnchoredExpression> FindAnchoredExpressions(std::string_view text) {
+  // The reference only moves the periods, not which wordings are time expressions.
+  const Resolver resolver(text, 0);
+  return resolver.FindAnchors(resolver.Run());
 }
 
 }  // namespace mnemo::write

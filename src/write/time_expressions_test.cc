@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -185,6 +186,146 @@ TEST(CalendarHelpers, CivilDaysRoundTripAndWeekdays) {
   EXPECT_EQ(internal::DaysInMonth(2024, 2), 29u);
   EXPECT_EQ(internal::DaysInMonth(1900, 2), 28u);
   EXPECT_EQ(internal::DaysInMonth(2000, 2), 29u);
+}
+
+// ---- event-anchored expressions ------------------------------------------------------
+
+// "2 day before [wedding]", "the week after [graduation]", "since [move]",
+// "1 Sunday before @[October 25, 2022]" (a time anchor).
+std::string Describe(const AnchoredExpression& e) {
+  static constexpr std::array<const char*, 7> kWeekdays = {
+      "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"};
+  std::string out;
+  if (e.open) {
+    out = e.since ? "since" : e.after ? "after" : "before";
+  } else {
+    const char* unit = "?";
+    switch (e.unit) {
+      case AnchorUnit::kDay:
+        unit = "day";
+        break;
+      case AnchorUnit::kWeek:
+        unit = "week";
+        break;
+      case AnchorUnit::kWeekend:
+        unit = "weekend";
+        break;
+      case AnchorUnit::kWeekday:
+        unit = kWeekdays[static_cast<size_t>(e.weekday)];
+        break;
+      case AnchorUnit::kMonth:
+        unit = "month";
+        break;
+      case AnchorUnit::kYear:
+        unit = "year";
+        break;
+    }
+    out = (e.whole ? std::string("the") : std::to_string(e.count)) + " " + unit + " " +
+          (e.after ? "after" : "before");
+  }
+  return out + " " + (e.anchor_is_time ? "@" : "") + "[" + e.anchor + "]";
+}
+
+std::vector<std::string> Anchored(std::string_view text) {
+  std::vector<std::string> out;
+  for (const AnchoredExpression& e : FindAnchoredExpressions(text)) out.push_back(Describe(e));
+  return out;
+}
+
+struct AnchorCase {
+  const char* text;
+  std::vector<std::string> expected;
+};
+
+void PrintTo(const AnchorCase& c, std::ostream* os) { *os << '"' << c.text << '"'; }
+
+class AnchoredTable : public testing::TestWithParam<AnchorCase> {};
+
+TEST_P(AnchoredTable, Finds) { EXPECT_EQ(Anchored(GetParam().text), GetParam().expected); }
+
+INSTANTIATE_TEST_SUITE_P(
+    Points, AnchoredTable,
+    testing::Values(
+        AnchorCase{"what did we do two days before the wedding?", {"2 day before [wedding]"}},
+        AnchorCase{"the week after her graduation", {"the week after [graduation]"}},
+        AnchorCase{"a day after the concert", {"1 day after [concert]"}},
+        AnchorCase{"3 weeks before my trip to Paris", {"3 week before [trip to Paris]"}},
+        AnchorCase{"the day after the party", {"the day after [party]"}},
+        AnchorCase{"a couple of days after Caroline's birthday party",
+                   {"2 day after [birthday party]"}},
+        AnchorCase{"A few months before the move", {"3 month before [move]"}},
+        AnchorCase{"two years after our road-trip", {"2 year after [road-trip]"}},
+        AnchorCase{"the night before the race", {"the day before [race]"}},
+        AnchorCase{"the weekend after his sister's wedding", {"the weekend after [wedding]"}},
+        AnchorCase{"the Sunday before the launch", {"the Sunday before [launch]"}},
+        AnchorCase{"an hour before the show", {"before [show]"}}));
+
+INSTANTIATE_TEST_SUITE_P(
+    Open, AnchoredTable,
+    testing::Values(
+        AnchorCase{"since the move", {"since [move]"}},
+        AnchorCase{"What did I buy before the wedding?", {"before [wedding]"}},
+        AnchorCase{"How did Melanie feel after the race?", {"after [race]"}},
+        AnchorCase{"When did Melanie go on a hike after the roadtrip?", {"after [roadtrip]"}},
+        AnchorCase{"What did Caroline do after the charity race and why?",
+                   {"after [charity race]"}},
+        AnchorCase{"ever since her accident, when did she drive?", {"since [accident]"}},
+        AnchorCase{"prior to the interview", {"before [interview]"}},
+        AnchorCase{"until the trip", {"before [trip]"}},
+        AnchorCase{"after receiving advice at the networking event",
+                   {"after [receiving advice at the networking event]"}},
+        AnchorCase{"right after the wedding in June", {"after [wedding]"}},
+        AnchorCase{"before the trip to the", {"before [trip]"}}));
+
+INSTANTIATE_TEST_SUITE_P(
+    TimeAnchors, AnchoredTable,
+    testing::Values(AnchorCase{"the puppy she got two weeks before August 11, 2023?",
+                               {"2 week before @[August 11, 2023]"}},
+                    AnchorCase{"What did John do the week before August 3, 2023?",
+                               {"the week before @[August 3, 2023]"}},
+                    AnchorCase{"What did Maria do last weekend before April 10, 2023?",
+                               {"the weekend before @[April 10, 2023]"}},
+                    AnchorCase{"on the Sunday before October 25, 2022",
+                               {"the Sunday before @[October 25, 2022]"}},
+                    AnchorCase{"Where was Tim in the week before 16 November 2023?",
+                               {"the week before @[16 November 2023]"}},
+                    AnchorCase{"since May", {"since @[May]"}},
+                    AnchorCase{"two days after the 3rd of June", {"2 day after @[3rd of June]"}}));
+
+INSTANTIATE_TEST_SUITE_P(
+    NotAnchors, AnchoredTable,
+    testing::Values(AnchorCase{"I left before noon", {}}, AnchorCase{"after all, it worked", {}},
+                    AnchorCase{"after that we went home", {}},
+                    AnchorCase{"before I left for the airport", {}},
+                    AnchorCase{"the day before yesterday", {}},
+                    AnchorCase{"the day after tomorrow", {}}, AnchorCase{"since I was tired", {}},
+                    AnchorCase{"after work", {}}, AnchorCase{"after a while", {}},
+                    AnchorCase{"before, the list", {}},
+                    AnchorCase{"I had never seen it before.", {}},
+                    AnchorCase{"after years of practice", {}}, AnchorCase{"since when?", {}},
+                    AnchorCase{"afterwards and beforehand", {}}, AnchorCase{"before the", {}}));
+
+TEST(FindAnchoredExpressions, OffsetsCoverTheWordingAndExpressionsComeInOrder) {
+  const std::string text = "Two days before the wedding, and since the move?";
+  const auto found = FindAnchoredExpressions(text);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].text, "Two days before the wedding");
+  EXPECT_EQ(text.substr(found[0].begin, found[0].end - found[0].begin), found[0].text);
+  EXPECT_EQ(found[0].count, 2);
+  EXPECT_FALSE(found[0].open);
+  EXPECT_FALSE(found[0].after);
+  EXPECT_EQ(found[1].text, "since the move");
+  EXPECT_TRUE(found[1].open);
+  EXPECT_TRUE(found[1].since);
+  EXPECT_TRUE(found[1].after);
+  EXPECT_EQ(found[1].anchor, "move");
+}
+
+TEST(FindAnchoredExpressions, LeavesResolveTimesUnchanged) {
+  // The anchored wordings do not change what ResolveTimes finds.
+  EXPECT_TRUE(Resolve("two days before the wedding", kTue).empty());
+  EXPECT_EQ(Resolve("the week before August 3, 2023", kTue),
+            std::vector<std::string>{"August 3, 2023=2023-08-03"});
 }
 
 }  // namespace

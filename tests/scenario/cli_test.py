@@ -591,9 +591,14 @@ class SearchTest(MnemoCase):
         self.assertEqual(len(hits), 3)
         for h in hits:
             signals = {e["signal"]: e for e in h["explain"]}
-            self.assertEqual(set(signals), {"lexical", "vector"}, h)
+            # retention: every memory was just written, so R = 1 and it changes nothing.
+            self.assertEqual(set(signals), {"lexical", "vector", "retention"}, h)
+            self.assertAlmostEqual(signals["retention"]["raw"], 1.0, places=6)
+            self.assertAlmostEqual(signals["retention"]["contribution"], 0, places=9)
             for e in h["explain"]:
                 self.assertEqual(set(e), {"signal", "rank", "raw", "contribution"})
+                if e["signal"] == "retention":
+                    continue
                 self.assertIsInstance(e["rank"], int)
                 self.assertGreaterEqual(e["rank"], 0)
                 if e["rank"] == 0:
@@ -711,7 +716,7 @@ class SearchTest(MnemoCase):
         # Searchable by vector alone right away, too (pending vectors are scanned exactly).
         vec = self.search("s", "wifi password hummingbird", "--lexical-weight", "0", "--explain")
         self.assertEqual(vec[0]["id"], mid)
-        self.assertEqual({e["signal"] for e in vec[0]["explain"]}, {"vector"})
+        self.assertEqual({e["signal"] for e in vec[0]["explain"]}, {"vector", "retention"})
 
     def test_search_usage_errors(self):
         self.add("s", "u", "something")
@@ -1002,7 +1007,7 @@ class StatsTest(MnemoCase):
         self.ok("update", "--space", "s", str(f), "a better fact")
         self.ok("delete", "--space", "s", str(f))
         st = self.stats("s")
-        expected_keys = {"space", "memories_active", "memories_retired", "by_kind", "users",
+        expected_keys = {"space", "memories_active", "memories_retired", "by_kind", "by_tier", "users",
                          "sessions", "history_entries", "links", "vectors_indexed",
                          "vectors_pending", "embedder", "dimension", "schema_version",
                          "db_bytes", "index_bytes"}
@@ -1011,6 +1016,7 @@ class StatsTest(MnemoCase):
         self.assertEqual(st["memories_active"], 6)
         self.assertEqual(st["memories_retired"], 1)
         self.assertEqual(st["by_kind"], {"episode": 5, "summary": 1})
+        self.assertEqual(sum(st["by_tier"].values()), 6)
         self.assertEqual(st["users"], 2)
         self.assertEqual(st["sessions"], 3)  # u1/s1, u1/s2, u2/z
         self.assertEqual(st["history_entries"], 7 + 1 + 1)  # 7 adds, 1 update, 1 remove

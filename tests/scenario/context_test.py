@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """`mnemo profile` and `mnemo context` from the CLI: the profile the rules maintain, edits
-that supersede with history, and the prompt-ready block within its token budget."""
+that supersede with history, and the prompt-ready block within its token budget. Then the
+lifecycle: expiry, recalls saved by `mnemo maintain`, tiers and the archive filter."""
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -124,6 +126,62 @@ class ContextCli(MnemoCase):
         self.assertIn("Maya moved to Lisbon", [h["text"] for h in hits])
         self.fails(EXIT_BAD_INPUT, "list", "--space", "s", "--as-of", "yesterday",
                    contains="--as-of")
+
+
+
+class LifecycleCli(MnemoCase):
+    def setUp(self):
+        super().setUp()
+        self.create_space("s")
+
+    def ids(self, *args):
+        return [h["id"] for h in self.ok("search", "--space", "s", "--user", "u", *args)["results"]]
+
+    def test_ttl_expiry_recalls_and_tiers(self):
+        temp = self.add("s", "u", "the alarm code is 9912 this week", "--ttl", "2s")
+        keep = self.add("s", "u", "the alarm panel is by the back door")
+        turn = self.add("s", "u", "hello from a conversation", "--session", "c1")
+        got = self.ok("get", "--space", "s", temp)
+        self.assertIsNotNone(got["expires_at"])
+        self.assertEqual(self.ok("get", "--space", "s", turn)["tier"], "working")
+        self.assertIn(temp, self.ids("alarm", "code"))
+        time.sleep(2.1)
+        self.assertNotIn(temp, self.ids("alarm", "code"))  # expired: gone from every read
+        self.assertEqual(self.ok("get", "--space", "s", temp)["state"], "retired")
+        history = [m["id"] for m in self.ok("list", "--space", "s", "--user", "u",
+                                            "--include-history")["memories"]]
+        self.assertIn(temp, history)
+        # The searches above were recalls, saved when each command closed the space.
+        self.assertGreaterEqual(self.ok("get", "--space", "s", keep)["access_count"], 1)
+        report = self.ok("maintain", "--space", "s")
+        self.assertEqual(set(report), {"recalls", "expired", "purged", "to_short_term",
+                                       "to_long_term", "archived", "unarchived"})
+        stats = self.ok("stats", "--space", "s")
+        self.assertEqual(stats["by_tier"].get("working"), 1)
+        # The archive filter is accepted by list and search (nothing is archived here).
+        self.assertEqual(len(self.ok("list", "--space", "s", "--user", "u",
+                                     "--include-archived")["memories"]), 2)
+        # A capacity of 1 per user archives the colder of the two short-term ones... the
+        # conversation turn stays in its session's working set.
+        report = self.ok("--set", "lifecycle.user_capacity=1", "maintain", "--space", "s")
+        self.assertEqual(report["archived"], 1)
+        listed = self.ok("list", "--space", "s", "--user", "u")["memories"]
+        self.assertEqual([m["id"] for m in listed], [turn])
+        self.assertEqual(len(self.ok("list", "--space", "s", "--user", "u",
+                                     "--include-archived")["memories"]), 2)
+
+    def test_bad_lifecycle_input(self):
+        self.fails(EXIT_BAD_INPUT, "add", "--space", "s", "--user", "u", "--ttl", "soon", "x",
+                   contains="--ttl")
+        self.fails(EXIT_BAD_INPUT, "add", "--space", "s", "--user", "u", "--expires",
+                   "2001-01-01T00:00:00Z", "x", contains="not in the future")
+        self.fails(EXIT_BAD_INPUT, "add", "--space", "s", "--user", "u", "--ttl", "1d",
+                   "--expires", "2099-01-01T00:00:00Z", "x", contains="not both")
+        self.fails(EXIT_BAD_INPUT, "search", "--space", "s", "--user", "u",
+                   "--retention-weight", "2", "x", contains="retention_weight")
+        self.fails(EXIT_BAD_INPUT, "--set", "lifecycle.half_life_days=0", "maintain", "--space",
+                   "s", contains="half_life_days")
+        self.assertEqual(self.ok("stats", "--space", "s")["memories_active"], 0)
 
 
 if __name__ == "__main__":

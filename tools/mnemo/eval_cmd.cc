@@ -33,15 +33,17 @@ Status ValidateKs(const std::vector<int>& ks) {
 
 // Loads the dataset, runs `evaluate` on a fresh engine, prints the report.
 template <typename Dataset, typename Fn>
-int Evaluate(const Result<Dataset>& data, Fn evaluate, const Output& out) {
+int Evaluate(const Result<Dataset>& data, Fn evaluate, const Output& out, bool summaries) {
   if (!data.ok()) return out.Fail(data.status());
   ReportProblems(data->stats);
   auto scratch = eval::ScratchDir::Create("mnemo-eval-");
   if (!scratch.ok()) return out.Fail(scratch.status());
   Options o = DatasetOptions();
   // Retrieval is scored on the conversation turns: derived memories would compete with
-  // the evidence they came from, so the evaluation measures episodes alone.
-  o.pipeline.enabled = false;
+  // the evidence they came from, so the evaluation measures episodes alone (with
+  // --summaries: episodes and the summaries of their sessions and topics).
+  o.pipeline.enabled = summaries;
+  o.pipeline.use_model = false;
   o.create_if_missing = true;
   o.durability = Durability::kNormal;  // a throwaway directory needs no fsync per write
   auto engine = Engine::Open((*scratch)->path() + "/data", o);
@@ -82,6 +84,15 @@ EvalCommands RegisterEval(CLI::App* app, EvalArgs* args) {
     cmd->add_option("--date-weight", args->date_weight,
                     "boost of matches in a period the query names (0 = off)")
         ->capture_default_str();
+    cmd->add_option("--retention-weight", args->retention_weight,
+                    "weight of the memories' retention (0 = off)")
+        ->capture_default_str();
+    cmd->add_flag("--summaries", args->summaries,
+                  "summarize sessions and topics (rules, no model) and search episodes and "
+                  "summaries");
+    cmd->add_option("--summary-episodes", args->summary_episodes,
+                    "episodes a summary hit brings (coarse to fine; 0 = off)")
+        ->capture_default_str();
     cmd->add_flag("--skip-bad", args->skip_bad, "skip and count malformed records");
   }
   return c;
@@ -107,6 +118,10 @@ int RunEval(const std::string& dataset, const EvalArgs& args, const Output& out)
   config.search.context_weight = args.context_weight;
   config.search.session_weight = args.session_weight;
   config.search.date_weight = args.date_weight;
+  config.search.retention_weight = args.retention_weight;
+  config.search.summary_episodes = args.summary_episodes;
+  config.summaries = args.summaries;
+  if (args.summaries) config.search.filter.kinds = {Kind::kEpisode, Kind::kSummary};
   eval::ParseOptions parse;
   parse.skip_bad = args.skip_bad;
   if (dataset == "locomo") {
@@ -115,14 +130,14 @@ int RunEval(const std::string& dataset, const EvalArgs& args, const Output& out)
         [&](Engine& e, const std::string& space, const eval::LocomoDataset& d) {
           return eval::EvalLocomo(e, space, d, config);
         },
-        out);
+        out, config.summaries);
   }
   return Evaluate(
       eval::LoadLongMemEval(args.file, parse),
       [&](Engine& e, const std::string& space, const eval::LongMemEvalDataset& d) {
         return eval::EvalLongMemEval(e, space, d, config);
       },
-      out);
+      out, config.summaries);
 }
 
 int IngestDataset(const std::string& data, const std::string& space, const std::string& format,
@@ -157,7 +172,7 @@ int IngestDataset(const std::string& data, const std::string& space, const std::
   if (!counts.ok()) return out.Fail(counts.status());
   // As for `mnemo ingest`: without a chat model the rules run before the command returns.
   if (configured->chat_model == nullptr) {
-    if (Status s = (*engine)->RunJobs(space); !s.ok())
+    if (Status s = (*engine)->RunJobs(space, /*summaries_now=*/false); !s.ok())
       std::cerr << "mnemo: warning: derivation postponed: " << s.message() << "\n";
   }
   const int64_t skipped = stats->skipped_records;

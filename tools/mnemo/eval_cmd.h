@@ -21,6 +21,10 @@ struct EvalArgs {
   double context_weight = SearchRequest{}.context_weight;
   double session_weight = SearchRequest{}.session_weight;
   double date_weight = SearchRequest{}.date_weight;
+  double retention_weight = SearchRequest{}.retention_weight;
+  // Summarize sessions and topics (rules) and search episodes and summaries.
+  bool summaries = false;
+  int summary_episodes = SearchRequest{}.summary_episodes;
   bool skip_bad = false;
 };
 

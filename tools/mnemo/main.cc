@@ -25,6 +25,7 @@ struct FilterArgs {
   std::vector<std::string> kinds, tags, meta_eq;
   bool all_users = false;
   bool include_retired = false;
+  bool include_archived = false;
 
   void Register(CLI::App* cmd, bool with_all_users) {
     cmd->add_option("--user", user, "only this user's memories");
@@ -45,7 +46,9 @@ struct FilterArgs {
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_flag("--include-retired,--include-history", include_retired,
-                  "include removed and superseded memories");
+                  "include removed, superseded and expired memories");
+    cmd->add_flag("--include-archived", include_archived,
+                  "include memories the tiers' capacity limits moved to the archive");
     cmd->add_option("--as-of", as_of,
                     "as mnemo knew it at this time (ISO 8601): the memories it held then, "
                     "in their version of then");
@@ -88,6 +91,7 @@ struct FilterArgs {
           kv.substr(0, eq), parsed.ok() ? util::DumpJson(*parsed) : util::DumpJson(Json(value)));
     }
     f.include_retired = include_retired;
+    f.include_archived = include_archived;
     return f;
   }
 };
@@ -182,7 +186,7 @@ Status ItemToLine(const Status& s, const std::vector<size_t>& lines) {
 
 struct Args {
   std::string space, user, agent, session, kind = "episode", role, speaker, time, meta, text;
-  std::string id, file, cursor, batch, reason, fusion = "rrf", format, now;
+  std::string id, file, cursor, batch, reason, fusion = "rrf", format, now, ttl, expires;
   std::vector<std::string> tags;
   std::vector<std::string> query_words;
   double importance = 0.5;
@@ -192,6 +196,8 @@ struct Args {
   double context_weight = SearchRequest{}.context_weight;
   double session_weight = SearchRequest{}.session_weight;
   double date_weight = SearchRequest{}.date_weight;
+  double retention_weight = SearchRequest{}.retention_weight;
+  int summary_episodes = SearchRequest{}.summary_episodes;
   int k = 10, limit = 100;
   bool purge = false, explain = false, desc = false, skip_bad = false, provenance = false;
   bool expand_links = false;
@@ -264,6 +270,19 @@ class Runner {
       auto t = util::ParseIso8601(a.time);
       if (!t.ok()) return out_.Fail(t.status().WithContext("--time"));
       in.event_time = *t;
+    }
+    if (!a.ttl.empty() && !a.expires.empty()) {
+      return out_.Fail(Status::InvalidArgument("give either --ttl or --expires, not both"));
+    }
+    if (!a.ttl.empty()) {
+      auto ms = util::ParseDuration(a.ttl);
+      if (!ms.ok()) return out_.Fail(ms.status().WithContext("--ttl"));
+      in.ttl_ms = *ms;
+    }
+    if (!a.expires.empty()) {
+      auto t = util::ParseIso8601(a.expires);
+      if (!t.ok()) return out_.Fail(t.status().WithContext("--expires"));
+      in.expires_at = *t;
     }
     if (a.role == "assistant") in.origin = Origin::kAssistant;
     if (a.role == "tool") in.origin = Origin::kTool;
@@ -430,6 +449,8 @@ class Runner {
     req.context_weight = a.context_weight;
     req.session_weight = a.session_weight;
     req.date_weight = a.date_weight;
+    req.retention_weight = a.retention_weight;
+    req.summary_episodes = a.summary_episodes;
     req.vector_weight = a.vector_weight;
     if (!a.now.empty()) {
       auto t = util::ParseIso8601(a.now);
@@ -510,6 +531,21 @@ class Runner {
     });
   }
 
+  int Maintain(const Args& a) {
+    return WithEngine([&](Engine& e) {
+      auto r = e.Maintain(a.space);
+      if (!r.ok()) return out_.Fail(r.status());
+      Json j = util::MaintenanceReportToJson(*r);
+      std::string human;
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        human += it.key() + ": " + it->dump() + "\n";
+      }
+      human.pop_back();
+      out_.Emit(j, human);
+      return int(kExitOk);
+    });
+  }
+
   int Demo() {
     auto o = EngineOptions(data_);
     if (!o.ok()) return out_.Fail(o.status());
@@ -571,7 +607,7 @@ class Runner {
   // the server or `mnemo jobs run` does that work.
   void DeriveNow(Engine& e, const std::string& space) {
     if (!rules_only_) return;
-    if (Status s = e.RunJobs(space); !s.ok()) {
+    if (Status s = e.RunJobs(space, /*summaries_now=*/false); !s.ok()) {
       std::cerr << "mnemo: warning: derivation postponed: " << s.message() << "\n";
     }
   }
@@ -697,6 +733,8 @@ int Main(int argc, char** argv) {
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   add->add_option("--importance", a.importance, "0..1 (default 0.5)");
+  add->add_option("--ttl", a.ttl, "expire this long after now: 90d, 12h, 30m, 45s, 2w");
+  add->add_option("--expires", a.expires, "expire at this time (ISO 8601)");
   add->add_option("TEXT", a.text, "the memory's text")->required();
 
   auto* ingest = app.add_subcommand("ingest", "ingest JSONL conversation messages");
@@ -758,6 +796,14 @@ int Main(int argc, char** argv) {
       ->add_option("--date-weight", a.date_weight,
                    "boost of matches in a period the query names (0 = off)")
       ->capture_default_str();
+  search
+      ->add_option("--retention-weight", a.retention_weight,
+                   "weight of the memories' retention (forgetting curve) in [0, 1] (0 = off)")
+      ->capture_default_str();
+  search
+      ->add_option("--summary-episodes", a.summary_episodes,
+                   "episodes a summary result brings, best first (0 = off)")
+      ->capture_default_str();
   search->add_option("--batch", a.batch, "JSONL file of searches, one result line each");
   search->add_option("QUERY", a.query_words, "query text");
 
@@ -770,6 +816,9 @@ int Main(int argc, char** argv) {
 
   auto* stats = app.add_subcommand("stats", "space statistics");
   add_space(stats);
+  auto* maintain = app.add_subcommand(
+      "maintain", "run the lifecycle now: save recalls, expire, purge, move tiers");
+  add_space(maintain);
 
   EvalArgs eval_args;
   const EvalCommands eval = RegisterEval(&app, &eval_args);
@@ -832,6 +881,7 @@ int Main(int argc, char** argv) {
   if (exp->parsed()) return r.Export(a);
   if (imp->parsed()) return r.Import(a);
   if (stats->parsed()) return r.Stats(a);
+  if (maintain->parsed()) return r.Maintain(a);
   return kExitBadInput;
 }
 

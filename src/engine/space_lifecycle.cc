@@ -1,0 +1,253 @@
+// The lifecycle of a space's memories (docs/lifecycle.md): recalls reinforce them,
+// expiry retires them and the purge policy erases them, and the tiers move them between a
+// session's working set, short-term, long-term and the archive. The background thread
+// runs Maintain every LifecycleOptions::maintenance_interval_ms; reads retire what has
+// expired before they answer.
+#include <algorithm>
+#include <climits>
+
+#include "engine/space.h"
+#include "lifecycle/retention.h"
+#include "store/lifecycle_store.h"
+#include "store/memory_store.h"
+#include "util/json_codec.h"
+#include "util/time_util.h"
+
+namespace mnemo::engine {
+namespace {
+
+// Maintenance is due early when this many recalled memories wait to be saved.
+constexpr size_t kFlushAtRecalls = 4096;
+// Rows one expiry or purge transaction handles (the rest go in the next ones).
+constexpr size_t kBatch = 2000;
+
+store::KindTtls Ttls(const LifecycleOptions& o) {
+  store::KindTtls out;
+  for (const auto& [kind, ttl] : o.ttl_ms) {
+    if (ttl > 0) out.emplace(kind, ttl);
+  }
+  return out;
+}
+
+lifecycle::RecallState StateOf(const store::TierRow& r) {
+  return lifecycle::RecallState{r.importance,  r.strength,   r.access_count,
+                                r.last_access, r.created_at, r.bytes};
+}
+
+}  // namespace
+
+std::optional<TimeMs> Space::ExpiryFor(const MemoryInput& in, TimeMs now) const {
+  if (in.expires_at) return in.expires_at;
+  if (in.ttl_ms) return now + *in.ttl_ms;
+  auto it = lifecycle_->ttl_ms.find(in.kind);
+  if (it != lifecycle_->ttl_ms.end() && it->second > 0) return now + it->second;
+  return std::nullopt;
+}
+
+void Space::NoteExpiry(TimeMs t) {
+  TimeMs current = next_expiry_.load();
+  while (t < current && !next_expiry_.compare_exchange_weak(current, t)) {
+  }
+}
+
+Status Space::RefreshNextExpiry(store::Db& db) {
+  MNEMO_ASSIGN_OR_RETURN(auto next, store::NextExpiry(db, Ttls(*lifecycle_)));
+  next_expiry_.store(next.value_or(LLONG_MAX));
+  return Status::Ok();
+}
+
+void Space::RecordRecalls(const std::vector<SearchHit>& hits, TimeMs now) {
+  if (hits.empty()) return;
+  std::lock_guard<std::mutex> lock(recalls_mu_);
+  for (const auto& h : hits) {
+    if (h.memory.state != State::kActive) continue;
+    PendingRecall& p = pending_recalls_[h.memory.id];
+    ++p.count;
+    p.last = std::max(p.last, now);
+  }
+  pending_recall_count_.store(pending_recalls_.size());
+}
+
+Result<int64_t> Space::FlushRecalls(store::Db& db, MaintenanceReport* report) {
+  std::unordered_map<MemoryId, PendingRecall> batch;
+  {
+    std::lock_guard<std::mutex> lock(recalls_mu_);
+    batch.swap(pending_recalls_);
+    pending_recall_count_.store(0);
+  }
+  if (batch.empty()) return 0;
+  int64_t saved = 0, unarchived = 0;
+  store::Transaction txn(&db);
+  Status s = txn.Begin();
+  for (const auto& [id, p] : batch) {
+    if (!s.ok()) break;
+    auto row = store::ActiveStrength(db, id);
+    if (!row.ok()) {
+      s = row.status();
+      break;
+    }
+    if (!*row) continue;  // retired or erased since
+    const auto [strength, tier] = **row;
+    // A recalled archived memory is in use again: back to short-term.
+    const Tier next = tier == Tier::kArchived ? Tier::kShortTerm : tier;
+    s = store::SaveRecalls(db, id, p.count, p.last,
+                           lifecycle::Reinforce(strength, p.count, *lifecycle_), next);
+    if (next != tier) ++unarchived;
+    ++saved;
+  }
+  if (s.ok()) s = txn.Commit();
+  if (!s.ok()) {
+    // Keep them for the next pass rather than lose them.
+    std::lock_guard<std::mutex> lock(recalls_mu_);
+    for (const auto& [id, p] : batch) {
+      PendingRecall& q = pending_recalls_[id];
+      q.count += p.count;
+      q.last = std::max(q.last, p.last);
+    }
+    pending_recall_count_.store(pending_recalls_.size());
+    return s.WithContext("saving recalls");
+  }
+  report->recalls += saved;
+  report->unarchived += unarchived;
+  return saved;
+}
+
+Status Space::ExpireIfDue() {
+  if (Now() < next_expiry_.load()) return Status::Ok();
+  std::lock_guard<std::mutex> lock(write_mu_);
+  return ExpireLocked(*writer_, Now()).status();
+}
+
+Result<int64_t> Space::ExpireLocked(store::Db& db, TimeMs now) {
+  int64_t expired = 0;
+  const auto ttls = Ttls(*lifecycle_);
+  for (;;) {
+    store::Transaction txn(&db);
+    MNEMO_RETURN_IF_ERROR(txn.Begin());
+    MNEMO_ASSIGN_OR_RETURN(auto due, store::DueExpiries(db, now, ttls, kBatch));
+    for (const auto& [id, at] : due) {
+      MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));
+      if (!current || current->state != State::kActive) continue;
+      Memory next = *current;
+      next.state = State::kRetired;
+      next.expires_at = at;
+      next.expired_at = at;  // it left every read at its expiry (reads expire first)
+      next.updated_at = now;
+      next.version = current->version + 1;
+      MNEMO_RETURN_IF_ERROR(store::ReplaceMemory(db, *current, next));
+      MNEMO_RETURN_IF_ERROR(store::AppendHistory(
+          db, HistoryEntry{id, next.version, HistoryOp::kRemove,
+                           util::DumpJson(util::MemoryToJson(*current)), "", "lifecycle", now,
+                           "expired at " + util::FormatIso8601(at)}));
+      ++expired;
+    }
+    MNEMO_RETURN_IF_ERROR(txn.Commit());
+    if (due.size() < kBatch) break;
+  }
+  MNEMO_RETURN_IF_ERROR(RefreshNextExpiry(db));
+  return expired;
+}
+
+Result<int64_t> Space::PurgeExpired(store::Db& db, TimeMs now, std::vector<IndexChange>* changes,
+                                    std::vector<std::string>* users) {
+  const int64_t after = lifecycle_->purge_expired_after_ms;
+  if (after < 0) return 0;
+  MNEMO_ASSIGN_OR_RETURN(auto ids, store::ExpiredBefore(db, now - after, kBatch));
+  int64_t purged = 0;
+  for (MemoryId id : ids) {
+    MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));
+    if (!current) continue;
+    // The memory alone: what was derived from it keeps its own lifetime (Purge, an
+    // erasure request, takes the derived memories too).
+    MNEMO_RETURN_IF_ERROR(
+        EraseOne(db, *current,
+                 "expired at " + util::FormatIso8601(current->expires_at.value_or(0)) +
+                     "; erased by the purge policy (lifecycle.purge_expired_after_ms = " +
+                     std::to_string(after) + ")",
+                 changes));
+    users->push_back(current->user_id);
+    ++purged;
+  }
+  return purged;
+}
+
+Status Space::BoundWorkingSet(store::Db& db, const std::string& user, const std::string& session) {
+  return store::BoundWorkingSet(db, user, session, lifecycle_->working_capacity).status();
+}
+
+Status Space::MoveTiers(store::Db& db, TimeMs now, MaintenanceReport* report) {
+  const LifecycleOptions& o = *lifecycle_;
+  MNEMO_ASSIGN_OR_RETURN(int64_t ended, store::EndIdleWorkingSets(db, now - o.working_idle_ms));
+  report->to_short_term += ended;
+  // Heat promotes and demotes between short- and long-term.
+  MNEMO_ASSIGN_OR_RETURN(auto rows, store::TierRows(db, "", /*archived=*/false));
+  for (const auto& r : rows) {
+    const double heat = lifecycle::Heat(StateOf(r), now, o);
+    if (r.tier == Tier::kShortTerm && heat >= o.promote_heat) {
+      MNEMO_RETURN_IF_ERROR(store::SetTier(db, r.id, Tier::kLongTerm));
+      ++report->to_long_term;
+    } else if (r.tier == Tier::kLongTerm && heat < o.demote_heat) {
+      MNEMO_RETURN_IF_ERROR(store::SetTier(db, r.id, Tier::kShortTerm));
+      ++report->to_short_term;
+    }
+  }
+  if (o.user_capacity <= 0) return Status::Ok();
+  // Capacity: the coldest of a user's memories beyond it go to the archive (a session's
+  // working set stays).
+  MNEMO_ASSIGN_OR_RETURN(auto over, store::UsersOverCapacity(db, o.user_capacity));
+  for (const auto& [user, count] : over) {
+    MNEMO_ASSIGN_OR_RETURN(auto candidates, store::TierRows(db, user, /*archived=*/false));
+    std::vector<std::pair<double, MemoryId>> by_heat;
+    by_heat.reserve(candidates.size());
+    for (const auto& r : candidates) {
+      by_heat.emplace_back(lifecycle::Heat(StateOf(r), now, o), r.id);
+    }
+    std::sort(by_heat.begin(), by_heat.end());  // coldest first; then oldest
+    const auto excess = static_cast<size_t>(count - o.user_capacity);
+    for (size_t i = 0; i < std::min(excess, by_heat.size()); ++i) {
+      MNEMO_RETURN_IF_ERROR(store::SetTier(db, by_heat[i].second, Tier::kArchived));
+      ++report->archived;
+    }
+  }
+  return Status::Ok();
+}
+
+bool Space::MaintenanceDue() const {
+  const TimeMs now = Now();
+  return now >= next_maintenance_.load() || now >= next_expiry_.load() ||
+         pending_recall_count_.load() >= kFlushAtRecalls;
+}
+
+Result<MaintenanceReport> Space::Maintain() {
+  MaintenanceReport report;
+  int64_t purged = 0;
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    store::Db& db = *writer_;
+    const TimeMs now = Now();
+    next_maintenance_.store(now + lifecycle_->maintenance_interval_ms);
+    MNEMO_RETURN_IF_ERROR(FlushRecalls(db, &report).status());
+    MNEMO_ASSIGN_OR_RETURN(report.expired, ExpireLocked(db, now));
+    std::vector<IndexChange> changes;
+    std::vector<std::string> users;  // of the purged memories
+    {
+      store::Transaction txn(&db);
+      MNEMO_RETURN_IF_ERROR(txn.Begin());
+      MNEMO_ASSIGN_OR_RETURN(purged, PurgeExpired(db, now, &changes, &users));
+      MNEMO_RETURN_IF_ERROR(MoveTiers(db, now, &report));
+      MNEMO_RETURN_IF_ERROR(txn.Commit());
+    }
+    report.purged = purged;
+    for (const auto& user : users) AdjustUserCount(user, -1);
+    if (purged > 0) {
+      ApplyToIndex(changes);
+      // As Purge: the erased terms leave the FTS b-trees, the WAL is truncated.
+      MNEMO_RETURN_IF_ERROR(db.Exec("INSERT INTO memories_fts(memories_fts) VALUES('optimize')"));
+      MNEMO_RETURN_IF_ERROR(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+    }
+  }
+  if (purged > 0) MNEMO_RETURN_IF_ERROR(Snapshot(/*min_changes=*/0));
+  return report;
+}
+
+}  // namespace mnemo::engine

@@ -1,0 +1,181 @@
+#include "store/lifecycle_store.h"
+
+#include <algorithm>
+
+namespace mnemo::store {
+namespace {
+
+constexpr int64_t kArchived = static_cast<int64_t>(Tier::kArchived);
+constexpr int64_t kWorking = static_cast<int64_t>(Tier::kWorking);
+constexpr int64_t kShortTerm = static_cast<int64_t>(Tier::kShortTerm);
+
+}  // namespace
+
+Result<std::vector<std::pair<MemoryId, TimeMs>>> DueExpiries(Db& db, TimeMs now,
+                                                             const KindTtls& ttls, size_t limit) {
+  std::vector<std::pair<MemoryId, TimeMs>> out;
+  {
+    MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id, expires_at FROM memories WHERE "
+                                               "expires_at<=? AND state=0 LIMIT ?"));
+    st.Bind(1, now).Bind(2, static_cast<int64_t>(limit));
+    for (;;) {
+      MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      out.emplace_back(st.Int(0), st.Int(1));
+    }
+  }
+  for (const auto& [kind, ttl] : ttls) {
+    if (out.size() >= limit) break;
+    MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id, created_at FROM memories WHERE "
+                                               "state=0 AND kind=? AND expires_at IS NULL AND "
+                                               "created_at<=? LIMIT ?"));
+    st.Bind(1, static_cast<int64_t>(kind))
+        .Bind(2, now - ttl)
+        .Bind(3, static_cast<int64_t>(limit - out.size()));
+    for (;;) {
+      MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      out.emplace_back(st.Int(0), st.Int(1) + ttl);
+    }
+  }
+  return out;
+}
+
+Result<std::optional<TimeMs>> NextExpiry(Db& db, const KindTtls& ttls) {
+  std::optional<TimeMs> best;
+  auto consider = [&](Stmt& st, int64_t plus) -> Status {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row && !st.IsNull(0)) {
+      const TimeMs t = st.Int(0) + plus;
+      best = best ? std::min(*best, t) : t;
+    }
+    return Status::Ok();
+  };
+  {
+    MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT min(expires_at) FROM memories WHERE "
+                                               "expires_at IS NOT NULL AND state=0"));
+    MNEMO_RETURN_IF_ERROR(consider(st, 0));
+  }
+  for (const auto& [kind, ttl] : ttls) {
+    MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT min(created_at) FROM memories WHERE "
+                                               "state=0 AND kind=? AND expires_at IS NULL"));
+    st.Bind(1, static_cast<int64_t>(kind));
+    MNEMO_RETURN_IF_ERROR(consider(st, ttl));
+  }
+  return best;
+}
+
+Result<std::vector<MemoryId>> ExpiredBefore(Db& db, TimeMs cutoff, size_t limit) {
+  // Retired by expiry: retired at (or after) its expiry, not removed before it.
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("SELECT id FROM memories WHERE state=1 AND expires_at IS NOT NULL AND "
+                          "expired_at>=expires_at AND expired_at<=? LIMIT ?"));
+  st.Bind(1, cutoff).Bind(2, static_cast<int64_t>(limit));
+  std::vector<MemoryId> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(st.Int(0));
+  }
+  return out;
+}
+
+Result<std::optional<std::pair<double, Tier>>> ActiveStrength(Db& db, MemoryId id) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st,
+                         db.Prepare("SELECT strength, tier FROM memories WHERE id=? AND state=0"));
+  st.Bind(1, id);
+  MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return std::optional<std::pair<double, Tier>>();
+  return std::optional<std::pair<double, Tier>>({st.Double(0), static_cast<Tier>(st.Int(1))});
+}
+
+Status SaveRecalls(Db& db, MemoryId id, int64_t count, TimeMs last, double strength, Tier tier) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("UPDATE memories SET access_count=access_count+?, "
+                          "last_access=max(coalesce(last_access, 0), ?), strength=?, tier=? "
+                          "WHERE id=?"));
+  return st.Bind(1, count)
+      .Bind(2, last)
+      .Bind(3, strength)
+      .Bind(4, static_cast<int64_t>(tier))
+      .Bind(5, id)
+      .Run();
+}
+
+Status SetTier(Db& db, MemoryId id, Tier tier) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("UPDATE memories SET tier=? WHERE id=?"));
+  return st.Bind(1, static_cast<int64_t>(tier)).Bind(2, id).Run();
+}
+
+Result<int64_t> EndIdleWorkingSets(Db& db, TimeMs quiet_before) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("UPDATE memories SET tier=? WHERE state=0 AND tier=? AND "
+                          "(user_id, session_id) IN (SELECT user_id, session_id FROM memories "
+                          "WHERE state=0 AND tier=? GROUP BY user_id, session_id "
+                          "HAVING max(created_at)<=?)"));
+  MNEMO_RETURN_IF_ERROR(
+      st.Bind(1, kShortTerm).Bind(2, kWorking).Bind(3, kWorking).Bind(4, quiet_before).Run());
+  return db.Changes();
+}
+
+Result<int64_t> BoundWorkingSet(Db& db, const std::string& user, const std::string& session,
+                                int capacity) {
+  // The session index finds the session's rows; the newest `capacity` working ones stay.
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("UPDATE memories SET tier=? WHERE id IN (SELECT id FROM memories WHERE "
+                          "session_id=? AND user_id=? AND tier=? AND state=0 ORDER BY id DESC "
+                          "LIMIT -1 OFFSET ?)"));
+  MNEMO_RETURN_IF_ERROR(st.Bind(1, kShortTerm)
+                            .Bind(2, session)
+                            .Bind(3, user)
+                            .Bind(4, kWorking)
+                            .Bind(5, static_cast<int64_t>(std::max(0, capacity)))
+                            .Run());
+  return db.Changes();
+}
+
+Result<std::vector<TierRow>> TierRows(Db& db, const std::string& user, bool archived) {
+  std::string sql =
+      "SELECT id, tier, user_id, importance, strength, access_count, last_access, created_at, "
+      "length(CAST(text AS BLOB)) FROM memories WHERE state=0 AND tier<>?";
+  if (!archived) sql += " AND tier<>?";
+  if (!user.empty()) sql += " AND user_id=?";
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
+  int i = 1;
+  st.Bind(i++, kWorking);
+  if (!archived) st.Bind(i++, kArchived);
+  if (!user.empty()) st.Bind(i++, user);
+  std::vector<TierRow> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    TierRow r;
+    r.id = st.Int(0);
+    r.tier = static_cast<Tier>(st.Int(1));
+    r.user_id = st.Text(2);
+    r.importance = st.Double(3);
+    r.strength = st.Double(4);
+    r.access_count = st.Int(5);
+    r.last_access = st.OptInt(6);
+    r.created_at = st.Int(7);
+    r.bytes = static_cast<size_t>(st.Int(8));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, int64_t>>> UsersOverCapacity(Db& db, int64_t capacity) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT user_id, count(*) FROM memories WHERE "
+                                             "state=0 AND tier<>? GROUP BY user_id "
+                                             "HAVING count(*)>?"));
+  st.Bind(1, kArchived).Bind(2, capacity);
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.emplace_back(st.Text(0), st.Int(1));
+  }
+  return out;
+}
+
+}  // namespace mnemo::store

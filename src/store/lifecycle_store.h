@@ -1,0 +1,65 @@
+// The SQL of the lifecycle (docs/lifecycle.md): recalls, expiry, purge policy, tiers.
+// Like memory_store.h: no transactions here; the caller (engine/space_lifecycle.cc)
+// groups the calls.
+//
+// Thread safety: each function uses the Db it is given; see store/sqlite.h.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mnemo/memory.h"
+#include "store/sqlite.h"
+
+namespace mnemo::store {
+
+// Kinds' TTLs (ms, > 0), as in LifecycleOptions::ttl_ms.
+using KindTtls = std::map<Kind, int64_t>;
+
+// Active memories whose expiry is at or before `now`, with that expiry: their own
+// expires_at, else created_at + their kind's TTL. At most `limit`.
+Result<std::vector<std::pair<MemoryId, TimeMs>>> DueExpiries(Db& db, TimeMs now,
+                                                             const KindTtls& ttls, size_t limit);
+// The earliest expiry of an active memory, if any.
+Result<std::optional<TimeMs>> NextExpiry(Db& db, const KindTtls& ttls);
+// Memories retired by expiry at or before `cutoff`, at most `limit`.
+Result<std::vector<MemoryId>> ExpiredBefore(Db& db, TimeMs cutoff, size_t limit);
+
+// The strength and tier of an active memory (none: not active, or gone).
+Result<std::optional<std::pair<double, Tier>>> ActiveStrength(Db& db, MemoryId id);
+// Saves `count` more recalls of memory `id`, the latest at `last`, with its new strength
+// and tier. Bookkeeping: no new version.
+Status SaveRecalls(Db& db, MemoryId id, int64_t count, TimeMs last, double strength, Tier tier);
+
+Status SetTier(Db& db, MemoryId id, Tier tier);
+// Moves to short_term every working memory of the sessions whose newest working memory
+// was created at or before `quiet_before`. Returns how many moved.
+Result<int64_t> EndIdleWorkingSets(Db& db, TimeMs quiet_before);
+// Moves to short_term the working memories of (user, session) beyond its newest
+// `capacity`. Returns how many moved.
+Result<int64_t> BoundWorkingSet(Db& db, const std::string& user, const std::string& session,
+                                int capacity);
+
+// What heat needs of an active memory (lifecycle/retention.h).
+struct TierRow {
+  MemoryId id = 0;
+  Tier tier = Tier::kShortTerm;
+  std::string user_id;
+  double importance = 0.5;
+  double strength = 1.0;
+  int64_t access_count = 0;
+  std::optional<TimeMs> last_access;
+  TimeMs created_at = 0;
+  size_t bytes = 0;
+};
+// Active memories in tiers short_term and long_term (and, with `archived`, archived),
+// of `user` ("" = every user).
+Result<std::vector<TierRow>> TierRows(Db& db, const std::string& user, bool archived);
+// Users holding more than `capacity` active memories outside the archive, with that count.
+Result<std::vector<std::pair<std::string, int64_t>>> UsersOverCapacity(Db& db, int64_t capacity);
+
+}  // namespace mnemo::store
