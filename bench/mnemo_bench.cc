@@ -23,7 +23,11 @@
 //           --close_after_load also closes and reopens right after the load.
 //   spaces  --spaces spaces of --per_space memories: create+ingest rate, searches with
 //           random space access through the LRU of open spaces, disk.
-// The load always runs when any of ingest/add/search/size/open is asked for (they need
+//   lifecycle  on "solo": hybrid searches with retention (the default weight) against the
+//           same searches with retention_weight 0; then Engine::Maintain saving the
+//           recalls those searches counted (plus the tier scan of the n memories) against
+//           a second pass with nothing to save (the tier scan alone).
+// The load always runs when any of ingest/add/search/size/open/lifecycle is asked for (they need
 // its data); its figures are printed only when asked for.
 //
 // Output: markdown table rows `| n | figure | measured | baseline |` on stdout, progress
@@ -310,7 +314,8 @@ Result<int64_t> ParseInt(const std::string& s, const std::string& flag) {
 }
 
 const char* kUsage =
-    "usage: mnemo_bench [--workload=ingest,add,search,open,size,spaces] [--n=10000,...]\n"
+    "usage: mnemo_bench [--workload=ingest,add,search,open,size,spaces,lifecycle]\n"
+    "                   [--n=10000,...]\n"
     "                   [--threads=1,2] [--dir=/tmp/mnemo-bench] [--seed=42] [--queries=1000]\n"
     "                   [--search_seconds=15] [--recall_queries=200] [--adds=1000]\n"
     "                   [--crash_tail=49000] [--ingest_n=20000] [--scratch_n=100000]\n"
@@ -343,8 +348,8 @@ Status ParseFlags(int argc, char** argv, Flags* f) {
     if (name == "workload") {
       f->workloads.clear();
       for (const auto& w : SplitList(value)) {
-        static const std::set<std::string> kKnown = {"ingest", "add",  "search",
-                                                     "open",   "size", "spaces"};
+        static const std::set<std::string> kKnown = {"ingest", "add",    "search",   "open",
+                                                     "size",   "spaces", "lifecycle"};
         if (!kKnown.count(w)) return Status::InvalidArgument("unknown workload \"" + w + "\"");
         f->workloads.insert(w);
       }
@@ -748,10 +753,20 @@ struct SearchRun {
 // The search variants. "hybrid" is SearchRequest's defaults, what a caller gets; the
 // single-signal variants also turn conversation context off, so that each compares
 // with its baseline (FTS5 alone, a vector index alone).
-enum class Variant { kHybrid, kLexical, kVector };
+enum class Variant { kHybrid, kLexical, kVector, kHybridNoRetention };
 
 const char* VariantName(Variant v) {
-  return v == Variant::kHybrid ? "hybrid" : v == Variant::kLexical ? "lexical-only" : "vector-only";
+  switch (v) {
+    case Variant::kHybrid:
+      return "hybrid";
+    case Variant::kLexical:
+      return "lexical-only";
+    case Variant::kVector:
+      return "vector-only";
+    case Variant::kHybridNoRetention:
+      return "hybrid, retention off";
+  }
+  return "?";
 }
 
 SearchRequest MakeRequest(Variant v, const std::string& query, const std::string& user) {
@@ -765,6 +780,8 @@ SearchRequest MakeRequest(Variant v, const std::string& query, const std::string
   } else if (v == Variant::kVector) {
     r.lexical_weight = 0;
     r.context_weight = 0;
+  } else if (v == Variant::kHybridNoRetention) {
+    r.retention_weight = 0;
   }
   return r;
 }
@@ -1007,6 +1024,7 @@ class ScaleRun {
   Status Add();
   Status SizeOnDisk();
   Status Open();
+  Status Lifecycle();
 
   Status OpenEngine(Durability d = Durability::kFull) {
     MNEMO_ASSIGN_OR_RETURN(engine_, Engine::Open(data_, EngineOptions(d)));
@@ -1049,6 +1067,7 @@ Status ScaleRun::Run() {
     MNEMO_RETURN_IF_ERROR(Search());
   }
   if (Want("add")) MNEMO_RETURN_IF_ERROR(Add());
+  if (Want("lifecycle")) MNEMO_RETURN_IF_ERROR(Lifecycle());
   if (Want("ingest") && flags_.probe_batches > 0) MNEMO_RETURN_IF_ERROR(IngestProbe());
   // After add and the probe: a clean close then writes a snapshot of the whole graph
   // (a close writes one only when the index changed since the last).
@@ -1256,6 +1275,39 @@ std::vector<Query> MakeQueries(uint64_t seed, const std::vector<std::string>* co
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) out.push_back(gen.Next());
   return out;
+}
+
+Status ScaleRun::Lifecycle() {
+  const size_t nq = static_cast<size_t>(flags_.queries) + 20;
+  const std::vector<Query> queries = MakeQueries(flags_.seed + 9, &solo_.texts, nq);
+  // Saved recalls of earlier workloads would be counted below: start from none.
+  MNEMO_RETURN_IF_ERROR(engine_->Maintain("solo").status());
+  Progress(Fmt("n=%" PRId64 ": lifecycle: searches without and with retention", n_));
+  MNEMO_ASSIGN_OR_RETURN(SearchRun off,
+                         RunEngineSearches(*engine_, "solo", "user0", queries,
+                                           Variant::kHybridNoRetention, 1, flags_, &solo_));
+  MNEMO_ASSIGN_OR_RETURN(SearchRun on, RunEngineSearches(*engine_, "solo", "user0", queries,
+                                                         Variant::kHybrid, 1, flags_, &solo_));
+  figures_.Add(Fmt("lifecycle: hybrid search k=10 with retention (weight %.2g), 1 thread",
+                   SearchRequest{}.retention_weight),
+               LatencyText(on.lat), "retention off: " + LatencyText(off.lat));
+  Progress(Fmt("n=%" PRId64 ": lifecycle: maintenance", n_));
+  auto t0 = SteadyClock::now();
+  MNEMO_ASSIGN_OR_RETURN(MaintenanceReport saved, engine_->Maintain("solo"));
+  const double with_recalls = SecondsSince(t0);
+  t0 = SteadyClock::now();
+  MNEMO_ASSIGN_OR_RETURN(MaintenanceReport idle, engine_->Maintain("solo"));
+  const double scan_only = SecondsSince(t0);
+  if (idle.recalls != 0) return Status::Internal("the second maintenance pass saved recalls");
+  figures_.Add(
+      Fmt("lifecycle: Engine::Maintain saving %" PRId64 " recalled memories (%zu "
+          "searches x k=10) + tier scan",
+          saved.recalls, on.lat.count + off.lat.count),
+      Fmt("%s (%.1f us per saved memory beyond the scan)", Ms(with_recalls).c_str(),
+          saved.recalls > 0 ? (with_recalls - scan_only) * 1e6 / static_cast<double>(saved.recalls)
+                            : 0.0),
+      "tier scan alone: " + Ms(scan_only));
+  return Status::Ok();
 }
 
 Status ScaleRun::Search() {
@@ -1822,7 +1874,7 @@ int Main(int argc, char** argv) {
   std::printf("| n | figure | measured | baseline (same run, same data) |\n|---|---|---|---|\n");
   const bool scale_work = flags.workloads.count("ingest") || flags.workloads.count("add") ||
                           flags.workloads.count("search") || flags.workloads.count("open") ||
-                          flags.workloads.count("size");
+                          flags.workloads.count("size") || flags.workloads.count("lifecycle");
   if (scale_work) {
     for (int64_t n : flags.ns) {
       ScaleRun run(flags, n);

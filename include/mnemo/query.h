@@ -95,6 +95,12 @@ struct SearchRequest {
   // Ebbinghaus retention at `now`: memories not recalled for long, unimportant and rarely
   // recalled ones sink. 0 turns it off; at most 1.
   double retention_weight = 0.1;
+  // A derived summary's score is multiplied by summary_weight before the k results are
+  // chosen. At the default 0.5 a summary ranks below the turns that match about as well
+  // (with RRF: below every turn ranked near it by a signal), so it shows when it matches
+  // clearly better or few turns match; measured on LoCoMo (docs/benchmarks.md), where
+  // summaries at full weight displace evidence turns. 1: no change; 0..1.
+  double summary_weight = 0.5;
   // Coarse to fine: a summary among the results brings up to summary_episodes of the
   // episodes it summarizes that best match the query, right after it. 0 turns it off.
   int summary_episodes = 3;

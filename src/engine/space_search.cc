@@ -254,6 +254,9 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
   if (!(req.retention_weight >= 0 && req.retention_weight <= 1)) {
     return Status::InvalidArgument("retention_weight must be between 0 and 1");
   }
+  if (!(req.summary_weight >= 0 && req.summary_weight <= 1)) {
+    return Status::InvalidArgument("summary_weight must be between 0 and 1");
+  }
   if (req.summary_episodes < 0 || req.summary_episodes > 20) {
     return Status::InvalidArgument("summary_episodes must be between 0 and 20");
   }
@@ -351,9 +354,11 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
   }
 
   auto fused = read::Fuse(signals, req.fusion, req.rrf_k);
-  // Retention reorders the best candidates: look at twice as many as asked for.
+  // Retention and the summaries' weight reorder the best candidates: look at twice as
+  // many as asked for.
   const size_t k = static_cast<size_t>(req.k);
-  const size_t keep = req.retention_weight > 0 ? std::max(2 * k, k + 10) : k;
+  const bool rerank = req.retention_weight > 0 || req.summary_weight != 1;
+  const size_t keep = rerank ? std::max(2 * k, k + 10) : k;
   if (fused.size() > keep) fused.resize(keep);
   std::vector<MemoryId> ids;
   for (const auto& f : fused) ids.push_back(f.id);
@@ -376,6 +381,15 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
       h.explanation = std::move(f.signals);
       if (vector_off) h.explanation.push_back(off_note);
     }
+    if (req.summary_weight != 1 && h.memory.kind == Kind::kSummary &&
+        h.memory.origin == Origin::kDerived) {
+      const double weighted = h.score * req.summary_weight;
+      if (req.explain) {
+        h.explanation.push_back(
+            SignalExplanation{"summary_weight", 0, req.summary_weight, weighted - h.score});
+      }
+      h.score = weighted;
+    }
     if (req.retention_weight > 0) {
       const double r = lifecycle::Retention(lifecycle::RecallStateOf(h.memory), now, *lifecycle_);
       const double scored = h.score * lifecycle::RetentionFactor(r, req.retention_weight);
@@ -385,7 +399,7 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
     }
     hits.push_back(std::move(h));
   }
-  if (req.retention_weight > 0) {
+  if (rerank) {
     std::stable_sort(hits.begin(), hits.end(),
                      [](const SearchHit& a, const SearchHit& b) { return a.score > b.score; });
     if (hits.size() > k) hits.resize(k);

@@ -365,6 +365,7 @@ TEST_F(SummariesTest, ASummaryHitBringsItsBestEpisodesWithinFilterAndK) {
   req.filter.kinds = {Kind::kSummary, Kind::kEpisode};
   req.k = 10;
   req.explain = true;
+  req.summary_weight = 1;  // scored as any memory (the default 0.5 is tested at the end)
   auto hits = engine_->Search("s", req);
   ASSERT_TRUE(hits.ok()) << hits.status().ToString();
   auto at = std::find_if(hits->begin(), hits->end(),
@@ -417,6 +418,25 @@ TEST_F(SummariesTest, ASummaryHitBringsItsBestEpisodesWithinFilterAndK) {
   auto one = engine_->Search("s", req);
   ASSERT_TRUE(one.ok());
   EXPECT_EQ(one->size(), 1u);
+  // The default summary_weight halves a derived summary's score: the turn that matches
+  // best ranks above it, and explain says why.
+  SearchRequest def;
+  def.query = "francesinha sandwich in Porto";
+  def.filter.user_id = "maya";
+  def.filter.kinds = {Kind::kSummary, Kind::kEpisode};
+  def.explain = true;
+  auto weighted = engine_->Search("s", def);
+  ASSERT_TRUE(weighted.ok());
+  ASSERT_FALSE(weighted->empty());
+  EXPECT_EQ(weighted->front().memory.kind, Kind::kEpisode);
+  for (const auto& h : *weighted) {
+    const bool has_weight =
+        std::any_of(h.explanation.begin(), h.explanation.end(),
+                    [](const SignalExplanation& e) { return e.signal == "summary_weight"; });
+    EXPECT_EQ(has_weight, h.memory.kind == Kind::kSummary) << h.memory.text;
+  }
+  def.summary_weight = 1.5;
+  EXPECT_FALSE(engine_->Search("s", def).ok());
   (void)other;
 }
 

@@ -71,7 +71,8 @@ std::string EngineField(std::string_view message) {
                                                  "expires_at",
                                                  "ttl",
                                                  "retention_weight",
-                                                 "summary_episodes"};
+                                                 "summary_episodes",
+                                                 "summary_weight"};
   if (message.find("--user U") != std::string_view::npos) return "user";  // scope rule
   const size_t end = message.find_first_not_of("abcdefghijklmnopqrstuvwxyz_");
   const std::string_view word = message.substr(0, end);

@@ -482,6 +482,7 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
                                              "date_weight",
                                              "retention_weight",
                                              "summary_episodes",
+                                             "summary_weight",
                                              "expand_links",
                                              "as_of",
                                              "valid_at",
@@ -521,6 +522,9 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   }
   if (j.contains("retention_weight")) {
     MNEMO_ASSIGN_OR_RETURN(r.retention_weight, GetNumber(j, "retention_weight"));
+  }
+  if (j.contains("summary_weight")) {
+    MNEMO_ASSIGN_OR_RETURN(r.summary_weight, GetNumber(j, "summary_weight"));
   }
   if (j.contains("summary_episodes")) {
     MNEMO_ASSIGN_OR_RETURN(int64_t n, GetInt(j, "summary_episodes"));

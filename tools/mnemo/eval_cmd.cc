@@ -90,6 +90,9 @@ EvalCommands RegisterEval(CLI::App* app, EvalArgs* args) {
     cmd->add_flag("--summaries", args->summaries,
                   "summarize sessions and topics (rules, no model) and search episodes and "
                   "summaries");
+    cmd->add_option("--summary-weight", args->summary_weight,
+                    "factor of a summary's score (1 = as any memory)")
+        ->capture_default_str();
     cmd->add_option("--summary-episodes", args->summary_episodes,
                     "episodes a summary hit brings (coarse to fine; 0 = off)")
         ->capture_default_str();
@@ -120,6 +123,7 @@ int RunEval(const std::string& dataset, const EvalArgs& args, const Output& out)
   config.search.date_weight = args.date_weight;
   config.search.retention_weight = args.retention_weight;
   config.search.summary_episodes = args.summary_episodes;
+  config.search.summary_weight = args.summary_weight;
   config.summaries = args.summaries;
   if (args.summaries) config.search.filter.kinds = {Kind::kEpisode, Kind::kSummary};
   eval::ParseOptions parse;

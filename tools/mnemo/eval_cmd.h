@@ -25,6 +25,7 @@ struct EvalArgs {
   // Summarize sessions and topics (rules) and search episodes and summaries.
   bool summaries = false;
   int summary_episodes = SearchRequest{}.summary_episodes;
+  double summary_weight = SearchRequest{}.summary_weight;
   bool skip_bad = false;
 };
 

@@ -198,6 +198,7 @@ struct Args {
   double date_weight = SearchRequest{}.date_weight;
   double retention_weight = SearchRequest{}.retention_weight;
   int summary_episodes = SearchRequest{}.summary_episodes;
+  double summary_weight = SearchRequest{}.summary_weight;
   int k = 10, limit = 100;
   bool purge = false, explain = false, desc = false, skip_bad = false, provenance = false;
   bool expand_links = false;
@@ -451,6 +452,7 @@ class Runner {
     req.date_weight = a.date_weight;
     req.retention_weight = a.retention_weight;
     req.summary_episodes = a.summary_episodes;
+    req.summary_weight = a.summary_weight;
     req.vector_weight = a.vector_weight;
     if (!a.now.empty()) {
       auto t = util::ParseIso8601(a.now);
@@ -799,6 +801,10 @@ int Main(int argc, char** argv) {
   search
       ->add_option("--retention-weight", a.retention_weight,
                    "weight of the memories' retention (forgetting curve) in [0, 1] (0 = off)")
+      ->capture_default_str();
+  search
+      ->add_option("--summary-weight", a.summary_weight,
+                   "factor of a summary's score in [0, 1] (1 = as any memory)")
       ->capture_default_str();
   search
       ->add_option("--summary-episodes", a.summary_episodes,
