@@ -91,11 +91,12 @@ struct LifecycleOptions {
   double promote_heat = 3.0;
   double demote_heat = 1.0;
   int64_t user_capacity = 0;
-  // Expiry. A memory with no expiry of its own gets created_at + ttl_ms[kind] when that
-  // kind has one (0 or absent: never expires). An expired memory is retired (reason
-  // "expired") at once: it leaves search and list; after purge_expired_after_ms it is
-  // erased (the memory alone: what was derived from it stays). -1: never purge. Defaults:
-  // no TTL, 30 days.
+  // Expiry. A memory written without an expiry of its own gets created_at + ttl_ms[kind]
+  // when that kind has one (0 or absent: never expires; at most 100 years). The TTL is
+  // stamped at write: changing it affects memories written afterwards, never existing
+  // ones. An expired memory is retired (reason "expired at T") at once: it leaves search
+  // and list; purge_expired_after_ms after that retirement it is erased (the memory
+  // alone: what was derived from it stays). -1: never purge. Defaults: no TTL, 30 days.
   std::map<Kind, int64_t> ttl_ms;
   int64_t purge_expired_after_ms = 30LL * 24 * 3600 * 1000;
   // How often the background thread runs the lifecycle maintenance of an open space

@@ -6,6 +6,7 @@
 
 #include "llm/openai.h"
 #include "util/fs.h"
+#include "util/time_util.h"
 
 extern char** environ;
 
@@ -232,7 +233,9 @@ Result<LifecycleOptions> LifecycleFrom(const Json& j, LifecycleOptions l,
     for (auto it = j["ttl_ms"].begin(); it != j["ttl_ms"].end(); ++it) {
       MNEMO_ASSIGN_OR_RETURN(Kind kind, ParseKind(it.key()));
       const int64_t ttl = it.value().get<int64_t>();
-      if (ttl < 0) return bad("ttl_ms." + it.key(), ">= 0 (0: never expires)");
+      if (ttl < 0 || ttl > util::kMaxDurationMs) {
+        return bad("ttl_ms." + it.key(), "between 0 (never expires) and 100 years in ms");
+      }
       if (ttl == 0) {
         l.ttl_ms.erase(kind);
       } else {
@@ -252,8 +255,13 @@ Result<LifecycleOptions> LifecycleFrom(const Json& j, LifecycleOptions l,
   if (l.working_idle_ms < 0) return bad("working_idle_ms", ">= 0");
   if (!(l.demote_heat <= l.promote_heat)) return bad("demote_heat", "<= promote_heat");
   if (l.user_capacity < 0) return bad("user_capacity", ">= 0 (0: no limit)");
-  if (l.purge_expired_after_ms < -1) return bad("purge_expired_after_ms", ">= 0, or -1 (never)");
-  if (l.maintenance_interval_ms < 100) return bad("maintenance_interval_ms", ">= 100");
+  if (l.purge_expired_after_ms < -1 || l.purge_expired_after_ms > util::kMaxDurationMs) {
+    return bad("purge_expired_after_ms", "-1 (never) or between 0 and 100 years in ms");
+  }
+  if (l.maintenance_interval_ms < 100 || l.maintenance_interval_ms > 86400000) {
+    return bad("maintenance_interval_ms", "between 100 and 86400000 (a day)");
+  }
+  if (l.working_idle_ms > util::kMaxDurationMs) return bad("working_idle_ms", "at most 100 years");
   return l;
 }
 

@@ -195,7 +195,7 @@ TEST_F(LifecycleTest, AnExpiredMemoryLeavesEveryReadAtOnceAndIsPurgedLater) {
   EXPECT_EQ(MustGet(keep).state, State::kActive);
 }
 
-TEST_F(LifecycleTest, KindTtlAppliesToNewAndExistingMemoriesAndNeverPurgeKeepsThem) {
+TEST_F(LifecycleTest, AKindTtlIsStampedAtWriteAndNeverExpiresExistingMemories) {
   ReopenWith(LifecycleOptions{});
   const MemoryId before = MustAdd("s", Input("We met at the harbour cafe"));  // no TTL then
   LifecycleOptions l;
@@ -206,17 +206,55 @@ TEST_F(LifecycleTest, KindTtlAppliesToNewAndExistingMemoriesAndNeverPurgeKeepsTh
   MemoryInput fact = Input("Maya likes the harbour");
   fact.kind = Kind::kFact;
   const MemoryId kept = MustAdd("s", fact);
+  const MemoryId forever = MustAdd("s", Input("The harbour opens at six"));
   EXPECT_EQ(MustGet(episode).expires_at, clock_->NowMillis() + 7 * kDay);
   EXPECT_FALSE(MustGet(kept).expires_at.has_value());
+  EXPECT_FALSE(MustGet(before).expires_at.has_value());
+  MemoryUpdate never;  // null: never, whatever the kind's TTL
+  never.expires_at = std::optional<TimeMs>();
+  ASSERT_TRUE(engine_->Update("s", forever, never).ok());
   clock_->Advance(7 * kDay);
   const MaintenanceReport r = MustMaintain();
-  EXPECT_EQ(r.expired, 2);  // the old one by its creation time + the kind's TTL
-  EXPECT_EQ(MustGet(before).state, State::kRetired);
+  EXPECT_EQ(r.expired, 1);  // the episode written under the TTL, only
   EXPECT_EQ(MustGet(episode).state, State::kRetired);
+  EXPECT_EQ(MustGet(before).state, State::kActive);
+  EXPECT_EQ(MustGet(forever).state, State::kActive);
   EXPECT_EQ(MustGet(kept).state, State::kActive);
   clock_->Advance(3650 * kDay);
   EXPECT_EQ(MustMaintain().purged, 0);
-  EXPECT_EQ(MustGet(before).state, State::kRetired);
+  EXPECT_EQ(MustGet(episode).state, State::kRetired);
+}
+
+TEST_F(LifecycleTest, ThePurgeGraceCountsFromTheRetirementNotFromAnOldExpiry) {
+  LifecycleOptions l;
+  l.purge_expired_after_ms = 30 * kDay;
+  ReopenWith(l);
+  MemoryInput temp = Input("A note that expires in a day");
+  temp.ttl_ms = kDay;
+  const MemoryId id = MustAdd("s", temp);
+  // Nobody reads the space for a year: it is retired only then, and keeps its grace.
+  clock_->Advance(365 * kDay);
+  MaintenanceReport r = MustMaintain();
+  EXPECT_EQ(r.expired, 1);
+  EXPECT_EQ(r.purged, 0);
+  EXPECT_EQ(MustGet(id).state, State::kRetired);
+  clock_->Advance(30 * kDay - 1);
+  EXPECT_EQ(MustMaintain().purged, 0);
+  clock_->Advance(1);
+  EXPECT_EQ(MustMaintain().purged, 1);
+}
+
+TEST_F(LifecycleTest, OverlongDurationsAreRefused) {
+  ReopenWith(LifecycleOptions{});
+  MemoryInput in = Input("forever and a day");
+  in.ttl_ms = 101LL * 366 * kDay;
+  auto r = engine_->Add("s", in);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("100 years"), std::string::npos);
+  in.ttl_ms.reset();
+  in.expires_at = clock_->NowMillis() + 101LL * 366 * kDay;
+  EXPECT_FALSE(engine_->Add("s", in).ok());
+  EXPECT_EQ(ActiveCount("s"), 0);
 }
 
 TEST_F(LifecycleTest, BadExpiriesAreRefusedAndChangeNothing) {
@@ -298,6 +336,24 @@ TEST_F(LifecycleTest, HeatPromotesToLongTermAndCoolingDemotes) {
   clock_->Advance(3650 * kDay);  // R ~ 0: heat 2.32 < 2.5
   EXPECT_EQ(MustMaintain().to_short_term, 1);
   EXPECT_EQ(MustGet(hot).tier, Tier::kShortTerm);
+}
+
+TEST_F(LifecycleTest, ASessionsWorkingSetDoesNotCountAgainstTheCapacity) {
+  LifecycleOptions l;
+  l.user_capacity = 2;
+  ReopenWith(l);
+  std::vector<Message> msgs(5);
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    msgs[i].session = "live";
+    msgs[i].role = "user";
+    msgs[i].text = "a turn of the live conversation " + std::to_string(i);
+  }
+  ASSERT_TRUE(engine_->Ingest("s", "u1", msgs).ok());
+  MustAdd("s", Input("first note"));
+  MustAdd("s", Input("second note"));
+  EXPECT_EQ(MustMaintain().archived, 0);
+  MustAdd("s", Input("third note"));
+  EXPECT_EQ(MustMaintain().archived, 1);
 }
 
 TEST_F(LifecycleTest, CapacityArchivesTheColdestAndARecallBringsOneBack) {

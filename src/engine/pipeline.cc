@@ -395,6 +395,7 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
   const MemoryId saved_last_id = last_id_;
   std::vector<IndexChange> changes;
   int64_t added = 0;
+  TimeMs earliest_expiry = std::numeric_limits<TimeMs>::max();  // of the kind TTLs stamped
   int64_t derived = 0;
   auto fail = [&](Status s) {
     last_id_ = saved_last_id;
@@ -559,6 +560,8 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
     m.created_at = now;
     m.updated_at = now;
     m.importance = std::clamp(c.confidence, 0.0, 1.0);
+    m.expires_at = KindExpiry(m.kind, now);
+    if (m.expires_at) earliest_expiry = std::min(earliest_expiry, *m.expires_at);
     m.origin = Origin::kDerived;
     m.tags = {};
     for (const auto& k : c.keyphrases) {
@@ -632,6 +635,7 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
   }
   Status commit = txn.Commit();
   if (!commit.ok()) return fail(commit);
+  NoteExpiry(earliest_expiry);
   if (!changes.empty()) ApplyToIndex(changes);
   if (added > 0) AdjustUserCount(user, added);
   if (schedule_topics) WakeJobsAt(now + pipeline_->summary_wait_ms);

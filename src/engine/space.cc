@@ -241,7 +241,12 @@ Status Space::ValidateInput(const MemoryInput& in) const {
   if (in.expires_at && in.ttl_ms) {
     return Status::InvalidArgument("give either expires_at or ttl, not both");
   }
-  if (in.ttl_ms && *in.ttl_ms <= 0) return Status::InvalidArgument("ttl must be positive");
+  if (in.ttl_ms && (*in.ttl_ms <= 0 || *in.ttl_ms > util::kMaxDurationMs)) {
+    return Status::InvalidArgument("ttl must be positive and at most 100 years");
+  }
+  if (in.expires_at && *in.expires_at > Now() + util::kMaxDurationMs) {
+    return Status::InvalidArgument("expires_at is more than 100 years away");
+  }
   if (in.expires_at && *in.expires_at <= Now()) {
     return Status::InvalidArgument("expires_at " + util::FormatIso8601(*in.expires_at) +
                                    " is not in the future");
@@ -444,7 +449,7 @@ Result<IngestResult> Space::Ingest(const std::string& user, const std::vector<Me
 }
 
 Result<Memory> Space::Get(MemoryId id) {
-  MNEMO_RETURN_IF_ERROR(ExpireIfDue());
+  ExpireIfDue();
   MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
   MNEMO_ASSIGN_OR_RETURN(auto m, store::GetMemory(*reader, id));
   if (!m) {
@@ -463,7 +468,7 @@ Result<ListPage> Space::List(const ListRequest& request) {
     return Status::InvalidArgument("limit must be between 1 and " +
                                    std::to_string(ctx_->options.max_list_limit));
   }
-  MNEMO_RETURN_IF_ERROR(ExpireIfDue());
+  ExpireIfDue();
   MemoryId cursor_id = 0;
   if (!request.cursor.empty()) {
     const std::string& c = request.cursor;
@@ -603,7 +608,10 @@ Status Space::Remove(MemoryId id, const std::string& reason) {
   MNEMO_RETURN_IF_ERROR(
       store::AppendHistory(db, HistoryEntry{id, next.version, HistoryOp::kRemove,
                                             MemoryJsonText(*current), "", "api", now, reason}));
-  return txn.Commit();
+  MNEMO_RETURN_IF_ERROR(ScheduleSummaryRefresh(db, *current, now));
+  MNEMO_RETURN_IF_ERROR(txn.Commit());
+  if (pipeline_->enabled && pipeline_->summaries) WakeJobsAt(now + pipeline_->summary_wait_ms);
+  return Status::Ok();
 }
 
 Status Space::EraseOne(store::Db& db, const Memory& current, const std::string& reason,

@@ -215,14 +215,18 @@ class Space {
   Result<int64_t> FlushRecalls(store::Db& db, MaintenanceReport* report);
   // Retires the memories whose expiry passed, when one may have (an O(1) check otherwise):
   // reads call it first, so an expired memory never shows.
-  Status ExpireIfDue();
+  void ExpireIfDue();
   // Retires every memory whose expiry is at or before `now`; then recomputes
   // next_expiry_. Requires write_mu_.
   Result<int64_t> ExpireLocked(store::Db& db, TimeMs now);
   Status RefreshNextExpiry(store::Db& db);
   void NoteExpiry(TimeMs t);  // a memory written with this expiry
-  // The expiry a new memory of `kind` gets: its own, else the kind's TTL, else none.
+  // The expiry a new memory gets: its own, else its kind's TTL (stamped at write: a TTL
+  // changed later applies to new memories only), else none.
   std::optional<TimeMs> ExpiryFor(const MemoryInput& in, TimeMs now) const;
+  std::optional<TimeMs> KindExpiry(Kind kind, TimeMs now) const;
+  // Schedules the refresh of the summary of `m`'s session (an episode left it).
+  Status ScheduleSummaryRefresh(store::Db& db, const Memory& m, TimeMs now);
   // Moves a session's oldest working memories to short_term beyond working_capacity.
   Status BoundWorkingSet(store::Db& db, const std::string& user, const std::string& session);
   Status MoveTiers(store::Db& db, TimeMs now, MaintenanceReport* report);

@@ -256,6 +256,11 @@ Result<ImportResult> Space::Import(std::istream& in) {
   }
   MNEMO_RETURN_IF_ERROR(txn.Commit());
   last_id_ = max_id;
+  for (const auto& item : items) {
+    if (item.memory.state == State::kActive && item.memory.expires_at) {
+      NoteExpiry(*item.memory.expires_at);  // one already past retires on the next read
+    }
+  }
   if (!unembedded.empty()) WakeJobsAt(Now() + pipeline_->retry_initial_ms);
   ApplyToIndex(changes);
   for (const auto& item : items) AdjustUserCount(item.memory.user_id, 1);

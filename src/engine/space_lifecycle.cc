@@ -21,14 +21,6 @@ constexpr size_t kFlushAtRecalls = 4096;
 // Rows one expiry or purge transaction handles (the rest go in the next ones).
 constexpr size_t kBatch = 2000;
 
-store::KindTtls Ttls(const LifecycleOptions& o) {
-  store::KindTtls out;
-  for (const auto& [kind, ttl] : o.ttl_ms) {
-    if (ttl > 0) out.emplace(kind, ttl);
-  }
-  return out;
-}
-
 lifecycle::RecallState StateOf(const store::TierRow& r) {
   return lifecycle::RecallState{r.importance,  r.strength,   r.access_count,
                                 r.last_access, r.created_at, r.bytes};
@@ -36,12 +28,25 @@ lifecycle::RecallState StateOf(const store::TierRow& r) {
 
 }  // namespace
 
+std::optional<TimeMs> Space::KindExpiry(Kind kind, TimeMs now) const {
+  auto it = lifecycle_->ttl_ms.find(kind);
+  if (it == lifecycle_->ttl_ms.end() || it->second <= 0) return std::nullopt;
+  return now + it->second;  // both bounded (kMaxTtlMs): no overflow
+}
+
 std::optional<TimeMs> Space::ExpiryFor(const MemoryInput& in, TimeMs now) const {
   if (in.expires_at) return in.expires_at;
   if (in.ttl_ms) return now + *in.ttl_ms;
-  auto it = lifecycle_->ttl_ms.find(in.kind);
-  if (it != lifecycle_->ttl_ms.end() && it->second > 0) return now + it->second;
-  return std::nullopt;
+  return KindExpiry(in.kind, now);
+}
+
+Status Space::ScheduleSummaryRefresh(store::Db& db, const Memory& m, TimeMs now) {
+  if (!pipeline_->enabled || !pipeline_->summaries || m.kind != Kind::kEpisode ||
+      m.session_id.empty()) {
+    return Status::Ok();
+  }
+  return store::ScheduleJob(db, JobKind::kSummarize, m.user_id, m.session_id,
+                            now + pipeline_->summary_wait_ms, store::kWaitingForQuiet, now);
 }
 
 void Space::NoteExpiry(TimeMs t) {
@@ -51,7 +56,7 @@ void Space::NoteExpiry(TimeMs t) {
 }
 
 Status Space::RefreshNextExpiry(store::Db& db) {
-  MNEMO_ASSIGN_OR_RETURN(auto next, store::NextExpiry(db, Ttls(*lifecycle_)));
+  MNEMO_ASSIGN_OR_RETURN(auto next, store::NextExpiry(db));
   next_expiry_.store(next.value_or(LLONG_MAX));
   return Status::Ok();
 }
@@ -112,19 +117,24 @@ Result<int64_t> Space::FlushRecalls(store::Db& db, MaintenanceReport* report) {
   return saved;
 }
 
-Status Space::ExpireIfDue() {
-  if (Now() < next_expiry_.load()) return Status::Ok();
+void Space::ExpireIfDue() {
+  if (Now() < next_expiry_.load()) return;
   std::lock_guard<std::mutex> lock(write_mu_);
-  return ExpireLocked(*writer_, Now()).status();
+  auto r = ExpireLocked(*writer_, Now());
+  // A read does not fail for it (a busy or read-only database): the memories stay until
+  // the next read or maintenance pass retires them.
+  if (!r.ok()) {
+    Log(LogLevel::kWarning,
+        "space '" + name_ + "': retiring expired memories: " + r.status().ToString());
+  }
 }
 
 Result<int64_t> Space::ExpireLocked(store::Db& db, TimeMs now) {
   int64_t expired = 0;
-  const auto ttls = Ttls(*lifecycle_);
   for (;;) {
     store::Transaction txn(&db);
     MNEMO_RETURN_IF_ERROR(txn.Begin());
-    MNEMO_ASSIGN_OR_RETURN(auto due, store::DueExpiries(db, now, ttls, kBatch));
+    MNEMO_ASSIGN_OR_RETURN(auto due, store::DueExpiries(db, now, kBatch));
     for (const auto& [id, at] : due) {
       MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));
       if (!current || current->state != State::kActive) continue;
@@ -139,6 +149,8 @@ Result<int64_t> Space::ExpireLocked(store::Db& db, TimeMs now) {
           db, HistoryEntry{id, next.version, HistoryOp::kRemove,
                            util::DumpJson(util::MemoryToJson(*current)), "", "lifecycle", now,
                            "expired at " + util::FormatIso8601(at)}));
+      // Its session's summary must not keep quoting it.
+      MNEMO_RETURN_IF_ERROR(ScheduleSummaryRefresh(db, *current, now));
       ++expired;
     }
     MNEMO_RETURN_IF_ERROR(txn.Commit());
@@ -202,8 +214,8 @@ Status Space::MoveTiers(store::Db& db, TimeMs now, MaintenanceReport* report) {
     for (const auto& r : candidates) {
       by_heat.emplace_back(lifecycle::Heat(StateOf(r), now, o), r.id);
     }
-    std::sort(by_heat.begin(), by_heat.end());  // coldest first; then oldest
-    const auto excess = static_cast<size_t>(count - o.user_capacity);
+    std::sort(by_heat.begin(), by_heat.end());                         // coldest first; then oldest
+    const auto excess = static_cast<size_t>(count - o.user_capacity);  // (working ones excluded)
     for (size_t i = 0; i < std::min(excess, by_heat.size()); ++i) {
       MNEMO_RETURN_IF_ERROR(store::SetTier(db, by_heat[i].second, Tier::kArchived));
       ++report->archived;

@@ -264,7 +264,7 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
     return Status::InvalidArgument("the time range is empty (until is not after since)");
   }
   MNEMO_RETURN_IF_ERROR(CheckScope(req.filter));
-  MNEMO_RETURN_IF_ERROR(ExpireIfDue());
+  ExpireIfDue();
 
   // The query vector and the index come from one embedder: the space's, also during a
   // re-embed (until the switch). When it cannot be built here (a remote embedder that is

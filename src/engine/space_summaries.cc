@@ -9,6 +9,7 @@
 // completion commit in one transaction.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -298,6 +299,7 @@ Status Space::ApplySummaries(const Job& job, std::vector<SummaryDraft>& drafts,
   const MemoryId saved_last_id = last_id_;
   std::vector<IndexChange> changes;
   int64_t added = 0, written = 0;
+  TimeMs earliest_expiry = std::numeric_limits<TimeMs>::max();
   auto run = [&]() -> Status {
     for (auto& d : drafts) {
       Memory& m = d.next;
@@ -305,7 +307,9 @@ Status Space::ApplySummaries(const Job& job, std::vector<SummaryDraft>& drafts,
       if (d.existing) {
         // As it is now: a user may have edited it since the job read it.
         MNEMO_ASSIGN_OR_RETURN(auto cur, store::GetMemory(db, d.existing->id));
-        if (!cur) continue;  // purged meanwhile: the next run writes a new one
+        // Purged meanwhile: the next run writes a new one. Removed or expired meanwhile:
+        // that decision stands.
+        if (!cur || cur->state != State::kActive) continue;
         m.id = cur->id;
         m.version = cur->version + 1;
         m.created_at = cur->created_at;
@@ -315,6 +319,8 @@ Status Space::ApplySummaries(const Job& job, std::vector<SummaryDraft>& drafts,
         m.last_access = cur->last_access;
         m.access_count = cur->access_count;
         m.tags = cur->tags;
+        m.agent_id = cur->agent_id;
+        m.expires_at = cur->expires_at;
         m.state = State::kActive;
         m.updated_at = now;
         MNEMO_RETURN_IF_ERROR(store::ReplaceMemory(db, *cur, m));
@@ -329,6 +335,8 @@ Status Space::ApplySummaries(const Job& job, std::vector<SummaryDraft>& drafts,
         m.id = NextId();
         m.created_at = now;
         m.updated_at = now;
+        m.expires_at = KindExpiry(m.kind, now);
+        if (m.expires_at) earliest_expiry = std::min(earliest_expiry, *m.expires_at);
         MNEMO_RETURN_IF_ERROR(store::InsertMemory(db, m));
         MNEMO_RETURN_IF_ERROR(store::AppendHistory(
             db, HistoryEntry{m.id, 1, HistoryOp::kAdd, "", "", kActor, now, d.reason}));
@@ -374,6 +382,7 @@ Status Space::ApplySummaries(const Job& job, std::vector<SummaryDraft>& drafts,
     last_id_ = saved_last_id;
     return s;
   }
+  NoteExpiry(earliest_expiry);
   if (!changes.empty()) ApplyToIndex(changes);
   if (added > 0) AdjustUserCount(job.user_id, added);
   return Status::Ok();

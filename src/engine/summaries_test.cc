@@ -347,6 +347,29 @@ TEST_F(SummariesTest, GarbageFromTheModelFailsTheSummarizeJobWithBackoff) {
   EXPECT_NE(s[0].text.find("Maya went to Porto."), std::string::npos);
 }
 
+TEST_F(SummariesTest, RemovingATurnRefreshesTheSummaryThatQuotedIt) {
+  auto ids = Ingest(kTrip);
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  auto s = OfKind("session");
+  ASSERT_EQ(s.size(), 1u);
+  ASSERT_NE(s[0].text.find("Livraria Lello"), std::string::npos) << s[0].text;
+  ASSERT_TRUE(engine_->Remove("s", ids[2], "private").ok());  // the bookshop turn
+  EXPECT_EQ(SummarizeJobs(JobState::kPending).size(), 1u);
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  s = OfKind("session");
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].version, 2);
+  EXPECT_EQ(s[0].text.find("Livraria Lello"), std::string::npos) << s[0].text;
+  // A summary removed by hand stays removed when its session changes again.
+  ASSERT_TRUE(engine_->Remove("s", s[0].id, "not wanted").ok());
+  Ingest({{"Maya", "One more thing about the Porto trip: the tram was lovely."}}, "s1",
+         kMay10 + 3600000);
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  auto again = engine_->Get("s", s[0].id);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->state, State::kRetired);
+}
+
 TEST_F(SummariesTest, ASummaryHitBringsItsBestEpisodesWithinFilterAndK) {
   auto ids = Ingest(kTrip);
   auto other = Ingest({{"Leo", "The violin lessons start in June at the music school."},

@@ -11,65 +11,33 @@ constexpr int64_t kShortTerm = static_cast<int64_t>(Tier::kShortTerm);
 
 }  // namespace
 
-Result<std::vector<std::pair<MemoryId, TimeMs>>> DueExpiries(Db& db, TimeMs now,
-                                                             const KindTtls& ttls, size_t limit) {
+Result<std::vector<std::pair<MemoryId, TimeMs>>> DueExpiries(Db& db, TimeMs now, size_t limit) {
   std::vector<std::pair<MemoryId, TimeMs>> out;
-  {
-    MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id, expires_at FROM memories WHERE "
-                                               "expires_at<=? AND state=0 LIMIT ?"));
-    st.Bind(1, now).Bind(2, static_cast<int64_t>(limit));
-    for (;;) {
-      MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      out.emplace_back(st.Int(0), st.Int(1));
-    }
-  }
-  for (const auto& [kind, ttl] : ttls) {
-    if (out.size() >= limit) break;
-    MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id, created_at FROM memories WHERE "
-                                               "state=0 AND kind=? AND expires_at IS NULL AND "
-                                               "created_at<=? LIMIT ?"));
-    st.Bind(1, static_cast<int64_t>(kind))
-        .Bind(2, now - ttl)
-        .Bind(3, static_cast<int64_t>(limit - out.size()));
-    for (;;) {
-      MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      out.emplace_back(st.Int(0), st.Int(1) + ttl);
-    }
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id, expires_at FROM memories WHERE "
+                                             "expires_at<=? AND state=0 LIMIT ?"));
+  st.Bind(1, now).Bind(2, static_cast<int64_t>(limit));
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.emplace_back(st.Int(0), st.Int(1));
   }
   return out;
 }
 
-Result<std::optional<TimeMs>> NextExpiry(Db& db, const KindTtls& ttls) {
-  std::optional<TimeMs> best;
-  auto consider = [&](Stmt& st, int64_t plus) -> Status {
-    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (row && !st.IsNull(0)) {
-      const TimeMs t = st.Int(0) + plus;
-      best = best ? std::min(*best, t) : t;
-    }
-    return Status::Ok();
-  };
-  {
-    MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT min(expires_at) FROM memories WHERE "
-                                               "expires_at IS NOT NULL AND state=0"));
-    MNEMO_RETURN_IF_ERROR(consider(st, 0));
-  }
-  for (const auto& [kind, ttl] : ttls) {
-    MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT min(created_at) FROM memories WHERE "
-                                               "state=0 AND kind=? AND expires_at IS NULL"));
-    st.Bind(1, static_cast<int64_t>(kind));
-    MNEMO_RETURN_IF_ERROR(consider(st, ttl));
-  }
-  return best;
+Result<std::optional<TimeMs>> NextExpiry(Db& db) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT min(expires_at) FROM memories WHERE "
+                                             "expires_at IS NOT NULL AND state=0"));
+  MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row || st.IsNull(0)) return std::optional<TimeMs>();
+  return std::optional<TimeMs>(st.Int(0));
 }
 
 Result<std::vector<MemoryId>> ExpiredBefore(Db& db, TimeMs cutoff, size_t limit) {
-  // Retired by expiry: retired at (or after) its expiry, not removed before it.
+  // Retired by expiry: retired at (or after) its expiry, not removed before it. The grace
+  // period counts from the retirement (updated_at), never from an expiry in the past.
   MNEMO_ASSIGN_OR_RETURN(
       Stmt st, db.Prepare("SELECT id FROM memories WHERE state=1 AND expires_at IS NOT NULL AND "
-                          "expired_at>=expires_at AND expired_at<=? LIMIT ?"));
+                          "expired_at>=expires_at AND updated_at<=? LIMIT ?"));
   st.Bind(1, cutoff).Bind(2, static_cast<int64_t>(limit));
   std::vector<MemoryId> out;
   for (;;) {
@@ -165,10 +133,11 @@ Result<std::vector<TierRow>> TierRows(Db& db, const std::string& user, bool arch
 }
 
 Result<std::vector<std::pair<std::string, int64_t>>> UsersOverCapacity(Db& db, int64_t capacity) {
+  // A session's working set does not count: only what the archive can take.
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT user_id, count(*) FROM memories WHERE "
-                                             "state=0 AND tier<>? GROUP BY user_id "
+                                             "state=0 AND tier NOT IN (?,?) GROUP BY user_id "
                                              "HAVING count(*)>?"));
-  st.Bind(1, kArchived).Bind(2, capacity);
+  st.Bind(1, kArchived).Bind(2, kWorking).Bind(3, capacity);
   std::vector<std::pair<std::string, int64_t>> out;
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());

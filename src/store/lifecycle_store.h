@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -17,16 +16,12 @@
 
 namespace mnemo::store {
 
-// Kinds' TTLs (ms, > 0), as in LifecycleOptions::ttl_ms.
-using KindTtls = std::map<Kind, int64_t>;
-
-// Active memories whose expiry is at or before `now`, with that expiry: their own
-// expires_at, else created_at + their kind's TTL. At most `limit`.
-Result<std::vector<std::pair<MemoryId, TimeMs>>> DueExpiries(Db& db, TimeMs now,
-                                                             const KindTtls& ttls, size_t limit);
-// The earliest expiry of an active memory, if any.
-Result<std::optional<TimeMs>> NextExpiry(Db& db, const KindTtls& ttls);
-// Memories retired by expiry at or before `cutoff`, at most `limit`.
+// Active memories whose expires_at is at or before `now`, with it. At most `limit`.
+Result<std::vector<std::pair<MemoryId, TimeMs>>> DueExpiries(Db& db, TimeMs now, size_t limit);
+// The earliest expires_at of an active memory, if any.
+Result<std::optional<TimeMs>> NextExpiry(Db& db);
+// Memories retired by expiry (retired at or after their expires_at) whose retirement (their
+// last update) is at or before `cutoff`, at most `limit`.
 Result<std::vector<MemoryId>> ExpiredBefore(Db& db, TimeMs cutoff, size_t limit);
 
 // The strength and tier of an active memory (none: not active, or gone).
@@ -59,7 +54,7 @@ struct TierRow {
 // Active memories in tiers short_term and long_term (and, with `archived`, archived),
 // of `user` ("" = every user).
 Result<std::vector<TierRow>> TierRows(Db& db, const std::string& user, bool archived);
-// Users holding more than `capacity` active memories outside the archive, with that count.
+// Users holding more than `capacity` active short- and long-term memories, with that count.
 Result<std::vector<std::pair<std::string, int64_t>>> UsersOverCapacity(Db& db, int64_t capacity);
 
 }  // namespace mnemo::store

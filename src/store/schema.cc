@@ -147,8 +147,8 @@ CREATE TABLE vectors_next(id INTEGER PRIMARY KEY, embedder INTEGER NOT NULL, vec
 -- Expiry (TTL): an active memory is retired when expires_at passes; NULL: never.
 ALTER TABLE memories ADD COLUMN expires_at INTEGER;
 CREATE INDEX memories_by_expiry ON memories(expires_at) WHERE expires_at IS NOT NULL;
--- Expired memories wait here for the purge policy (retired by expiry, by time).
-CREATE INDEX memories_expired ON memories(expired_at) WHERE state=1 AND expires_at IS NOT NULL;
+-- Expired memories wait here for the purge policy (retired by expiry, by retirement time).
+CREATE INDEX memories_expired ON memories(updated_at) WHERE state=1 AND expires_at IS NOT NULL;
 -- Tiers: the working set of a session, and the capacity limit's coldest memories.
 CREATE INDEX memories_by_tier ON memories(tier, user_id) WHERE state=0;
 )sql",

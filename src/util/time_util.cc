@@ -174,7 +174,10 @@ Result<int64_t> ParseDuration(std::string_view text) {
   if (unit == "d") scale = 24LL * 3600 * 1000;
   if (unit == "w") scale = 7LL * 24 * 3600 * 1000;
   if (scale == 0 || n <= 0) return bad();
-  // 12 digits of weeks stay far below 2^63 ms.
+  constexpr int64_t kMax = kMaxDurationMs;
+  if (n > kMax / scale) {
+    return Status::InvalidArgument("'" + std::string(text) + "' is longer than 100 years");
+  }
   return n * scale;
 }
 

@@ -26,7 +26,11 @@ void CivilFromDays(int64_t days, int64_t* y, unsigned* m, unsigned* d);
 // "2023-05-08T13:56:07Z", or "2023-05-08T13:56:07.120Z" when the milliseconds are not 0.
 std::string FormatIso8601(TimeMs t);
 
-// A duration: a positive integer and a unit, "ms", "s", "m" (minutes), "h", "d" or "w"
+// The longest duration, TTL or retention setting mnemo takes: 100 years (of 365.25 days).
+inline constexpr int64_t kMaxDurationMs = 36525LL * 24 * 3600 * 1000;
+
+// A duration (at most kMaxDurationMs): a positive integer and a unit, "ms", "s", "m" (minutes),
+// "h", "d" or "w"
 // ("90d", "12h", "500ms"), in milliseconds. Errors name the text and the accepted form.
 Result<int64_t> ParseDuration(std::string_view text);
 

@@ -161,14 +161,16 @@ class LifecycleCli(MnemoCase):
         # The archive filter is accepted by list and search (nothing is archived here).
         self.assertEqual(len(self.ok("list", "--space", "s", "--user", "u",
                                      "--include-archived")["memories"]), 2)
-        # A capacity of 1 per user archives the colder of the two short-term ones... the
-        # conversation turn stays in its session's working set.
+        # A capacity of 1 per user archives the colder of the two short-term memories (the
+        # never recalled one); the conversation turn's working set does not count.
+        cold = self.add("s", "u", "an unrelated note about gardening")
         report = self.ok("--set", "lifecycle.user_capacity=1", "maintain", "--space", "s")
         self.assertEqual(report["archived"], 1)
+        self.assertEqual(self.ok("get", "--space", "s", cold)["tier"], "archived")
         listed = self.ok("list", "--space", "s", "--user", "u")["memories"]
-        self.assertEqual([m["id"] for m in listed], [turn])
+        self.assertEqual(sorted(m["id"] for m in listed), sorted([keep, turn]))
         self.assertEqual(len(self.ok("list", "--space", "s", "--user", "u",
-                                     "--include-archived")["memories"]), 2)
+                                     "--include-archived")["memories"]), 3)
 
     def test_bad_lifecycle_input(self):
         self.fails(EXIT_BAD_INPUT, "add", "--space", "s", "--user", "u", "--ttl", "soon", "x",
