@@ -9,7 +9,9 @@
 // Thread safety: an Engine is safe for concurrent use from multiple threads without
 // external synchronization. Writes to one space are serialized; reads run concurrently
 // with each other and with writes. Only one process may open a data directory at a time
-// (enforced with a lock file).
+// (enforced with a lock file). With Options::background_jobs the Engine runs a pipeline
+// thread: destroy it before the process exits (not from static storage after `main`
+// returns), so that the thread stops before the library's own statics are destroyed.
 //
 // Errors: every method returns Status / Result; no exceptions escape.
 #pragma once

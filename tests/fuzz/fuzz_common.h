@@ -69,6 +69,10 @@ class TempEngine {
     o.durability = Durability::kNormal;  // no fsync per write: the fuzzer needs speed
     o.logger = [](LogLevel, std::string_view) {};
     o.clock = std::make_shared<FrozenClock>();
+    // No background thread: the engine lives in static storage, and a pipeline job still
+    // running when the fuzzer exits would read function-local statics (word lists) that
+    // exit has already destroyed. The targets fuzz request handling, not the pipeline.
+    o.background_jobs = false;
     auto e = Engine::Open(dir_ + "/data", o);
     if (!e.ok()) Fail(__FILE__, __LINE__, "Engine::Open", e.status().ToString());
     engine_ = std::move(e).value();
