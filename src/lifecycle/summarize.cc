@@ -225,11 +225,11 @@ std::string ExtractiveSessionSummary(const std::vector<SummaryTurn>& turns) {
 }
 
 ChatRequest BuildSummaryRequest(const std::vector<SummaryTurn>& turns) {
-  static const std::string schema =
-      util::DumpJson({{"type", "object"},
-                      {"additionalProperties", false},
-                      {"required", {"summary"}},
-                      {"properties", {{"summary", {{"type", "string"}}}}}});
+  static const std::string& schema =
+      *new std::string(util::DumpJson({{"type", "object"},
+                                       {"additionalProperties", false},
+                                       {"required", {"summary"}},
+                                       {"properties", {{"summary", {{"type", "string"}}}}}}));
   std::string user = "Session turns:\n";
   for (size_t i = 0; i < turns.size(); ++i) {
     const auto& t = turns[i];

@@ -78,7 +78,7 @@ double Jaccard(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
 }
 
 bool IsNegation(const std::string& w) {
-  static const std::set<std::string> kNegations = {
+  static const std::set<std::string>& kNegations = *new std::set<std::string>{
       "no",      "not",    "never",  "nor",     "neither",   "cannot",   "don't",   "doesn't",
       "didn't",  "isn't",  "wasn't", "aren't",  "weren't",   "won't",    "can't",   "hasn't",
       "haven't", "hadn't", "nobody", "nothing", "shouldn't", "wouldn't", "couldn't"};

@@ -28,9 +28,10 @@ bool IsQuestion(std::string_view sentence, const std::vector<Word>& ws) {
     if (!trailing_words) return true;
   }
   // A question without its mark: "do you ...", "are you ...".
-  static const std::unordered_set<std::string_view> kAux = {
-      "do",    "does", "did",  "are", "is",  "have",  "has",  "can", "could",
-      "would", "will", "what", "how", "why", "where", "when", "who", "which"};
+  static const std::unordered_set<std::string_view>& kAux =
+      *new std::unordered_set<std::string_view>{"do",  "does", "did",   "are",   "is",   "have",
+                                                "has", "can",  "could", "would", "will", "what",
+                                                "how", "why",  "where", "when",  "who",  "which"};
   return ws.size() >= 2 && kAux.count(ws[0].lower) > 0 &&
          (ws[1].lower == "you" || ws[1].lower == "i" || kAux.count(ws[0].lower) > 0) &&
          ws[0].lower != "i";

@@ -82,7 +82,7 @@ std::string Excerpt(std::string_view s) { return "\"" + OneLine(Cut(Trim(s), 80)
 std::string Date(TimeMs t) { return util::FormatIso8601(t).substr(0, 10); }
 
 const std::string& ExtractionSchema() {
-  static const std::string schema = [] {
+  static const std::string& schema = *new std::string([] {
     const Json str = {{"type", "string"}};
     const Json item = {
         {"type", "object"},
@@ -108,7 +108,7 @@ const std::string& ExtractionSchema() {
                        {"required", {"memories"}},
                        {"properties", {{"memories", {{"type", "array"}, {"items", item}}}}}};
     return util::DumpJson(root);
-  }();
+  }());
   return schema;
 }
 

@@ -207,9 +207,10 @@ Phrase ObjectAt(const std::vector<Word>& ws, size_t j, size_t max = 12) {
 // True if the object is about the listener, someone else's ("his tech"), a bare pronoun
 // ("I love it", "making this") or not a noun phrase at all ("something I love is great").
 bool BadObject(const std::vector<Word>& ws, const Phrase& p) {
-  static const Set kOpeners = {"a", "an", "the", "to", "some", "my", "our", "not", "being"};
-  static const Set kHeadPronouns = {"it",  "this", "that", "them",  "these", "those",
-                                    "him", "her",  "his",  "their", "its"};
+  static const Set& kOpeners =
+      *new Set{"a", "an", "the", "to", "some", "my", "our", "not", "being"};
+  static const Set& kHeadPronouns =
+      *new Set{"it", "this", "that", "them", "these", "those", "him", "her", "his", "their", "its"};
   if (!p.ok || In(kPronounObjects, ws[p.first].lower)) return true;
   const std::string& first = ws[p.first].lower;
   if ((text::IsStopWord(first) && !In(kOpeners, first)) || first == "every" || first == "way") {
@@ -499,10 +500,10 @@ bool Matcher::MatchBeing(size_t j) {
 
 // "my favorite X is Y", "my name is Y", "my wife's name is Y", "my dog is named Y".
 bool Matcher::MatchMy(size_t k) {
-  static const Set kAttributes = {"job",      "occupation", "profession", "age",
-                                  "hometown", "major",      "religion",   "email",
-                                  "pronouns", "goal",       "dream"};
-  static const Set kNamed = {"name", "birthday", "nickname"};
+  static const Set& kAttributes =
+      *new Set{"job",      "occupation", "profession", "age",  "hometown", "major",
+               "religion", "email",      "pronouns",   "goal", "dream"};
+  static const Set& kNamed = *new Set{"name", "birthday", "nickname"};
   size_t x = k + 1;
   const bool favorite = At(ws_, x, "favorite") || At(ws_, x, "favourite") || At(ws_, x, "fave");
   if (favorite) ++x;
@@ -544,7 +545,7 @@ bool Matcher::MatchMy(size_t k) {
 
 // "I always / never <verb> ...": a habit, stored as a procedure.
 void Matcher::MatchHabit(size_t k) {
-  static const Set kStates = {
+  static const Set& kStates = *new Set{
       "think",  "know",   "want",    "expect",  "imagine", "understand", "believe", "get",   "feel",
       "forget", "regret", "realize", "realise", "stop",    "miss",       "wish",    "dream", "be",
       "have",   "love",   "like",    "enjoy",   "hate",    "wonder",     "find",    "say"};
@@ -649,11 +650,11 @@ std::string ToThirdPerson(std::string_view s, const std::vector<Word>& ws, size_
 }
 
 std::string NormaliseValue(std::string_view phrase) {
-  static const Set kLeading = {"a",   "an",  "the", "my",    "some",
-                               "our", "his", "her", "their", "both"};
-  static const Set kTrailing = {"too",  "so",    "much",  "a",      "lot",
-                                "very", "well",  "as",    "lately", "anymore",
-                                "now",  "right", "these", "days",   "either"};
+  static const Set& kLeading =
+      *new Set{"a", "an", "the", "my", "some", "our", "his", "her", "their", "both"};
+  static const Set& kTrailing =
+      *new Set{"too",    "so",      "much", "a",     "lot",   "very", "well",  "as",
+               "lately", "anymore", "now",  "right", "these", "days", "either"};
   std::vector<std::string> words = text::Words(phrase);
   size_t b = 0;
   while (b < words.size() && In(kLeading, words[b])) ++b;

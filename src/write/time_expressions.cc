@@ -232,7 +232,7 @@ class Resolver {
 
  private:
   const std::string& W(size_t i) const {
-    static const std::string kEmpty;
+    static const std::string& kEmpty = *new std::string();
     return i < tokens_.size() ? tokens_[i].lower : kEmpty;
   }
 
