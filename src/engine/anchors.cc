@@ -6,7 +6,6 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "store/memory_store.h"
 #include "util/time_util.h"
 #include "write/extract_rules.h"
 
@@ -35,33 +34,23 @@ std::optional<read::DateMention> Days(int64_t first, int64_t end) {
 }
 
 // The time of the anchor event: the best lexical match of its terms with an event time.
-Result<std::optional<TimeMs>> FindAnchorEvent(store::Db& db, const Filter& filter,
-                                              const std::string& anchor,
-                                              const std::string& scope_token) {
+Result<std::optional<TimeMs>> FindAnchorEvent(const Filter& filter, const std::string& anchor,
+                                              const AnchorSearchFn& search) {
   const std::vector<std::string> terms = read::QueryTerms(anchor);
-  const std::string match = read::MatchExpression(terms, scope_token);
-  if (match.empty()) return std::optional<TimeMs>();
+  if (terms.empty()) return std::optional<TimeMs>();
   Filter f = filter;
   f.time_from.reset();
   f.time_to.reset();
-  MNEMO_ASSIGN_OR_RETURN(auto hits, store::LexicalSearch(db, match, f, kAnchorCandidates));
-  if (hits.empty()) return std::optional<TimeMs>();
-  std::vector<MemoryId> ids;
-  ids.reserve(hits.size());
-  for (const auto& h : hits) ids.push_back(h.first);
-  MNEMO_ASSIGN_OR_RETURN(auto rows, store::FetchMatching(db, ids, f));
-  std::unordered_map<MemoryId, const Memory*> by_id;
-  for (const Memory& m : rows) by_id[m.id] = &m;
+  MNEMO_ASSIGN_OR_RETURN(const auto rows, search(terms, f));
   std::optional<TimeMs> fallback;
-  for (const auto& [id, bm25] : hits) {  // best BM25 first
-    auto it = by_id.find(id);
-    if (it == by_id.end() || !it->second->event_time) continue;
-    const std::vector<std::string> own = read::QueryTerms(it->second->text);
+  for (const Memory& m : rows) {  // best BM25 first
+    if (!m.event_time) continue;
+    const std::vector<std::string> own = read::QueryTerms(m.text);
     const std::unordered_set<std::string> has(own.begin(), own.end());
     const bool all = std::all_of(terms.begin(), terms.end(),
                                  [&](const std::string& t) { return has.count(t) > 0; });
-    if (all) return std::optional<TimeMs>(*it->second->event_time);
-    if (!fallback) fallback = it->second->event_time;
+    if (all) return std::optional<TimeMs>(*m.event_time);
+    if (!fallback) fallback = m.event_time;
   }
   return fallback;
 }
@@ -122,8 +111,8 @@ std::optional<read::DateMention> AnchorWindow(const AnchoredExpression& e, TimeM
   return std::nullopt;
 }
 
-Result<std::vector<read::DateMention>> AnchoredWindows(store::Db& db, const SearchRequest& req,
-                                                       const std::string& scope_token, TimeMs now) {
+Result<std::vector<read::DateMention>> AnchoredWindows(const SearchRequest& req, TimeMs now,
+                                                       const AnchorSearchFn& search) {
   std::vector<read::DateMention> out;
   auto found = write::FindAnchoredExpressions(req.query);
   if (found.size() > kMaxAnchoredExpressions) found.resize(kMaxAnchoredExpressions);
@@ -136,7 +125,7 @@ Result<std::vector<read::DateMention>> AnchoredWindows(store::Db& db, const Sear
       from = times.front().start;
       to = times.front().end_time;
     } else {
-      MNEMO_ASSIGN_OR_RETURN(auto when, FindAnchorEvent(db, req.filter, e.anchor, scope_token));
+      MNEMO_ASSIGN_OR_RETURN(auto when, FindAnchorEvent(req.filter, e.anchor, search));
       if (!when) continue;
       from = DayOf(*when) * kDayMs;
       to = from + kDayMs;

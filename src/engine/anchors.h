@@ -3,10 +3,11 @@
 // search for the event) or resolved as a time, and the expression becomes an event-time
 // window that Space::Search treats like a date the query names (SearchRequest::date_weight).
 //
-// Thread safety: functions use the Db they are given (a reader); see store/sqlite.h.
+// Thread safety: pure functions; the search function decides its own.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,10 +16,6 @@
 #include "mnemo/status.h"
 #include "read/query.h"
 #include "write/time_expressions.h"
-
-namespace mnemo::store {
-class Db;
-}  // namespace mnemo::store
 
 namespace mnemo::engine {
 
@@ -48,14 +45,18 @@ inline constexpr size_t kMaxAnchoredExpressions = 4;
 std::optional<read::DateMention> AnchorWindow(const write::AnchoredExpression& e,
                                               TimeMs anchor_from, TimeMs anchor_to, TimeMs now);
 
+// The best lexical matches of `terms` among the memories passing `filter`, best first
+// (at most kAnchorCandidates): Space::Search binds it to the space.
+using AnchorSearchFn = std::function<Result<std::vector<Memory>>(
+    const std::vector<std::string>& terms, const Filter& filter)>;
+
 // The windows of the anchored expressions in req.query. An event anchor ("the wedding")
 // is the best lexical match of the anchor's terms that has an event time, searched with
-// req.filter minus its time range (the anchor is a reference point, not a result) and
-// `scope_token` (store::ScopeToken of the user, or "" for none): the best-scoring match
-// that contains every anchor term, else the best-scoring match. A time anchor ("August 11,
-// 2023", "yesterday") is resolved against `now` (req.now, else the clock). An anchor that
-// matches nothing gives no window.
-Result<std::vector<read::DateMention>> AnchoredWindows(store::Db& db, const SearchRequest& req,
-                                                       const std::string& scope_token, TimeMs now);
+// req.filter minus its time range (the anchor is a reference point, not a result): the
+// best-scoring match that contains every anchor term, else the best-scoring match. A time
+// anchor ("August 11, 2023", "yesterday") is resolved against `now` (req.now, else the
+// clock). An anchor that matches nothing gives no window.
+Result<std::vector<read::DateMention>> AnchoredWindows(const SearchRequest& req, TimeMs now,
+                                                       const AnchorSearchFn& search);
 
 }  // namespace mnemo::engine

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "engine/engine_test_util.h"
+#include "engine/space.h"
+#include "index/lexical_index.h"
 #include "store/memory_store.h"
 #include "store/sqlite.h"
 #include "util/time_util.h"
@@ -109,10 +111,34 @@ class AnchorsTest : public EngineTest {
   }
 
   Result<std::vector<read::DateMention>> Windows(const std::string& query) {
+    return WindowsFor(Request(query));
+  }
+
+  // The windows of req, its anchors searched in a lexical index of the space's memories,
+  // as Space::Search does.
+  Result<std::vector<read::DateMention>> WindowsFor(const SearchRequest& req) {
     MNEMO_ASSIGN_OR_RETURN(auto db, store::Db::Open(dir_.path() + "/spaces/s/space.db",
                                                     store::Db::Mode::kReadOnly, false));
-    const SearchRequest req = Request(query);
-    return engine::AnchoredWindows(*db, req, store::ScopeToken("maya"), *req.now);
+    auto lexical = index::LexicalIndex::Create();
+    std::vector<index::LexicalDoc> docs;
+    MNEMO_RETURN_IF_ERROR(store::ForEachMemory(*db, [&](const Memory& m, std::string_view) {
+      docs.push_back(index::AnalyzeMemory(m, 0));
+      return Status::Ok();
+    }));
+    lexical->Apply(1, std::move(docs), {});
+    auto view = lexical->Read();
+    const engine::AnchorSearchFn search =
+        [&](const std::vector<std::string>& terms,
+            const Filter& f) -> Result<std::vector<Memory>> {
+      std::vector<Memory> out;
+      for (const auto& h : view.Search(terms, engine::ToLexicalFilter(f),
+                                       engine::kAnchorCandidates)) {
+        MNEMO_ASSIGN_OR_RETURN(auto m, store::GetMemory(*db, h.id));
+        if (m) out.push_back(std::move(*m));
+      }
+      return out;
+    };
+    return engine::AnchoredWindows(req, *req.now, search);
   }
 
   MemoryId dress_ = 0, kayak_ = 0, anchor_ = 0, photos_ = 0;
@@ -163,15 +189,13 @@ TEST_F(AnchorsTest, AnUnknownAnchorGivesNoWindow) {
 TEST_F(AnchorsTest, AnotherUsersWeddingIsNotAnAnchor) {
   Conversation();
   Say("2023-03-01T10:00:00Z", "My wedding wedding wedding was lovely.", "sam");
-  auto db = store::Db::Open(dir_.path() + "/spaces/s/space.db", store::Db::Mode::kReadOnly, false);
-  ASSERT_TRUE(db.ok()) << db.status().ToString();
   SearchRequest req = Request("two days before the wedding");
   req.filter.user_id = "sam";
-  auto w = engine::AnchoredWindows(**db, req, store::ScopeToken("sam"), *req.now);
+  auto w = WindowsFor(req);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   EXPECT_EQ(Show(*w), std::vector<std::string>{"2023-02-27"});
   req.filter.user_id = "maya";
-  w = engine::AnchoredWindows(**db, req, store::ScopeToken("maya"), *req.now);
+  w = WindowsFor(req);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   EXPECT_EQ(Show(*w), std::vector<std::string>{"2023-06-12"});
 }

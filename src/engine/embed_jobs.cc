@@ -318,11 +318,10 @@ Status Space::RunEmbedJob(const Job& job) {
   }
 
   const TimeMs now = Now();
-  std::lock_guard<std::mutex> lock(write_mu_);
-  store::Db& db = *writer_;
-  store::Transaction txn(&db);
+  WriteTxn txn(this);
   MNEMO_RETURN_IF_ERROR(txn.Begin());
-  std::vector<IndexChange> changes;
+  store::Db& db = txn.db();
+  std::vector<IndexChange>& changes = *txn.vector_changes();
   int64_t written = 0;
   size_t at_current = 0, at_next = 0;  // positions in w.blobs
   for (const auto& t : todo) {
@@ -355,9 +354,7 @@ Status Space::RunEmbedJob(const Job& job) {
   store::JobOutcome outcome;
   outcome.derived = written;
   MNEMO_RETURN_IF_ERROR(store::CompleteJob(db, job.id, outcome, now));
-  MNEMO_RETURN_IF_ERROR(txn.Commit());
-  ApplyToIndex(changes);
-  return Status::Ok();
+  return txn.Commit();
 }
 
 Result<bool> Space::FinishReembed() {
@@ -449,7 +446,11 @@ Result<bool> Space::FinishReembed() {
     MNEMO_RETURN_IF_ERROR(store::SetMeta(db, "embedder", v->next->id()));
     MNEMO_RETURN_IF_ERROR(
         db.Exec("DELETE FROM space_meta WHERE key IN ('embedder_next', 'snapshot_seq')"));
-    MNEMO_RETURN_IF_ERROR(db.Exec("DELETE FROM index_log"));
+    // The old log describes the old vectors; what the lexical snapshot on disk still needs
+    // of it stays.
+    MNEMO_RETURN_IF_ERROR(store::TruncateIndexLog(db, lexical_disk_seq_.load() < 0
+                                                          ? std::numeric_limits<int64_t>::max()
+                                                          : lexical_disk_seq_.load()));
     for (const auto& e : log) {
       MNEMO_ASSIGN_OR_RETURN(auto blob, store::GetVector(db, e.id));
       catch_up.push_back(IndexChange{e.seq, e.id, blob ? std::move(*blob) : std::string(),

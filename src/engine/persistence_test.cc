@@ -6,6 +6,8 @@
 
 #include "embed/builtin_embedder.h"
 #include "engine/engine_test_util.h"
+#include "store/schema.h"
+#include "store/sqlite.h"
 
 namespace mnemo::testing {
 namespace {
@@ -263,6 +265,199 @@ TEST_F(PersistenceTest, AnEmbedderReturningGarbageDefersTheVectorNotTheWrite) {
   ASSERT_NE(embed, jobs->end());
   EXPECT_EQ(embed->memories, std::vector<MemoryId>{*r});
   EXPECT_NE(embed->last_error.find("dimension 3"), std::string::npos) << embed->last_error;
+}
+
+
+// ---- the lexical index (index/lexical_index.h): snapshot, log replay, rebuild ------------
+
+class LexicalPersistenceTest : public PersistenceTest {
+ protected:
+  std::string LexicalFile(const std::string& root) const { return root + "/spaces/s/lexical.idx"; }
+
+  // The data directory as a crash would leave it now: SQLite's files (with the committed
+  // WAL) and the snapshots on disk, without the clean close's final snapshots. Opened as
+  // a second engine.
+  std::unique_ptr<Engine> CrashCopy() {
+    const std::string copy = crash_dir_.path();
+    std::filesystem::remove_all(copy);
+    std::filesystem::create_directories(copy);
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path())) {
+      const auto rel = std::filesystem::relative(e.path(), dir_.path());
+      if (e.is_directory()) {
+        std::filesystem::create_directories(copy + "/" + rel.string());
+      } else if (rel.filename() != "LOCK") {
+        std::filesystem::copy_file(e.path(), copy + "/" + rel.string());
+      }
+    }
+    auto e = Engine::Open(copy, MakeOptions());
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    return e.ok() ? std::move(e).value() : nullptr;
+  }
+
+  static std::vector<MemoryId> Lexical(Engine& engine, const std::string& query,
+                                       bool include_retired = false) {
+    SearchRequest q;
+    q.query = query;
+    q.vector_weight = 0;
+    q.context_weight = 0;
+    q.session_weight = 0;
+    q.filter.include_retired = include_retired;
+    auto hits = engine.Search("s", q);
+    EXPECT_TRUE(hits.ok()) << hits.status().ToString();
+    std::vector<MemoryId> ids;
+    if (hits.ok()) {
+      for (const auto& h : *hits) ids.push_back(h.memory.id);
+    }
+    return ids;
+  }
+
+  TempDir crash_dir_;
+};
+
+TEST_F(LexicalPersistenceTest, EveryKindOfChangeSurvivesACrashThroughTheLog) {
+  std::vector<MemoryInput> batch;
+  for (int i = 0; i < 300; ++i) batch.push_back(Input("lexical filler number " + std::to_string(i)));
+  const auto early = engine_->AddBatch("s", batch);
+  ASSERT_TRUE(early.ok());
+  const MemoryId edited = MustAdd("s", Input("the old lighthouse keeper"));
+  const MemoryId removed = MustAdd("s", Input("a removable glacier note"));
+  const MemoryId purged = MustAdd("s", Input("a purgeable quokka secret"));
+  // A purge rewrites the snapshots at once (they must not keep what it erased).
+  ASSERT_TRUE(engine_->Purge("s", purged, "test").ok());
+  ASSERT_TRUE(std::filesystem::exists(LexicalFile(dir_.path())));
+  // After the snapshot, in the log only: an add, an update, a removal, another add.
+  const MemoryId late = MustAdd("s", Input("a walrus on the beach"));
+  MemoryUpdate u;
+  u.text = "the new harbour master";
+  ASSERT_TRUE(engine_->Update("s", edited, u).ok());
+  ASSERT_TRUE(engine_->Remove("s", removed, "test").ok());
+  const MemoryId after_purge = MustAdd("s", Input("another walrus sighting"));
+
+  auto crashed = CrashCopy();
+  ASSERT_NE(crashed, nullptr);
+  EXPECT_EQ(Lexical(*crashed, "walrus"), (std::vector<MemoryId>{late, after_purge}));
+  EXPECT_EQ(Lexical(*crashed, "harbour master"), std::vector<MemoryId>{edited});
+  EXPECT_TRUE(Lexical(*crashed, "lighthouse keeper").empty());
+  EXPECT_TRUE(Lexical(*crashed, "glacier").empty());
+  EXPECT_EQ(Lexical(*crashed, "glacier", /*include_retired=*/true), std::vector<MemoryId>{removed});
+  EXPECT_TRUE(Lexical(*crashed, "quokka", true).empty());
+  EXPECT_EQ(Lexical(*crashed, "filler number 17").front(), (*early)[17]);
+  // The same answers as the engine that never crashed.
+  for (const char* q : {"walrus", "harbour", "glacier", "filler 250", "beach sighting"}) {
+    EXPECT_EQ(Lexical(*crashed, q), Lexical(*engine_, q)) << q;
+  }
+}
+
+TEST_F(LexicalPersistenceTest, AnUnusableSnapshotIsRebuiltFromTheTable) {
+  const MemoryId a = MustAdd("s", Input("a narwhal in the fjord"));
+  const MemoryId b = MustAdd("s", Input("the narwhal tusk is a tooth"));
+  Reopen();
+  const auto want = Lexical(*engine_, "narwhal tusk");
+  ASSERT_EQ(want, (std::vector<MemoryId>{b, a}));
+  engine_.reset();
+  {
+    std::fstream f(LexicalFile(dir_.path()), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(LexicalFile(dir_.path())) / 2));
+    f.put('\x5a').put('\xa5');
+  }
+  Reopen();
+  EXPECT_EQ(Lexical(*engine_, "narwhal tusk"), want);
+  auto w = Warnings();
+  ASSERT_FALSE(w.empty());
+  EXPECT_NE(w[0].find("lexical index snapshot unusable"), std::string::npos) << w[0];
+
+  // Deleted: rebuilt too.
+  engine_.reset();
+  std::filesystem::remove(LexicalFile(dir_.path()));
+  Reopen();
+  EXPECT_EQ(Lexical(*engine_, "narwhal tusk"), want);
+}
+
+TEST_F(LexicalPersistenceTest, ALogTruncatedPastTheSnapshotIsDetected) {
+  MustAdd("s", Input("an otter holds hands"));
+  Reopen();
+  const std::string old_snapshot = crash_dir_.path() + ".lexical";
+  std::filesystem::copy_file(LexicalFile(dir_.path()), old_snapshot);
+  const MemoryId late = MustAdd("s", Input("an otter cracks a shell"));
+  engine_.reset();
+  // The old snapshot back, and the log after it gone: a replay could not be complete,
+  // so the index must not trust it.
+  std::filesystem::copy_file(old_snapshot, LexicalFile(dir_.path()),
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::remove(old_snapshot);
+  {
+    auto db = store::Db::Open(dir_.path() + "/spaces/s/space.db", store::Db::Mode::kReadWrite,
+                              false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Exec("DELETE FROM index_log").ok());
+  }
+  Reopen();
+  EXPECT_EQ(Lexical(*engine_, "otter shell").front(), late);
+  auto w = Warnings();
+  ASSERT_FALSE(w.empty());
+  EXPECT_NE(w[0].find("no longer reaches back"), std::string::npos) << w[0];
+}
+
+TEST_F(LexicalPersistenceTest, AVersion4SpaceIsMigratedAndIndexed) {
+  engine_.reset();
+  std::filesystem::remove_all(dir_.path() + "/spaces/s");
+  std::filesystem::create_directories(dir_.path() + "/spaces/s");
+  {
+    // A space as mnemo wrote it before the lexical index (schema v4, FTS5).
+    auto db = store::Db::Open(dir_.path() + "/spaces/s/space.db", store::Db::Mode::kReadWrite,
+                              false);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(store::MigrateTo(**db, 4).ok());
+    ASSERT_TRUE((*db)->Exec("INSERT INTO space_meta VALUES('name','s'),('created_at','0'),"
+                            "('embedder','builtin-v1-256')")
+                    .ok());
+    ASSERT_TRUE(
+        (*db)->Exec("INSERT INTO embedders(name, dimension) VALUES('builtin-v1-256', 256)").ok());
+    ASSERT_TRUE((*db)->Exec("INSERT INTO memories(id, kind, text, user_id, agent_id, session_id, "
+                            "role, speaker, event_time, created_at, updated_at, importance, "
+                            "strength, access_count, tier, state, version, origin, entities) "
+                            "VALUES(42, 1, 'Maya keeps bees on the roof', 'maya', '', '', '', "
+                            "'', 1, 1, 1, 0.5, 1, 0, 1, 0, 1, 4, '[\"Maya\"]')")
+                    .ok());
+    ASSERT_TRUE((*db)->Exec("INSERT INTO memories_fts(rowid, text, speaker, scope) "
+                            "VALUES(42, 'Maya keeps bees on the roof', '', '9')")
+                    .ok());
+  }
+  Reopen();
+  EXPECT_EQ(Lexical(*engine_, "bees roof"), std::vector<MemoryId>{42});
+  auto db = store::Db::Open(dir_.path() + "/spaces/s/space.db", store::Db::Mode::kReadOnly, false);
+  ASSERT_TRUE(db.ok());
+  auto version = store::SchemaVersion(**db);
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(*version, store::kSchemaVersion);
+  auto st = (*db)->Prepare("SELECT entity, memory_id FROM memory_entities", false);
+  ASSERT_TRUE(st.ok());
+  ASSERT_TRUE(*st->Step());
+  EXPECT_EQ(st->Text(0), "maya");
+  EXPECT_EQ(st->Int(1), 42);
+}
+
+TEST_F(LexicalPersistenceTest, SessionLinksSurviveReopenForConversationContext) {
+  std::vector<Message> msgs;
+  for (const char* t : {"did you try the new ramen place?", "yes, it was amazing!"}) {
+    Message m;
+    m.session = "s1";
+    m.role = "user";
+    m.text = t;
+    msgs.push_back(m);
+  }
+  auto r = engine_->Ingest("s", "u1", msgs);
+  ASSERT_TRUE(r.ok());
+  Reopen();
+  SearchRequest q;
+  q.query = "ramen";
+  q.vector_weight = 0;
+  auto hits = engine_->Search("s", q);
+  ASSERT_TRUE(hits.ok());
+  // The reply shares no word with the query: it comes through its question.
+  std::vector<MemoryId> ids;
+  for (const auto& h : *hits) ids.push_back(h.memory.id);
+  EXPECT_EQ(ids, (std::vector<MemoryId>{r->ids[0], r->ids[1]}));
 }
 
 }  // namespace

@@ -225,10 +225,9 @@ Status Space::FailJobs(const std::vector<Job>& jobs, const Status& error,
                        const store::JobOutcome& usage) {
   const TimeMs now = Now();
   static thread_local std::mt19937_64 rng(std::random_device{}());
-  std::lock_guard<std::mutex> lock(write_mu_);
-  store::Db& db = *writer_;
-  store::Transaction txn(&db);
+  WriteTxn txn(this);
   MNEMO_RETURN_IF_ERROR(txn.Begin());
+  store::Db& db = txn.db();
   bool first = true;
   for (const auto& job : jobs) {
     const int attempts = job.attempts + 1;
@@ -388,19 +387,13 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
 
   const TimeMs now = Now();
   const std::string& user = jobs.front().user_id;
-  std::lock_guard<std::mutex> lock(write_mu_);
-  store::Db& db = *writer_;
-  store::Transaction txn(&db);
+  WriteTxn txn(this);
   MNEMO_RETURN_IF_ERROR(txn.Begin());
-  const MemoryId saved_last_id = last_id_;
-  std::vector<IndexChange> changes;
+  store::Db& db = txn.db();
+  std::vector<IndexChange>& changes = *txn.vector_changes();
   int64_t added = 0;
   TimeMs earliest_expiry = std::numeric_limits<TimeMs>::max();  // of the kind TTLs stamped
   int64_t derived = 0;
-  auto fail = [&](Status s) {
-    last_id_ = saved_last_id;
-    return s;
-  };
   // Writes `next` as a new version of `current`, with its reason in history.
   auto revise = [&](const Memory& current, Memory next, const std::string& reason) -> Status {
     next.version = current.version + 1;
@@ -494,8 +487,13 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
         near.emplace(st.Int(0), 1.0);
       }
     }
-    MNEMO_ASSIGN_OR_RETURN(auto by_vector,
-                           VectorCandidates(db, d.vector, DerivedOf(user), kNeighbours));
+    std::vector<std::pair<MemoryId, double>> by_vector;
+    {
+      // Released before the commit, which updates the index.
+      const auto view = lexical_->Read();
+      MNEMO_ASSIGN_OR_RETURN(by_vector,
+                             VectorCandidates(db, view, d.vector, DerivedOf(user), kNeighbours));
+    }
     for (auto [id, sim] : by_vector) near[id] = std::max(near[id], sim);
     std::vector<write::Neighbour> neighbours;
     std::unordered_map<MemoryId, Memory> rows;
@@ -526,7 +524,7 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
         if (std::find(next.sources.begin(), next.sources.end(), src) == next.sources.end()) {
           next.sources.push_back(src);
           Status s = store::InsertLink(db, Link{target.id, src, LinkType::kDerivedFrom, 1.0});
-          if (!s.ok()) return fail(s);
+          if (!s.ok()) return s;
         }
       }
       if (out.decision == write::Decision::kMerge && !out.merged_text.empty()) {
@@ -538,10 +536,10 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
       }
       if (next.sources == target.sources && next.text == target.text) continue;  // nothing new
       Status s = revise(target, next, reason);
-      if (!s.ok()) return fail(s);
+      if (!s.ok()) return s;
       if (next.text != target.text) {
         s = StoreVector(db, target.id, d.vector, &changes);
-        if (!s.ok()) return fail(s);
+        if (!s.ok()) return s;
       }
       ++derived;
       continue;
@@ -578,10 +576,10 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
                                HistoryEntry{m.id, 1, HistoryOp::kAdd, "", "", kActor, now, reason});
     }
     if (s.ok()) s = StoreVector(db, m.id, d.vector, &changes);
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return s;
     for (MemoryId src : m.sources) {
       s = store::InsertLink(db, Link{m.id, src, LinkType::kDerivedFrom, 1.0});
-      if (!s.ok()) return fail(s);
+      if (!s.ok()) return s;
     }
     if (out.decision == write::Decision::kSupersede) {
       const Memory& old = rows.at(out.target);
@@ -591,7 +589,7 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
       next.expired_at = now;
       s = revise(old, next, "superseded by memory " + std::to_string(m.id) + ": " + out.reason);
       if (s.ok()) s = store::InsertLink(db, Link{m.id, old.id, LinkType::kSupersedes, 1.0});
-      if (!s.ok()) return fail(s);
+      if (!s.ok()) return s;
     }
     // Links (A-MEM): the most similar derived memories of the user, weighted by cosine.
     std::vector<std::pair<double, MemoryId>> related;
@@ -606,12 +604,12 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
       // Evolution (A-MEM): the linked memory takes up to two of the new memory's key
       // phrases as tags, in a new version whose history names the memory they came from.
       if (s.ok()) s = evolve(related[i].second, m);
-      if (!s.ok()) return fail(s);
+      if (!s.ok()) return s;
     }
     // same_entity: the user's other derived memories that name one of its entities
     // (not the user themselves), newest first; weight = the entities' Jaccard overlap.
     s = link_same_entities(m, c.subject);
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return s;
     ++added;
     ++derived;
   }
@@ -620,23 +618,21 @@ Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivat
   if (schedule_topics) {
     Status s = store::ScheduleJob(db, JobKind::kSummarize, user, "",
                                   now + pipeline_->summary_wait_ms, store::kWaitingForQuiet, now);
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return s;
   }
   for (size_t i = 0; i < jobs.size(); ++i) {
     store::JobOutcome o = i == 0 ? usage : store::JobOutcome{};
     if (i == 0) o.derived = derived;
     Status s = store::CompleteJob(db, jobs[i].id, o, now);
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return s;
   }
   if (usage.calls > 0 && ctx_->options.chat_model) {
     Status s = store::AddUsage(db, Day(now), ctx_->options.chat_model->id(), usage.calls,
                                usage.calls, usage.prompt_tokens, usage.completion_tokens);
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return s;
   }
-  Status commit = txn.Commit();
-  if (!commit.ok()) return fail(commit);
+  MNEMO_RETURN_IF_ERROR(txn.Commit());
   NoteExpiry(earliest_expiry);
-  if (!changes.empty()) ApplyToIndex(changes);
   if (added > 0) AdjustUserCount(user, added);
   if (schedule_topics) WakeJobsAt(now + pipeline_->summary_wait_ms);
   return Status::Ok();

@@ -21,6 +21,7 @@ constexpr int kIdShift = 12;  // ids are (ms << 12) + counter: time-ordered, bel
 
 std::string DbPath(const std::string& dir) { return dir + "/space.db"; }
 std::string IndexPath(const std::string& dir) { return dir + "/vectors.idx"; }
+std::string LexicalPath(const std::string& dir) { return dir + "/lexical.idx"; }
 
 Status ValidateShortField(std::string_view value, std::string_view what) {
   if (value.size() > kMaxIdBytes) {
@@ -65,9 +66,8 @@ Space::Space(std::string dir, std::string name, const SpaceContext* ctx)
 
 Space::~Space() {
   if (pending_recall_count_.load() > 0) {  // a one-shot process's searches reinforce too
-    std::lock_guard<std::mutex> lock(write_mu_);
     MaintenanceReport unused;
-    auto r = FlushRecalls(*writer_, &unused);
+    auto r = FlushRecalls(&unused);
     if (!r.ok()) Log(LogLevel::kWarning, "space '" + name_ + "': " + r.status().ToString());
   }
   Status s = Snapshot(/*min_changes=*/1);
@@ -127,6 +127,7 @@ Result<std::unique_ptr<Space>> Space::Open(const std::string& dir, const std::st
   }
   MNEMO_RETURN_IF_ERROR(space->RefreshNextExpiry(db));
   MNEMO_RETURN_IF_ERROR(space->OpenIndex());
+  MNEMO_RETURN_IF_ERROR(space->OpenLexical());
   return space;
 }
 
@@ -189,18 +190,29 @@ Status Space::Snapshot(int64_t min_changes) {
   std::lock_guard<std::mutex> snap_lock(snapshot_mu_);
   const int64_t changes = changes_since_snapshot_.load();
   if (min_changes > 0 && changes < min_changes) return Status::Ok();
-  // Mid-rebuild there is nothing a snapshot could describe: the next open rebuilds
-  // again from the vectors table (the log before the rebuild may be gone).
+  // Mid-rebuild there is nothing a vector snapshot could describe: the next open rebuilds
+  // the graph again from the vectors table, and the log is kept.
   const auto vectors = CurrentVectors();
-  if (vectors->index->rebuilding()) return Status::Ok();
-  MNEMO_ASSIGN_OR_RETURN(auto info, vectors->index->Save(IndexPath(dir_)));
+  const bool vectors_rebuilding = vectors->index->rebuilding();
+  std::optional<int64_t> vector_seq;
+  if (!vectors_rebuilding) {
+    MNEMO_ASSIGN_OR_RETURN(auto info, vectors->index->Save(IndexPath(dir_)));
+    vector_seq = info.applied_seq;
+  }
+  MNEMO_ASSIGN_OR_RETURN(const int64_t lexical_seq, lexical_->Save(LexicalPath(dir_)));
+  lexical_disk_seq_ = lexical_seq;
   changes_since_snapshot_ -= changes;
   std::lock_guard<std::mutex> lock(write_mu_);
-  MNEMO_RETURN_IF_ERROR(store::SetMeta(*writer_, "snapshot_seq", std::to_string(info.applied_seq)));
-  // A re-embed building its index catches up from the log after keep_log_after_.
-  const int64_t keep = keep_log_after_.load();
-  return store::TruncateIndexLog(*writer_,
-                                 keep >= 0 ? std::min(keep, info.applied_seq) : info.applied_seq);
+  if (vector_seq) {
+    MNEMO_RETURN_IF_ERROR(store::SetMeta(*writer_, "snapshot_seq", std::to_string(*vector_seq)));
+  }
+  MNEMO_RETURN_IF_ERROR(store::SetMeta(*writer_, "lexical_seq", std::to_string(lexical_seq)));
+  if (vectors_rebuilding) return Status::Ok();
+  // The log is needed after what each snapshot on disk holds, and by a re-embed building
+  // its index after keep_log_after_.
+  int64_t keep = std::min(*vector_seq, lexical_seq);
+  if (keep_log_after_.load() >= 0) keep = std::min(keep, keep_log_after_.load());
+  return store::TruncateIndexLog(*writer_, keep);
 }
 
 MemoryId Space::NextId() {
@@ -324,14 +336,12 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
 
   std::vector<MemoryId> ids;
   ids.reserve(inputs.size());
-  std::lock_guard<std::mutex> lock(write_mu_);
-  const auto vectors = CurrentVectors();
-  store::Db& db = *writer_;
-  store::Transaction txn(&db);
+  WriteTxn txn(this);
   MNEMO_RETURN_IF_ERROR(txn.Begin());
+  const auto vectors = CurrentVectors();
+  store::Db& db = txn.db();
   const TimeMs now = Now();
-  const MemoryId saved_last_id = last_id_;
-  std::vector<IndexChange> changes;
+  std::vector<IndexChange>& changes = *txn.vector_changes();
   changes.reserve(inputs.size());
   std::vector<Memory> written;  // for the pipeline's jobs
   if (pipeline_->enabled) written.reserve(inputs.size());
@@ -340,10 +350,6 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
   std::set<std::pair<std::string, std::string>> working_sessions;  // (user, session)
   // Previous episode per session, for "next" links (ingest only).
   std::unordered_map<std::string, MemoryId> last_in_session;
-  auto fail = [&](Status s) {
-    last_id_ = saved_last_id;
-    return s;
-  };
   for (size_t i = 0; i < inputs.size(); ++i) {
     const MemoryInput& in = inputs[i];
     Memory m;
@@ -372,24 +378,24 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
     Status s = store::InsertMemory(db, m);
     if (s.ok())
       s = store::AppendHistory(db, HistoryEntry{m.id, 1, HistoryOp::kAdd, "", "", "api", now, ""});
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return s;
     auto missing = PutVectors(db, *vectors, m.id, vecs, i, /*replace=*/false, &changes);
-    if (!missing.ok()) return fail(missing.status());
+    if (!missing.ok()) return missing.status();
     if (*missing) unembedded.push_back(m.id);
     for (MemoryId src : m.sources) {
       s = store::InsertLink(db, Link{m.id, src, LinkType::kDerivedFrom, 1.0});
-      if (!s.ok()) return fail(s);
+      if (!s.ok()) return s;
     }
     if (link_sessions && !m.session_id.empty()) {
       auto [it, inserted] = last_in_session.emplace(m.session_id, 0);
       if (inserted) {
         auto prev = store::LastInSession(db, m.user_id, m.session_id, m.id);
-        if (!prev.ok()) return fail(prev.status());
+        if (!prev.ok()) return prev.status();
         it->second = prev->value_or(0);
       }
       if (it->second != 0) {
         s = store::InsertLink(db, Link{it->second, m.id, LinkType::kNext, 1.0});
-        if (!s.ok()) return fail(s);
+        if (!s.ok()) return s;
       }
       it->second = m.id;
     }
@@ -400,19 +406,18 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
   }
   for (const auto& [user, session] : working_sessions) {
     Status s = BoundWorkingSet(db, user, session);
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return s;
   }
   auto jobs = EnqueueExtraction(db, written, now);
-  if (!jobs.ok()) return fail(jobs.status());
+  if (!jobs.ok()) return jobs.status();
   if (!unembedded.empty()) {
     const std::string& user = inputs.front().user_id;
     const bool one_user = std::all_of(inputs.begin(), inputs.end(),
                                       [&](const MemoryInput& in) { return in.user_id == user; });
     Status s = EnqueueEmbed(db, unembedded, one_user ? user : "", vecs.deferred, now);
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return s;
   }
-  Status commit = txn.Commit();
-  if (!commit.ok()) return fail(commit);
+  MNEMO_RETURN_IF_ERROR(txn.Commit());
   if (*jobs) WakeJobsAt(now);
   for (TimeMs t : expiries) NoteExpiry(t);
   if (!unembedded.empty()) {
@@ -421,7 +426,6 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
                                 " memories without their vector (" + vecs.deferred.ToString() +
                                 "); an embed job will add it");
   }
-  ApplyToIndex(changes);
   for (const auto& in : inputs) AdjustUserCount(in.user_id, 1);
   return ids;
 }
@@ -531,11 +535,10 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
     // A provider failure leaves the vector to an embed job, never fails the update.
     MNEMO_ASSIGN_OR_RETURN(vecs, EmbedForWrite({*u.text}));
   }
-  std::lock_guard<std::mutex> lock(write_mu_);
-  const auto vectors = CurrentVectors();
-  store::Db& db = *writer_;
-  store::Transaction txn(&db);
+  WriteTxn txn(this);
   MNEMO_RETURN_IF_ERROR(txn.Begin());
+  const auto vectors = CurrentVectors();
+  store::Db& db = txn.db();
   MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));
   if (!current) return NotFoundId(id, name_);
   if (current->state == State::kRetired) {
@@ -568,17 +571,15 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
   MNEMO_RETURN_IF_ERROR(store::AppendHistory(
       db, HistoryEntry{id, next.version, HistoryOp::kUpdate, MemoryJsonText(*current), "",
                        u.actor.empty() ? "api" : u.actor, now, u.reason}));
-  std::vector<IndexChange> changes;
   bool unembedded = false;
   if (u.text && next.text != current->text) {
-    MNEMO_ASSIGN_OR_RETURN(unembedded,
-                           PutVectors(db, *vectors, id, vecs, 0, /*replace=*/true, &changes));
+    MNEMO_ASSIGN_OR_RETURN(unembedded, PutVectors(db, *vectors, id, vecs, 0, /*replace=*/true,
+                                                  txn.vector_changes()));
     if (unembedded) {
       MNEMO_RETURN_IF_ERROR(EnqueueEmbed(db, {id}, next.user_id, vecs.deferred, now));
     }
   }
   MNEMO_RETURN_IF_ERROR(txn.Commit());
-  if (!changes.empty()) ApplyToIndex(changes);
   if (next.expires_at) NoteExpiry(*next.expires_at);
   if (unembedded) {
     WakeJobsAt(now + pipeline_->retry_initial_ms);
@@ -591,10 +592,9 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
 
 Status Space::Remove(MemoryId id, const std::string& reason) {
   MNEMO_RETURN_IF_ERROR(ValidateShortField(reason, "reason"));
-  std::lock_guard<std::mutex> lock(write_mu_);
-  store::Db& db = *writer_;
-  store::Transaction txn(&db);
+  WriteTxn txn(this);
   MNEMO_RETURN_IF_ERROR(txn.Begin());
+  store::Db& db = txn.db();
   MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));
   if (!current) return NotFoundId(id, name_);
   if (current->state == State::kRetired) return Status::Ok();  // already removed
@@ -632,34 +632,30 @@ Status Space::Purge(MemoryId id, const std::string& reason) {
   std::string user;
   int64_t purged = 0;
   {
-    std::lock_guard<std::mutex> lock(write_mu_);
-    store::Db& db = *writer_;
-    store::Transaction txn(&db);
+    WriteTxn txn(this);
     MNEMO_RETURN_IF_ERROR(txn.Begin());
+    store::Db& db = txn.db();
     MNEMO_ASSIGN_OR_RETURN(auto root, store::GetMemory(db, id));
     if (!root) return NotFoundId(id, name_);
     user = root->user_id;
     // What was derived from the memory holds its content: it goes too (provenance).
     MNEMO_ASSIGN_OR_RETURN(auto victims, DerivedFrom(db, id));
     victims.insert(victims.begin(), id);
-    std::vector<IndexChange> changes;
     for (MemoryId victim : victims) {
       MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, victim));
       if (!current) continue;
       const std::string why =
           victim == id ? reason : "derived from purged memory " + std::to_string(id);
-      MNEMO_RETURN_IF_ERROR(EraseOne(db, *current, why, &changes));
+      MNEMO_RETURN_IF_ERROR(EraseOne(db, *current, why, txn.vector_changes()));
       ++purged;
     }
     MNEMO_RETURN_IF_ERROR(txn.Commit());
-    ApplyToIndex(changes);
-    // Merge the FTS segments so the purged terms leave the index b-trees (secure_delete
-    // then zeroes the freed pages), and move the WAL into the database and truncate it.
-    MNEMO_RETURN_IF_ERROR(db.Exec("INSERT INTO memories_fts(memories_fts) VALUES('optimize')"));
+    // Move the WAL into the database and truncate it (secure_delete zeroed the freed
+    // pages).
     MNEMO_RETURN_IF_ERROR(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
   }
   AdjustUserCount(user, -purged);
-  // The snapshot on disk may hold the vector: rewrite it now.
+  // The snapshots on disk may hold the vector and the terms: rewrite them now.
   return Snapshot(/*min_changes=*/0);
 }
 

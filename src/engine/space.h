@@ -24,8 +24,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "index/lexical_index.h"
 #include "index/vector_index.h"
 #include "mnemo/engine.h"
+#include "read/signals.h"
 #include "store/job_store.h"
 #include "store/sqlite.h"
 
@@ -42,6 +44,10 @@ struct SpaceContext {
 // input: they never fail a write (the vector is deferred to an embed job) nor a search
 // (it runs lexically). embed_jobs.cc.
 bool IsProviderFailure(const Status& s);
+
+// The part of `f` the lexical index evaluates (space_lexical.cc; store::IndexEvaluates
+// says whether that is all of it).
+index::LexicalFilter ToLexicalFilter(const Filter& f);
 
 class Space {
  public:
@@ -89,10 +95,15 @@ class Space {
   // Background work, called by the engine's indexer thread.
   size_t IndexSome(size_t max_items) { return CurrentVectors()->index->IndexPending(max_items); }
   bool HasPendingIndexWork() const { return CurrentVectors()->index->pending_count() > 0; }
-  // Writes a snapshot of the vector index when at least `min_changes` index changes
-  // happened since the last one (0: always), then truncates the index log up to it.
+  // Writes snapshots of the vector and lexical indexes when at least `min_changes` index
+  // changes happened since the last ones (0: always), then truncates the index log up to
+  // what both snapshots on disk hold.
   Status Snapshot(int64_t min_changes);
   int64_t changes_since_snapshot() const { return changes_since_snapshot_.load(); }
+  // Whether enough changed since the last snapshots to write new ones: `every` changes,
+  // or a quarter of the space when that is more (a snapshot of a large space costs its
+  // size; the replay at the next open costs the changes since).
+  bool SnapshotDue(int64_t every) const;
 
  private:
   Space(std::string dir, std::string name, const SpaceContext* ctx);
@@ -110,6 +121,52 @@ class Space {
     std::unique_ptr<store::Db> db_;
   };
   Result<ReaderLease> Reader();
+
+  // One write (space_lexical.cc): holds write_mu_ and a BEGIN IMMEDIATE transaction on the
+  // writer. Commit() commits, then brings the in-memory indexes up to date — the writer's
+  // journal (store::ChangeJournal) to the lexical index, `vector_changes` to the vector
+  // index — before the lock is released, so that both follow SQLite in commit order and a
+  // write is searchable when it returns. Destroyed without a successful Commit(), it rolls
+  // back, forgets the journal and restores the id counter.
+  // A committed change of a memory's vector, for the vector index.
+  struct IndexChange {
+    int64_t seq;
+    MemoryId id;
+    std::string blob;  // empty for removals
+    bool erase = false;
+  };
+  class WriteTxn {
+   public:
+    explicit WriteTxn(Space* space);
+    ~WriteTxn();
+    WriteTxn(const WriteTxn&) = delete;
+    WriteTxn& operator=(const WriteTxn&) = delete;
+    Status Begin();
+    store::Db& db() { return *space_->writer_; }
+    std::vector<IndexChange>* vector_changes() { return &changes_; }
+    Status Commit();
+
+   private:
+    Space* space_;
+    std::unique_lock<std::mutex> lock_;
+    store::Transaction txn_;
+    MemoryId saved_last_id_;
+    bool committed_ = false;
+    std::vector<IndexChange> changes_;
+  };
+  // Applies the writer's journal to the lexical index. Requires write_mu_.
+  void ApplyJournal();
+  // Loads the lexical index snapshot and replays the index log after it, or rebuilds the
+  // index from the memories table. Never refuses to open over the index.
+  Status OpenLexical();
+  Status RebuildLexical(store::Db& db);
+  // BM25 top-k of `terms` among the memories passing `f`: the lexical index evaluates
+  // what it holds (scope, kind, state, tier, agent, session, event time); tags, metadata
+  // and the bi-temporal views are checked in SQLite.
+  Result<std::vector<index::LexicalHit>> LexicalCandidates(store::Db& db,
+                                                           const index::LexicalIndex::View& view,
+                                                           const std::vector<std::string>& terms,
+                                                           const Filter& f, size_t k);
 
   // The embedders of the space's vectors and the index over them. Immutable once
   // published; replaced whole when a re-embed switches (under write_mu_ and
@@ -150,12 +207,6 @@ class Space {
                                            bool link_sessions);
   MemoryId NextId();  // requires write_mu_
   // Hands committed vector changes to the index, in log order. Requires write_mu_.
-  struct IndexChange {
-    int64_t seq;
-    MemoryId id;
-    std::string blob;  // empty for removals
-    bool erase = false;
-  };
   void ApplyToIndex(std::vector<IndexChange>& changes);
   // Vectors of a write's texts, computed outside the lock (embed_jobs.cc): quantized
   // blobs by embedder id, one per text. A provider failure (unavailable, garbage) leaves
@@ -211,14 +262,14 @@ class Space {
   // ---- Lifecycle internals (space_lifecycle.cc) ----
   // Counts a recall of each hit (O(1) each, in memory; saved by the next maintenance).
   void RecordRecalls(const std::vector<SearchHit>& hits, TimeMs now);
-  // Saves the counted recalls in one transaction. Requires write_mu_.
-  Result<int64_t> FlushRecalls(store::Db& db, MaintenanceReport* report);
+  // Saves the counted recalls in one transaction.
+  Result<int64_t> FlushRecalls(MaintenanceReport* report);
   // Retires the memories whose expiry passed, when one may have (an O(1) check otherwise):
   // reads call it first, so an expired memory never shows.
   void ExpireIfDue();
-  // Retires every memory whose expiry is at or before `now`; then recomputes
-  // next_expiry_. Requires write_mu_.
-  Result<int64_t> ExpireLocked(store::Db& db, TimeMs now);
+  // Retires every memory whose expiry is at or before `now` (transactions of a batch);
+  // then recomputes next_expiry_.
+  Result<int64_t> Expire(TimeMs now);
   Status RefreshNextExpiry(store::Db& db);
   void NoteExpiry(TimeMs t);  // a memory written with this expiry
   // The expiry a new memory gets: its own, else its kind's TTL (stamped at write: a TTL
@@ -260,8 +311,12 @@ class Space {
   // `index`: the index `q` was embedded for (default: the current one); a query of
   // another dimension yields nothing.
   Result<std::vector<std::pair<MemoryId, double>>> VectorCandidates(
-      store::Db& db, const std::vector<float>& q, const Filter& f, size_t n,
-      const index::VectorIndex* index = nullptr);
+      store::Db& db, const index::LexicalIndex::View& view, const std::vector<float>& q,
+      const Filter& f, size_t n, const index::VectorIndex* index = nullptr);
+  Status ValidateSearch(const SearchRequest& req) const;
+  Result<read::Signal> LexicalSignal(store::Db& db, const index::LexicalIndex::View& view,
+                                     const SearchRequest& req, size_t per_signal,
+                                     const read::PassingFn& passing);
 
   const std::string dir_;
   const std::string name_;
@@ -276,6 +331,10 @@ class Space {
 
   mutable std::mutex vectors_mu_;
   std::shared_ptr<const Vectors> vectors_;  // protected by vectors_mu_; index internally synced
+  // Never null once open; internally synchronized.
+  std::unique_ptr<index::LexicalIndex> lexical_;
+  // The applied seq of lexical.idx on disk (-1: none): the index log after it is kept.
+  std::atomic<int64_t> lexical_disk_seq_{-1};
   std::mutex snapshot_mu_;                  // serializes snapshot writes
   std::atomic<int64_t> changes_since_snapshot_{0};
   // While a re-embed builds its index: snapshots keep the index log after this seq (the

@@ -211,13 +211,12 @@ Result<ImportResult> Space::Import(std::istream& in) {
   std::vector<size_t> embedded_at(items.size(), 0);  // item -> its index among `texts`
   for (size_t k = 0; k < need.size(); ++k) embedded_at[need[k]] = k;
 
-  std::lock_guard<std::mutex> lock(write_mu_);
-  const auto vectors = CurrentVectors();
-  store::Db& db = *writer_;
-  std::vector<MemoryId> unembedded;
-  store::Transaction txn(&db);
+  WriteTxn txn(this);
   MNEMO_RETURN_IF_ERROR(txn.Begin());
-  std::vector<IndexChange> changes;
+  const auto vectors = CurrentVectors();
+  store::Db& db = txn.db();
+  std::vector<MemoryId> unembedded;
+  std::vector<IndexChange>& changes = *txn.vector_changes();
   MemoryId max_id = last_id_;
   for (auto& item : items) {
     Status s = store::InsertMemory(db, item.memory);
@@ -262,7 +261,6 @@ Result<ImportResult> Space::Import(std::istream& in) {
     }
   }
   if (!unembedded.empty()) WakeJobsAt(Now() + pipeline_->retry_initial_ms);
-  ApplyToIndex(changes);
   for (const auto& item : items) AdjustUserCount(item.memory.user_id, 1);
   return ImportResult{static_cast<int64_t>(items.size()), static_cast<int64_t>(history.size()),
                       static_cast<int64_t>(links.size())};

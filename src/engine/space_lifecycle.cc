@@ -73,7 +73,7 @@ void Space::RecordRecalls(const std::vector<SearchHit>& hits, TimeMs now) {
   pending_recall_count_.store(pending_recalls_.size());
 }
 
-Result<int64_t> Space::FlushRecalls(store::Db& db, MaintenanceReport* report) {
+Result<int64_t> Space::FlushRecalls(MaintenanceReport* report) {
   std::unordered_map<MemoryId, PendingRecall> batch;
   {
     std::lock_guard<std::mutex> lock(recalls_mu_);
@@ -82,8 +82,9 @@ Result<int64_t> Space::FlushRecalls(store::Db& db, MaintenanceReport* report) {
   }
   if (batch.empty()) return 0;
   int64_t saved = 0, unarchived = 0;
-  store::Transaction txn(&db);
+  WriteTxn txn(this);
   Status s = txn.Begin();
+  store::Db& db = txn.db();
   for (const auto& [id, p] : batch) {
     if (!s.ok()) break;
     auto row = store::ActiveStrength(db, id);
@@ -96,7 +97,7 @@ Result<int64_t> Space::FlushRecalls(store::Db& db, MaintenanceReport* report) {
     // A recalled archived memory is in use again: back to short-term.
     const Tier next = tier == Tier::kArchived ? Tier::kShortTerm : tier;
     s = store::SaveRecalls(db, id, p.count, p.last,
-                           lifecycle::Reinforce(strength, p.count, *lifecycle_), next);
+                           lifecycle::Reinforce(strength, p.count, *lifecycle_), tier, next);
     if (next != tier) ++unarchived;
     ++saved;
   }
@@ -119,8 +120,7 @@ Result<int64_t> Space::FlushRecalls(store::Db& db, MaintenanceReport* report) {
 
 void Space::ExpireIfDue() {
   if (Now() < next_expiry_.load()) return;
-  std::lock_guard<std::mutex> lock(write_mu_);
-  auto r = ExpireLocked(*writer_, Now());
+  auto r = Expire(Now());
   // A read does not fail for it (a busy or read-only database): the memories stay until
   // the next read or maintenance pass retires them.
   if (!r.ok()) {
@@ -129,11 +129,12 @@ void Space::ExpireIfDue() {
   }
 }
 
-Result<int64_t> Space::ExpireLocked(store::Db& db, TimeMs now) {
+Result<int64_t> Space::Expire(TimeMs now) {
   int64_t expired = 0;
   for (;;) {
-    store::Transaction txn(&db);
+    WriteTxn txn(this);
     MNEMO_RETURN_IF_ERROR(txn.Begin());
+    store::Db& db = txn.db();
     MNEMO_ASSIGN_OR_RETURN(auto due, store::DueExpiries(db, now, kBatch));
     for (const auto& [id, at] : due) {
       MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));
@@ -153,10 +154,10 @@ Result<int64_t> Space::ExpireLocked(store::Db& db, TimeMs now) {
       MNEMO_RETURN_IF_ERROR(ScheduleSummaryRefresh(db, *current, now));
       ++expired;
     }
+    if (due.size() < kBatch) MNEMO_RETURN_IF_ERROR(RefreshNextExpiry(db));
     MNEMO_RETURN_IF_ERROR(txn.Commit());
     if (due.size() < kBatch) break;
   }
-  MNEMO_RETURN_IF_ERROR(RefreshNextExpiry(db));
   return expired;
 }
 
@@ -233,30 +234,22 @@ bool Space::MaintenanceDue() const {
 Result<MaintenanceReport> Space::Maintain() {
   MaintenanceReport report;
   int64_t purged = 0;
+  const TimeMs now = Now();
+  next_maintenance_.store(now + lifecycle_->maintenance_interval_ms);
+  MNEMO_RETURN_IF_ERROR(FlushRecalls(&report).status());
+  MNEMO_ASSIGN_OR_RETURN(report.expired, Expire(now));
   {
-    std::lock_guard<std::mutex> lock(write_mu_);
-    store::Db& db = *writer_;
-    const TimeMs now = Now();
-    next_maintenance_.store(now + lifecycle_->maintenance_interval_ms);
-    MNEMO_RETURN_IF_ERROR(FlushRecalls(db, &report).status());
-    MNEMO_ASSIGN_OR_RETURN(report.expired, ExpireLocked(db, now));
-    std::vector<IndexChange> changes;
     std::vector<std::string> users;  // of the purged memories
-    {
-      store::Transaction txn(&db);
-      MNEMO_RETURN_IF_ERROR(txn.Begin());
-      MNEMO_ASSIGN_OR_RETURN(purged, PurgeExpired(db, now, &changes, &users));
-      MNEMO_RETURN_IF_ERROR(MoveTiers(db, now, &report));
-      MNEMO_RETURN_IF_ERROR(txn.Commit());
-    }
+    WriteTxn txn(this);
+    MNEMO_RETURN_IF_ERROR(txn.Begin());
+    store::Db& db = txn.db();
+    MNEMO_ASSIGN_OR_RETURN(purged, PurgeExpired(db, now, txn.vector_changes(), &users));
+    MNEMO_RETURN_IF_ERROR(MoveTiers(db, now, &report));
+    MNEMO_RETURN_IF_ERROR(txn.Commit());
     report.purged = purged;
     for (const auto& user : users) AdjustUserCount(user, -1);
-    if (purged > 0) {
-      ApplyToIndex(changes);
-      // As Purge: the erased terms leave the FTS b-trees, the WAL is truncated.
-      MNEMO_RETURN_IF_ERROR(db.Exec("INSERT INTO memories_fts(memories_fts) VALUES('optimize')"));
-      MNEMO_RETURN_IF_ERROR(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
-    }
+    // As Purge: the WAL moves into the database and is truncated.
+    if (purged > 0) MNEMO_RETURN_IF_ERROR(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
   }
   if (purged > 0) MNEMO_RETURN_IF_ERROR(Snapshot(/*min_changes=*/0));
   return report;

@@ -11,6 +11,7 @@
 #include "lifecycle/retention.h"
 #include "read/fusion.h"
 #include "read/query.h"
+#include "read/signals.h"
 #include "store/memory_store.h"
 #include "write/extract_rules.h"
 
@@ -19,119 +20,6 @@ namespace {
 
 // The HNSW over-fetch for a filtered search never exceeds this many neighbours.
 constexpr size_t kMaxGraphFetch = 5000;
-
-// How a candidate's score flows to its session neighbours, as multiples of
-// SearchRequest::context_weight: more to the message after it (the answer to a question
-// usually follows it) than to the one before. Measured on LoCoMo (docs/benchmarks.md).
-constexpr double kContextForward = 1.5;
-constexpr double kContextBackward = 0.5;
-
-void SortRanked(std::vector<read::Ranked>* ranked) {
-  std::sort(ranked->begin(), ranked->end(), [](const read::Ranked& a, const read::Ranked& b) {
-    return a.raw != b.raw ? a.raw > b.raw : a.id < b.id;
-  });
-}
-
-// Conversation context (SearchRequest::context_weight): each candidate earns a share of
-// the (non-negative) scores of its session neighbours in the list; a neighbour outside
-// the list enters it with what it earns, if it passes the filter.
-Status AddConversationContext(store::Db& db, const Filter& filter, double weight, size_t limit,
-                              read::Signal* signal) {
-  if (weight <= 0 || signal->ranked.empty()) return Status::Ok();
-  std::unordered_map<MemoryId, double> own;
-  std::vector<MemoryId> ids;
-  for (const auto& r : signal->ranked) {
-    own.emplace(r.id, std::max(0.0, r.raw));
-    ids.push_back(r.id);
-  }
-  MNEMO_ASSIGN_OR_RETURN(auto links, store::LinksTouching(db, ids, LinkType::kNext));
-  std::unordered_map<MemoryId, double> total;
-  for (const auto& r : signal->ranked) total[r.id] = r.raw;
-  std::vector<MemoryId> newcomers;
-  for (const Link& l : links) {  // l.from is the earlier message, l.to the next one
-    for (auto [from, to, share] :
-         {std::tuple{l.from, l.to, kContextForward}, std::tuple{l.to, l.from, kContextBackward}}) {
-      auto it = own.find(from);
-      if (it == own.end() || it->second == 0) continue;
-      auto [slot, inserted] = total.emplace(to, 0.0);
-      if (inserted) newcomers.push_back(to);
-      slot->second += share * weight * it->second;
-    }
-  }
-  if (!newcomers.empty()) {
-    MNEMO_ASSIGN_OR_RETURN(const auto pass, store::PassingIds(db, newcomers, filter));
-    for (MemoryId id : newcomers) {
-      if (!pass.count(id)) total.erase(id);
-    }
-  }
-  signal->ranked.clear();
-  for (const auto& [id, score] : total) signal->ranked.push_back(read::Ranked{id, score});
-  SortRanked(&signal->ranked);
-  if (signal->ranked.size() > limit) signal->ranked.resize(limit);
-  return Status::Ok();
-}
-
-// Dates named in the query (SearchRequest::date_weight): the same MATCH restricted to
-// each named period, widened by a day on both sides (events are often told the day
-// after); a memory found there scores (1 + weight) x its BM25, and may enter the list.
-Status AddDateWindows(store::Db& db, const SearchRequest& req, const std::string& match,
-                      const std::string& scope, size_t limit, TimeMs now, read::Signal* signal) {
-  if (req.date_weight <= 0) return Status::Ok();
-  auto dates = read::DateMentions(req.query);
-  // Relative expressions ("last week") need the reference time; absolute ones are found
-  // by both parsers, which is harmless (a memory keeps its best window score).
-  for (const auto& t : write::ResolveTimes(req.query, req.now.value_or(now))) {
-    dates.push_back(read::DateMention{t.start, t.end_time});
-  }
-  // Expressions anchored on an event ("two days before the wedding"): engine/anchors.h.
-  MNEMO_ASSIGN_OR_RETURN(auto anchored, AnchoredWindows(db, req, scope, req.now.value_or(now)));
-  dates.insert(dates.end(), anchored.begin(), anchored.end());
-  if (dates.empty()) return Status::Ok();
-  constexpr TimeMs kPad = 24LL * 3600 * 1000;
-  std::unordered_map<MemoryId, double> score;
-  for (const auto& r : signal->ranked) score[r.id] = r.raw;
-  for (const auto& d : dates) {
-    Filter f = req.filter;  // intersect with the request's own time range
-    f.time_from = f.time_from ? std::max(*f.time_from, d.from - kPad) : d.from - kPad;
-    f.time_to = f.time_to ? std::min(*f.time_to, d.to + kPad) : d.to + kPad;
-    if (*f.time_to <= *f.time_from) continue;
-    MNEMO_ASSIGN_OR_RETURN(auto in_window,
-                           store::LexicalSearch(db, match, f, static_cast<int>(limit)));
-    for (const auto& [id, bm25] : in_window) {
-      double& slot = score[id];
-      slot = std::max(slot, bm25 * (1 + req.date_weight));
-    }
-  }
-  signal->ranked.clear();
-  for (const auto& [id, sc] : score) signal->ranked.push_back(read::Ranked{id, sc});
-  SortRanked(&signal->ranked);
-  if (signal->ranked.size() > limit) signal->ranked.resize(limit);
-  return Status::Ok();
-}
-
-// Session prior (SearchRequest::session_weight): each candidate that belongs to a
-// session earns `weight` x the best score in the list of any memory of that session,
-// so the messages of the conversation that matched best rise together.
-Status AddSessionPrior(store::Db& db, double weight, read::Signal* signal) {
-  if (weight <= 0 || signal->ranked.empty()) return Status::Ok();
-  std::vector<MemoryId> ids;
-  ids.reserve(signal->ranked.size());
-  for (const auto& r : signal->ranked) ids.push_back(r.id);
-  MNEMO_ASSIGN_OR_RETURN(const auto sessions, store::SessionsOf(db, ids));
-  std::unordered_map<std::string_view, double> best;
-  for (const auto& r : signal->ranked) {
-    auto it = sessions.find(r.id);
-    if (it == sessions.end()) continue;
-    auto [slot, inserted] = best.emplace(it->second, r.raw);
-    if (!inserted) slot->second = std::max(slot->second, r.raw);
-  }
-  for (auto& r : signal->ranked) {
-    auto it = sessions.find(r.id);
-    if (it != sessions.end()) r.raw += weight * std::max(0.0, best[it->second]);
-  }
-  SortRanked(&signal->ranked);
-  return Status::Ok();
-}
 
 // True when `f` selects by user (or all users) and state only.
 bool OnlyScope(const Filter& f) {
@@ -167,8 +55,8 @@ Status Space::CheckScope(const Filter& f) {
 }
 
 Result<std::vector<std::pair<MemoryId, double>>> Space::VectorCandidates(
-    store::Db& db, const std::vector<float>& q, const Filter& f, size_t n,
-    const index::VectorIndex* index) {
+    store::Db& db, const index::LexicalIndex::View& view, const std::vector<float>& q,
+    const Filter& f, size_t n, const index::VectorIndex* index) {
   std::shared_ptr<const Vectors> vectors;
   if (index == nullptr) {
     vectors = CurrentVectors();
@@ -185,12 +73,19 @@ Result<std::vector<std::pair<MemoryId, double>>> Space::VectorCandidates(
     scope = f.user_id.empty() ? total : (it == user_counts_.end() ? 0 : it->second);
   }
   if (scope == 0) return out;
+  const bool indexed = store::IndexEvaluates(f);
+  const index::LexicalFilter lf = ToLexicalFilter(f);
   const auto exact_limit = static_cast<int64_t>(ctx_->options.exact_scan_limit);
   const bool whole_space = scope == total && OnlyScope(f);
   if (!whole_space && (scope <= exact_limit || !OnlyScope(f))) {
-    // A part of the space: score exactly the ids SQLite says match, if not too many.
-    MNEMO_ASSIGN_OR_RETURN(auto ids,
-                           store::MatchingIds(db, f, static_cast<size_t>(exact_limit) + 1));
+    // A part of the space: score exactly the memories that match, if not too many.
+    std::vector<MemoryId> ids;
+    if (indexed) {
+      bool more = false;
+      ids = view.Matching(lf, static_cast<size_t>(exact_limit) + 1, &more);
+    } else {
+      MNEMO_ASSIGN_OR_RETURN(ids, store::MatchingIds(db, f, static_cast<size_t>(exact_limit) + 1));
+    }
     if (ids.size() <= static_cast<size_t>(exact_limit)) {
       auto scored = index->Score(q, ids);
       const size_t keep = std::min(n, scored.size());
@@ -205,8 +100,7 @@ Result<std::vector<std::pair<MemoryId, double>>> Space::VectorCandidates(
   }
   // The whole space (an exact scan of the index when small, else the graph), or a large
   // part of it (the graph). Over-fetch in proportion to the part the scope covers, keep
-  // what passes the filter in SQLite, and widen while too little passed and the index
-  // may hold more.
+  // what passes the filter, and widen while too little passed and the index may hold more.
   const double fraction =
       static_cast<double>(scope) / static_cast<double>(std::max<int64_t>(total, 1));
   size_t fetch = std::min(kMaxGraphFetch,
@@ -216,10 +110,17 @@ Result<std::vector<std::pair<MemoryId, double>>> Space::VectorCandidates(
     const auto neighbors = total <= exact_limit
                                ? index->ScanAll(q, fetch)
                                : index->Search(q, fetch, std::max<size_t>(fetch, 64));
-    std::vector<MemoryId> ids;
-    ids.reserve(neighbors.size());
-    for (const auto& nb : neighbors) ids.push_back(nb.id);
-    MNEMO_ASSIGN_OR_RETURN(const auto pass, store::PassingIds(db, ids, f));
+    std::unordered_set<MemoryId> pass;
+    if (indexed) {
+      for (const auto& nb : neighbors) {
+        if (view.Passes(nb.id, lf)) pass.insert(nb.id);
+      }
+    } else {
+      std::vector<MemoryId> ids;
+      ids.reserve(neighbors.size());
+      for (const auto& nb : neighbors) ids.push_back(nb.id);
+      MNEMO_ASSIGN_OR_RETURN(pass, store::PassingIds(db, ids, f));
+    }
     out.clear();
     for (const auto& nb : neighbors) {
       if (out.size() >= n) break;
@@ -230,7 +131,7 @@ Result<std::vector<std::pair<MemoryId, double>>> Space::VectorCandidates(
   }
 }
 
-Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
+Status Space::ValidateSearch(const SearchRequest& req) const {
   MNEMO_RETURN_IF_ERROR(ValidateText(req.query, "query"));
   if (req.k < 1 || req.k > ctx_->options.max_k) {
     return Status::InvalidArgument("k must be between 1 and " +
@@ -263,6 +164,65 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
   if (req.filter.time_from && req.filter.time_to && *req.filter.time_to <= *req.filter.time_from) {
     return Status::InvalidArgument("the time range is empty (until is not after since)");
   }
+  return Status::Ok();
+}
+
+// The lexical signal: BM25 candidates, then the query's dates, conversation context and
+// the session prior (read/signals.h).
+Result<read::Signal> Space::LexicalSignal(store::Db& db, const index::LexicalIndex::View& view,
+                                          const SearchRequest& req, size_t per_signal,
+                                          const read::PassingFn& passing) {
+  read::Signal lexical{"lexical", req.lexical_weight, {}};
+  const std::vector<std::string> terms = read::QueryTerms(req.query);
+  if (!terms.empty()) {
+    MNEMO_ASSIGN_OR_RETURN(auto hits, LexicalCandidates(db, view, terms, req.filter, per_signal));
+    for (const auto& h : hits) lexical.ranked.push_back(read::Ranked{h.id, h.score});
+    if (req.date_weight > 0) {
+      const TimeMs now = req.now.value_or(Now());
+      auto windows = read::DateMentions(req.query);
+      // Relative expressions ("last week") need the reference time; absolute ones are
+      // found by both parsers, which is harmless (a memory keeps its best window score).
+      for (const auto& t : write::ResolveTimes(req.query, now)) {
+        windows.push_back(read::DateMention{t.start, t.end_time});
+      }
+      // Expressions anchored on an event ("two days before the wedding"): anchors.h.
+      const AnchorSearchFn anchor_search =
+          [&](const std::vector<std::string>& anchor_terms,
+              const Filter& f) -> Result<std::vector<Memory>> {
+        MNEMO_ASSIGN_OR_RETURN(auto found, LexicalCandidates(db, view, anchor_terms, f,
+                                                             kAnchorCandidates));
+        std::vector<MemoryId> ids;
+        for (const auto& h : found) ids.push_back(h.id);
+        MNEMO_ASSIGN_OR_RETURN(auto rows, store::FetchMatching(db, ids, f));
+        std::unordered_map<MemoryId, size_t> rank;
+        for (size_t i = 0; i < ids.size(); ++i) rank[ids[i]] = i;
+        std::sort(rows.begin(), rows.end(), [&](const Memory& a, const Memory& b) {
+          return rank[a.id] < rank[b.id];
+        });
+        return rows;
+      };
+      MNEMO_ASSIGN_OR_RETURN(auto anchored, AnchoredWindows(req, now, anchor_search));
+      windows.insert(windows.end(), anchored.begin(), anchored.end());
+      const read::WindowSearchFn in_window =
+          [&](TimeMs from, TimeMs to) -> Result<std::vector<index::LexicalHit>> {
+        Filter f = req.filter;  // intersect with the request's own time range
+        f.time_from = f.time_from ? std::max(*f.time_from, from) : from;
+        f.time_to = f.time_to ? std::min(*f.time_to, to) : to;
+        if (*f.time_to <= *f.time_from) return std::vector<index::LexicalHit>();
+        return LexicalCandidates(db, view, terms, f, per_signal);
+      };
+      MNEMO_RETURN_IF_ERROR(
+          read::AddDateWindows(windows, req.date_weight, per_signal, in_window, &lexical));
+    }
+  }
+  MNEMO_RETURN_IF_ERROR(
+      read::AddConversationContext(view, req.context_weight, per_signal, passing, &lexical));
+  read::AddSessionPrior(view, req.session_weight, &lexical);
+  return lexical;
+}
+
+Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
+  MNEMO_RETURN_IF_ERROR(ValidateSearch(req));
   MNEMO_RETURN_IF_ERROR(CheckScope(req.filter));
   ExpireIfDue();
 
@@ -322,35 +282,35 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
   const size_t per_signal = std::max<size_t>(100, static_cast<size_t>(req.k) * 2);
   MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
   store::Db& db = *reader;
-
   std::vector<read::Signal> signals;
-  if (req.lexical_weight > 0) {
-    read::Signal lexical{"lexical", req.lexical_weight, {}};
-    // The scope token narrows the FTS query to the user's rows; when she owns the whole
-    // space it would only add the longest doclist to intersect (the filter still checks).
-    const std::string scope = req.filter.user_id.empty() || OwnsWholeSpace(req.filter.user_id)
-                                  ? std::string()
-                                  : store::ScopeToken(req.filter.user_id);
-    const std::string match = read::MatchExpression(read::QueryTerms(req.query), scope);
-    if (!match.empty()) {
-      MNEMO_ASSIGN_OR_RETURN(
-          auto hits, store::LexicalSearch(db, match, req.filter, static_cast<int>(per_signal)));
-      for (auto& [id, s] : hits) lexical.ranked.push_back(read::Ranked{id, s});
-      MNEMO_RETURN_IF_ERROR(AddDateWindows(db, req, match, scope, per_signal, Now(), &lexical));
+  {
+    // The lexical index's view is held while the candidates are gathered (consistent
+    // attributes and session links), then released before rows are read.
+    const auto view = lexical_->Read();
+    const bool indexed = store::IndexEvaluates(req.filter);
+    const index::LexicalFilter lf = ToLexicalFilter(req.filter);
+    const read::PassingFn passing =
+        [&](const std::vector<MemoryId>& ids) -> Result<std::unordered_set<MemoryId>> {
+      if (!indexed) return store::PassingIds(db, ids, req.filter);
+      std::unordered_set<MemoryId> pass;
+      for (MemoryId id : ids) {
+        if (view.Passes(id, lf)) pass.insert(id);
+      }
+      return pass;
+    };
+    if (req.lexical_weight > 0) {
+      MNEMO_ASSIGN_OR_RETURN(auto lexical, LexicalSignal(db, view, req, per_signal, passing));
+      signals.push_back(std::move(lexical));
     }
-    MNEMO_RETURN_IF_ERROR(
-        AddConversationContext(db, req.filter, req.context_weight, per_signal, &lexical));
-    MNEMO_RETURN_IF_ERROR(AddSessionPrior(db, req.session_weight, &lexical));
-    signals.push_back(std::move(lexical));
-  }
-  if (req.vector_weight > 0 && !vector_off) {
-    read::Signal vector{"vector", req.vector_weight, {}};
-    MNEMO_ASSIGN_OR_RETURN(auto hits, VectorCandidates(db, query_vector, req.filter, per_signal,
-                                                       vectors->index.get()));
-    for (auto& [id, s] : hits) vector.ranked.push_back(read::Ranked{id, s});
-    MNEMO_RETURN_IF_ERROR(
-        AddConversationContext(db, req.filter, req.context_weight, per_signal, &vector));
-    signals.push_back(std::move(vector));
+    if (req.vector_weight > 0 && !vector_off) {
+      read::Signal vector{"vector", req.vector_weight, {}};
+      MNEMO_ASSIGN_OR_RETURN(auto hits, VectorCandidates(db, view, query_vector, req.filter,
+                                                         per_signal, vectors->index.get()));
+      for (auto& [id, s] : hits) vector.ranked.push_back(read::Ranked{id, s});
+      MNEMO_RETURN_IF_ERROR(read::AddConversationContext(view, req.context_weight, per_signal,
+                                                         passing, &vector));
+      signals.push_back(std::move(vector));
+    }
   }
 
   auto fused = read::Fuse(signals, req.fusion, req.rrf_k);

@@ -292,12 +292,10 @@ Status Space::ApplySummaries(const Job& job, std::vector<SummaryDraft>& drafts,
     for (size_t i = 0; i < to_embed.size(); ++i) drafts[to_embed[i]].vector = std::move(vecs[i]);
   }
   const TimeMs now = Now();
-  std::lock_guard<std::mutex> lock(write_mu_);
-  store::Db& db = *writer_;
-  store::Transaction txn(&db);
+  WriteTxn txn(this);
   MNEMO_RETURN_IF_ERROR(txn.Begin());
-  const MemoryId saved_last_id = last_id_;
-  std::vector<IndexChange> changes;
+  store::Db& db = txn.db();
+  std::vector<IndexChange>& changes = *txn.vector_changes();
   int64_t added = 0, written = 0;
   TimeMs earliest_expiry = std::numeric_limits<TimeMs>::max();
   auto run = [&]() -> Status {
@@ -378,12 +376,8 @@ Status Space::ApplySummaries(const Job& job, std::vector<SummaryDraft>& drafts,
     }
     return txn.Commit();
   };
-  if (Status s = run(); !s.ok()) {
-    last_id_ = saved_last_id;
-    return s;
-  }
+  MNEMO_RETURN_IF_ERROR(run());
   NoteExpiry(earliest_expiry);
-  if (!changes.empty()) ApplyToIndex(changes);
   if (added > 0) AdjustUserCount(job.user_id, added);
   return Status::Ok();
 }

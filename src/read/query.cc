@@ -17,23 +17,6 @@ std::vector<std::string> QueryTerms(std::string_view query) {
   return out;
 }
 
-std::string MatchExpression(const std::vector<std::string>& terms, const std::string& scope_token) {
-  if (terms.empty()) return {};
-  std::string expr = "(";
-  for (size_t i = 0; i < terms.size(); ++i) {
-    if (i) expr += " OR ";
-    expr += "{text speaker}:\"";
-    for (char c : terms[i]) {
-      if (c == '"') expr += '"';  // FTS5 escapes a quote inside a string by doubling it
-      expr += c;
-    }
-    expr += "\"";
-  }
-  expr += ")";
-  if (!scope_token.empty()) expr += " AND scope:\"" + scope_token + "\"";
-  return expr;
-}
-
 namespace {
 
 constexpr TimeMs kDayMs = 24LL * 3600 * 1000;

@@ -1,4 +1,4 @@
-// Query analysis: from a user's query text to an FTS5 MATCH expression.
+// Query analysis: a user's query text as the lexical index's terms, and the dates it names.
 //
 // Thread safety: pure functions.
 #pragma once
@@ -13,10 +13,6 @@ namespace mnemo::read {
 
 // The distinct terms of the query (text::Terms), in first-occurrence order.
 std::vector<std::string> QueryTerms(std::string_view query);
-
-// `({text speaker}:"t1" OR ...)`, followed by ` AND scope:"<token>"` when scope_token is not
-// empty. Returns "" when there are no terms (nothing for BM25 to match).
-std::string MatchExpression(const std::vector<std::string>& terms, const std::string& scope_token);
 
 // A calendar period a query names ("on 1 February, 2023", "in June 2022",
 // "2023-05-08"): [from, to) in UTC milliseconds.

@@ -2,12 +2,22 @@
 
 #include <algorithm>
 
+#include "store/memory_store.h"
+
 namespace mnemo::store {
 namespace {
 
 constexpr int64_t kArchived = static_cast<int64_t>(Tier::kArchived);
 constexpr int64_t kWorking = static_cast<int64_t>(Tier::kWorking);
 constexpr int64_t kShortTerm = static_cast<int64_t>(Tier::kShortTerm);
+
+// The lexical index filters on the archive tier: it re-reads a row whose tier changed.
+// (The bulk moves between working and short-term below never touch the archive.)
+Status NoteTierChange(Db& db, MemoryId id) {
+  MNEMO_RETURN_IF_ERROR(LogIndexChange(db, id, IndexOp::kRow).status());
+  db.journal().reread.push_back(id);
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -57,22 +67,25 @@ Result<std::optional<std::pair<double, Tier>>> ActiveStrength(Db& db, MemoryId i
   return std::optional<std::pair<double, Tier>>({st.Double(0), static_cast<Tier>(st.Int(1))});
 }
 
-Status SaveRecalls(Db& db, MemoryId id, int64_t count, TimeMs last, double strength, Tier tier) {
+Status SaveRecalls(Db& db, MemoryId id, int64_t count, TimeMs last, double strength, Tier from,
+                   Tier tier) {
   MNEMO_ASSIGN_OR_RETURN(
       Stmt st, db.Prepare("UPDATE memories SET access_count=access_count+?, "
                           "last_access=max(coalesce(last_access, 0), ?), strength=?, tier=? "
                           "WHERE id=?"));
-  return st.Bind(1, count)
-      .Bind(2, last)
-      .Bind(3, strength)
-      .Bind(4, static_cast<int64_t>(tier))
-      .Bind(5, id)
-      .Run();
+  MNEMO_RETURN_IF_ERROR(st.Bind(1, count)
+                            .Bind(2, last)
+                            .Bind(3, strength)
+                            .Bind(4, static_cast<int64_t>(tier))
+                            .Bind(5, id)
+                            .Run());
+  return from == tier ? Status::Ok() : NoteTierChange(db, id);
 }
 
 Status SetTier(Db& db, MemoryId id, Tier tier) {
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("UPDATE memories SET tier=? WHERE id=?"));
-  return st.Bind(1, static_cast<int64_t>(tier)).Bind(2, id).Run();
+  MNEMO_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(tier)).Bind(2, id).Run());
+  return NoteTierChange(db, id);
 }
 
 Result<int64_t> EndIdleWorkingSets(Db& db, TimeMs quiet_before) {

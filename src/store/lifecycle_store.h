@@ -27,8 +27,10 @@ Result<std::vector<MemoryId>> ExpiredBefore(Db& db, TimeMs cutoff, size_t limit)
 // The strength and tier of an active memory (none: not active, or gone).
 Result<std::optional<std::pair<double, Tier>>> ActiveStrength(Db& db, MemoryId id);
 // Saves `count` more recalls of memory `id`, the latest at `last`, with its new strength
-// and tier. Bookkeeping: no new version.
-Status SaveRecalls(Db& db, MemoryId id, int64_t count, TimeMs last, double strength, Tier tier);
+// and tier (`from`: its tier before). Bookkeeping: no new version. A tier change, like
+// SetTier, is recorded in db.journal() and index_log (op kRow).
+Status SaveRecalls(Db& db, MemoryId id, int64_t count, TimeMs last, double strength, Tier from,
+                   Tier tier);
 
 Status SetTier(Db& db, MemoryId id, Tier tier);
 // Moves to short_term every working memory of the sessions whose newest working memory

@@ -7,10 +7,6 @@
 namespace mnemo::store {
 namespace {
 
-// BM25 weight of the speaker column relative to the text (the scope column weighs 0).
-// Measured on LoCoMo (docs/benchmarks.md).
-constexpr const char* kSpeakerWeight = "0.5";
-
 constexpr const char* kColumns =
     "m.id, m.kind, m.text, m.user_id, m.agent_id, m.session_id, m.role, m.speaker, "
     "m.event_time, m.valid_from, m.valid_to, m.created_at, m.updated_at, m.expired_at, "
@@ -110,19 +106,6 @@ void BindMemoryFields(Stmt& st, const Memory& m, int i) {
   st.Bind(i++, m.expires_at);
 }
 
-Status FtsInsert(Db& db, const Memory& m) {
-  MNEMO_ASSIGN_OR_RETURN(
-      Stmt st, db.Prepare("INSERT INTO memories_fts(rowid, text, speaker, scope) VALUES(?,?,?,?)"));
-  return st.Bind(1, m.id).Bind(2, m.text).Bind(3, m.speaker).Bind(4, ScopeToken(m.user_id)).Run();
-}
-
-// Contentless FTS5 deletes need the exact values that were indexed.
-Status FtsDelete(Db& db, const Memory& m) {
-  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("INSERT INTO memories_fts(memories_fts, rowid, text, "
-                                             "speaker, scope) VALUES('delete',?,?,?,?)"));
-  return st.Bind(1, m.id).Bind(2, m.text).Bind(3, m.speaker).Bind(4, ScopeToken(m.user_id)).Run();
-}
-
 Status TagsInsert(Db& db, const Memory& m) {
   for (const auto& tag : m.tags) {
     MNEMO_ASSIGN_OR_RETURN(Stmt st,
@@ -130,6 +113,28 @@ Status TagsInsert(Db& db, const Memory& m) {
     MNEMO_RETURN_IF_ERROR(st.Bind(1, tag).Bind(2, m.id).Run());
   }
   return Status::Ok();
+}
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+Status EntitiesInsert(Db& db, const Memory& m) {
+  for (const auto& e : m.entities) {
+    MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("INSERT OR IGNORE INTO memory_entities(user_id, "
+                                               "entity, memory_id) VALUES(?,?,?)"));
+    MNEMO_RETURN_IF_ERROR(st.Bind(1, m.user_id).Bind(2, AsciiLower(e)).Bind(3, m.id).Run());
+  }
+  return Status::Ok();
+}
+
+Status EntitiesDelete(Db& db, MemoryId id) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("DELETE FROM memory_entities WHERE memory_id=?"));
+  return st.Bind(1, id).Run();
 }
 
 Status TagsDelete(Db& db, MemoryId id) {
@@ -158,17 +163,6 @@ std::string Placeholders(size_t n) {
 
 }  // namespace
 
-std::string ScopeToken(std::string_view user_id) {
-  // FNV-1a 64; collisions only widen the FTS candidate set: the SQL filter on
-  // m.user_id still decides.
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : user_id) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return "9" + std::to_string(h);
-}
-
 Status InsertMemory(Db& db, const Memory& m) {
   MNEMO_ASSIGN_OR_RETURN(
       Stmt st,
@@ -184,8 +178,11 @@ Status InsertMemory(Db& db, const Memory& m) {
     return Status::Conflict("memory id " + std::to_string(m.id) + " already exists");
   }
   MNEMO_RETURN_IF_ERROR(s);
-  MNEMO_RETURN_IF_ERROR(FtsInsert(db, m));
-  return TagsInsert(db, m);
+  MNEMO_RETURN_IF_ERROR(TagsInsert(db, m));
+  MNEMO_RETURN_IF_ERROR(EntitiesInsert(db, m));
+  MNEMO_RETURN_IF_ERROR(LogIndexChange(db, m.id, IndexOp::kRow).status());
+  db.journal().rows.push_back(m);
+  return Status::Ok();
 }
 
 Result<std::optional<Memory>> GetMemory(Db& db, MemoryId id) {
@@ -208,21 +205,24 @@ Status ReplaceMemory(Db& db, const Memory& before, const Memory& after) {
   BindMemoryFields(st, after, 1);
   st.Bind(27, after.id);
   MNEMO_RETURN_IF_ERROR(st.Run());
-  if (before.text != after.text || before.speaker != after.speaker ||
-      before.user_id != after.user_id) {
-    MNEMO_RETURN_IF_ERROR(FtsDelete(db, before));
-    MNEMO_RETURN_IF_ERROR(FtsInsert(db, after));
-  }
   if (before.tags != after.tags) {
     MNEMO_RETURN_IF_ERROR(TagsDelete(db, after.id));
     MNEMO_RETURN_IF_ERROR(TagsInsert(db, after));
   }
+  if (before.entities != after.entities || before.user_id != after.user_id) {
+    MNEMO_RETURN_IF_ERROR(EntitiesDelete(db, after.id));
+    MNEMO_RETURN_IF_ERROR(EntitiesInsert(db, after));
+  }
+  MNEMO_RETURN_IF_ERROR(LogIndexChange(db, after.id, IndexOp::kRow).status());
+  db.journal().rows.push_back(after);
   return Status::Ok();
 }
 
 Status EraseMemory(Db& db, const Memory& m) {
-  MNEMO_RETURN_IF_ERROR(FtsDelete(db, m));
+  MNEMO_RETURN_IF_ERROR(LogIndexChange(db, m.id, IndexOp::kRow).status());
+  db.journal().erased.push_back(m.id);
   MNEMO_RETURN_IF_ERROR(TagsDelete(db, m.id));
+  MNEMO_RETURN_IF_ERROR(EntitiesDelete(db, m.id));
   MNEMO_RETURN_IF_ERROR(RunOne(db, "DELETE FROM vectors WHERE id=?", m.id));
   MNEMO_RETURN_IF_ERROR(RunOne(db, "DELETE FROM vectors_next WHERE id=?", m.id));
   MNEMO_RETURN_IF_ERROR(RunOne(db, "DELETE FROM links WHERE from_id=?", m.id));
@@ -416,65 +416,8 @@ Result<std::vector<Memory>> FetchMatching(Db& db, const std::vector<MemoryId>& i
   return out;
 }
 
-namespace {
-bool OnlyScope(const Filter& f) {
-  return f.agent_id.empty() && f.session_id.empty() && f.kinds.empty() && !f.time_from &&
-         !f.time_to && f.tags.empty() && f.meta_equals.empty() && !f.as_of && !f.valid_at;
-}
-}  // namespace
-
-Result<std::vector<std::pair<MemoryId, double>>> LexicalSearch(Db& db, const std::string& match,
-                                                               const Filter& f, int limit) {
-  std::vector<std::pair<MemoryId, double>> out;
-  // bm25() is negative, more negative = better; the scope column has weight 0.
-  const std::string score =
-      "-bm25(memories_fts, 1.0, " + std::string(kSpeakerWeight) + ", 0.0) AS s";
-  if (!OnlyScope(f)) {
-    // A narrow filter: join every match to its row and let SQLite filter before ranking.
-    SqlWhere w = BuildFilter(f);
-    MNEMO_ASSIGN_OR_RETURN(
-        Stmt st, db.Prepare("SELECT m.id, " + score +
-                            " FROM memories_fts JOIN memories m ON m.id = memories_fts.rowid "
-                            "WHERE memories_fts MATCH ?" +
-                            w.sql + " ORDER BY s DESC LIMIT ?"));
-    st.Bind(1, match);
-    BindAll(st, w.args, 2);
-    st.Bind(static_cast<int>(w.args.size()) + 2, static_cast<int64_t>(limit));
-    for (;;) {
-      MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      out.emplace_back(st.Int(0), st.Double(1));
-    }
-    return out;
-  }
-  // Scope and state only (the scope token in `match` already selects the user): rank in
-  // the FTS index alone, then check the best rows against the filter (retired rows, a
-  // scope-token collision), fetching more while too few pass.
-  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT rowid, " + score +
-                                             " FROM memories_fts WHERE memories_fts MATCH ? "
-                                             "ORDER BY s DESC LIMIT ?"));
-  for (int64_t fetch = limit + 16;; fetch *= 4) {
-    st.Bind(1, match).Bind(2, fetch);
-    std::vector<std::pair<MemoryId, double>> ranked;
-    for (;;) {
-      MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      ranked.emplace_back(st.Int(0), st.Double(1));
-    }
-    st.Reset();
-    std::vector<MemoryId> ids;
-    ids.reserve(ranked.size());
-    for (const auto& r : ranked) ids.push_back(r.first);
-    MNEMO_ASSIGN_OR_RETURN(const auto pass, PassingIds(db, ids, f));
-    out.clear();
-    for (const auto& r : ranked) {
-      if (out.size() >= static_cast<size_t>(limit)) break;
-      if (pass.count(r.first)) out.push_back(r);
-    }
-    if (out.size() >= static_cast<size_t>(limit) || static_cast<int64_t>(ranked.size()) < fetch) {
-      return out;
-    }
-  }
+bool IndexEvaluates(const Filter& f) {
+  return f.tags.empty() && f.meta_equals.empty() && !f.as_of && !f.valid_at;
 }
 
 Status AppendHistory(Db& db, const HistoryEntry& h) {
@@ -530,11 +473,13 @@ Result<bool> HasHistory(Db& db, MemoryId id) {
 Status InsertLink(Db& db, const Link& l) {
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("INSERT OR REPLACE INTO links(from_id, to_id, type, "
                                              "weight) VALUES(?,?,?,?)"));
-  return st.Bind(1, l.from)
-      .Bind(2, l.to)
-      .Bind(3, static_cast<int64_t>(l.type))
-      .Bind(4, l.weight)
-      .Run();
+  MNEMO_RETURN_IF_ERROR(st.Bind(1, l.from)
+                            .Bind(2, l.to)
+                            .Bind(3, static_cast<int64_t>(l.type))
+                            .Bind(4, l.weight)
+                            .Run());
+  if (l.type == LinkType::kNext) db.journal().next_links.emplace_back(l.from, l.to);
+  return Status::Ok();
 }
 
 Result<std::vector<Link>> ReadLinks(Db& db, MemoryId id) {
@@ -656,12 +601,16 @@ Result<bool> HasVector(Db& db, MemoryId id, bool next) {
 Result<int64_t> LogIndexChange(Db& db, MemoryId id, IndexOp op) {
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("INSERT INTO index_log(id, op) VALUES(?,?)"));
   MNEMO_RETURN_IF_ERROR(st.Bind(1, id).Bind(2, static_cast<int64_t>(op)).Run());
-  return static_cast<int64_t>(sqlite3_last_insert_rowid(db.raw()));
+  const auto seq = static_cast<int64_t>(sqlite3_last_insert_rowid(db.raw()));
+  db.journal().last_seq = std::max(db.journal().last_seq, seq);
+  return seq;
 }
 
-Result<std::vector<IndexLogEntry>> ReadIndexLog(Db& db, int64_t after_seq) {
-  MNEMO_ASSIGN_OR_RETURN(Stmt st,
-                         db.Prepare("SELECT seq, id, op FROM index_log WHERE seq>? ORDER BY seq"));
+Result<std::vector<IndexLogEntry>> ReadIndexLog(Db& db, int64_t after_seq, bool with_rows) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare(with_rows ? "SELECT seq, id, op FROM index_log WHERE seq>? ORDER BY seq"
+                                    : "SELECT seq, id, op FROM index_log WHERE seq>? AND op<>3 "
+                                      "ORDER BY seq"));
   st.Bind(1, after_seq);
   std::vector<IndexLogEntry> out;
   for (;;) {

@@ -23,16 +23,14 @@
 
 namespace mnemo::store {
 
-// The token stored in the FTS `scope` column for a user: digits only, so the tokenizer
-// keeps it intact in both document and query mode.
-std::string ScopeToken(std::string_view user_id);
-
 // ---- memories -------------------------------------------------------------------------
+// InsertMemory, ReplaceMemory and EraseMemory record the change in db.journal() and log it
+// in index_log (op kRow): the lexical index follows every row change.
 Status InsertMemory(Db& db, const Memory& m);
 Result<std::optional<Memory>> GetMemory(Db& db, MemoryId id);
-// Rewrites the row of `after` (same id), re-indexing text and tags when they changed.
+// Rewrites the row of `after` (same id), re-indexing tags when they changed.
 Status ReplaceMemory(Db& db, const Memory& before, const Memory& after);
-// Erases the memory: row, FTS entry, tags, vector and links.
+// Erases the memory: row, tags, vector and links.
 Status EraseMemory(Db& db, const Memory& m);
 // Largest id ever used in the space (memories and history), 0 if none.
 Result<MemoryId> MaxMemoryId(Db& db);
@@ -61,9 +59,10 @@ Result<std::unordered_map<MemoryId, std::string>> SessionsOf(Db& db,
                                                              const std::vector<MemoryId>& ids);
 Result<std::vector<Memory>> FetchMatching(Db& db, const std::vector<MemoryId>& ids,
                                           const Filter& f);
-// BM25 over the FTS index: `match` is an FTS5 MATCH expression. Higher score is better.
-Result<std::vector<std::pair<MemoryId, double>>> LexicalSearch(Db& db, const std::string& match,
-                                                               const Filter& f, int limit);
+// True when `f` selects by user (or all users), state, tier, agent, session, kind and
+// event time only: what the lexical index evaluates itself (index/lexical_index.h).
+// Tags, metadata and the bi-temporal views need SQLite.
+bool IndexEvaluates(const Filter& f);
 
 // ---- history, links -------------------------------------------------------------------
 Status AppendHistory(Db& db, const HistoryEntry& h);
@@ -72,6 +71,7 @@ Result<std::vector<HistoryEntry>> ReadHistory(Db& db, MemoryId id);
 // Erases every snapshot of the memory and the reasons that could quote it.
 Status ScrubHistory(Db& db, MemoryId id);
 Result<bool> HasHistory(Db& db, MemoryId id);
+// A "next" link is recorded in db.journal() (the lexical index keeps session order).
 Status InsertLink(Db& db, const Link& l);
 Result<std::vector<Link>> ReadLinks(Db& db, MemoryId id);  // both directions
 // The links of `type` with either end among `ids`.
@@ -81,7 +81,9 @@ Result<std::optional<MemoryId>> LastInSession(Db& db, const std::string& user,
                                               const std::string& session, MemoryId before);
 
 // ---- vectors and the index log --------------------------------------------------------
-enum class IndexOp { kUpsert = 0, kRemove = 1, kErase = 2 };
+// Vector changes (kUpsert, kRemove, kErase) and row changes (kRow: the memories row of
+// the id was written or deleted; the lexical index re-reads it).
+enum class IndexOp { kUpsert = 0, kRemove = 1, kErase = 2, kRow = 3 };
 Result<int64_t> EmbedderRowId(Db& db, const std::string& name, int dimension);
 Result<std::optional<std::pair<std::string, int>>> SpaceEmbedder(Db& db);
 Status PutVector(Db& db, MemoryId id, int64_t embedder_row, std::string_view blob);
@@ -92,13 +94,16 @@ Status PutNextVector(Db& db, MemoryId id, int64_t embedder_row, std::string_view
 Status DeleteNextVector(Db& db, MemoryId id);
 // Whether the memory has a vector in `vectors` (or, with `next`, in `vectors_next`).
 Result<bool> HasVector(Db& db, MemoryId id, bool next);
+// Appends to index_log and to db.journal().last_seq; returns the seq.
 Result<int64_t> LogIndexChange(Db& db, MemoryId id, IndexOp op);
 struct IndexLogEntry {
   int64_t seq;
   MemoryId id;
   IndexOp op;
 };
-Result<std::vector<IndexLogEntry>> ReadIndexLog(Db& db, int64_t after_seq);
+// Entries after `after_seq` in seq order: the vector ops only (kRow left out) unless
+// `with_rows`.
+Result<std::vector<IndexLogEntry>> ReadIndexLog(Db& db, int64_t after_seq, bool with_rows = false);
 Result<int64_t> MaxIndexSeq(Db& db);  // highest seq ever issued (survives truncation)
 Status TruncateIndexLog(Db& db, int64_t up_to_seq);
 

@@ -152,6 +152,27 @@ CREATE INDEX memories_expired ON memories(updated_at) WHERE state=1 AND expires_
 -- Tiers: the working set of a session, and the capacity limit's coldest memories.
 CREATE INDEX memories_by_tier ON memories(tier, user_id) WHERE state=0;
 )sql",
+      // v5: the lexical index leaves SQLite; the pipeline's lookups get indexes.
+      R"sql(
+-- BM25 search moves to an in-memory index with score-bounded top-k
+-- (src/index/lexical_index.h), snapshotted in lexical.idx and brought up to date from
+-- index_log, where op 3 now means "the memories row of this id changed".
+DROP TABLE memories_fts;
+-- Consolidation finds a user's derived memory with the same text through an index
+-- (queries say kind<>0 so that SQLite can use it), and derived memories naming an entity
+-- through memory_entities (lower-cased entities of every memory that has some).
+CREATE INDEX memories_derived_text ON memories(user_id, text) WHERE kind<>0;
+CREATE TABLE memory_entities(user_id TEXT NOT NULL, entity TEXT NOT NULL,
+                             memory_id INTEGER NOT NULL,
+                             PRIMARY KEY(user_id, entity, memory_id)) WITHOUT ROWID;
+CREATE INDEX memory_entities_by_memory ON memory_entities(memory_id);
+INSERT OR IGNORE INTO memory_entities(user_id, entity, memory_id)
+  SELECT m.user_id, lower(e.value), m.id FROM memories m, json_each(m.entities) e
+  WHERE m.entities IS NOT NULL AND e.type='text';
+-- Scheduling a session's summary looks up its pending job by key, not by scanning the
+-- queue.
+CREATE INDEX jobs_pending_by_key ON jobs(kind, user_id, session_id) WHERE state=0;
+)sql",
   };
   return kMigrations;
 }
@@ -164,17 +185,22 @@ Result<int> SchemaVersion(Db& db) {
   return row ? static_cast<int>(st.Int(0)) : 0;
 }
 
-Result<int> Migrate(Db& db) {
+Result<int> Migrate(Db& db) { return MigrateTo(db, kSchemaVersion); }
+
+Result<int> MigrateTo(Db& db, int target) {
   MNEMO_ASSIGN_OR_RETURN(int found, SchemaVersion(db));
   const auto& migrations = Migrations();
   const int latest = static_cast<int>(migrations.size());
   static_assert(kSchemaVersion >= 1);
+  if (latest != kSchemaVersion || target < 1 || target > latest) {
+    return Status::Internal("schema: cannot migrate to v" + std::to_string(target));
+  }
   if (found > latest) {
     return Status::FailedPrecondition(db.path() + " has schema version " + std::to_string(found) +
                                       ", newer than this mnemo supports (" +
                                       std::to_string(latest) + "); upgrade mnemo");
   }
-  for (int v = found + 1; v <= latest; ++v) {
+  for (int v = found + 1; v <= target; ++v) {
     Transaction txn(&db);
     MNEMO_RETURN_IF_ERROR(txn.Begin());
     Status s = db.Exec(migrations[static_cast<size_t>(v - 1)]);

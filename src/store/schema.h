@@ -11,10 +11,12 @@
 
 namespace mnemo::store {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // Brings `db` to kSchemaVersion. Returns the version it found (0 for a new database).
 Result<int> Migrate(Db& db);
+// Brings `db` to `version` (<= kSchemaVersion): tests build databases of older versions.
+Result<int> MigrateTo(Db& db, int version);
 
 Result<int> SchemaVersion(Db& db);
 

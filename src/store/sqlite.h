@@ -13,10 +13,30 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
+#include "mnemo/memory.h"
 #include "mnemo/status.h"
 
 namespace mnemo::store {
+
+// What the current write transaction changed in table `memories`, recorded by the store
+// functions that change it (memory_store.h, lifecycle_store.h) so that the engine can
+// bring the in-memory indexes up to date once the transaction commits. Every such change
+// is also logged durably in `index_log` (op kRow) for the indexes' replay after a crash.
+struct ChangeJournal {
+  std::vector<Memory> rows;             // rows as written, in order (the last one of an id wins)
+  std::vector<MemoryId> reread;         // rows changed in place (a tier): read them back
+  std::vector<MemoryId> erased;         // rows deleted
+  std::vector<std::pair<MemoryId, MemoryId>> next_links;  // "next" links added: (from, to)
+  int64_t last_seq = 0;                 // largest index_log seq written by the transaction
+  bool empty() const {
+    return rows.empty() && reread.empty() && erased.empty() && next_links.empty() &&
+           last_seq == 0;
+  }
+  void Clear() { *this = ChangeJournal(); }
+};
 
 // A prepared statement borrowed from a Db's cache; reset and unbound on destruction.
 class Stmt {
@@ -76,6 +96,8 @@ class Db {
   int64_t Changes() const { return sqlite3_changes64(db_); }
   sqlite3* raw() const { return db_; }
   const std::string& path() const { return path_; }
+  // Changes recorded since the journal was last taken (see ChangeJournal).
+  ChangeJournal& journal() { return journal_; }
 
  private:
   Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
@@ -84,6 +106,7 @@ class Db {
   sqlite3* db_;
   std::string path_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  ChangeJournal journal_;
   friend class Stmt;
 };
 

@@ -1,0 +1,1150 @@
+#include "index/lexical_index.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include "index/fair_shared_mutex.h"
+#include "index/lexical_postings.h"
+#include "index/wire.h"
+#include "text/analyzer.h"
+#include "util/fs.h"
+
+namespace mnemo::index {
+
+using lexical::BlockMeta;
+using lexical::Cursor;
+using lexical::DocInfo;
+using lexical::kNoDoc;
+using lexical::kNoTime;
+using lexical::PostingList;
+
+namespace {
+
+constexpr double kK1 = 1.2;
+constexpr double kB = 0.75;
+// Bounds are compared with a relative margin, so that a bound equal to a score up to
+// floating-point rounding (summed in another order) never prunes that score.
+constexpr double kBoundMargin = 1e-9;
+constexpr int kKinds = 5;  // Kind::kEpisode .. Kind::kSummary
+constexpr uint8_t kLive = 1, kRetired = 2, kArchived = 4;
+
+constexpr char kMagic[8] = {'M', 'N', 'E', 'M', 'O', 'L', 'E', 'X'};
+constexpr char kEndMagic[8] = {'M', 'N', 'E', 'M', 'O', 'E', 'N', 'D'};
+constexpr uint32_t kVersion = 1;
+
+uint64_t Fnv1a(std::string_view a, std::string_view b) {
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  };
+  mix(a);
+  h ^= 0xff;
+  h *= 1099511628211ULL;
+  mix(b);
+  return h;
+}
+
+// Open addressing from memory id (> 0) to doc ordinal.
+class IdMap {
+ public:
+  uint32_t Find(MemoryId id) const {
+    if (slots_.empty()) return kNoDoc;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Hash(id) & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.key == id) return s.val;
+      if (s.key == kEmpty) return kNoDoc;
+    }
+  }
+  void Put(MemoryId id, uint32_t val) {
+    if ((used_ + 1) * 2 > slots_.size()) Rehash(std::max<size_t>(64, (size_ + 1) * 4));
+    const size_t mask = slots_.size() - 1;
+    size_t tomb = SIZE_MAX;
+    for (size_t i = Hash(id) & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.key == id) {
+        s.val = val;
+        return;
+      }
+      if (s.key == kTomb && tomb == SIZE_MAX) tomb = i;
+      if (s.key == kEmpty) {
+        Slot& dst = tomb != SIZE_MAX ? slots_[tomb] : s;
+        if (tomb == SIZE_MAX) ++used_;
+        dst = Slot{id, val};
+        ++size_;
+        return;
+      }
+    }
+  }
+  void Erase(MemoryId id) {
+    if (slots_.empty()) return;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Hash(id) & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.key == id) {
+        s.key = kTomb;
+        --size_;
+        return;
+      }
+      if (s.key == kEmpty) return;
+    }
+  }
+  size_t MemoryBytes() const { return slots_.capacity() * sizeof(Slot); }
+
+ private:
+  static constexpr MemoryId kEmpty = 0;
+  static constexpr MemoryId kTomb = -1;
+  struct Slot {
+    MemoryId key = kEmpty;
+    uint32_t val = 0;
+  };
+  static size_t Hash(MemoryId id) {
+    uint64_t x = static_cast<uint64_t>(id);
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return static_cast<size_t>(x);
+  }
+  void Rehash(size_t want) {
+    size_t n = 64;
+    while (n < want) n *= 2;
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(n, Slot{});
+    used_ = size_ = 0;
+    for (const Slot& s : old) {
+      if (s.key != kEmpty && s.key != kTomb) Put(s.key, s.val);
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t used_ = 0;  // live + tombstones
+  size_t size_ = 0;
+};
+
+// Strings by ordinal with reference counts; ordinal 0 is "" and never freed. A string
+// whose count drops to 0 is forgotten (its ordinal is reused), so nothing of a purged
+// memory lingers in the next snapshot.
+class Interner {
+ public:
+  Interner() {
+    strings_.emplace_back();
+    refs_.push_back(1);
+  }
+  uint32_t Find(std::string_view s) const {
+    if (s.empty()) return 0;
+    auto it = ids_.find(std::string(s));
+    return it == ids_.end() ? kNoDoc : it->second;
+  }
+  uint32_t Ref(std::string_view s) {
+    if (s.empty()) return 0;
+    auto [it, inserted] = ids_.try_emplace(std::string(s), 0);
+    if (inserted) {
+      if (!free_.empty()) {
+        it->second = free_.back();
+        free_.pop_back();
+        strings_[it->second] = std::string(s);
+        refs_[it->second] = 0;
+      } else {
+        it->second = static_cast<uint32_t>(strings_.size());
+        strings_.emplace_back(s);
+        refs_.push_back(0);
+      }
+    }
+    ++refs_[it->second];
+    return it->second;
+  }
+  void Unref(uint32_t id) {
+    if (id == 0 || id >= refs_.size() || refs_[id] == 0) return;
+    if (--refs_[id] == 0) {
+      ids_.erase(strings_[id]);
+      std::string().swap(strings_[id]);
+      free_.push_back(id);
+    }
+  }
+  uint32_t refs(uint32_t id) const { return id < refs_.size() ? refs_[id] : 0; }
+  const std::string& str(uint32_t id) const { return strings_[id]; }
+  size_t capacity() const { return strings_.size(); }
+
+  void AppendTo(std::string* out) const {
+    wire::PutU32(out, static_cast<uint32_t>(strings_.size()));
+    for (size_t i = 0; i < strings_.size(); ++i) {
+      wire::PutBytes(out, refs_[i] > 0 ? strings_[i] : std::string());
+      wire::PutU32(out, refs_[i]);
+    }
+  }
+  bool ReadFrom(wire::Reader* r) {
+    uint32_t n = 0;
+    if (!r->U32(&n) || n == 0 || n > r->remaining() / 8) return false;
+    strings_.assign(n, std::string());
+    refs_.assign(n, 0);
+    ids_.clear();
+    free_.clear();
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!r->Bytes(&strings_[i]) || !r->U32(&refs_[i])) return false;
+      if (i == 0) {
+        if (!strings_[0].empty()) return false;
+        refs_[0] = 1;
+        continue;
+      }
+      if (refs_[i] == 0) {
+        if (!strings_[i].empty()) return false;
+        free_.push_back(i);
+      } else if (strings_[i].empty() || !ids_.emplace(strings_[i], i).second) {
+        return false;
+      }
+    }
+    return true;
+  }
+  size_t MemoryBytes() const {
+    size_t n = strings_.capacity() * sizeof(std::string) + refs_.capacity() * 4;
+    for (const auto& s : strings_) n += s.capacity();
+    return n + ids_.size() * 64;
+  }
+
+ private:
+  std::unordered_map<std::string, uint32_t> ids_;
+  std::vector<std::string> strings_;
+  std::vector<uint32_t> refs_;
+  std::vector<uint32_t> free_;
+};
+
+void PutVarint(uint32_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+size_t GetVarint(std::string_view s, size_t pos, uint32_t* v) {
+  uint32_t result = 0;
+  for (int shift = 0; shift <= 28 && pos < s.size(); shift += 7) {
+    const uint32_t byte = static_cast<uint8_t>(s[pos++]);
+    result |= (byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      *v = result;
+      return pos;
+    }
+  }
+  return std::string::npos;
+}
+
+uint64_t PartKey(uint32_t user, Kind kind) {
+  return static_cast<uint64_t>(user) * 8 + static_cast<uint64_t>(kind);
+}
+
+}  // namespace
+
+LexicalDoc AnalyzeMemory(const Memory& m, MemoryId prev_in_session) {
+  LexicalDoc d;
+  d.id = m.id;
+  d.user = m.user_id;
+  d.session = m.session_id;
+  d.agent = m.agent_id;
+  d.kind = m.kind;
+  d.retired = m.state == State::kRetired;
+  d.archived = m.tier == Tier::kArchived;
+  d.event_time = m.event_time;
+  d.prev_in_session = prev_in_session;
+  d.text_hash = Fnv1a(m.text, m.speaker);
+  std::unordered_map<std::string, uint32_t> f2;
+  uint32_t length = 0;
+  text::ForEachTerm(m.text, [&](std::string_view term, size_t, size_t) {
+    f2[std::string(term)] += 2;
+    ++length;
+  });
+  text::ForEachTerm(m.speaker, [&](std::string_view term, size_t, size_t) {
+    f2[std::string(term)] += 1;
+    ++length;
+  });
+  d.terms.reserve(f2.size());
+  for (auto& [term, n] : f2) d.terms.emplace_back(term, static_cast<uint8_t>(std::min(n, 255u)));
+  std::sort(d.terms.begin(), d.terms.end());
+  d.length = static_cast<uint16_t>(std::min<uint32_t>(length + 1, 65535));  // see the header
+  return d;
+}
+
+// ---- the index ---------------------------------------------------------------------------
+
+class LexicalIndex::Impl {
+ public:
+  Impl() { skey_name_.push_back(0); }
+
+  struct Partition {
+    std::unordered_map<uint32_t, PostingList> lists;  // by term ordinal
+    std::vector<uint32_t> docs;                       // ascending
+  };
+
+  // A filter resolved to ordinals. `none`: nothing can pass.
+  struct Compiled {
+    bool none = false;
+    uint32_t user = kNoDoc;  // kNoDoc: any
+    uint8_t kinds = 0x1f;
+    uint8_t exclude = 0;     // flags a doc must not have
+    uint32_t agent = kNoDoc;
+    uint32_t session_name = kNoDoc;
+    int64_t from = kNoTime, to = kNoTime;  // kNoTime: unbounded
+    bool timed = false;
+    const std::vector<MemoryId>* allow = nullptr;
+  };
+
+  mutable FairSharedMutex mu_;
+  int64_t applied_seq_ = 0;
+
+  // Documents by ordinal (id 0: a free slot).
+  std::vector<MemoryId> id_;
+  std::vector<uint32_t> user_, skey_, agent_, prev_, next_;
+  std::vector<int64_t> time_;
+  std::vector<uint16_t> len_;
+  std::vector<uint8_t> kind_, flags_;
+  std::vector<uint64_t> hash_;
+  // Each document's term ordinals, sorted, as varint gaps in fwd_ at fwd_off_/fwd_len_.
+  std::string fwd_;
+  std::vector<uint32_t> fwd_off_;
+  std::vector<uint16_t> fwd_len_;
+  size_t fwd_garbage_ = 0;
+  std::vector<uint32_t> free_docs_;
+  IdMap ord_of_;
+  uint64_t live_docs_ = 0;
+  uint64_t total_len_ = 0;
+
+  Interner users_, agents_, session_names_, session_keys_, terms_;
+  std::vector<uint32_t> skey_name_;  // session key -> session name ordinal
+  std::vector<uint32_t> df_;         // term ordinal -> documents holding it
+  std::unordered_map<uint64_t, Partition> parts_;
+
+  DocInfo info_{[this](uint32_t d) { return len_[d]; }, [this](uint32_t d) { return time_[d]; }};
+
+  // ---- writes (exclusive lock) ----
+
+  std::vector<uint32_t> ForwardTerms(uint32_t doc) const {
+    std::vector<uint32_t> out;
+    const std::string_view s(fwd_.data() + fwd_off_[doc], fwd_len_[doc]);
+    uint32_t prev = 0;
+    for (size_t pos = 0; pos < s.size();) {
+      uint32_t gap = 0;
+      pos = GetVarint(s, pos, &gap);
+      if (pos == std::string::npos) break;
+      prev += gap;
+      out.push_back(prev);
+    }
+    return out;
+  }
+
+  void SetForward(uint32_t doc, std::vector<uint32_t> terms) {
+    std::sort(terms.begin(), terms.end());
+    fwd_garbage_ += fwd_len_[doc];
+    std::string enc;
+    uint32_t prev = 0;
+    for (uint32_t t : terms) {
+      PutVarint(t - prev, &enc);
+      prev = t;
+    }
+    if (enc.size() > 65535) enc.resize(0);  // cannot happen: 64 KiB texts have fewer terms
+    fwd_off_[doc] = static_cast<uint32_t>(fwd_.size());
+    fwd_len_[doc] = static_cast<uint16_t>(enc.size());
+    fwd_ += enc;
+  }
+
+  void CompactForward() {
+    std::string out;
+    out.reserve(fwd_.size() - fwd_garbage_);
+    for (size_t d = 0; d < id_.size(); ++d) {
+      const uint32_t off = static_cast<uint32_t>(out.size());
+      out.append(fwd_, fwd_off_[d], fwd_len_[d]);
+      fwd_off_[d] = off;
+    }
+    fwd_.swap(out);
+    fwd_garbage_ = 0;
+  }
+
+  void RemovePostings(uint32_t doc) {
+    auto pit = parts_.find(PartKey(user_[doc], static_cast<Kind>(kind_[doc])));
+    for (uint32_t t : ForwardTerms(doc)) {
+      if (pit != parts_.end()) {
+        auto lit = pit->second.lists.find(t);
+        if (lit != pit->second.lists.end()) {
+          lit->second.Remove(doc, info_);
+          if (lit->second.empty()) pit->second.lists.erase(lit);
+        }
+      }
+      if (t < df_.size() && df_[t] > 0) --df_[t];
+      terms_.Unref(t);
+    }
+    SetForward(doc, {});
+    total_len_ -= len_[doc];
+  }
+
+  void AddPostings(uint32_t doc, const LexicalDoc& d) {
+    Partition& part = parts_[PartKey(user_[doc], d.kind)];
+    std::vector<uint32_t> fwd;
+    fwd.reserve(d.terms.size());
+    for (const auto& [term, f2] : d.terms) {
+      const uint32_t t = terms_.Ref(term);
+      if (t >= df_.size()) df_.resize(t + 1, 0);
+      ++df_[t];
+      fwd.push_back(t);
+      part.lists[t].Add(doc, f2, len_[doc], time_[doc], info_);
+    }
+    SetForward(doc, std::move(fwd));
+    total_len_ += len_[doc];
+  }
+
+  void RemoveFromPartitionDocs(uint32_t doc) {
+    auto pit = parts_.find(PartKey(user_[doc], static_cast<Kind>(kind_[doc])));
+    if (pit == parts_.end()) return;
+    auto& docs = pit->second.docs;
+    auto it = std::lower_bound(docs.begin(), docs.end(), doc);
+    if (it != docs.end() && *it == doc) docs.erase(it);
+    if (docs.empty() && pit->second.lists.empty()) parts_.erase(pit);
+  }
+
+  void AddToPartitionDocs(uint32_t doc) {
+    auto& docs = parts_[PartKey(user_[doc], static_cast<Kind>(kind_[doc]))].docs;
+    if (docs.empty() || docs.back() < doc) {
+      docs.push_back(doc);
+    } else {
+      docs.insert(std::lower_bound(docs.begin(), docs.end(), doc), doc);
+    }
+  }
+
+  void Unlink(uint32_t doc) {
+    if (prev_[doc] != kNoDoc && next_[prev_[doc]] == doc) next_[prev_[doc]] = kNoDoc;
+    if (next_[doc] != kNoDoc && prev_[next_[doc]] == doc) prev_[next_[doc]] = kNoDoc;
+    prev_[doc] = next_[doc] = kNoDoc;
+  }
+
+  void Erase(MemoryId id) {
+    const uint32_t doc = ord_of_.Find(id);
+    if (doc == kNoDoc) return;
+    RemovePostings(doc);
+    RemoveFromPartitionDocs(doc);
+    Unlink(doc);
+    users_.Unref(user_[doc]);
+    agents_.Unref(agent_[doc]);
+    ReleaseSessionKey(skey_[doc]);
+    ord_of_.Erase(id);
+    id_[doc] = 0;
+    flags_[doc] = 0;
+    user_[doc] = skey_[doc] = agent_[doc] = 0;
+    free_docs_.push_back(doc);
+    --live_docs_;
+  }
+
+  uint32_t SessionKeyOf(const LexicalDoc& d) {
+    if (d.session.empty()) return 0;
+    std::string key = d.user;
+    key.push_back('\x1f');
+    key += d.session;
+    const uint32_t k = session_keys_.Ref(key);
+    if (k >= skey_name_.size()) skey_name_.resize(k + 1, 0);
+    if (session_keys_.refs(k) == 1) skey_name_[k] = session_names_.Ref(d.session);
+    return k;
+  }
+  void ReleaseSessionKey(uint32_t k) {
+    if (k == 0) return;
+    if (session_keys_.refs(k) == 1) {
+      session_names_.Unref(skey_name_[k]);
+      skey_name_[k] = 0;
+    }
+    session_keys_.Unref(k);
+  }
+
+  uint32_t NewDoc() {
+    if (!free_docs_.empty()) {
+      const uint32_t doc = free_docs_.back();
+      free_docs_.pop_back();
+      return doc;
+    }
+    const auto doc = static_cast<uint32_t>(id_.size());
+    id_.push_back(0);
+    user_.push_back(0);
+    skey_.push_back(0);
+    agent_.push_back(0);
+    prev_.push_back(kNoDoc);
+    next_.push_back(kNoDoc);
+    time_.push_back(kNoTime);
+    len_.push_back(0);
+    kind_.push_back(0);
+    flags_.push_back(0);
+    hash_.push_back(0);
+    fwd_off_.push_back(0);
+    fwd_len_.push_back(0);
+    return doc;
+  }
+
+  void Upsert(const LexicalDoc& d) {
+    uint32_t doc = ord_of_.Find(d.id);
+    const int64_t time = d.event_time ? *d.event_time : kNoTime;
+    const uint8_t flags = static_cast<uint8_t>(kLive | (d.retired ? kRetired : 0) |
+                                               (d.archived ? kArchived : 0));
+    if (doc != kNoDoc) {
+      const bool reindex = hash_[doc] != d.text_hash || kind_[doc] != uint8_t(d.kind) ||
+                           users_.str(user_[doc]) != d.user || time_[doc] != time;
+      if (reindex) {
+        RemovePostings(doc);
+        RemoveFromPartitionDocs(doc);
+      }
+      const uint32_t user = users_.Ref(d.user);
+      users_.Unref(user_[doc]);
+      const uint32_t agent = agents_.Ref(d.agent);
+      agents_.Unref(agent_[doc]);
+      const uint32_t skey = SessionKeyOf(d);
+      ReleaseSessionKey(skey_[doc]);
+      user_[doc] = user;
+      agent_[doc] = agent;
+      skey_[doc] = skey;
+      flags_[doc] = flags;
+      if (reindex) {
+        kind_[doc] = static_cast<uint8_t>(d.kind);
+        time_[doc] = time;
+        len_[doc] = d.length;
+        hash_[doc] = d.text_hash;
+        AddToPartitionDocs(doc);
+        AddPostings(doc, d);
+      }
+    } else {
+      doc = NewDoc();
+      id_[doc] = d.id;
+      user_[doc] = users_.Ref(d.user);
+      agent_[doc] = agents_.Ref(d.agent);
+      skey_[doc] = SessionKeyOf(d);
+      kind_[doc] = static_cast<uint8_t>(d.kind);
+      flags_[doc] = flags;
+      time_[doc] = time;
+      len_[doc] = d.length;
+      hash_[doc] = d.text_hash;
+      prev_[doc] = next_[doc] = kNoDoc;
+      ord_of_.Put(d.id, doc);
+      ++live_docs_;
+      AddToPartitionDocs(doc);
+      AddPostings(doc, d);
+    }
+    if (d.prev_in_session != 0) {
+      const uint32_t p = ord_of_.Find(d.prev_in_session);
+      if (p != kNoDoc && p != doc) {
+        if (prev_[doc] != kNoDoc && next_[prev_[doc]] == doc) next_[prev_[doc]] = kNoDoc;
+        prev_[doc] = p;
+        next_[p] = doc;
+      }
+    }
+  }
+
+  // ---- reads (shared lock) ----
+
+  Compiled Compile(const LexicalFilter& f) const {
+    Compiled c;
+    if (!f.user.empty()) {
+      c.user = users_.Find(f.user);
+      if (c.user == kNoDoc) c.none = true;
+    }
+    if (!f.kinds.empty()) {
+      c.kinds = 0;
+      for (Kind k : f.kinds) c.kinds |= static_cast<uint8_t>(1u << static_cast<int>(k));
+    }
+    if (!f.include_retired) c.exclude |= kRetired;
+    if (!f.include_archived) c.exclude |= kArchived;
+    if (!f.agent.empty()) {
+      c.agent = agents_.Find(f.agent);
+      if (c.agent == kNoDoc) c.none = true;
+    }
+    if (!f.session.empty()) {
+      c.session_name = session_names_.Find(f.session);
+      if (c.session_name == kNoDoc) c.none = true;
+    }
+    if (f.time_from || f.time_to) {
+      c.timed = true;
+      c.from = f.time_from ? *f.time_from : std::numeric_limits<int64_t>::min() + 1;
+      c.to = f.time_to ? *f.time_to : std::numeric_limits<int64_t>::max();
+      if (c.to <= c.from) c.none = true;
+    }
+    c.allow = f.allow;
+    if (c.allow && c.allow->empty()) c.none = true;
+    return c;
+  }
+
+  // The user/kind/state part and everything else.
+  bool Passes(uint32_t doc, const Compiled& c) const {
+    const uint8_t fl = flags_[doc];
+    if ((fl & kLive) == 0 || (fl & c.exclude) != 0) return false;
+    if (c.user != kNoDoc && user_[doc] != c.user) return false;
+    if ((c.kinds & (1u << kind_[doc])) == 0) return false;
+    if (c.agent != kNoDoc && agent_[doc] != c.agent) return false;
+    if (c.session_name != kNoDoc && skey_name_[skey_[doc]] != c.session_name) return false;
+    if (c.timed) {
+      const int64_t t = time_[doc];
+      if (t == kNoTime || t < c.from || t >= c.to) return false;
+    }
+    if (c.allow && !std::binary_search(c.allow->begin(), c.allow->end(), id_[doc])) return false;
+    return true;
+  }
+
+  // The partitions a compiled filter can reach.
+  std::vector<const Partition*> PartitionsFor(const Compiled& c) const {
+    std::vector<const Partition*> out;
+    if (c.none) return out;
+    if (c.user != kNoDoc) {
+      for (int k = 0; k < kKinds; ++k) {
+        if ((c.kinds & (1u << k)) == 0) continue;
+        auto it = parts_.find(PartKey(c.user, static_cast<Kind>(k)));
+        if (it != parts_.end()) out.push_back(&it->second);
+      }
+      return out;
+    }
+    for (const auto& [key, part] : parts_) {
+      if ((c.kinds & (1u << (key % 8))) != 0) out.push_back(&part);
+    }
+    return out;
+  }
+
+  struct TermStat {
+    uint32_t term = kNoDoc;
+    double idf = 0;
+  };
+
+  std::vector<TermStat> Stats(const std::vector<std::string>& terms) const {
+    std::vector<TermStat> out;
+    const double n = static_cast<double>(live_docs_);
+    for (const auto& t : terms) {
+      TermStat s;
+      s.term = terms_.Find(t);
+      if (s.term != kNoDoc && s.term < df_.size() && df_[s.term] > 0) {
+        const double df = df_[s.term];
+        s.idf = std::log((n - df + 0.5) / (df + 0.5));
+        if (s.idf <= 0) s.idf = 1e-6;
+      } else {
+        s.term = kNoDoc;
+      }
+      out.push_back(s);
+    }
+    return out;
+  }
+
+  double AvgLen() const {
+    return live_docs_ == 0 ? 1.0
+                           : std::max(1e-9, static_cast<double>(total_len_) /
+                                                static_cast<double>(live_docs_));
+  }
+
+  static double TermScore(double idf, uint8_t f2, double len, double avglen) {
+    const double f = f2 * 0.5;
+    return idf * (f * (kK1 + 1)) / (f + kK1 * (1 - kB + kB * len / avglen));
+  }
+
+  // Top-k bookkeeping shared across partitions: a min-heap of the best hits so far
+  // under (score desc, id asc).
+  struct TopK {
+    size_t k;
+    std::vector<LexicalHit> heap;  // worst on top
+    static bool Better(const LexicalHit& a, const LexicalHit& b) {
+      return a.score != b.score ? a.score > b.score : a.id < b.id;
+    }
+    bool full() const { return heap.size() >= k; }
+    // The score a newcomer must reach (ties then compare ids); -inf until full.
+    double threshold() const {
+      return full() ? heap.front().score : -std::numeric_limits<double>::infinity();
+    }
+    void Offer(const LexicalHit& h) {
+      if (full() && !Better(h, heap.front())) return;
+      heap.push_back(h);
+      std::push_heap(heap.begin(), heap.end(), Better);
+      if (heap.size() > k) {
+        std::pop_heap(heap.begin(), heap.end(), Better);
+        heap.pop_back();
+      }
+    }
+  };
+
+  // Can a document whose score is at most `bound` still enter?
+  static bool CanEnter(double bound, const TopK& top) {
+    return !top.full() || bound * (1 + kBoundMargin) >= top.threshold();
+  }
+
+  // MaxScore over one partition with block-max bounds on the non-essential lists.
+  void SearchPartition(const Partition& part, const std::vector<TermStat>& stats,
+                       const Compiled& c, double avglen, TopK* top) const {
+    struct List {
+      size_t q;  // query term position
+      double idf;
+      double ub;
+      Cursor cur;
+    };
+    std::vector<List> lists;
+    for (size_t q = 0; q < stats.size(); ++q) {
+      if (stats[q].term == kNoDoc) continue;
+      auto it = part.lists.find(stats[q].term);
+      if (it == part.lists.end()) continue;
+      const PostingList& pl = it->second;
+      const double ub = TermScore(stats[q].idf, pl.max_f2(), pl.min_len(), avglen);
+      lists.push_back(List{q, stats[q].idf, ub, Cursor(&pl)});
+    }
+    if (lists.empty()) return;
+    std::sort(lists.begin(), lists.end(), [](const List& a, const List& b) { return a.ub < b.ub; });
+    const size_t n = lists.size();
+    std::vector<double> prefix(n + 1, 0);  // prefix[i] = ub of lists [0, i)
+    for (size_t i = 0; i < n; ++i) prefix[i + 1] = prefix[i] + lists[i].ub;
+    // Lists [0, first) are non-essential: together they cannot lift a document in.
+    size_t first = 0;
+    auto update_first = [&] {
+      while (first < n && !CanEnter(prefix[first + 1], *top)) ++first;
+    };
+    update_first();
+    std::vector<double> contrib(stats.size(), 0);
+    while (first < n) {
+      // Skip, in the essential lists, blocks outside the filter's time range.
+      if (c.timed) {
+        for (size_t i = first; i < n; ++i) {
+          for (;;) {
+            const uint32_t d = lists[i].cur.doc();
+            if (d == kNoDoc) break;
+            const BlockMeta* b = lists[i].cur.ShallowBlock(d);
+            if (b == nullptr || (b->min_time != kNoTime && b->max_time >= c.from &&
+                                 b->min_time < c.to)) {
+              break;
+            }
+            if (b->last_doc == kNoDoc) break;
+            lists[i].cur.NextGeq(b->last_doc + 1);
+          }
+        }
+      }
+      uint32_t doc = kNoDoc;
+      for (size_t i = first; i < n; ++i) doc = std::min(doc, lists[i].cur.doc());
+      if (doc == kNoDoc) break;
+      if (!Passes(doc, c)) {
+        for (size_t i = first; i < n; ++i) {
+          if (lists[i].cur.doc() == doc) lists[i].cur.Next();
+        }
+        continue;
+      }
+      const double len = len_[doc];
+      double score = 0;
+      std::fill(contrib.begin(), contrib.end(), 0.0);
+      for (size_t i = first; i < n; ++i) {
+        if (lists[i].cur.doc() != doc) continue;
+        const double s = TermScore(lists[i].idf, lists[i].cur.f2(), len, avglen);
+        contrib[lists[i].q] = s;
+        score += s;
+        lists[i].cur.Next();
+      }
+      bool dropped = false;
+      for (size_t i = first; i-- > 0;) {
+        if (!CanEnter(score + prefix[i + 1], *top)) {
+          dropped = true;
+          break;
+        }
+        // Block-max: the block that would hold `doc` bounds this list's part.
+        const BlockMeta* b = lists[i].cur.ShallowBlock(doc);
+        if (b == nullptr || b->first_doc > doc) continue;
+        const double block_ub = TermScore(lists[i].idf, b->max_f2, b->min_len, avglen);
+        if (!CanEnter(score + block_ub + prefix[i], *top)) {
+          dropped = true;
+          break;
+        }
+        lists[i].cur.NextGeq(doc);
+        if (lists[i].cur.doc() != doc) continue;
+        const double s = TermScore(lists[i].idf, lists[i].cur.f2(), len, avglen);
+        contrib[lists[i].q] = s;
+        score += s;
+      }
+      if (dropped) continue;
+      double exact = 0;  // summed in query-term order: identical to exhaustive scoring
+      for (double x : contrib) exact += x;
+      top->Offer(LexicalHit{id_[doc], exact});
+      update_first();
+    }
+  }
+
+  // Scores every document of the filter's allow list directly (few documents).
+  void ScoreAllowed(const std::vector<TermStat>& stats, const Compiled& c, double avglen,
+                    TopK* top) const {
+    for (MemoryId id : *c.allow) {
+      const uint32_t doc = ord_of_.Find(id);
+      if (doc == kNoDoc || !Passes(doc, c)) continue;
+      const double s = ScoreDoc(doc, stats, avglen);
+      if (s > 0) top->Offer(LexicalHit{id, s});
+    }
+  }
+
+  double ScoreDoc(uint32_t doc, const std::vector<TermStat>& stats, double avglen) const {
+    auto pit = parts_.find(PartKey(user_[doc], static_cast<Kind>(kind_[doc])));
+    if (pit == parts_.end()) return 0;
+    double score = 0;
+    for (const auto& s : stats) {
+      if (s.term == kNoDoc) continue;
+      auto lit = pit->second.lists.find(s.term);
+      if (lit == pit->second.lists.end()) continue;
+      const uint8_t f2 = lit->second.Find(doc);
+      if (f2 != 0) score += TermScore(s.idf, f2, len_[doc], avglen);
+    }
+    return score;
+  }
+
+  std::vector<LexicalHit> Search(const std::vector<std::string>& terms, const LexicalFilter& f,
+                                 size_t k) const {
+    std::vector<LexicalHit> out;
+    if (k == 0 || terms.empty()) return out;
+    const Compiled c = Compile(f);
+    if (c.none) return out;
+    const auto stats = Stats(terms);
+    if (std::all_of(stats.begin(), stats.end(), [](const TermStat& s) { return s.term == kNoDoc; }))
+      return out;
+    const double avglen = AvgLen();
+    TopK top{k, {}};
+    const auto parts = PartitionsFor(c);
+    size_t postings = 0;
+    for (const Partition* p : parts) {
+      for (const auto& s : stats) {
+        if (s.term == kNoDoc) continue;
+        auto it = p->lists.find(s.term);
+        if (it != p->lists.end()) postings += it->second.size();
+      }
+    }
+    // A short allow list is cheaper to score document by document than to intersect
+    // with the posting lists.
+    if (c.allow && c.allow->size() * stats.size() * 4 < postings) {
+      ScoreAllowed(stats, c, avglen, &top);
+    } else {
+      for (const Partition* p : parts) SearchPartition(*p, stats, c, avglen, &top);
+    }
+    out = std::move(top.heap);
+    std::sort(out.begin(), out.end(), TopK::Better);
+    return out;
+  }
+
+  std::vector<LexicalHit> Score(const std::vector<std::string>& terms,
+                                const std::vector<MemoryId>& ids) const {
+    std::vector<LexicalHit> out;
+    const auto stats = Stats(terms);
+    const double avglen = AvgLen();
+    for (MemoryId id : ids) {
+      const uint32_t doc = ord_of_.Find(id);
+      if (doc == kNoDoc) continue;
+      const double s = ScoreDoc(doc, stats, avglen);
+      if (s > 0) out.push_back(LexicalHit{id, s});
+    }
+    return out;
+  }
+
+  std::vector<MemoryId> Matching(const LexicalFilter& f, size_t limit, bool* more) const {
+    std::vector<MemoryId> out;
+    *more = false;
+    const Compiled c = Compile(f);
+    for (const Partition* p : PartitionsFor(c)) {
+      for (uint32_t doc : p->docs) {
+        if (!Passes(doc, c)) continue;
+        if (out.size() >= limit) {
+          *more = true;
+          return out;
+        }
+        out.push_back(id_[doc]);
+      }
+    }
+    return out;
+  }
+
+  size_t CountScope(const LexicalFilter& f) const {
+    Compiled c = Compile(f);
+    size_t n = 0;
+    for (const Partition* p : PartitionsFor(c)) n += p->docs.size();
+    return n;
+  }
+
+  // ---- snapshot ----
+
+  void Serialize(std::string* out) const {
+    wire::PutI64(out, applied_seq_);
+    wire::PutU64(out, live_docs_);
+    wire::PutU64(out, total_len_);
+    const auto n = static_cast<uint32_t>(id_.size());
+    wire::PutU32(out, n);
+    for (uint32_t d = 0; d < n; ++d) {
+      wire::PutI64(out, id_[d]);
+      wire::PutU32(out, user_[d]);
+      wire::PutU32(out, skey_[d]);
+      wire::PutU32(out, agent_[d]);
+      wire::PutU32(out, prev_[d]);
+      wire::PutU32(out, next_[d]);
+      wire::PutI64(out, time_[d]);
+      wire::PutU16(out, len_[d]);
+      wire::PutU8(out, kind_[d]);
+      wire::PutU8(out, flags_[d]);
+      wire::PutU64(out, hash_[d]);
+      wire::PutBytes(out, std::string_view(fwd_.data() + fwd_off_[d], fwd_len_[d]));
+    }
+    users_.AppendTo(out);
+    agents_.AppendTo(out);
+    session_names_.AppendTo(out);
+    session_keys_.AppendTo(out);
+    terms_.AppendTo(out);
+    wire::PutU32(out, static_cast<uint32_t>(skey_name_.size()));
+    for (uint32_t v : skey_name_) wire::PutU32(out, v);
+    wire::PutU32(out, static_cast<uint32_t>(df_.size()));
+    for (uint32_t v : df_) wire::PutU32(out, v);
+    wire::PutU32(out, static_cast<uint32_t>(parts_.size()));
+    for (const auto& [key, part] : parts_) {
+      wire::PutU64(out, key);
+      wire::PutU32(out, static_cast<uint32_t>(part.docs.size()));
+      for (uint32_t d : part.docs) wire::PutU32(out, d);
+      wire::PutU32(out, static_cast<uint32_t>(part.lists.size()));
+      for (const auto& [term, list] : part.lists) {
+        wire::PutU32(out, term);
+        list.AppendTo(out);
+      }
+    }
+  }
+
+  // Parses and checks a payload; false on any inconsistency.
+  bool Deserialize(const std::string& in) {
+    wire::Reader r(in, 0);
+    uint32_t n = 0;
+    if (!r.I64(&applied_seq_) || !r.U64(&live_docs_) || !r.U64(&total_len_) || !r.U32(&n)) {
+      return false;
+    }
+    if (n > r.remaining() / 40) return false;
+    for (uint32_t d = 0; d < n; ++d) {
+      NewDoc();
+      std::string fwd;
+      if (!r.I64(&id_[d]) || !r.U32(&user_[d]) || !r.U32(&skey_[d]) || !r.U32(&agent_[d]) ||
+          !r.U32(&prev_[d]) || !r.U32(&next_[d]) || !r.I64(&time_[d]) || !r.U16(&len_[d]) ||
+          !r.U8(&kind_[d]) || !r.U8(&flags_[d]) || !r.U64(&hash_[d]) || !r.Bytes(&fwd)) {
+        return false;
+      }
+      if (fwd.size() > 65535 || kind_[d] >= kKinds) return false;
+      if ((prev_[d] != kNoDoc && prev_[d] >= n) || (next_[d] != kNoDoc && next_[d] >= n)) {
+        return false;
+      }
+      fwd_off_[d] = static_cast<uint32_t>(fwd_.size());
+      fwd_len_[d] = static_cast<uint16_t>(fwd.size());
+      fwd_ += fwd;
+    }
+    if (!users_.ReadFrom(&r) || !agents_.ReadFrom(&r) || !session_names_.ReadFrom(&r) ||
+        !session_keys_.ReadFrom(&r) || !terms_.ReadFrom(&r)) {
+      return false;
+    }
+    uint32_t m = 0;
+    if (!r.U32(&m) || m == 0 || m > r.remaining() / 4) return false;
+    skey_name_.resize(m);
+    for (uint32_t& v : skey_name_) {
+      if (!r.U32(&v) || v >= session_names_.capacity()) return false;
+    }
+    if (!r.U32(&m) || m > r.remaining() / 4) return false;
+    df_.resize(m);
+    for (uint32_t& v : df_) {
+      if (!r.U32(&v)) return false;
+    }
+    uint64_t live = 0;
+    uint64_t total = 0;
+    for (uint32_t d = 0; d < n; ++d) {
+      if (id_[d] == 0) {
+        if (flags_[d] != 0) return false;
+        free_docs_.push_back(d);
+        continue;
+      }
+      if ((flags_[d] & kLive) == 0 || id_[d] < 0) return false;
+      if (user_[d] >= users_.capacity() || agent_[d] >= agents_.capacity() ||
+          skey_[d] >= session_keys_.capacity() || skey_[d] >= skey_name_.size()) {
+        return false;
+      }
+      for (uint32_t t : ForwardTerms(d)) {
+        if (t >= df_.size() || t >= terms_.capacity()) return false;
+      }
+      if (ord_of_.Find(id_[d]) != kNoDoc) return false;
+      ord_of_.Put(id_[d], d);
+      ++live;
+      total += len_[d];
+    }
+    if (live != live_docs_ || total != total_len_) return false;
+    uint32_t nparts = 0;
+    if (!r.U32(&nparts)) return false;
+    for (uint32_t i = 0; i < nparts; ++i) {
+      uint64_t key = 0;
+      uint32_t ndocs = 0;
+      if (!r.U64(&key) || key % 8 >= kKinds || !r.U32(&ndocs) || ndocs > r.remaining() / 4) {
+        return false;
+      }
+      Partition& part = parts_[key];
+      part.docs.resize(ndocs);
+      for (uint32_t& d : part.docs) {
+        if (!r.U32(&d) || d >= n || id_[d] == 0) return false;
+      }
+      if (!std::is_sorted(part.docs.begin(), part.docs.end())) return false;
+      uint32_t nlists = 0;
+      if (!r.U32(&nlists)) return false;
+      for (uint32_t j = 0; j < nlists; ++j) {
+        uint32_t term = 0;
+        if (!r.U32(&term) || term >= df_.size()) return false;
+        size_t pos = r.pos();
+        PostingList list;
+        if (!list.ReadFrom(in, &pos, n)) return false;
+        r.Seek(pos);
+        if (!part.lists.emplace(term, std::move(list)).second) return false;
+      }
+    }
+    return r.remaining() == 0;
+  }
+};
+
+LexicalIndex::LexicalIndex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LexicalIndex::~LexicalIndex() = default;
+
+std::unique_ptr<LexicalIndex> LexicalIndex::Create() {
+  return std::unique_ptr<LexicalIndex>(new LexicalIndex(std::make_unique<Impl>()));
+}
+
+Result<std::unique_ptr<LexicalIndex>> LexicalIndex::Load(const std::string& path) {
+  if (!util::PathExists(path)) return Status::NotFound("no lexical index snapshot at " + path);
+  MNEMO_ASSIGN_OR_RETURN(std::string file, util::ReadFile(path));
+  auto bad = [&](const std::string& why) {
+    return Status::Corruption("lexical index snapshot " + path + ": " + why);
+  };
+  constexpr size_t kHeader = sizeof kMagic + 4 + 8;  // magic, version, payload size
+  constexpr size_t kTrailer = 4 + sizeof kEndMagic;
+  if (file.size() < kHeader + kTrailer) return bad("truncated");
+  if (std::memcmp(file.data(), kMagic, sizeof kMagic) != 0) return bad("bad magic");
+  wire::Reader hr(file, sizeof kMagic);
+  uint32_t version = 0;
+  uint64_t size = 0;
+  hr.U32(&version);
+  hr.U64(&size);
+  if (version != kVersion) return bad("unsupported version " + std::to_string(version));
+  if (size != file.size() - kHeader - kTrailer) return bad("truncated or padded payload");
+  if (std::memcmp(file.data() + file.size() - sizeof kEndMagic, kEndMagic, sizeof kEndMagic) != 0)
+    return bad("bad end magic");
+  wire::Reader tr(file, file.size() - kTrailer);
+  uint32_t crc = 0;
+  tr.U32(&crc);
+  const auto actual = static_cast<uint32_t>(
+      ::crc32(0, reinterpret_cast<const Bytef*>(file.data()), static_cast<uInt>(file.size() - kTrailer)));
+  if (crc != actual) return bad("checksum mismatch");
+  auto impl = std::make_unique<Impl>();
+  if (!impl->Deserialize(file.substr(kHeader, size))) return bad("inconsistent payload");
+  return std::unique_ptr<LexicalIndex>(new LexicalIndex(std::move(impl)));
+}
+
+Result<int64_t> LexicalIndex::Save(const std::string& path) const {
+  std::string file(kMagic, sizeof kMagic);
+  wire::PutU32(&file, kVersion);
+  const size_t size_at = file.size();
+  wire::PutU64(&file, 0);
+  int64_t seq = 0;
+  {
+    std::shared_lock<FairSharedMutex> lock(impl_->mu_);
+    seq = impl_->applied_seq_;
+    impl_->Serialize(&file);
+  }
+  const uint64_t size = file.size() - size_at - 8;
+  std::string size_bytes;
+  wire::PutU64(&size_bytes, size);
+  file.replace(size_at, 8, size_bytes);
+  const auto crc = static_cast<uint32_t>(
+      ::crc32(0, reinterpret_cast<const Bytef*>(file.data()), static_cast<uInt>(file.size())));
+  wire::PutU32(&file, crc);
+  file.append(kEndMagic, sizeof kEndMagic);
+  MNEMO_RETURN_IF_ERROR(
+      util::WriteFileAtomic(path, file).WithContext("lexical index snapshot " + path));
+  return seq;
+}
+
+void LexicalIndex::Apply(int64_t seq, std::vector<LexicalDoc> upserts,
+                         const std::vector<MemoryId>& erases) {
+  std::unique_lock<FairSharedMutex> lock(impl_->mu_);
+  for (MemoryId id : erases) impl_->Erase(id);
+  for (const auto& d : upserts) impl_->Upsert(d);
+  if (seq > impl_->applied_seq_) impl_->applied_seq_ = seq;
+  if (impl_->fwd_garbage_ > impl_->fwd_.size() / 2 && impl_->fwd_garbage_ > (1u << 20)) {
+    impl_->CompactForward();
+  }
+}
+
+int64_t LexicalIndex::applied_seq() const {
+  std::shared_lock<FairSharedMutex> lock(impl_->mu_);
+  return impl_->applied_seq_;
+}
+
+size_t LexicalIndex::doc_count() const {
+  std::shared_lock<FairSharedMutex> lock(impl_->mu_);
+  return impl_->live_docs_;
+}
+
+size_t LexicalIndex::MemoryBytes() const {
+  std::shared_lock<FairSharedMutex> lock(impl_->mu_);
+  const Impl& d = *impl_;
+  size_t n = d.id_.capacity() * (8 + 4 * 5 + 8 + 2 + 1 + 1 + 8 + 4 + 2) + d.fwd_.capacity() +
+             d.ord_of_.MemoryBytes() + d.users_.MemoryBytes() + d.agents_.MemoryBytes() +
+             d.session_names_.MemoryBytes() + d.session_keys_.MemoryBytes() +
+             d.terms_.MemoryBytes() + d.df_.capacity() * 4;
+  for (const auto& [key, part] : d.parts_) {
+    n += 64 + part.docs.capacity() * 4;
+    for (const auto& [term, list] : part.lists) n += 32 + list.MemoryBytes();
+  }
+  return n;
+}
+
+LexicalIndex::View LexicalIndex::Read() const { return View(impl_.get()); }
+
+LexicalIndex::View::View(const Impl* impl) : impl_(impl) { impl_->mu_.lock_shared(); }
+LexicalIndex::View::View(View&& other) noexcept : impl_(other.impl_) { other.impl_ = nullptr; }
+LexicalIndex::View::~View() {
+  if (impl_) impl_->mu_.unlock_shared();
+}
+
+std::vector<LexicalHit> LexicalIndex::View::Search(const std::vector<std::string>& terms,
+                                                   const LexicalFilter& f, size_t k) const {
+  return impl_->Search(terms, f, k);
+}
+
+std::vector<LexicalHit> LexicalIndex::View::Score(const std::vector<std::string>& terms,
+                                                  const std::vector<MemoryId>& ids) const {
+  return impl_->Score(terms, ids);
+}
+
+std::vector<MemoryId> LexicalIndex::View::Matching(const LexicalFilter& f, size_t limit,
+                                                   bool* more) const {
+  return impl_->Matching(f, limit, more);
+}
+
+size_t LexicalIndex::View::CountScope(const LexicalFilter& f) const {
+  return impl_->CountScope(f);
+}
+
+bool LexicalIndex::View::Passes(MemoryId id, const LexicalFilter& f) const {
+  const uint32_t doc = impl_->ord_of_.Find(id);
+  return doc != kNoDoc && impl_->Passes(doc, impl_->Compile(f));
+}
+
+bool LexicalIndex::View::Contains(MemoryId id) const {
+  return impl_->ord_of_.Find(id) != kNoDoc;
+}
+
+MemoryId LexicalIndex::View::Previous(MemoryId id) const {
+  const uint32_t doc = impl_->ord_of_.Find(id);
+  if (doc == kNoDoc || impl_->prev_[doc] == kNoDoc) return 0;
+  return impl_->id_[impl_->prev_[doc]];
+}
+
+MemoryId LexicalIndex::View::Next(MemoryId id) const {
+  const uint32_t doc = impl_->ord_of_.Find(id);
+  if (doc == kNoDoc || impl_->next_[doc] == kNoDoc) return 0;
+  return impl_->id_[impl_->next_[doc]];
+}
+
+uint32_t LexicalIndex::View::SessionKey(MemoryId id) const {
+  const uint32_t doc = impl_->ord_of_.Find(id);
+  return doc == kNoDoc ? 0 : impl_->skey_[doc];
+}
+
+std::optional<TimeMs> LexicalIndex::View::EventTime(MemoryId id) const {
+  const uint32_t doc = impl_->ord_of_.Find(id);
+  if (doc == kNoDoc || impl_->time_[doc] == kNoTime) return std::nullopt;
+  return impl_->time_[doc];
+}
+
+}  // namespace mnemo::index

@@ -1,0 +1,85 @@
+// Private to src/index: little-endian fixed-width encoding for snapshot payloads, and a
+// bounds-checked reader (every read reports whether the bytes were there).
+//
+// Thread safety: plain functions and a reader over a caller-owned string.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mnemo::index::wire {
+
+inline void PutU8(std::string* out, uint8_t v) { out->push_back(static_cast<char>(v)); }
+inline void PutU16(std::string* out, uint16_t v) {
+  for (int i = 0; i < 2; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+inline void PutU32(std::string* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+inline void PutU64(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+inline void PutI64(std::string* out, int64_t v) { PutU64(out, static_cast<uint64_t>(v)); }
+// A u32 length, then the bytes.
+inline void PutBytes(std::string* out, std::string_view bytes) {
+  PutU32(out, static_cast<uint32_t>(bytes.size()));
+  out->append(bytes);
+}
+
+class Reader {
+ public:
+  Reader(const std::string& in, size_t pos) : in_(in), pos_(pos) {}
+  size_t pos() const { return pos_; }
+  size_t remaining() const { return in_.size() - pos_; }
+  void Seek(size_t pos) { pos_ = pos <= in_.size() ? pos : in_.size(); }
+
+  bool U8(uint8_t* v) {
+    uint64_t x;
+    if (!Fixed(1, &x)) return false;
+    *v = static_cast<uint8_t>(x);
+    return true;
+  }
+  bool U16(uint16_t* v) {
+    uint64_t x;
+    if (!Fixed(2, &x)) return false;
+    *v = static_cast<uint16_t>(x);
+    return true;
+  }
+  bool U32(uint32_t* v) {
+    uint64_t x;
+    if (!Fixed(4, &x)) return false;
+    *v = static_cast<uint32_t>(x);
+    return true;
+  }
+  bool U64(uint64_t* v) { return Fixed(8, v); }
+  bool I64(int64_t* v) {
+    uint64_t x;
+    if (!Fixed(8, &x)) return false;
+    *v = static_cast<int64_t>(x);
+    return true;
+  }
+  bool Bytes(std::string* out) {
+    uint32_t n;
+    if (!U32(&n) || n > remaining()) return false;
+    out->assign(in_, pos_, n);
+    pos_ += n;
+    return true;
+  }
+
+ private:
+  bool Fixed(size_t n, uint64_t* v) {
+    if (remaining() < n) return false;
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; ++i) x |= uint64_t(static_cast<uint8_t>(in_[pos_ + i])) << (8 * i);
+    pos_ += n;
+    *v = x;
+    return true;
+  }
+
+  const std::string& in_;
+  size_t pos_;
+};
+
+}  // namespace mnemo::index::wire
