@@ -112,6 +112,15 @@ struct Options {
   // Default kFull. See Durability.
   Durability durability = Durability::kFull;
 
+  // SQLite page I/O of each space (docs/architecture.md, "Storage"). Reads go through a
+  // memory map of the database file, up to sqlite_mmap_bytes of it: a page already in
+  // the OS page cache costs a memory access, not a read() system call (which on a VM
+  // costs microseconds). Each connection also caches up to sqlite_cache_bytes of pages
+  // (the writer's modified pages live there until the commit). 0 turns the map off.
+  // Defaults 1 GiB and 32 MiB (config storage.mmap_mb, storage.cache_mb).
+  int64_t sqlite_mmap_bytes = int64_t{1} << 30;
+  int64_t sqlite_cache_bytes = int64_t{32} << 20;
+
   // The embedder for new spaces and queries. Default (nullptr): the builtin embedder.
   // A space remembers the embedder id its vectors came from; opening it with another
   // embedder starts a background re-embed (see reembed_on_embedder_change).

@@ -73,11 +73,29 @@ Json Defaults() {
   embedding["send_dimensions"] = false;
   embedding["reembed"] = Options{}.reembed_on_embedder_change;
   Json chat = ProviderDefaults();
+  const Options o;
   return {{"embedding", embedding},
           {"chat", chat},
           {"pipeline", PipelineDefaults()},
           {"lifecycle", LifecycleDefaults()},
+          {"storage",
+           {{"mmap_mb", o.sqlite_mmap_bytes >> 20}, {"cache_mb", o.sqlite_cache_bytes >> 20}}},
           {"spaces", Json::object()}};
+}
+
+// Storage settings: megabytes, bounded so that the byte counts cannot overflow.
+Status StorageFrom(const Json& j, Options* o) {
+  const int64_t mmap_mb = j["mmap_mb"].get<int64_t>();
+  const int64_t cache_mb = j["cache_mb"].get<int64_t>();
+  if (mmap_mb < 0 || mmap_mb > (int64_t{1} << 24)) {
+    return Status::InvalidArgument("storage.mmap_mb must be between 0 (no map) and 16777216");
+  }
+  if (cache_mb < 1 || cache_mb > (int64_t{1} << 20)) {
+    return Status::InvalidArgument("storage.cache_mb must be between 1 and 1048576");
+  }
+  o->sqlite_mmap_bytes = mmap_mb << 20;
+  o->sqlite_cache_bytes = cache_mb << 20;
+  return Status::Ok();
 }
 
 // Environment variables and the key each sets.
@@ -94,6 +112,8 @@ const std::vector<std::pair<const char*, const char*>>& EnvKeys() {
       {"MNEMO_PIPELINE_ENABLED", "pipeline.enabled"},
       {"MNEMO_PIPELINE_USE_MODEL", "pipeline.use_model"},
       {"MNEMO_PIPELINE_DAILY_TOKEN_BUDGET", "pipeline.daily_token_budget"},
+      {"MNEMO_STORAGE_MMAP_MB", "storage.mmap_mb"},
+      {"MNEMO_STORAGE_CACHE_MB", "storage.cache_mb"},
   };
   return kKeys;
 }
@@ -328,6 +348,8 @@ Result<Json> Load(const std::string& data_dir, const std::vector<std::string>& o
   // Validate now, so that `config show` reports what `serve` would refuse.
   MNEMO_RETURN_IF_ERROR(PipelineFrom(doc["pipeline"], PipelineOptions{}, "pipeline").status());
   MNEMO_RETURN_IF_ERROR(LifecycleFrom(doc["lifecycle"], LifecycleOptions{}, "lifecycle").status());
+  Options storage;
+  MNEMO_RETURN_IF_ERROR(StorageFrom(doc["storage"], &storage));
   for (auto it = doc["spaces"].begin(); it != doc["spaces"].end(); ++it) {
     if (it.value().contains("pipeline")) {
       MNEMO_RETURN_IF_ERROR(PipelineFrom(it.value()["pipeline"], PipelineOptions{},
@@ -363,6 +385,7 @@ Result<Options> ToOptions(const Json& config, const Environment& env) {
         o.space_lifecycle[it.key()],
         LifecycleFrom(it.value()["lifecycle"], o.lifecycle, "spaces." + it.key() + ".lifecycle"));
   }
+  MNEMO_RETURN_IF_ERROR(StorageFrom(config["storage"], &o));
   const Json& emb = config["embedding"];
   o.reembed_on_embedder_change = emb["reembed"].get<bool>();
   if (emb["provider"] == "openai") {

@@ -1,9 +1,11 @@
-// The effective configuration of a data directory: model providers and the pipeline.
+// The effective configuration of a data directory: model providers, the pipeline, the
+// lifecycle and storage (SQLite page I/O).
 //
 // Sources, later ones win (docs/pipeline.md, "Configuration"):
 //   1. built-in defaults;
 //   2. DIR/config.json (optional; "spaces" holds per-space pipeline overrides);
-//   3. environment variables MNEMO_EMBEDDING_*, MNEMO_CHAT_*, MNEMO_PIPELINE_*;
+//   3. environment variables MNEMO_EMBEDDING_*, MNEMO_CHAT_*, MNEMO_PIPELINE_*,
+//      MNEMO_STORAGE_*;
 //   4. command-line `--set KEY=VALUE` (dotted keys, e.g. chat.model=llama3.1).
 // Secrets never live in the file: a provider names the environment variable that holds
 // its API key (api_key_env), read when the engine opens.

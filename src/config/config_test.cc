@@ -96,6 +96,25 @@ TEST_F(ConfigTest, LifecycleSettingsAndTheirPerSpaceOverrides) {
   EXPECT_FALSE(Load(dir_, {"lifecycle.ttl_ms.memo=5"}, {}).ok());
 }
 
+TEST_F(ConfigTest, StorageSettingsReachTheOptions) {
+  auto c = Load(dir_, {"storage.mmap_mb=0"}, {{"MNEMO_STORAGE_CACHE_MB", "128"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto o = ToOptions(*c, {});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->sqlite_mmap_bytes, 0);
+  EXPECT_EQ(o->sqlite_cache_bytes, int64_t{128} << 20);
+  auto d = Load(dir_, {}, {});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ((*d)["storage"]["mmap_mb"], Options{}.sqlite_mmap_bytes >> 20);
+  for (const char* bad : {"storage.mmap_mb=-1", "storage.cache_mb=0", "storage.cache_mb=1e9"}) {
+    auto r = Load(dir_, {bad}, {});
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find(std::string(bad).substr(0, std::string(bad).find('='))),
+              std::string::npos)
+        << r.status().ToString();
+  }
+}
+
 TEST_F(ConfigTest, ErrorsNameTheSourceAndKey) {
   Write(R"({"pipeline": {"window_turn": 10}})");
   auto c = Load(dir_, {}, {});

@@ -1,6 +1,7 @@
 // Engine: the data directory, the cache of open spaces, and the background indexer.
 #include "mnemo/engine.h"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <iostream>
@@ -56,6 +57,7 @@ class EngineImpl final : public Engine {
  public:
   EngineImpl(std::string dir, engine::SpaceContext ctx, std::unique_ptr<util::FileLock> lock)
       : dir_(std::move(dir)), ctx_(std::move(ctx)), lock_(std::move(lock)) {
+    ctx_.stopping = [this] { return closing_.load(); };
     ctx_.notify_indexer = [this] {
       {
         std::lock_guard<std::mutex> l(indexer_mu_);
@@ -68,6 +70,7 @@ class EngineImpl final : public Engine {
   }
 
   ~EngineImpl() override {
+    closing_ = true;  // a job runner stops between steps (its jobs stay pending)
     {
       std::lock_guard<std::mutex> l(indexer_mu_);
       stopping_ = true;
@@ -358,6 +361,7 @@ class EngineImpl final : public Engine {
   std::mutex indexer_mu_;
   std::condition_variable indexer_cv_;
   bool stopping_ = false;        // protected by indexer_mu_
+  std::atomic<bool> closing_{false};
   int64_t indexer_wakeups_ = 0;  // protected by indexer_mu_
   std::thread indexer_;
   std::thread pipeline_;  // after everything it uses

@@ -1,55 +1,39 @@
 // The background pipeline of a space: episodes -> extract (rules or chat model) ->
-// consolidate (add / supersede / merge / noop) -> link. See docs/pipeline.md.
+// consolidate (add / supersede / merge / noop) -> link. See docs/pipeline.md. This file
+// runs the jobs (reads them, groups them into session windows, extracts); the write side
+// is pipeline_apply.cc.
 //
 // Durability: a write enqueues its extraction jobs in the write's own transaction; a
-// group of jobs commits its derived memories, links, history and its move to "done" in
-// one transaction. A crash before that commit leaves the jobs pending and nothing
-// derived; a crash after it leaves them done. Either way nothing is lost or duplicated.
+// round of job groups commits its derived memories, links, history and the jobs' move to
+// "done" in one transaction. A crash before that commit leaves the jobs pending and
+// nothing derived; a crash after it leaves them done. Either way nothing is lost or
+// duplicated.
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 
-#include "engine/space.h"
-#include "index/quantize.h"
+#include "engine/pipeline_internal.h"
 #include "store/memory_store.h"
 #include "util/json_codec.h"
 #include "util/time_util.h"
-#include "write/consolidate.h"
-#include "write/extract_rules.h"
 #include "write/llm_extract.h"
 
 namespace mnemo::engine {
 
 namespace {
 
-constexpr size_t kMaxJobItems = 64;  // episodes per job: bounds one apply transaction
+using pipeline::Day;
+
+constexpr size_t kMaxJobItems = 64;  // episodes per job
 constexpr int kReadyBatch = 256;     // jobs read per round
-constexpr int kNeighbours = 8;       // consolidation candidates per derived memory
 constexpr int kKnownForModel = 30;   // known memories shown to the model per window
-constexpr const char* kActor = "pipeline";
-constexpr size_t kMaxDerivedTags = 16;    // tags of a derived memory (its key phrases)
-constexpr size_t kEvolveTagsPerLink = 2;  // key phrases a new link may add to a neighbour
-constexpr int kSameEntityLinks = 5;       // same_entity links per new memory
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& ch : out) {
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  }
-  return out;
-}
-
-bool HasCaseless(const std::vector<std::string>& list, std::string_view item) {
-  const std::string want = Lower(item);
-  return std::any_of(list.begin(), list.end(),
-                     [&](const std::string& x) { return Lower(x) == want; });
-}
+// Episodes whose derivations one transaction writes: bounds how long the pipeline holds
+// the write lock (a write waiting behind it waits for one such transaction, not the
+// backlog), while sparing an fsync per session window.
+constexpr size_t kApplyEpisodes = 1024;
 constexpr int64_t kDayMs = 86400000;
-
-std::string Day(TimeMs t) { return util::FormatIso8601(t).substr(0, 10); }
 
 write::Turn ToTurn(const Memory& m) {
   return write::Turn{m.id, m.session_id, m.role, m.speaker, m.text, m.event_time};
@@ -60,65 +44,7 @@ bool Derivable(const Memory& m) {
          m.role != "tool";
 }
 
-std::string MemoryJsonText(const Memory& m) { return util::DumpJson(util::MemoryToJson(m)); }
-
-// What the pipeline keeps in a derived memory's metadata, for later consolidation.
-std::string DerivedMetadata(const write::Candidate& c, const std::string& extractor) {
-  nlohmann::json j = nlohmann::json::object();
-  j["extractor"] = extractor;
-  if (!c.subject.empty()) j["subject"] = c.subject;
-  if (!c.slot.empty()) {
-    j["slot"] = c.slot;
-    j["value"] = c.value;
-    j["polarity"] = c.polarity;
-  }
-  if (!c.time_text.empty()) j["time_text"] = c.time_text;
-  return j.dump();
-}
-
-write::Neighbour NeighbourOf(const Memory& m, double similarity) {
-  write::Neighbour n;
-  n.id = m.id;
-  n.kind = m.kind;
-  n.text = m.text;
-  n.entities = m.entities;
-  n.vector_similarity = similarity;
-  n.time = m.valid_from.value_or(m.event_time.value_or(m.created_at));
-  auto meta = nlohmann::json::parse(m.metadata, nullptr, false);
-  if (meta.is_object()) {
-    n.subject = meta.value("subject", "");
-    n.slot = meta.value("slot", "");
-    n.value = meta.value("value", "");
-    n.polarity = meta.value("polarity", 1);
-  }
-  return n;
-}
-
-// Facts, preferences, procedures: what consolidation compares and links (episodes and
-// summaries are neither merged with them nor linked to them by entity).
-bool IsDerivedKind(Kind k) {
-  return k == Kind::kFact || k == Kind::kPreference || k == Kind::kProcedure;
-}
-
-Filter DerivedOf(const std::string& user) {
-  Filter f;
-  f.user_id = user;
-  f.kinds = {Kind::kFact, Kind::kPreference, Kind::kProcedure};
-  return f;
-}
-
 }  // namespace
-
-// One candidate on its way into the store.
-struct Space::Derivation {
-  write::Candidate candidate;
-  MemoryId model_supersedes = 0;  // the model's own consolidation decision, if any
-  MemoryId model_same_as = 0;
-  std::string extractor;  // "rules" or the chat model id
-  std::string session;
-  std::string speaker;
-  std::vector<float> vector;
-};
 
 void Space::WakeJobsAt(TimeMs t) {
   TimeMs cur = next_job_check_.load();
@@ -213,11 +139,34 @@ Status Space::RunJobs(bool flush, bool wake_summaries) {
       if (list.empty() || items + job.memories.size() > window) list.emplace_back();
       list.back().push_back(std::move(job));
     }
+    std::vector<ExtractedGroup> extracted;
+    size_t episodes = 0;
+    auto apply = [&]() -> Status {
+      if (extracted.empty()) return Status::Ok();
+      Status st = ApplyGroups(extracted);
+      extracted.clear();
+      episodes = 0;
+      return st;
+    };
     for (auto& [key, list] : groups) {
-      for (auto& group : list) MNEMO_RETURN_IF_ERROR(RunJobGroup(group, flush));
+      for (auto& group : list) {
+        if (Stopping()) return apply();  // the rest stays pending for the next start
+        MNEMO_ASSIGN_OR_RETURN(auto g, ExtractGroup(group, flush));
+        if (!g) continue;  // deferred or failed (recorded)
+        episodes += g->episodes;
+        extracted.push_back(std::move(*g));
+        if (episodes >= kApplyEpisodes) MNEMO_RETURN_IF_ERROR(apply());
+      }
     }
-    for (const auto& job : embed_jobs) MNEMO_RETURN_IF_ERROR(RunEmbedJob(job));
-    for (const auto& job : summarize_jobs) MNEMO_RETURN_IF_ERROR(RunSummarizeJob(job));
+    MNEMO_RETURN_IF_ERROR(apply());
+    for (const auto& job : embed_jobs) {
+      if (Stopping()) return Status::Ok();
+      MNEMO_RETURN_IF_ERROR(RunEmbedJob(job));
+    }
+    for (const auto& job : summarize_jobs) {
+      if (Stopping()) return Status::Ok();
+      MNEMO_RETURN_IF_ERROR(RunSummarizeJob(job));
+    }
   }
 }
 
@@ -275,7 +224,9 @@ Result<bool> Space::DeferIfBudgetSpent(const std::vector<Job>& jobs, int64_t tok
   return true;
 }
 
-Status Space::RunJobGroup(const std::vector<Job>& jobs, bool flush) {
+Result<std::optional<Space::ExtractedGroup>> Space::ExtractGroup(const std::vector<Job>& jobs,
+                                                                  bool flush) {
+  std::optional<ExtractedGroup> none;
   const TimeMs now = Now();
   const Job& first = jobs.front();
   // The episodes, as they are now (purged or retired ones are skipped).
@@ -304,7 +255,7 @@ Status Space::RunJobGroup(const std::vector<Job>& jobs, bool flush) {
                                               oldest + pipeline_->window_wait_ms, now));
       }
       WakeJobsAt(oldest + pipeline_->window_wait_ms);
-      return Status::Ok();
+      return none;
     }
     int64_t today = 0;
     std::vector<write::Neighbour> known;
@@ -312,15 +263,16 @@ Status Space::RunJobGroup(const std::vector<Job>& jobs, bool flush) {
       MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
       MNEMO_ASSIGN_OR_RETURN(today, store::TokensOnDay(*reader, Day(now)));
       ListRequest lr;
-      lr.filter = DerivedOf(first.user_id);
+      lr.filter.user_id = first.user_id;
+      lr.filter.kinds = {Kind::kFact, Kind::kPreference, Kind::kProcedure};
       lr.limit = kKnownForModel;
       lr.descending = true;
       MNEMO_ASSIGN_OR_RETURN(auto rows,
                              store::ListMemories(*reader, lr.filter, 0, true, kKnownForModel));
-      for (const auto& m : rows) known.push_back(NeighbourOf(m, 0));
+      for (const auto& m : rows) known.push_back(pipeline::NeighbourOf(m, 0));
     }
     MNEMO_ASSIGN_OR_RETURN(bool deferred, DeferIfBudgetSpent(jobs, today, now));
-    if (deferred) return Status::Ok();
+    if (deferred) return none;
     // One call per session window of at most window_turns turns.
     const size_t per_call = static_cast<size_t>(std::max(1, pipeline_->window_turns));
     for (size_t from = 0; from < episodes.size(); from += per_call) {
@@ -332,7 +284,10 @@ Status Space::RunJobGroup(const std::vector<Job>& jobs, bool flush) {
       usage.calls += spent.calls;
       usage.prompt_tokens += spent.prompt_tokens;
       usage.completion_tokens += spent.completion_tokens;
-      if (!run.ok()) return FailJobs(jobs, run.status(), usage);
+      if (!run.ok()) {
+        MNEMO_RETURN_IF_ERROR(FailJobs(jobs, run.status(), usage));
+        return none;
+      }
       for (auto& mc : run->candidates) {
         Derivation d;
         d.candidate = std::move(mc.candidate);
@@ -363,279 +318,12 @@ Status Space::RunJobGroup(const std::vector<Job>& jobs, bool flush) {
     d.speaker = it->second->speaker;
     if (!d.candidate.event_time) d.candidate.event_time = it->second->event_time;
   }
-  return ApplyDerivations(jobs, derivations, usage);
-}
-
-Status Space::ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivation>& derivations,
-                               const store::JobOutcome& usage) {
-  // Drop what would not pass the write path's own checks (model output is untrusted).
-  derivations.erase(std::remove_if(derivations.begin(), derivations.end(),
-                                   [&](const Derivation& d) {
-                                     return d.candidate.sources.empty() ||
-                                            !ValidateText(d.candidate.text, "text").ok();
-                                   }),
-                    derivations.end());
-  if (!derivations.empty()) {
-    std::vector<std::string_view> texts;
-    for (const auto& d : derivations) texts.push_back(d.candidate.text);
-    std::vector<std::vector<float>> vecs;
-    Status s = EmbedDerived(texts, &vecs);
-    if (s.ok() && vecs.size() != texts.size()) s = Status::Internal("embedder returned too few");
-    if (!s.ok()) return FailJobs(jobs, s.WithContext("embedding derived memories"), usage);
-    for (size_t i = 0; i < vecs.size(); ++i) derivations[i].vector = std::move(vecs[i]);
-  }
-
-  const TimeMs now = Now();
-  const std::string& user = jobs.front().user_id;
-  WriteTxn txn(this);
-  MNEMO_RETURN_IF_ERROR(txn.Begin());
-  store::Db& db = txn.db();
-  std::vector<IndexChange>& changes = *txn.vector_changes();
-  int64_t added = 0;
-  TimeMs earliest_expiry = std::numeric_limits<TimeMs>::max();  // of the kind TTLs stamped
-  int64_t derived = 0;
-  // Writes `next` as a new version of `current`, with its reason in history.
-  auto revise = [&](const Memory& current, Memory next, const std::string& reason) -> Status {
-    next.version = current.version + 1;
-    next.updated_at = now;
-    MNEMO_RETURN_IF_ERROR(store::ReplaceMemory(db, current, next));
-    return store::AppendHistory(db, HistoryEntry{current.id, next.version, HistoryOp::kUpdate,
-                                                 MemoryJsonText(current), "", kActor, now, reason});
-  };
-  auto evolve = [&](MemoryId id, const Memory& from) -> Status {
-    MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));  // as this job left it
-    if (!current || current->state != State::kActive || !IsDerivedKind(current->kind))
-      return Status::Ok();
-    Memory next = *current;
-    std::string added_tags;
-    size_t n = 0;
-    for (const auto& k : from.tags) {
-      if (n == kEvolveTagsPerLink || next.tags.size() >= kMaxDerivedTags) break;
-      if (HasCaseless(next.tags, k)) continue;
-      next.tags.push_back(k);
-      added_tags += (n++ ? ", " : "") + k;
-    }
-    if (n == 0) return Status::Ok();
-    return revise(
-        *current, next,
-        "evolved: tags " + added_tags + " from related memory " + std::to_string(from.id));
-  };
-  auto link_same_entities = [&](const Memory& m, const std::string& subject) -> Status {
-    std::map<MemoryId, std::vector<std::string>> found;
-    for (const auto& e : m.entities) {
-      if (Lower(e) == Lower(subject) || Lower(e) == Lower(user)) continue;
-      MNEMO_ASSIGN_OR_RETURN(
-          store::Stmt st,
-          db.Prepare("SELECT id, entities FROM memories WHERE user_id=? AND kind IN (1,2,3) AND "
-                     "state=0 AND id<>? AND entities IS NOT NULL AND EXISTS (SELECT 1 FROM "
-                     "json_each(memories.entities) WHERE lower(value)=?) ORDER BY id DESC "
-                     "LIMIT ?"));
-      st.Bind(1, user).Bind(2, m.id).Bind(3, Lower(e)).Bind(4, kSameEntityLinks);
-      for (;;) {
-        MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-        if (!row) break;
-        auto parsed = util::ParseJson(st.TextView(1));
-        std::vector<std::string> entities;
-        if (parsed.ok() && parsed->is_array()) {
-          for (const auto& x : *parsed)
-            if (x.is_string()) entities.push_back(x.get<std::string>());
-        }
-        found.emplace(st.Int(0), std::move(entities));
-      }
-    }
-    std::vector<std::pair<MemoryId, double>> links;
-    for (const auto& [id, entities] : found) {
-      size_t shared = 0;
-      for (const auto& e : m.entities) shared += HasCaseless(entities, e) ? 1 : 0;
-      const size_t total = m.entities.size() + entities.size() - shared;
-      links.emplace_back(id, total ? static_cast<double>(shared) / static_cast<double>(total) : 0);
-    }
-    std::sort(links.begin(), links.end(), [](const auto& a, const auto& b) {
-      return a.second != b.second ? a.second > b.second : a.first > b.first;
-    });
-    for (size_t i = 0; i < links.size() && i < static_cast<size_t>(kSameEntityLinks); ++i) {
-      MNEMO_RETURN_IF_ERROR(store::InsertLink(db, Link{m.id, links[i].first, LinkType::kSameEntity,
-                                                       std::round(links[i].second * 1000) / 1000}));
-    }
-    return Status::Ok();
-  };
-  for (auto& d : derivations) {
-    const write::Candidate& c = d.candidate;
-    const TimeMs when = c.event_time.value_or(now);
-    // Neighbours: same slot, same text, and the nearest derived memories by vector.
-    std::map<MemoryId, double> near;
-    if (!c.slot.empty()) {
-      MNEMO_ASSIGN_OR_RETURN(
-          store::Stmt st,
-          db.Prepare("SELECT id FROM memories WHERE user_id=? AND kind IN (1,2,3) AND state=0 "
-                     "AND json_extract(metadata, '$.slot')=? LIMIT 16"));
-      st.Bind(1, user).Bind(2, c.slot);
-      for (;;) {
-        MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-        if (!row) break;
-        near.emplace(st.Int(0), 0.0);
-      }
-    }
-    {
-      MNEMO_ASSIGN_OR_RETURN(store::Stmt st,
-                             db.Prepare("SELECT id FROM memories WHERE user_id=? AND kind IN "
-                                        "(1,2,3) AND state=0 AND text=? LIMIT 4"));
-      st.Bind(1, user).Bind(2, c.text);
-      for (;;) {
-        MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-        if (!row) break;
-        near.emplace(st.Int(0), 1.0);
-      }
-    }
-    std::vector<std::pair<MemoryId, double>> by_vector;
-    {
-      // Released before the commit, which updates the index.
-      const auto view = lexical_->Read();
-      MNEMO_ASSIGN_OR_RETURN(by_vector,
-                             VectorCandidates(db, view, d.vector, DerivedOf(user), kNeighbours));
-    }
-    for (auto [id, sim] : by_vector) near[id] = std::max(near[id], sim);
-    std::vector<write::Neighbour> neighbours;
-    std::unordered_map<MemoryId, Memory> rows;
-    for (auto [id, sim] : near) {
-      MNEMO_ASSIGN_OR_RETURN(auto m, store::GetMemory(db, id));
-      if (!m || m->state != State::kActive || !IsDerivedKind(m->kind)) continue;
-      neighbours.push_back(NeighbourOf(*m, sim));
-      rows.emplace(id, std::move(*m));
-    }
-    write::Outcome out;
-    if (d.model_same_as != 0 && rows.count(d.model_same_as)) {
-      out = {write::Decision::kNoop, d.model_same_as, "", "the model found it already known"};
-    } else if (d.model_supersedes != 0 && rows.count(d.model_supersedes)) {
-      out = {write::Decision::kSupersede, d.model_supersedes, "",
-             "the model found that it contradicts memory " + std::to_string(d.model_supersedes)};
-    } else {
-      out = write::DecideByRules(c, when, neighbours);
-      if (out.decision != write::Decision::kAdd && !rows.count(out.target)) {
-        out = {write::Decision::kAdd, 0, "", "new"};
-      }
-    }
-    const std::string reason = std::string(write::DecisionName(out.decision)) + ": " + out.reason;
-
-    if (out.decision == write::Decision::kNoop || out.decision == write::Decision::kMerge) {
-      const Memory& target = rows.at(out.target);
-      Memory next = target;
-      for (MemoryId src : c.sources) {
-        if (std::find(next.sources.begin(), next.sources.end(), src) == next.sources.end()) {
-          next.sources.push_back(src);
-          Status s = store::InsertLink(db, Link{target.id, src, LinkType::kDerivedFrom, 1.0});
-          if (!s.ok()) return s;
-        }
-      }
-      if (out.decision == write::Decision::kMerge && !out.merged_text.empty()) {
-        next.text = out.merged_text;
-        for (const auto& e : c.entities) {
-          if (std::find(next.entities.begin(), next.entities.end(), e) == next.entities.end())
-            next.entities.push_back(e);
-        }
-      }
-      if (next.sources == target.sources && next.text == target.text) continue;  // nothing new
-      Status s = revise(target, next, reason);
-      if (!s.ok()) return s;
-      if (next.text != target.text) {
-        s = StoreVector(db, target.id, d.vector, &changes);
-        if (!s.ok()) return s;
-      }
-      ++derived;
-      continue;
-    }
-
-    // Add (and, for supersede, close the old memory's validity).
-    Memory m;
-    m.id = NextId();
-    m.kind = c.kind;
-    m.text = c.text;
-    m.user_id = user;
-    m.session_id = d.session;
-    m.speaker = d.speaker;
-    m.event_time = c.event_time;
-    m.valid_from = c.event_time.value_or(now);
-    m.created_at = now;
-    m.updated_at = now;
-    m.importance = std::clamp(c.confidence, 0.0, 1.0);
-    m.expires_at = KindExpiry(m.kind, now);
-    if (m.expires_at) earliest_expiry = std::min(earliest_expiry, *m.expires_at);
-    m.origin = Origin::kDerived;
-    m.tags = {};
-    for (const auto& k : c.keyphrases) {
-      if (m.tags.size() < kMaxDerivedTags && !k.empty() && k.size() <= 256) m.tags.push_back(k);
-    }
-    for (const auto& e : c.entities) {
-      if (m.entities.size() < 32 && !e.empty() && e.size() <= 256) m.entities.push_back(e);
-    }
-    m.sources = c.sources;
-    m.metadata = DerivedMetadata(c, d.extractor);
-    Status s = store::InsertMemory(db, m);
-    if (s.ok()) {
-      s = store::AppendHistory(db,
-                               HistoryEntry{m.id, 1, HistoryOp::kAdd, "", "", kActor, now, reason});
-    }
-    if (s.ok()) s = StoreVector(db, m.id, d.vector, &changes);
-    if (!s.ok()) return s;
-    for (MemoryId src : m.sources) {
-      s = store::InsertLink(db, Link{m.id, src, LinkType::kDerivedFrom, 1.0});
-      if (!s.ok()) return s;
-    }
-    if (out.decision == write::Decision::kSupersede) {
-      const Memory& old = rows.at(out.target);
-      Memory next = old;
-      next.valid_to = std::max(m.valid_from.value_or(now), old.valid_from.value_or(0));
-      next.state = State::kRetired;
-      next.expired_at = now;
-      s = revise(old, next, "superseded by memory " + std::to_string(m.id) + ": " + out.reason);
-      if (s.ok()) s = store::InsertLink(db, Link{m.id, old.id, LinkType::kSupersedes, 1.0});
-      if (!s.ok()) return s;
-    }
-    // Links (A-MEM): the most similar derived memories of the user, weighted by cosine.
-    std::vector<std::pair<double, MemoryId>> related;
-    for (const auto& n : neighbours) {
-      if (n.id != out.target && n.vector_similarity >= pipeline_->link_min_similarity)
-        related.emplace_back(n.vector_similarity, n.id);
-    }
-    std::sort(related.rbegin(), related.rend());
-    for (size_t i = 0; i < related.size() && i < static_cast<size_t>(pipeline_->link_k); ++i) {
-      s = store::InsertLink(db, Link{m.id, related[i].second, LinkType::kRelated,
-                                     std::round(related[i].first * 1000) / 1000});
-      // Evolution (A-MEM): the linked memory takes up to two of the new memory's key
-      // phrases as tags, in a new version whose history names the memory they came from.
-      if (s.ok()) s = evolve(related[i].second, m);
-      if (!s.ok()) return s;
-    }
-    // same_entity: the user's other derived memories that name one of its entities
-    // (not the user themselves), newest first; weight = the entities' Jaccard overlap.
-    s = link_same_entities(m, c.subject);
-    if (!s.ok()) return s;
-    ++added;
-    ++derived;
-  }
-  // The user's topic summaries follow their derived memories, once they are quiet too.
-  const bool schedule_topics = pipeline_->summaries && derived > 0;
-  if (schedule_topics) {
-    Status s = store::ScheduleJob(db, JobKind::kSummarize, user, "",
-                                  now + pipeline_->summary_wait_ms, store::kWaitingForQuiet, now);
-    if (!s.ok()) return s;
-  }
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    store::JobOutcome o = i == 0 ? usage : store::JobOutcome{};
-    if (i == 0) o.derived = derived;
-    Status s = store::CompleteJob(db, jobs[i].id, o, now);
-    if (!s.ok()) return s;
-  }
-  if (usage.calls > 0 && ctx_->options.chat_model) {
-    Status s = store::AddUsage(db, Day(now), ctx_->options.chat_model->id(), usage.calls,
-                               usage.calls, usage.prompt_tokens, usage.completion_tokens);
-    if (!s.ok()) return s;
-  }
-  MNEMO_RETURN_IF_ERROR(txn.Commit());
-  NoteExpiry(earliest_expiry);
-  if (added > 0) AdjustUserCount(user, added);
-  if (schedule_topics) WakeJobsAt(now + pipeline_->summary_wait_ms);
-  return Status::Ok();
+  ExtractedGroup g;
+  g.jobs = jobs;
+  g.derivations = std::move(derivations);
+  g.usage = usage;
+  g.episodes = episodes.size();
+  return std::optional<ExtractedGroup>(std::move(g));
 }
 
 Result<std::vector<Job>> Space::ListJobs(std::optional<JobState> state, int limit) {

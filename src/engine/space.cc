@@ -54,6 +54,14 @@ Status NotFoundId(MemoryId id, const std::string& space) {
 
 std::string MemoryJsonText(const Memory& m) { return util::DumpJson(util::MemoryToJson(m)); }
 
+store::DbOptions DbOptionsOf(const Options& o) {
+  store::DbOptions d;
+  d.full_sync = o.durability == Durability::kFull;
+  d.mmap_bytes = o.sqlite_mmap_bytes;
+  d.cache_bytes = o.sqlite_cache_bytes;
+  return d;
+}
+
 }  // namespace
 
 Space::Space(std::string dir, std::string name, const SpaceContext* ctx)
@@ -90,7 +98,7 @@ Result<Space::ReaderLease> Space::Reader() {
     }
   }
   MNEMO_ASSIGN_OR_RETURN(auto db, store::Db::Open(DbPath(dir_), store::Db::Mode::kReadOnly,
-                                                  ctx_->options.durability == Durability::kFull));
+                                                  DbOptionsOf(ctx_->options)));
   return ReaderLease(this, std::move(db));
 }
 
@@ -104,7 +112,7 @@ Result<std::unique_ptr<Space>> Space::Open(const std::string& dir, const std::st
   std::unique_ptr<Space> space(new Space(dir, name, ctx));
   MNEMO_ASSIGN_OR_RETURN(space->writer_,
                          store::Db::Open(DbPath(dir), store::Db::Mode::kReadWrite,
-                                         ctx->options.durability == Durability::kFull));
+                                         DbOptionsOf(ctx->options)));
   store::Db& db = *space->writer_;
   MNEMO_ASSIGN_OR_RETURN(int found_version, store::Migrate(db));
   const Embedder& emb = *ctx->options.embedder;

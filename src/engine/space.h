@@ -37,6 +37,9 @@ namespace mnemo::engine {
 struct SpaceContext {
   Options options;  // limits; embedder, clock and logger are resolved (never null/empty)
   std::function<void()> notify_indexer;
+  // True once the engine is closing: long-running work (the job runner) stops between
+  // steps and leaves the rest pending for the next start. May be empty (never).
+  std::function<bool()> stopping;
 };
 
 // The failures of an embedding provider (unavailable: down, timing out, 429/5xx after its
@@ -241,18 +244,31 @@ class Space {
   Status CheckScope(const Filter& f);
   // True when every memory of the space (retired ones included) belongs to `user`.
   bool OwnsWholeSpace(const std::string& user);
-  // Pipeline internals (pipeline.cc).
+  // Pipeline internals (pipeline.cc, pipeline_apply.cc, pipeline_internal.h).
   struct Derivation;
+  struct ExtractedGroup;
+  struct ApplyState;
+  bool Stopping() const { return ctx_->stopping && ctx_->stopping(); }
   // Inserts the extraction jobs of `written` in the caller's transaction. Returns whether
   // it inserted any: the caller calls WakeJobsAt once the transaction has committed (an
   // earlier wake-up could be claimed by a run that cannot see the jobs yet, and lost).
   Result<bool> EnqueueExtraction(store::Db& db, const std::vector<Memory>& written, TimeMs now);
-  Status RunJobGroup(const std::vector<Job>& jobs, bool flush);
+  // Extracts a job group's candidates (rules, or one model call per session window).
+  // None when the group was deferred (a partial window, the token budget) or failed
+  // (recorded on its jobs).
+  Result<std::optional<ExtractedGroup>> ExtractGroup(const std::vector<Job>& jobs, bool flush);
   // When the space's daily token budget is spent: defers `jobs` to the next UTC day and
   // returns true.
   Result<bool> DeferIfBudgetSpent(const std::vector<Job>& jobs, int64_t tokens_today, TimeMs now);
-  Status ApplyDerivations(const std::vector<Job>& jobs, std::vector<Derivation>& derivations,
-                          const store::JobOutcome& usage);
+  // Embeds the groups' candidates, then consolidates and writes them and completes their
+  // jobs in one transaction.
+  Status ApplyGroups(std::vector<ExtractedGroup>& groups);
+  // One group in ApplyGroups' transaction; returns how many memories it derived.
+  Result<int64_t> ConsolidateGroup(WriteTxn& txn, ExtractedGroup& group, ApplyState* state);
+  // The user's derived memories a candidate is compared with, and their similarity.
+  Result<std::map<MemoryId, double>> DerivedNeighbours(store::Db& db, const std::string& user,
+                                                       const Derivation& d,
+                                                       const ApplyState& state);
   Status FailJobs(const std::vector<Job>& jobs, const Status& error,
                   const store::JobOutcome& usage);
   void WakeJobsAt(TimeMs t);

@@ -850,6 +850,26 @@ class LexicalIndex::Impl {
     return out;
   }
 
+  std::vector<MemoryId> Latest(const LexicalFilter& f, size_t n) const {
+    const Compiled c = Compile(f);
+    // The newest of each partition (ordinals grow with indexing), then the newest overall.
+    std::vector<uint32_t> docs;
+    for (const Partition* p : PartitionsFor(c)) {
+      size_t taken = 0;
+      for (auto it = p->docs.rbegin(); it != p->docs.rend() && taken < n; ++it) {
+        if (!Passes(*it, c)) continue;
+        docs.push_back(*it);
+        ++taken;
+      }
+    }
+    std::sort(docs.rbegin(), docs.rend());
+    if (docs.size() > n) docs.resize(n);
+    std::vector<MemoryId> out;
+    out.reserve(docs.size());
+    for (uint32_t d : docs) out.push_back(id_[d]);
+    return out;
+  }
+
   size_t CountScope(const LexicalFilter& f) const {
     Compiled c = Compile(f);
     size_t n = 0;
@@ -1109,6 +1129,10 @@ std::vector<LexicalHit> LexicalIndex::View::Score(const std::vector<std::string>
 std::vector<MemoryId> LexicalIndex::View::Matching(const LexicalFilter& f, size_t limit,
                                                    bool* more) const {
   return impl_->Matching(f, limit, more);
+}
+
+std::vector<MemoryId> LexicalIndex::View::Latest(const LexicalFilter& f, size_t n) const {
+  return impl_->Latest(f, n);
 }
 
 size_t LexicalIndex::View::CountScope(const LexicalFilter& f) const {

@@ -140,6 +140,8 @@ class LexicalIndex::View {
   // Ids of the memories passing `f` (at most `limit`; ascending id within each user and
   // kind). `*more` is set when more than `limit` pass.
   std::vector<MemoryId> Matching(const LexicalFilter& f, size_t limit, bool* more) const;
+  // The `n` most recently indexed memories passing `f`, newest first.
+  std::vector<MemoryId> Latest(const LexicalFilter& f, size_t n) const;
   // Number of memories passing the user/kind/state part of `f` (an upper bound for `f`).
   size_t CountScope(const LexicalFilter& f) const;
   bool Passes(MemoryId id, const LexicalFilter& f) const;

@@ -89,28 +89,29 @@ Status SetTier(Db& db, MemoryId id, Tier tier) {
 }
 
 Result<int64_t> EndIdleWorkingSets(Db& db, TimeMs quiet_before) {
+  // Literal tier and state: SQLite then reads the memories_working partial index.
+  static_assert(kWorking == 0);
   MNEMO_ASSIGN_OR_RETURN(
-      Stmt st, db.Prepare("UPDATE memories SET tier=? WHERE state=0 AND tier=? AND "
-                          "(user_id, session_id) IN (SELECT user_id, session_id FROM memories "
-                          "WHERE state=0 AND tier=? GROUP BY user_id, session_id "
-                          "HAVING max(created_at)<=?)"));
-  MNEMO_RETURN_IF_ERROR(
-      st.Bind(1, kShortTerm).Bind(2, kWorking).Bind(3, kWorking).Bind(4, quiet_before).Run());
+      Stmt st, db.Prepare("UPDATE memories SET tier=? WHERE id IN (SELECT id FROM memories "
+                          "WHERE tier=0 AND state=0 AND (user_id, session_id) IN (SELECT "
+                          "user_id, session_id FROM memories WHERE tier=0 AND state=0 GROUP BY "
+                          "user_id, session_id HAVING max(created_at)<=?))"));
+  MNEMO_RETURN_IF_ERROR(st.Bind(1, kShortTerm).Bind(2, quiet_before).Run());
   return db.Changes();
 }
 
 Result<int64_t> BoundWorkingSet(Db& db, const std::string& user, const std::string& session,
                                 int capacity) {
-  // The session index finds the session's rows; the newest `capacity` working ones stay.
+  // The working-set index finds the session's working rows (at most capacity + one
+  // batch); the newest `capacity` stay.
   MNEMO_ASSIGN_OR_RETURN(
-      Stmt st, db.Prepare("UPDATE memories SET tier=? WHERE id IN (SELECT id FROM memories WHERE "
-                          "session_id=? AND user_id=? AND tier=? AND state=0 ORDER BY id DESC "
-                          "LIMIT -1 OFFSET ?)"));
+      Stmt st, db.Prepare("UPDATE memories SET tier=? WHERE id IN (SELECT id FROM memories "
+                          "INDEXED BY memories_working WHERE user_id=? AND session_id=? AND "
+                          "tier=0 AND state=0 ORDER BY id DESC LIMIT -1 OFFSET ?)"));
   MNEMO_RETURN_IF_ERROR(st.Bind(1, kShortTerm)
-                            .Bind(2, session)
-                            .Bind(3, user)
-                            .Bind(4, kWorking)
-                            .Bind(5, static_cast<int64_t>(std::max(0, capacity)))
+                            .Bind(2, user)
+                            .Bind(3, session)
+                            .Bind(4, static_cast<int64_t>(std::max(0, capacity)))
                             .Run());
   return db.Changes();
 }

@@ -172,6 +172,9 @@ INSERT OR IGNORE INTO memory_entities(user_id, entity, memory_id)
 -- Scheduling a session's summary looks up its pending job by key, not by scanning the
 -- queue.
 CREATE INDEX jobs_pending_by_key ON jobs(kind, user_id, session_id) WHERE state=0;
+-- The working sets (tier 0) of sessions, bounded at every write: a small index that the
+-- bound and the idle check read instead of the user's rows.
+CREATE INDEX memories_working ON memories(user_id, session_id, id) WHERE tier=0 AND state=0;
 )sql",
   };
   return kMigrations;

@@ -1,5 +1,7 @@
 #include "store/sqlite.h"
 
+#include <algorithm>
+
 #include "text/fts5_tokenizer.h"
 
 namespace mnemo::store {
@@ -89,7 +91,8 @@ std::string_view Stmt::Blob(int col) const {
   return std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(s_, col)));
 }
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode, bool full_sync) {
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode,
+                                     const DbOptions& options) {
   sqlite3* raw = nullptr;
   const int flags = (mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
                                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
@@ -110,9 +113,13 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode, bool fu
     MNEMO_RETURN_IF_ERROR(db->Exec("PRAGMA secure_delete=ON"));
   }
   MNEMO_RETURN_IF_ERROR(
-      db->Exec(full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
+      db->Exec(options.full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   MNEMO_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=OFF"));
-  MNEMO_RETURN_IF_ERROR(db->Exec("PRAGMA cache_size=-16384"));  // 16 MiB per connection
+  // cache_size in KiB when negative.
+  MNEMO_RETURN_IF_ERROR(db->Exec("PRAGMA cache_size=-" +
+                                 std::to_string(std::max<int64_t>(options.cache_bytes, 1024) / 1024)));
+  MNEMO_RETURN_IF_ERROR(
+      db->Exec("PRAGMA mmap_size=" + std::to_string(std::max<int64_t>(options.mmap_bytes, 0))));
   MNEMO_RETURN_IF_ERROR(db->Exec("PRAGMA temp_store=MEMORY"));
   return db;
 }

@@ -80,12 +80,26 @@ class Stmt {
   bool owned_;
 };
 
+// How a connection does its page I/O (mnemo::Options: durability, sqlite_*_bytes).
+struct DbOptions {
+  bool full_sync = true;          // synchronous=FULL, else NORMAL
+  int64_t mmap_bytes = 0;         // PRAGMA mmap_size
+  int64_t cache_bytes = 16 << 20; // PRAGMA cache_size
+};
+
 class Db {
  public:
   enum class Mode { kReadWrite, kReadOnly };
   // Opens (creating when kReadWrite) the database at `path` in WAL mode with foreign
-  // keys off, a busy timeout, and the "mnemo" FTS5 tokenizer registered.
-  static Result<std::unique_ptr<Db>> Open(const std::string& path, Mode mode, bool full_sync);
+  // keys off, a busy timeout, and the "mnemo" FTS5 tokenizer registered (migrations from
+  // schema v4 drop a table that used it).
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, Mode mode,
+                                          const DbOptions& options);
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, Mode mode, bool full_sync) {
+    DbOptions o;
+    o.full_sync = full_sync;
+    return Open(path, mode, o);
+  }
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;

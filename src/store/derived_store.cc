@@ -1,0 +1,75 @@
+#include "store/derived_store.h"
+
+#include "util/json_codec.h"
+
+namespace mnemo::store {
+namespace {
+
+// "kind<>0" lets SQLite use the partial indexes (WHERE kind<>0); "kind IN (1,2,3)"
+// leaves summaries (4) out.
+constexpr const char* kDerivedActive = "kind<>0 AND kind IN (1,2,3) AND state=0";
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+Result<std::vector<MemoryId>> Ids(Stmt& st) {
+  std::vector<MemoryId> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back(st.Int(0));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<MemoryId>> DerivedBySlot(Db& db, const std::string& user,
+                                            const std::string& slot, int limit) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare(std::string("SELECT id FROM memories WHERE user_id=? AND "
+                                      "json_extract(metadata, '$.slot')=? AND ") +
+                          kDerivedActive + " LIMIT ?"));
+  st.Bind(1, user).Bind(2, slot).Bind(3, limit);
+  return Ids(st);
+}
+
+Result<std::vector<MemoryId>> DerivedByText(Db& db, const std::string& user,
+                                            const std::string& text, int limit) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(std::string("SELECT id FROM memories WHERE "
+                                                         "user_id=? AND text=? AND ") +
+                                             kDerivedActive + " LIMIT ?"));
+  st.Bind(1, user).Bind(2, text).Bind(3, limit);
+  return Ids(st);
+}
+
+Result<std::vector<std::pair<MemoryId, std::vector<std::string>>>> DerivedByEntity(
+    Db& db, const std::string& user, const std::string& entity, MemoryId except, int limit) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("SELECT m.id, m.entities FROM memory_entities e JOIN memories m ON "
+                          "m.id=e.memory_id WHERE e.user_id=? AND e.entity=? AND e.memory_id<>? "
+                          "AND m.kind IN (1,2,3) AND m.state=0 ORDER BY e.memory_id DESC "
+                          "LIMIT ?"));
+  st.Bind(1, user).Bind(2, AsciiLower(entity)).Bind(3, except).Bind(4, limit);
+  std::vector<std::pair<MemoryId, std::vector<std::string>>> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    std::vector<std::string> entities;
+    auto parsed = util::ParseJson(st.TextView(1));
+    if (parsed.ok() && parsed->is_array()) {
+      for (const auto& x : *parsed) {
+        if (x.is_string()) entities.push_back(x.get<std::string>());
+      }
+    }
+    out.emplace_back(st.Int(0), std::move(entities));
+  }
+  return out;
+}
+
+}  // namespace mnemo::store

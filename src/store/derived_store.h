@@ -1,0 +1,29 @@
+// The pipeline's lookups among a user's derived memories (facts, preferences,
+// procedures): each through an index (schema v2 memories_by_slot, v5
+// memories_derived_text and memory_entities), never a scan of the user's memories, so
+// that consolidating one candidate costs the same at 1,000 memories and at 1,000,000.
+//
+// Thread safety: each function uses the Db it is given; see store/sqlite.h.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mnemo/memory.h"
+#include "store/sqlite.h"
+
+namespace mnemo::store {
+
+// Active derived memories of `user` whose metadata slot is `slot` (at most `limit`).
+Result<std::vector<MemoryId>> DerivedBySlot(Db& db, const std::string& user,
+                                            const std::string& slot, int limit);
+// Active derived memories of `user` whose text is exactly `text` (at most `limit`).
+Result<std::vector<MemoryId>> DerivedByText(Db& db, const std::string& user,
+                                            const std::string& text, int limit);
+// Active derived memories of `user` other than `except` naming `entity` (compared
+// lower-cased, ASCII), newest first, with their entities (at most `limit`).
+Result<std::vector<std::pair<MemoryId, std::vector<std::string>>>> DerivedByEntity(
+    Db& db, const std::string& user, const std::string& entity, MemoryId except, int limit);
+
+}  // namespace mnemo::store
