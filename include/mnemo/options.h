@@ -156,6 +156,11 @@ struct Options {
   // vector index is snapshotted first). Default 64.
   size_t max_open_spaces = 64;
 
+  // Threads that move pending vectors into a space's HNSW graph (the background indexer
+  // and helpers it starts for each batch); searches never wait for them. 0: one per core,
+  // at most 4. Default 0.
+  int index_threads = 0;
+
   // A vector index snapshot is written after this many index changes since the last
   // one (and when the space closes). Default 50,000.
   size_t snapshot_every = 50000;

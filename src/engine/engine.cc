@@ -1,6 +1,8 @@
 // Engine: the data directory, the cache of open spaces, and the background indexer.
 #include "mnemo/engine.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -65,8 +67,16 @@ class EngineImpl final : public Engine {
       }
       indexer_cv_.notify_one();
     };
-    indexer_ = std::thread([this] { IndexerLoop(); });
-    if (ctx_.options.background_jobs) pipeline_ = std::thread([this] { PipelineLoop(); });
+    indexer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "mnemo-index");  // for top -H and perf
+      IndexerLoop();
+    });
+    if (ctx_.options.background_jobs) {
+      pipeline_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "mnemo-jobs");
+        PipelineLoop();
+      });
+    }
   }
 
   ~EngineImpl() override {
@@ -405,6 +415,10 @@ Result<std::unique_ptr<Engine>> Engine::Open(const std::string& dir, const Optio
   if (!ctx.options.logger) ctx.options.logger = StderrLogger;
   if (ctx.options.max_open_spaces == 0) ctx.options.max_open_spaces = 1;
   if (ctx.options.snapshot_every == 0) ctx.options.snapshot_every = 1;
+  if (ctx.options.index_threads <= 0) {
+    ctx.options.index_threads =
+        static_cast<int>(std::clamp<unsigned>(std::thread::hardware_concurrency(), 1, 4));
+  }
   return std::unique_ptr<Engine>(new EngineImpl(dir, std::move(ctx), std::move(lock)));
 }
 

@@ -13,6 +13,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "engine/pipeline_internal.h"
 #include "index/quantize.h"
@@ -27,12 +28,20 @@ namespace {
 
 using pipeline::kActor;
 
-constexpr int kNeighbours = 8;                // consolidation candidates by vector
-constexpr size_t kLexicalNeighbours = 32;     // the lexically closest derived memories...
+constexpr int kNeighbours = 8;                // consolidation candidates by vector...
+// ... at least this similar: less similar texts are neither near-duplicates nor related
+// (link_min_similarity is higher), so their rows need not be read.
+constexpr double kMinNeighbourSimilarity = 0.25;
+constexpr size_t kLexicalNeighbours = 16;     // the lexically closest derived memories...
 constexpr size_t kRecentNeighbours = 32;      // ... and the most recent, scored by vector
+constexpr double kSelectiveFraction = 0.05;   // lexical neighbours: terms in <= 5% of the space
 constexpr size_t kMaxDerivedTags = 16;        // tags of a derived memory (its key phrases)
 constexpr size_t kEvolveTagsPerLink = 2;      // key phrases a new link may add to a neighbour
 constexpr int kSameEntityLinks = 5;           // same_entity links per new memory
+// A derived memory lists at most this many sources in its row (each repetition of a
+// known fact would otherwise lengthen the row, and its history, without bound); every
+// source is linked (derived_from), which is what provenance walks and purge follows.
+constexpr size_t kMaxListedSources = 32;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -151,7 +160,10 @@ Result<std::map<MemoryId, double>> Space::DerivedNeighbours(store::Db& db, const
     const auto view = lexical_->Read();  // released before the commit updates the index
     const index::LexicalFilter f = DerivedOf(user);
     std::vector<MemoryId> ids;
-    for (const auto& h : view.Search(read::QueryTerms(c.text), f, kLexicalNeighbours)) {
+    // By the candidate's selective terms: the words most of the space shares (the user's
+    // name, the year) only lengthen the search.
+    const auto terms = view.Selective(read::QueryTerms(c.text), kSelectiveFraction);
+    for (const auto& h : view.Search(terms, f, kLexicalNeighbours)) {
       ids.push_back(h.id);
     }
     for (MemoryId id : view.Latest(f, kRecentNeighbours)) ids.push_back(id);
@@ -161,15 +173,19 @@ Result<std::map<MemoryId, double>> Space::DerivedNeighbours(store::Db& db, const
       scored.emplace_back(nb.id, nb.similarity);
     }
   }
-  for (const auto& w : state.written) {
-    if (w.user == user && w.group != state.group) {
-      scored.emplace_back(w.id, Cosine(d.vector, w.vector));
-    }
+  // Of this transaction's own, the most recent (like the index's latest).
+  size_t taken = 0;
+  for (auto it = state.written.rbegin(); it != state.written.rend() && taken < kRecentNeighbours;
+       ++it) {
+    if (it->user != user || it->group == state.group) continue;
+    scored.emplace_back(it->id, Cosine(d.vector, it->vector));
+    ++taken;
   }
   std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
   for (size_t i = 0; i < scored.size() && i < static_cast<size_t>(kNeighbours); ++i) {
+    if (scored[i].second < kMinNeighbourSimilarity) break;
     near[scored[i].first] = std::max(near[scored[i].first], scored[i].second);
   }
   return near;
@@ -286,23 +302,34 @@ Result<int64_t> Space::ConsolidateGroup(WriteTxn& txn, ExtractedGroup& group, Ap
     const write::Candidate& c = d.candidate;
     const TimeMs when = c.event_time.value_or(now);
     MNEMO_ASSIGN_OR_RETURN(const auto near, DerivedNeighbours(db, user, d, *state));
+    // What the rules compare (one statement), then the whole row of the one decided on.
+    std::vector<MemoryId> near_ids;
+    for (const auto& [id, sim] : near) near_ids.push_back(id);
+    MNEMO_ASSIGN_OR_RETURN(const auto light, store::ActiveDerivedLight(db, near_ids));
     std::vector<write::Neighbour> neighbours;
-    std::unordered_map<MemoryId, Memory> rows;
-    for (auto [id, sim] : near) {
-      MNEMO_ASSIGN_OR_RETURN(auto m, store::GetMemory(db, id));
-      if (!m || m->state != State::kActive || !IsDerivedKind(m->kind)) continue;
-      neighbours.push_back(pipeline::NeighbourOf(*m, sim));
-      rows.emplace(id, std::move(*m));
+    std::unordered_set<MemoryId> present;
+    for (const Memory& m : light) {
+      neighbours.push_back(pipeline::NeighbourOf(m, near.at(m.id)));
+      present.insert(m.id);
     }
     write::Outcome out;
-    if (d.model_same_as != 0 && rows.count(d.model_same_as)) {
+    if (d.model_same_as != 0 && present.count(d.model_same_as)) {
       out = {write::Decision::kNoop, d.model_same_as, "", "the model found it already known"};
-    } else if (d.model_supersedes != 0 && rows.count(d.model_supersedes)) {
+    } else if (d.model_supersedes != 0 && present.count(d.model_supersedes)) {
       out = {write::Decision::kSupersede, d.model_supersedes, "",
              "the model found that it contradicts memory " + std::to_string(d.model_supersedes)};
     } else {
       out = write::DecideByRules(c, when, neighbours);
-      if (out.decision != write::Decision::kAdd && !rows.count(out.target)) {
+      if (out.decision != write::Decision::kAdd && !present.count(out.target)) {
+        out = {write::Decision::kAdd, 0, "", "new"};
+      }
+    }
+    std::unordered_map<MemoryId, Memory> rows;  // the target's whole row
+    if (out.decision != write::Decision::kAdd) {
+      MNEMO_ASSIGN_OR_RETURN(auto target, store::GetMemory(db, out.target));
+      if (target) {
+        rows.emplace(out.target, std::move(*target));
+      } else {
         out = {write::Decision::kAdd, 0, "", "new"};
       }
     }
@@ -313,9 +340,9 @@ Result<int64_t> Space::ConsolidateGroup(WriteTxn& txn, ExtractedGroup& group, Ap
       Memory next = target;
       for (MemoryId src : c.sources) {
         if (std::find(next.sources.begin(), next.sources.end(), src) == next.sources.end()) {
-          next.sources.push_back(src);
           MNEMO_RETURN_IF_ERROR(
               store::InsertLink(db, Link{target.id, src, LinkType::kDerivedFrom, 1.0}));
+          if (next.sources.size() < kMaxListedSources) next.sources.push_back(src);
         }
       }
       if (out.decision == write::Decision::kMerge && !out.merged_text.empty()) {

@@ -36,7 +36,7 @@ constexpr uint8_t kLive = 1, kRetired = 2, kArchived = 4;
 
 constexpr char kMagic[8] = {'M', 'N', 'E', 'M', 'O', 'L', 'E', 'X'};
 constexpr char kEndMagic[8] = {'M', 'N', 'E', 'M', 'O', 'E', 'N', 'D'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: partitions by (user, kind, hidden)
 
 uint64_t Fnv1a(std::string_view a, std::string_view b) {
   uint64_t h = 1469598103934665603ULL;
@@ -237,9 +237,15 @@ size_t GetVarint(std::string_view s, size_t pos, uint32_t* v) {
   return std::string::npos;
 }
 
-uint64_t PartKey(uint32_t user, Kind kind) {
-  return static_cast<uint64_t>(user) * 8 + static_cast<uint64_t>(kind);
+// Partitions: (user, kind, hidden). Hidden memories (retired or archived) are kept apart
+// so that a default search never walks the postings of superseded facts and archived
+// turns, however many accumulate.
+uint64_t PartKey(uint32_t user, int kind, bool hidden) {
+  return (static_cast<uint64_t>(user) << 4) | (static_cast<uint64_t>(kind) << 1) |
+         (hidden ? 1u : 0u);
 }
+int KindOfKey(uint64_t key) { return static_cast<int>((key >> 1) & 7); }
+bool HiddenKey(uint64_t key) { return (key & 1) != 0; }
 
 }  // namespace
 
@@ -323,6 +329,9 @@ class LexicalIndex::Impl {
 
   DocInfo info_{[this](uint32_t d) { return len_[d]; }, [this](uint32_t d) { return time_[d]; }};
 
+  static bool Hidden(uint8_t flags) { return (flags & (kRetired | kArchived)) != 0; }
+  uint64_t KeyOf(uint32_t doc) const { return PartKey(user_[doc], kind_[doc], Hidden(flags_[doc])); }
+
   // ---- writes (exclusive lock) ----
 
   std::vector<uint32_t> ForwardTerms(uint32_t doc) const {
@@ -367,7 +376,7 @@ class LexicalIndex::Impl {
   }
 
   void RemovePostings(uint32_t doc) {
-    auto pit = parts_.find(PartKey(user_[doc], static_cast<Kind>(kind_[doc])));
+    auto pit = parts_.find(KeyOf(doc));
     for (uint32_t t : ForwardTerms(doc)) {
       if (pit != parts_.end()) {
         auto lit = pit->second.lists.find(t);
@@ -384,7 +393,7 @@ class LexicalIndex::Impl {
   }
 
   void AddPostings(uint32_t doc, const LexicalDoc& d) {
-    Partition& part = parts_[PartKey(user_[doc], d.kind)];
+    Partition& part = parts_[KeyOf(doc)];
     std::vector<uint32_t> fwd;
     fwd.reserve(d.terms.size());
     for (const auto& [term, f2] : d.terms) {
@@ -399,7 +408,7 @@ class LexicalIndex::Impl {
   }
 
   void RemoveFromPartitionDocs(uint32_t doc) {
-    auto pit = parts_.find(PartKey(user_[doc], static_cast<Kind>(kind_[doc])));
+    auto pit = parts_.find(KeyOf(doc));
     if (pit == parts_.end()) return;
     auto& docs = pit->second.docs;
     auto it = std::lower_bound(docs.begin(), docs.end(), doc);
@@ -408,7 +417,7 @@ class LexicalIndex::Impl {
   }
 
   void AddToPartitionDocs(uint32_t doc) {
-    auto& docs = parts_[PartKey(user_[doc], static_cast<Kind>(kind_[doc]))].docs;
+    auto& docs = parts_[KeyOf(doc)].docs;
     if (docs.empty() || docs.back() < doc) {
       docs.push_back(doc);
     } else {
@@ -488,7 +497,8 @@ class LexicalIndex::Impl {
                                                (d.archived ? kArchived : 0));
     if (doc != kNoDoc) {
       const bool reindex = hash_[doc] != d.text_hash || kind_[doc] != uint8_t(d.kind) ||
-                           users_.str(user_[doc]) != d.user || time_[doc] != time;
+                           users_.str(user_[doc]) != d.user || time_[doc] != time ||
+                           Hidden(flags_[doc]) != Hidden(flags);
       if (reindex) {
         RemovePostings(doc);
         RemoveFromPartitionDocs(doc);
@@ -502,7 +512,7 @@ class LexicalIndex::Impl {
       user_[doc] = user;
       agent_[doc] = agent;
       skey_[doc] = skey;
-      flags_[doc] = flags;
+      flags_[doc] = flags;  // before AddToPartitionDocs: the partition depends on it
       if (reindex) {
         kind_[doc] = static_cast<uint8_t>(d.kind);
         time_[doc] = time;
@@ -591,16 +601,23 @@ class LexicalIndex::Impl {
   std::vector<const Partition*> PartitionsFor(const Compiled& c) const {
     std::vector<const Partition*> out;
     if (c.none) return out;
+    // Hidden partitions only when the filter lets retired or archived memories through.
+    const bool hidden_too = (c.exclude & (kRetired | kArchived)) != (kRetired | kArchived);
     if (c.user != kNoDoc) {
       for (int k = 0; k < kKinds; ++k) {
         if ((c.kinds & (1u << k)) == 0) continue;
-        auto it = parts_.find(PartKey(c.user, static_cast<Kind>(k)));
-        if (it != parts_.end()) out.push_back(&it->second);
+        for (bool hidden : {false, true}) {
+          if (hidden && !hidden_too) continue;
+          auto it = parts_.find(PartKey(c.user, k, hidden));
+          if (it != parts_.end()) out.push_back(&it->second);
+        }
       }
       return out;
     }
     for (const auto& [key, part] : parts_) {
-      if ((c.kinds & (1u << (key % 8))) != 0) out.push_back(&part);
+      if ((c.kinds & (1u << KindOfKey(key))) != 0 && (hidden_too || !HiddenKey(key))) {
+        out.push_back(&part);
+      }
     }
     return out;
   }
@@ -774,7 +791,7 @@ class LexicalIndex::Impl {
   }
 
   double ScoreDoc(uint32_t doc, const std::vector<TermStat>& stats, double avglen) const {
-    auto pit = parts_.find(PartKey(user_[doc], static_cast<Kind>(kind_[doc])));
+    auto pit = parts_.find(KeyOf(doc));
     if (pit == parts_.end()) return 0;
     double score = 0;
     for (const auto& s : stats) {
@@ -987,13 +1004,14 @@ class LexicalIndex::Impl {
     for (uint32_t i = 0; i < nparts; ++i) {
       uint64_t key = 0;
       uint32_t ndocs = 0;
-      if (!r.U64(&key) || key % 8 >= kKinds || !r.U32(&ndocs) || ndocs > r.remaining() / 4) {
+      if (!r.U64(&key) || KindOfKey(key) >= kKinds || !r.U32(&ndocs) ||
+          ndocs > r.remaining() / 4) {
         return false;
       }
       Partition& part = parts_[key];
       part.docs.resize(ndocs);
       for (uint32_t& d : part.docs) {
-        if (!r.U32(&d) || d >= n || id_[d] == 0) return false;
+        if (!r.U32(&d) || d >= n || id_[d] == 0 || KeyOf(d) != key) return false;
       }
       if (!std::is_sorted(part.docs.begin(), part.docs.end())) return false;
       uint32_t nlists = 0;
@@ -1119,6 +1137,17 @@ LexicalIndex::View::~View() {
 std::vector<LexicalHit> LexicalIndex::View::Search(const std::vector<std::string>& terms,
                                                    const LexicalFilter& f, size_t k) const {
   return impl_->Search(terms, f, k);
+}
+
+std::vector<std::string> LexicalIndex::View::Selective(const std::vector<std::string>& terms,
+                                                      double fraction) const {
+  std::vector<std::string> out;
+  const double limit = fraction * static_cast<double>(impl_->live_docs_);
+  for (const auto& t : terms) {
+    const uint32_t id = impl_->terms_.Find(t);
+    if (id == kNoDoc || id >= impl_->df_.size() || impl_->df_[id] <= limit) out.push_back(t);
+  }
+  return out;
 }
 
 std::vector<LexicalHit> LexicalIndex::View::Score(const std::vector<std::string>& terms,

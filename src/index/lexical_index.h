@@ -5,9 +5,11 @@
 // previous and next message) — all in memory, none of it through SQLite on the search
 // path. See README.md, "Lexical index".
 //
-// Partitions: postings are kept per (user, kind), each with its own term dictionary, so
-// a user's search reads that user's postings only (user scoping is enforced inside the
-// index), and a search restricted to derived kinds skips the episodes. BM25 statistics
+// Partitions: postings are kept per (user, kind, hidden), each with its own term
+// dictionary, so a user's search reads that user's postings only (user scoping is
+// enforced inside the index), a search restricted to derived kinds skips the episodes,
+// and a default search never walks retired or archived memories (hidden), however many
+// superseded facts accumulate. BM25 statistics
 // (document count, document frequencies, average length) are those of the whole space,
 // as in SQLite FTS5, so scores compare across users and kinds.
 //
@@ -133,6 +135,10 @@ class LexicalIndex::View {
   // best first (ties: smaller id first). Memories matching no term are not returned.
   std::vector<LexicalHit> Search(const std::vector<std::string>& terms, const LexicalFilter& f,
                                  size_t k) const;
+  // The terms among `terms` held by at most `fraction` of the indexed memories (the
+  // others say little about which memory is meant, and have the longest posting lists).
+  std::vector<std::string> Selective(const std::vector<std::string>& terms,
+                                     double fraction) const;
   // BM25 of `terms` for each of `ids` that is indexed and matches at least one term, in
   // the order of `ids`.
   std::vector<LexicalHit> Score(const std::vector<std::string>& terms,

@@ -1,5 +1,9 @@
 #include "index/quantize.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -38,7 +42,7 @@ size_t DimensionOf(std::string_view blob) { return blob.size() - 4; }
 
 float ScaleOf(std::string_view blob) { return GetFloatLE(blob.data() + DimensionOf(blob)); }
 
-int32_t DotInt8(const int8_t* a, const int8_t* b, size_t n) {
+int32_t DotInt8Portable(const int8_t* a, const int8_t* b, size_t n) {
   int32_t lanes[kLanes] = {};
   size_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
@@ -50,7 +54,7 @@ int32_t DotInt8(const int8_t* a, const int8_t* b, size_t n) {
   return sum;
 }
 
-float DotFloatInt8(const float* a, const int8_t* b, size_t n) {
+float DotFloatInt8Portable(const float* a, const int8_t* b, size_t n) {
   float lanes[kLanes] = {};
   size_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
@@ -61,6 +65,67 @@ float DotFloatInt8(const float* a, const int8_t* b, size_t n) {
   for (size_t j = 0; j < kLanes; ++j) sum += lanes[j];
   return sum;
 }
+
+#if defined(__x86_64__)
+// AVX2 kernels, chosen at run time when the CPU has AVX2 and FMA (the build targets
+// plain x86-64): 16 codes per step, sign-extended to int16 and multiply-added in pairs
+// into 8 int32 lanes; the float kernel widens 8 codes to floats per fused multiply-add.
+// The sums are exact (int32) or equal up to float rounding order to the portable ones.
+__attribute__((target("avx2"))) int32_t DotInt8Avx2(const int8_t* a, const int8_t* b, size_t n) {
+  __m256i acc = _mm256_setzero_si256();
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256i va =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+    const __m256i vb =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(va, vb));
+  }
+  alignas(32) int32_t lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), acc);
+  int32_t sum = 0;
+  for (int32_t x : lanes) sum += x;
+  for (; i < n; ++i) sum += int32_t(a[i]) * int32_t(b[i]);
+  return sum;
+}
+
+__attribute__((target("avx2,fma"))) float DotFloatInt8Avx2(const float* a, const int8_t* b,
+                                                           size_t n) {
+  __m256 acc0 = _mm256_setzero_ps();
+  __m256 acc1 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m128i codes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
+    const __m256 lo = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(codes));
+    const __m256 hi = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(codes, 8)));
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), lo, acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), hi, acc1);
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, _mm256_add_ps(acc0, acc1));
+  float sum = 0;
+  for (float x : lanes) sum += x;
+  for (; i < n; ++i) sum += a[i] * float(b[i]);
+  return sum;
+}
+
+bool HasAvx2() {
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return yes;
+}
+
+int32_t DotInt8(const int8_t* a, const int8_t* b, size_t n) {
+  return HasAvx2() ? DotInt8Avx2(a, b, n) : DotInt8Portable(a, b, n);
+}
+float DotFloatInt8(const float* a, const int8_t* b, size_t n) {
+  return HasAvx2() ? DotFloatInt8Avx2(a, b, n) : DotFloatInt8Portable(a, b, n);
+}
+#else
+int32_t DotInt8(const int8_t* a, const int8_t* b, size_t n) { return DotInt8Portable(a, b, n); }
+float DotFloatInt8(const float* a, const int8_t* b, size_t n) {
+  return DotFloatInt8Portable(a, b, n);
+}
+#endif
 
 const int8_t* Codes(std::string_view blob) { return reinterpret_cast<const int8_t*>(blob.data()); }
 

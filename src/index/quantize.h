@@ -17,6 +17,8 @@ inline constexpr size_t QuantizedSize(int dimension) { return size_t(dimension) 
 
 // Non-finite components (NaN, inf) are stored as 0.
 std::string Quantize(const std::vector<float>& v);
+// The dot products use AVX2 when the CPU has it (chosen at run time), else portable
+// loops; both give the same int32 sums.
 // Approximate dot product of two blobs of the same dimension (int32 accumulation).
 // Blobs of different sizes, or shorter than the scale, give 0.
 float QuantizedDot(std::string_view a, std::string_view b);

@@ -1,6 +1,7 @@
 #include "index/snapshot_file.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -65,22 +66,6 @@ Status WriteAll(const Fd& fd, const char* data, size_t n, const std::string& fil
   return Status::Ok();
 }
 
-// Reads exactly `n` bytes; a short file is reported as `eof_status`.
-Status ReadAll(const Fd& fd, char* data, size_t n, const std::string& file,
-               const Status& eof_status) {
-  while (n > 0) {
-    const ssize_t r = ::read(fd.get(), data, n);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError("cannot read " + file, errno);
-    }
-    if (r == 0) return eof_status;
-    data += r;
-    n -= size_t(r);
-  }
-  return Status::Ok();
-}
-
 Status SyncDirectoryOf(const std::string& path) {
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir = ".";
@@ -115,49 +100,10 @@ std::string Hex32(uint32_t v) {
   return buf;
 }
 
-Status WriteSnapshotBody(const Fd& out, const std::string& tmp, const SnapshotInfo& info,
-                         const std::string& payload_file, uint64_t payload_size) {
-  std::string header(kSnapshotMagic, sizeof kSnapshotMagic);
-  PutLE<uint32_t>(&header, kSnapshotVersion);
-  PutLE<uint32_t>(&header, uint32_t(info.dimension));
-  PutLE<int64_t>(&header, info.applied_seq);
-  PutLE<uint32_t>(&header, uint32_t(info.embedder_id.size()));
-  header += info.embedder_id;
-  PutLE<uint64_t>(&header, payload_size);
-  uint32_t crc = Crc(0, header.data(), header.size());
-  MNEMO_RETURN_IF_ERROR(WriteAll(out, header.data(), header.size(), tmp));
-
-  Fd in(::open(payload_file.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in.valid()) return ErrnoError("cannot open " + payload_file, errno);
-  const Status short_payload = Status::IOError(payload_file + ": graph payload shorter than " +
-                                               std::to_string(payload_size) + " bytes");
-  std::vector<char> buf(kCopyChunk);
-  for (uint64_t left = payload_size; left > 0;) {
-    const size_t n = size_t(std::min<uint64_t>(left, buf.size()));
-    MNEMO_RETURN_IF_ERROR(ReadAll(in, buf.data(), n, payload_file, short_payload));
-    crc = Crc(crc, buf.data(), n);
-    MNEMO_RETURN_IF_ERROR(WriteAll(out, buf.data(), n, tmp));
-    left -= n;
-  }
-
-  std::string trailer;
-  PutLE<uint32_t>(&trailer, crc);
-  trailer.append(kSnapshotEndMagic, sizeof kSnapshotEndMagic);
-  return WriteAll(out, trailer.data(), trailer.size(), tmp);
-}
-
 }  // namespace
 
-ScopedFileRemover::~ScopedFileRemover() { ::unlink(path_.c_str()); }
-
-std::string TempPathNextTo(const std::string& path, std::string_view tag) {
-  static std::atomic<uint64_t> counter{0};
-  return path + "." + std::string(tag) + "." + std::to_string(::getpid()) + "." +
-         std::to_string(counter.fetch_add(1)) + ".tmp";
-}
-
 Status WriteSnapshotFile(const std::string& path, const SnapshotInfo& info,
-                         const std::string& payload_file, uint64_t payload_size) {
+                         const std::function<Status(const PayloadSink&)>& write) {
   if (info.embedder_id.size() > kMaxEmbedderIdLength) {
     return Status::InvalidArgument("embedder id longer than " +
                                    std::to_string(kMaxEmbedderIdLength) + " bytes");
@@ -167,7 +113,52 @@ Status WriteSnapshotFile(const std::string& path, const SnapshotInfo& info,
   {
     Fd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!out.valid()) return ErrnoError("cannot create " + tmp, errno);
-    s = WriteSnapshotBody(out, tmp, info, payload_file, payload_size);
+    // The header's payload length is known at the end: written as 0, then patched, and
+    // the checksum is combined from the header's and the payload's (zlib crc32_combine).
+    std::string header(kSnapshotMagic, sizeof kSnapshotMagic);
+    PutLE<uint32_t>(&header, kSnapshotVersion);
+    PutLE<uint32_t>(&header, uint32_t(info.dimension));
+    PutLE<int64_t>(&header, info.applied_seq);
+    PutLE<uint32_t>(&header, uint32_t(info.embedder_id.size()));
+    header += info.embedder_id;
+    const size_t length_at = header.size();
+    PutLE<uint64_t>(&header, 0);
+    s = WriteAll(out, header.data(), header.size(), tmp);
+    uint32_t payload_crc = 0;
+    uint64_t payload_size = 0;
+    std::string buf;
+    auto flush = [&]() -> Status {
+      if (buf.empty()) return Status::Ok();
+      payload_crc = Crc(payload_crc, buf.data(), buf.size());
+      payload_size += buf.size();
+      Status w = WriteAll(out, buf.data(), buf.size(), tmp);
+      buf.clear();
+      return w;
+    };
+    if (s.ok()) {
+      s = write([&](std::string_view bytes) -> Status {
+        buf.append(bytes);
+        return buf.size() >= kCopyChunk ? flush() : Status::Ok();
+      });
+    }
+    if (s.ok()) s = flush();
+    if (s.ok()) {
+      std::string length;
+      PutLE<uint64_t>(&length, payload_size);
+      header.replace(length_at, 8, length);
+      if (::pwrite(out.get(), length.data(), length.size(), off_t(length_at)) != 8) {
+        s = ErrnoError("cannot write " + tmp, errno);
+      }
+    }
+    if (s.ok()) {
+      const uint32_t crc = uint32_t(::crc32_combine(Crc(0, header.data(), header.size()),
+                                                    payload_crc, z_off_t(payload_size)));
+      std::string trailer;
+      PutLE<uint32_t>(&trailer, crc);
+      trailer.append(kSnapshotEndMagic, sizeof kSnapshotEndMagic);
+      if (::lseek(out.get(), 0, SEEK_END) < 0) s = ErrnoError("cannot seek " + tmp, errno);
+      if (s.ok()) s = WriteAll(out, trailer.data(), trailer.size(), tmp);
+    }
     if (s.ok() && ::fsync(out.get()) != 0) s = ErrnoError("cannot fsync " + tmp, errno);
     if (s.ok() && out.Close() != 0) s = ErrnoError("cannot close " + tmp, errno);
   }
@@ -181,8 +172,13 @@ Status WriteSnapshotFile(const std::string& path, const SnapshotInfo& info,
   return SyncDirectoryOf(path);
 }
 
-Result<SnapshotInfo> ExtractSnapshotFile(const std::string& path, const std::string& embedder_id,
-                                         int dimension, const std::string& payload_file) {
+MappedSnapshot::~MappedSnapshot() {
+  if (map_ != nullptr) ::munmap(map_, map_size_);
+}
+
+Result<std::unique_ptr<MappedSnapshot>> ReadSnapshotFile(const std::string& path,
+                                                         const std::string& embedder_id,
+                                                         int dimension) {
   const std::string what = "vector index snapshot " + path;
   Fd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in.valid()) {
@@ -197,58 +193,48 @@ Result<SnapshotInfo> ExtractSnapshotFile(const std::string& path, const std::str
   const Status truncated =
       Status::Corruption(what + ": truncated (" + std::to_string(file_size) + " bytes)");
   if (file_size < kFixedHeaderSize + kPayloadLengthSize + kTrailerSize) return truncated;
+  std::unique_ptr<MappedSnapshot> snap(new MappedSnapshot());
+  void* map = ::mmap(nullptr, size_t(file_size), PROT_READ, MAP_PRIVATE, in.get(), 0);
+  if (map == MAP_FAILED) return ErrnoError("cannot map " + what, errno);
+  snap->map_ = map;
+  snap->map_size_ = size_t(file_size);
+  const char* data = static_cast<const char*>(map);
 
-  char fixed[kFixedHeaderSize];
-  MNEMO_RETURN_IF_ERROR(ReadAll(in, fixed, sizeof fixed, path, truncated));
-  if (std::memcmp(fixed, kSnapshotMagic, sizeof kSnapshotMagic) != 0) {
+  if (std::memcmp(data, kSnapshotMagic, sizeof kSnapshotMagic) != 0) {
     return Status::Corruption(what + ": bad magic (not a mnemo vector index snapshot)");
   }
-  const auto version = GetLE<uint32_t>(fixed + 8);
+  const auto version = GetLE<uint32_t>(data + 8);
   if (version != kSnapshotVersion) {
     return Status::Corruption(what + ": unsupported format version " + std::to_string(version) +
                               " (this build reads version " + std::to_string(kSnapshotVersion) +
                               ")");
   }
-  SnapshotInfo info;
-  const auto stored_dimension = GetLE<uint32_t>(fixed + 12);
-  info.applied_seq = GetLE<int64_t>(fixed + 16);
-  const auto id_length = GetLE<uint32_t>(fixed + 24);
+  SnapshotInfo& info = snap->info_;
+  const auto stored_dimension = GetLE<uint32_t>(data + 12);
+  info.applied_seq = GetLE<int64_t>(data + 16);
+  const auto id_length = GetLE<uint32_t>(data + 24);
   const uint64_t header_size = kFixedHeaderSize + id_length + kPayloadLengthSize;
   if (id_length > kMaxEmbedderIdLength || header_size + kTrailerSize > file_size) {
     return Status::Corruption(what + ": invalid embedder id length " + std::to_string(id_length) +
                               " (truncated or damaged header)");
   }
-  std::string rest(id_length + kPayloadLengthSize, '\0');
-  MNEMO_RETURN_IF_ERROR(ReadAll(in, rest.data(), rest.size(), path, truncated));
-  info.embedder_id = rest.substr(0, id_length);
-  const auto payload_size = GetLE<uint64_t>(rest.data() + id_length);
+  info.embedder_id.assign(data + kFixedHeaderSize, id_length);
+  const auto payload_size = GetLE<uint64_t>(data + kFixedHeaderSize + id_length);
   const uint64_t body_size = header_size + kTrailerSize;
   if (payload_size > file_size || body_size + payload_size != file_size) {
     return Status::Corruption(what + ": size mismatch: the header promises " +
                               std::to_string(body_size + payload_size) + " bytes, the file has " +
                               std::to_string(file_size) + " (truncated or trailing data)");
   }
-  uint32_t crc = Crc(0, fixed, sizeof fixed);
-  crc = Crc(crc, rest.data(), rest.size());
-
-  {
-    Fd out(::open(payload_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-    if (!out.valid()) return ErrnoError("cannot create " + payload_file, errno);
-    std::vector<char> buf(kCopyChunk);
-    for (uint64_t left = payload_size; left > 0;) {
-      const size_t n = size_t(std::min<uint64_t>(left, buf.size()));
-      MNEMO_RETURN_IF_ERROR(ReadAll(in, buf.data(), n, path, truncated));
-      crc = Crc(crc, buf.data(), n);
-      MNEMO_RETURN_IF_ERROR(WriteAll(out, buf.data(), n, payload_file));
-      left -= n;
-    }
-    if (out.Close() != 0) return ErrnoError("cannot close " + payload_file, errno);
-  }
-
-  char trailer[kTrailerSize];
-  MNEMO_RETURN_IF_ERROR(ReadAll(in, trailer, sizeof trailer, path, truncated));
+  const char* trailer = data + header_size + payload_size;
   if (std::memcmp(trailer + 4, kSnapshotEndMagic, sizeof kSnapshotEndMagic) != 0) {
     return Status::Corruption(what + ": bad end marker (truncated or damaged trailer)");
+  }
+  uint32_t crc = 0;
+  for (uint64_t at = 0; at < header_size + payload_size;) {
+    const size_t n = size_t(std::min<uint64_t>(kCopyChunk, header_size + payload_size - at));
+    crc = Crc(crc, data + at, n);
+    at += n;
   }
   const auto stored_crc = GetLE<uint32_t>(trailer);
   if (stored_crc != crc) {
@@ -262,7 +248,8 @@ Result<SnapshotInfo> ExtractSnapshotFile(const std::string& path, const std::str
                               embedder_id + "' (dimension " + std::to_string(dimension) + ")");
   }
   info.dimension = dimension;
-  return info;
+  snap->payload_ = std::string_view(data + header_size, size_t(payload_size));
+  return snap;
 }
 
 }  // namespace mnemo::index

@@ -7,25 +7,26 @@
 #include <iostream>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "index/fair_shared_mutex.h"
-#include "index/hnsw_graph.h"
+#include "index/hnsw.h"
 #include "index/quantize.h"
 #include "index/snapshot_file.h"
 
 namespace mnemo::index {
 namespace {
 
-// Changes applied to the graph per hold of the exclusive lock: about 64 inserts of a few
-// tens of microseconds each, so a search waits a few milliseconds at most.
-constexpr size_t kApplyBatch = 64;
+// Changes moved into the graph per step of IndexPending: large enough to share among
+// threads, small enough that Save (which waits for the step) is not held up for long.
+constexpr size_t kApplyBatch = 512;
 
 // Vectors that entered the graph most recently are also scored exactly by Search():
 // HNSW does not promise that every node is reachable (near-duplicates can end up with
 // no incoming link), and a memory written a moment ago is the one most likely to be
-// searched for. The scan costs about 0.1 ms at 256 dimensions.
+// searched for. The scan costs about 20 us at 256 dimensions.
 constexpr size_t kRecentWindow = 2048;
 
 // The index has no error channel for background work (IndexPending, malformed input to
@@ -58,18 +59,42 @@ bool MoreSimilar(const Neighbor& a, const Neighbor& b) {
   return a.id < b.id;  // deterministic order among ties
 }
 
+// Keeps the first (best) entry of each id of a list sorted best first.
+void Dedupe(std::vector<Neighbor>* out) {
+  std::unordered_set<MemoryId> seen;
+  std::erase_if(*out, [&](const Neighbor& n) { return !seen.insert(n.id).second; });
+}
+
 }  // namespace
 
 class VectorIndex::Impl {
  public:
-  Impl(std::string embedder_id, int dimension, std::unique_ptr<HnswGraph> graph,
-       int64_t applied_seq)
+  Impl(std::string embedder_id, int dimension, std::unique_ptr<Hnsw> graph, int64_t applied_seq)
       : embedder_id_(std::move(embedder_id)),
         dimension_(dimension),
         blob_size_(QuantizedSize(dimension)),
         graph_(std::move(graph)),
         applied_seq_(applied_seq),
-        last_seq_(applied_seq) {}
+        last_seq_(applied_seq) {
+    for (uint32_t node = 0; node < graph_->size(); ++node) {
+      if (graph_->IsLive(node)) {
+        node_of_[graph_->IdOf(node)] = node;
+      } else {
+        stale_[graph_->IdOf(node)].push_back(node);
+      }
+    }
+  }
+
+  // Zeroes every vector the graph holds for `id` (its node and its replaced ones).
+  // Requires erase_mu_ exclusively and map_mu_.
+  void ZeroAll(MemoryId id) {
+    auto it = node_of_.find(id);
+    if (it != node_of_.end()) graph_->ZeroVector(it->second);
+    auto st = stale_.find(id);
+    if (st != stale_.end()) {
+      for (uint32_t node : st->second) graph_->ZeroVector(node);
+    }
+  }
 
   // One entry of the change log, in seq order. The vector itself lives in pending_ so
   // that an erase has a single copy to wipe.
@@ -90,37 +115,49 @@ class VectorIndex::Impl {
   const int dimension_;
   const size_t blob_size_;
 
-  // Lock order: graph_mu_ before pending_mu_. Upsert() and Remove() without erase take
-  // only pending_mu_, so the write path never waits for graph insertion. Every reader
-  // of the graph holds graph_mu_ shared for its whole operation; IndexPending() holds it
-  // exclusively while it moves a batch, so a reader sees each change either in the
-  // pending tail or in the graph, never in neither.
-  mutable FairSharedMutex graph_mu_;
-  std::unique_ptr<HnswGraph> graph_;  // protected by graph_mu_
-  std::deque<MemoryId> recent_;       // last ids upserted into the graph; by graph_mu_
-  // Written under graph_mu_ held exclusively, together with the graph; atomic so that
-  // applied_seq() does not wait for a batch.
+  // The graph takes no lock to search or insert (hnsw.h). erase_mu_ is held shared by
+  // every reader of vector bytes and exclusively to zero them (an erase), so no reader
+  // sees a vector being wiped.
+  const std::unique_ptr<Hnsw> graph_;
+  mutable FairSharedMutex erase_mu_;
+  // Serialises IndexPending steps with each other and with Save, so that a snapshot
+  // holds the graph as of one applied seq.
+  mutable std::mutex build_mu_;
+
+  // Which node holds each id's vector; updated after a node is linked, before its id
+  // leaves the pending tail.
+  mutable FairSharedMutex map_mu_;
+  std::unordered_map<MemoryId, uint32_t> node_of_;  // protected by map_mu_
+  // Removed nodes by id (replaced by a new vector, or removed): they keep routing, and
+  // keep their bytes until an erase zeroes them. Protected by map_mu_.
+  std::unordered_map<MemoryId, std::vector<uint32_t>> stale_;
+  std::deque<uint32_t> recent_;                     // last nodes inserted; by map_mu_
   std::atomic<int64_t> applied_seq_;
 
+  // Lock order: build_mu_, erase_mu_, pending_mu_, map_mu_. Readers take pending_mu_
+  // before they search the graph: an id leaves the tail only once its node is linked, so a
+  // reader sees each change in the tail or in the graph (or both), never in neither.
   mutable FairSharedMutex pending_mu_;
   std::deque<Change> fifo_;                             // protected by pending_mu_
   std::unordered_map<MemoryId, PendingState> pending_;  // protected by pending_mu_
   int64_t last_seq_;  // highest seq accepted; protected by pending_mu_
-  // The seq of the vectors given to Seed() (-1: none), and how many of them are still
-  // queued: while any is, the graph holds part of a rebuild and must not be saved.
-  // Only seeded changes can carry seed_seq_ (AcceptSeq refuses an equal seq otherwise).
   std::atomic<int64_t> seed_seq_{-1};
   std::atomic<int64_t> seeds_queued_{0};
+  // Changes taken from fifo_ by IndexPending and not applied yet (still pending).
+  std::atomic<size_t> in_flight_{0};
 
-  // Serialises Save() calls, which share the `path`.tmp name.
-  mutable std::mutex save_mu_;
-
-  // Accepts `seq` if it is new; `allow_equal` for Seed(). Requires pending_mu_ held
-  // exclusively.
   bool AcceptSeq(int64_t seq, bool allow_equal = false) {
     if (seq < last_seq_ || (seq == last_seq_ && !allow_equal)) return false;
     last_seq_ = seq;
     return true;
+  }
+
+  // The node of `id` if it is live.
+  std::optional<uint32_t> LiveNode(MemoryId id) const {
+    std::shared_lock<FairSharedMutex> lock(map_mu_);
+    auto it = node_of_.find(id);
+    if (it == node_of_.end() || !graph_->IsLive(it->second)) return std::nullopt;
+    return it->second;
   }
 };
 
@@ -129,14 +166,11 @@ VectorIndex::~VectorIndex() = default;
 
 std::unique_ptr<VectorIndex> VectorIndex::Create(const std::string& embedder_id, int dimension) {
   if (dimension < 1) return nullptr;
-  auto graph = HnswGraph::Create(dimension);
-  if (!graph.ok()) {
-    LogWarning(graph.status().ToString());
-    return nullptr;
-  }
-  // The constructor is private, so make_unique cannot reach it; ownership is immediate.
-  return std::unique_ptr<VectorIndex>(
-      new VectorIndex(std::make_unique<Impl>(embedder_id, dimension, std::move(graph).value(), 0)));
+  Hnsw::Params p;
+  p.m = kHnswM;
+  p.ef_construction = kHnswEfConstruction;
+  return std::unique_ptr<VectorIndex>(new VectorIndex(
+      std::make_unique<Impl>(embedder_id, dimension, std::make_unique<Hnsw>(dimension, p), 0)));
 }
 
 Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path,
@@ -146,39 +180,29 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path,
     return Status::InvalidArgument("vector index dimension must be positive, got " +
                                    std::to_string(dimension));
   }
-  const std::string payload = TempPathNextTo(path, "load");
-  ScopedFileRemover remove_payload(payload);
-  MNEMO_ASSIGN_OR_RETURN(SnapshotInfo info,
-                         ExtractSnapshotFile(path, embedder_id, dimension, payload));
-  MNEMO_ASSIGN_OR_RETURN(auto graph,
-                         HnswGraph::LoadFile(payload, dimension, "vector index snapshot " + path));
-  return std::unique_ptr<VectorIndex>(new VectorIndex(
-      std::make_unique<Impl>(embedder_id, dimension, std::move(graph), info.applied_seq)));
+  MNEMO_ASSIGN_OR_RETURN(auto snap, ReadSnapshotFile(path, embedder_id, dimension));
+  auto graph = Hnsw::Parse(snap->payload(), dimension);
+  if (!graph.ok()) return graph.status().WithContext("vector index snapshot " + path);
+  return std::unique_ptr<VectorIndex>(new VectorIndex(std::make_unique<Impl>(
+      embedder_id, dimension, std::move(graph).value(), snap->info().applied_seq)));
 }
 
 Result<SnapshotInfo> VectorIndex::Save(const std::string& path) const {
   Impl& d = *impl_;
-  std::lock_guard<std::mutex> serial(d.save_mu_);
-  const std::string payload = TempPathNextTo(path, "hnsw");
-  ScopedFileRemover remove_payload(payload);
   SnapshotInfo info{d.embedder_id_, d.dimension_, 0};
   if (rebuilding()) {
     // Its applied_seq could not name the part of the rebuild that is missing.
     return Status::FailedPrecondition("vector index snapshot " + path +
                                       ": the index is still being rebuilt");
   }
-  uint64_t payload_size = 0;
-  {
-    // Shared: searches go on while hnswlib writes; IndexPending waits, so the graph
-    // and applied_seq stay consistent with each other.
-    std::shared_lock<FairSharedMutex> graph_lock(d.graph_mu_);
-    info.applied_seq = d.applied_seq_.load();
-    auto saved = d.graph_->SaveFile(payload);
-    if (!saved.ok()) return saved.status().WithContext("vector index snapshot " + path);
-    payload_size = *saved;
-  }
-  MNEMO_RETURN_IF_ERROR(WriteSnapshotFile(path, info, payload, payload_size)
-                            .WithContext("vector index snapshot " + path));
+  // No insertion meanwhile (the graph and applied_seq stay consistent); searches go on.
+  std::lock_guard<std::mutex> build(d.build_mu_);
+  std::shared_lock<FairSharedMutex> vectors(d.erase_mu_);
+  info.applied_seq = d.applied_seq_.load();
+  MNEMO_RETURN_IF_ERROR(
+      WriteSnapshotFile(path, info, [&](const PayloadSink& sink) {
+        return d.graph_->Serialize(sink);
+      }).WithContext("vector index snapshot " + path));
   return info;
 }
 
@@ -218,8 +242,8 @@ void VectorIndex::Remove(int64_t seq, MemoryId id, bool erase) {
   Impl& d = *impl_;
   // Erasing also zeroes the graph's copy now rather than when the removal is applied,
   // so that no snapshot taken from here on holds the vector.
-  std::unique_lock<FairSharedMutex> graph_lock(d.graph_mu_, std::defer_lock);
-  if (erase) graph_lock.lock();
+  std::unique_lock<FairSharedMutex> erase_lock(d.erase_mu_, std::defer_lock);
+  if (erase) erase_lock.lock();
   std::unique_lock<FairSharedMutex> pending_lock(d.pending_mu_);
   if (!d.AcceptSeq(seq)) return;
   d.fifo_.push_back({seq, id, /*remove=*/true, erase});
@@ -228,25 +252,27 @@ void VectorIndex::Remove(int64_t seq, MemoryId id, bool erase) {
   state.removed = true;
   if (erase) {
     Wipe(&state.blob);
-    d.graph_->ZeroVector(id);
+    std::shared_lock<FairSharedMutex> map(d.map_mu_);
+    d.ZeroAll(id);
   } else {
     state.blob.clear();
   }
 }
 
-size_t VectorIndex::IndexPending(size_t max_items) {
+size_t VectorIndex::IndexPending(size_t max_items, int threads) {
   Impl& d = *impl_;
   struct Work {
     Impl::Change change;
     bool latest;       // no later change of the same id is pending
     std::string blob;  // for a latest upsert
+    uint32_t node = 0;
   };
   size_t moved = 0;
   std::vector<Work> batch;
-  int64_t applied = 0;
   while (moved < max_items) {
-    std::unique_lock<FairSharedMutex> graph_lock(d.graph_mu_);
+    std::lock_guard<std::mutex> build(d.build_mu_);
     batch.clear();
+    int64_t applied = 0;
     {
       std::unique_lock<FairSharedMutex> pending_lock(d.pending_mu_);
       const size_t limit = std::min(kApplyBatch, max_items - moved);
@@ -258,6 +284,7 @@ size_t VectorIndex::IndexPending(size_t max_items) {
         batch.push_back({change, latest, {}});
         if (latest && !change.remove) batch.back().blob = it->second.blob;
       }
+      d.in_flight_.store(batch.size());
       if (!batch.empty()) {
         // Seed() lets several changes share a seq: the seq counts as applied only once
         // the last change carrying it is, so a snapshot never skips part of a group.
@@ -267,32 +294,54 @@ size_t VectorIndex::IndexPending(size_t max_items) {
     }
     if (batch.empty()) break;
 
-    // Outside pending_mu_: graph insertion is the slow part, and Upsert() must not wait
-    // for it. A change superseded by a later pending one is skipped: only the latest
-    // state of an id matters, and the later change is still queued.
-    for (const Work& work : batch) {
-      if (!work.latest) continue;
-      const Impl::Change& c = work.change;
-      Status s = c.remove ? d.graph_->Remove(c.id) : d.graph_->Upsert(c.id, work.blob);
-      if (c.remove && c.erase) d.graph_->ZeroVector(c.id);
-      if (s.ok() && !c.remove) {
-        d.recent_.push_back(c.id);
-        if (d.recent_.size() > kRecentWindow) d.recent_.pop_front();
-      }
-      if (!s.ok()) {
-        LogWarning("skipping change seq " + std::to_string(c.seq) + " of memory " +
-                   std::to_string(c.id) + ": " + s.ToString());
-      }
+    // Link the new vectors into the graph, `threads` at a time; searches go on. A change
+    // superseded by a later pending one is skipped: only the latest state of an id
+    // matters, and the later change is still queued.
+    std::vector<Work*> inserts;
+    for (Work& w : batch) {
+      if (w.latest && !w.change.remove) inserts.push_back(&w);
     }
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+      for (size_t i = next.fetch_add(1); i < inserts.size(); i = next.fetch_add(1)) {
+        inserts[i]->node = d.graph_->Insert(inserts[i]->change.id, inserts[i]->blob);
+      }
+    };
+    const int helpers =
+        inserts.size() >= 32 ? std::clamp(threads, 1, 16) - 1 : 0;  // a few: not worth a thread
+    std::vector<std::thread> pool;
+    for (int t = 0; t < helpers; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
 
     {
-      std::unique_lock<FairSharedMutex> pending_lock(d.pending_mu_);
-      for (const Work& work : batch) {
-        if (!work.latest) continue;
-        // An Upsert() or Remove() of the same id may have arrived meanwhile; keep it.
-        auto it = d.pending_.find(work.change.id);
-        if (it != d.pending_.end() && it->second.seq == work.change.seq) d.pending_.erase(it);
+      // Exclusive only when the batch wipes a vector (an erase): searches read vectors.
+      std::unique_lock<FairSharedMutex> erase_lock(d.erase_mu_, std::defer_lock);
+      if (std::any_of(batch.begin(), batch.end(), [](const Work& w) { return w.change.erase; })) {
+        erase_lock.lock();
       }
+      std::unique_lock<FairSharedMutex> pending_lock(d.pending_mu_);
+      std::unique_lock<FairSharedMutex> map_lock(d.map_mu_);
+      for (Work& w : batch) {
+        if (!w.latest) continue;
+        const Impl::Change& c = w.change;
+        if (c.remove && c.erase) d.ZeroAll(c.id);
+        auto old = d.node_of_.find(c.id);
+        if (old != d.node_of_.end()) {
+          d.graph_->MarkRemoved(old->second);
+          d.stale_[c.id].push_back(old->second);
+          d.node_of_.erase(old);
+        }
+        if (!c.remove) {
+          d.node_of_[c.id] = w.node;
+          d.recent_.push_back(w.node);
+          if (d.recent_.size() > kRecentWindow) d.recent_.pop_front();
+        }
+        // An Upsert() or Remove() of the same id may have arrived meanwhile; keep it.
+        auto it = d.pending_.find(c.id);
+        if (it != d.pending_.end() && it->second.seq == c.seq) d.pending_.erase(it);
+      }
+      d.in_flight_.store(0);
     }
     if (applied > d.applied_seq_.load()) d.applied_seq_.store(applied);
     int64_t seeds = 0;
@@ -311,43 +360,47 @@ std::vector<Neighbor> VectorIndex::Search(const std::vector<float>& query, size_
   const std::vector<float> q = Normalized(query);
   const std::string q_blob = Quantize(q);
 
-  std::shared_lock<FairSharedMutex> graph_lock(d.graph_mu_);
-  // Graph hits whose id has a pending change are stale (superseded or removed). When
-  // they push the live hits below k, search again with twice the breadth, until the
-  // graph has nothing more to give.
-  for (size_t n = std::max(ef, k);; n *= 2) {
-    auto hits = d.graph_->Search(q_blob, n);
-    if (!hits.ok()) {
-      LogWarning(hits.status().ToString());
-      hits = std::vector<HnswGraph::Hit>();
-    }
+  std::shared_lock<FairSharedMutex> vectors(d.erase_mu_);
+  // The tail first (see the lock order): its ids shadow whatever the graph holds for them.
+  std::unordered_set<MemoryId> shadowed;
+  {
     std::shared_lock<FairSharedMutex> pending_lock(d.pending_mu_);
-    out.clear();
-    std::unordered_set<MemoryId> seen;
-    for (const HnswGraph::Hit& hit : *hits) {
-      seen.insert(hit.id);
-      if (d.pending_.count(hit.id) != 0) continue;
-      // Exact similarity to the float query, not the quantized one used for routing.
-      out.push_back({hit.id, QuantizedDot(q, hit.blob)});
-    }
-    if (out.size() < k && hits->size() >= n && n < d.graph_->live_count()) continue;
-    for (MemoryId id : d.recent_) {
-      if (seen.count(id) != 0 || d.pending_.count(id) != 0) continue;
-      if (auto blob = d.graph_->LiveVector(id)) {
-        seen.insert(id);  // an id may appear twice in the window
-        out.push_back({id, QuantizedDot(q, *blob)});
-      }
-    }
     for (const auto& [id, state] : d.pending_) {
+      shadowed.insert(id);
       if (!state.removed) out.push_back({id, QuantizedDot(q, state.blob)});
     }
-    break;
   }
-  graph_lock.unlock();
-
-  const size_t keep = std::min(k, out.size());
-  std::partial_sort(out.begin(), out.begin() + std::ptrdiff_t(keep), out.end(), MoreSimilar);
-  out.resize(keep);
+  // Graph hits whose id is in the tail are stale (superseded or removed). When they push
+  // the live hits below k, search again with twice the breadth, until the graph has
+  // nothing more to give.
+  std::unordered_set<uint32_t> seen;
+  for (size_t n = std::max(ef, k);; n *= 2) {
+    const auto hits = d.graph_->Search(q_blob, n);
+    size_t kept = 0;
+    for (const Hnsw::Hit& hit : hits) {
+      if (!seen.insert(hit.node).second) continue;
+      const MemoryId id = d.graph_->IdOf(hit.node);
+      if (shadowed.count(id) != 0) continue;
+      // Exact similarity to the float query, not the quantized one used for routing.
+      out.push_back({id, QuantizedDot(q, d.graph_->VectorOf(hit.node))});
+      ++kept;
+    }
+    if (kept >= k || hits.size() < n || n >= d.graph_->live_count()) break;
+  }
+  {
+    std::shared_lock<FairSharedMutex> map_lock(d.map_mu_);
+    for (uint32_t node : d.recent_) {
+      if (seen.count(node) != 0 || !d.graph_->IsLive(node)) continue;
+      const MemoryId id = d.graph_->IdOf(node);
+      if (shadowed.count(id) != 0) continue;
+      seen.insert(node);  // a node may appear twice in the window
+      out.push_back({id, QuantizedDot(q, d.graph_->VectorOf(node))});
+    }
+  }
+  vectors.unlock();
+  std::sort(out.begin(), out.end(), MoreSimilar);
+  Dedupe(&out);  // an id moving from the tail to the graph meanwhile
+  if (out.size() > k) out.resize(k);
   return out;
 }
 
@@ -356,29 +409,39 @@ std::vector<Neighbor> VectorIndex::ScanAll(const std::vector<float>& query, size
   std::vector<Neighbor> out;
   if (k == 0 || query.size() != size_t(d.dimension_)) return out;
   const std::vector<float> q = Normalized(query);
-  // A heap of the best k so far, the least similar on top.
-  out.reserve(k + 1);
+  // A heap of the best (k + slack) so far, the least similar on top: an id may appear
+  // twice for a moment (see Dedupe), so a few more than k are kept.
+  const size_t keep = k + 8;
+  out.reserve(keep + 1);
   auto offer = [&](MemoryId id, std::string_view blob) {
     const Neighbor n{id, QuantizedDot(q, blob)};
-    if (out.size() == k && !MoreSimilar(n, out.front())) return;
+    if (out.size() == keep && !MoreSimilar(n, out.front())) return;
     out.push_back(n);
     std::push_heap(out.begin(), out.end(), MoreSimilar);
-    if (out.size() > k) {
+    if (out.size() > keep) {
       std::pop_heap(out.begin(), out.end(), MoreSimilar);
       out.pop_back();
     }
   };
-  std::shared_lock<FairSharedMutex> graph_lock(d.graph_mu_);
-  std::shared_lock<FairSharedMutex> pending_lock(d.pending_mu_);
-  d.graph_->ForEachLive([&](MemoryId id, std::string_view blob) {
-    if (d.pending_.count(id) == 0) offer(id, blob);  // else the pending state wins
-  });
-  for (const auto& [id, state] : d.pending_) {
-    if (!state.removed) offer(id, state.blob);
+  std::shared_lock<FairSharedMutex> vectors(d.erase_mu_);
+  std::unordered_set<MemoryId> shadowed;
+  {
+    std::shared_lock<FairSharedMutex> pending_lock(d.pending_mu_);
+    for (const auto& [id, state] : d.pending_) {
+      shadowed.insert(id);
+      if (!state.removed) offer(id, state.blob);
+    }
   }
-  pending_lock.unlock();
-  graph_lock.unlock();
+  const uint32_t n = d.graph_->size();
+  for (uint32_t node = 0; node < n; ++node) {
+    if (!d.graph_->IsLive(node)) continue;
+    const MemoryId id = d.graph_->IdOf(node);
+    if (shadowed.empty() || shadowed.count(id) == 0) offer(id, d.graph_->VectorOf(node));
+  }
+  vectors.unlock();
   std::sort_heap(out.begin(), out.end(), MoreSimilar);
+  Dedupe(&out);
+  if (out.size() > k) out.resize(k);
   return out;
 }
 
@@ -388,46 +451,58 @@ std::vector<Neighbor> VectorIndex::Score(const std::vector<float>& query,
   std::vector<Neighbor> out;
   if (query.size() != size_t(d.dimension_)) return out;
   const std::vector<float> q = Normalized(query);
-  std::shared_lock<FairSharedMutex> graph_lock(d.graph_mu_);
+  std::shared_lock<FairSharedMutex> vectors(d.erase_mu_);
   std::shared_lock<FairSharedMutex> pending_lock(d.pending_mu_);
+  std::shared_lock<FairSharedMutex> map_lock(d.map_mu_);
   for (MemoryId id : ids) {
     auto it = d.pending_.find(id);
     if (it != d.pending_.end()) {
       if (!it->second.removed) out.push_back({id, QuantizedDot(q, it->second.blob)});
       continue;
     }
-    if (auto blob = d.graph_->LiveVector(id)) out.push_back({id, QuantizedDot(q, *blob)});
+    auto node = d.node_of_.find(id);
+    if (node != d.node_of_.end() && d.graph_->IsLive(node->second)) {
+      out.push_back({id, QuantizedDot(q, d.graph_->VectorOf(node->second))});
+    }
   }
   return out;
 }
 
 bool VectorIndex::Contains(MemoryId id) const {
   const Impl& d = *impl_;
-  std::shared_lock<FairSharedMutex> graph_lock(d.graph_mu_);
-  std::shared_lock<FairSharedMutex> pending_lock(d.pending_mu_);
-  auto it = d.pending_.find(id);
-  if (it != d.pending_.end()) return !it->second.removed;
-  return d.graph_->LiveVector(id).has_value();
+  {
+    std::shared_lock<FairSharedMutex> pending_lock(d.pending_mu_);
+    auto it = d.pending_.find(id);
+    if (it != d.pending_.end()) return !it->second.removed;
+  }
+  return d.LiveNode(id).has_value();
 }
 
-size_t VectorIndex::indexed_count() const {
-  std::shared_lock<FairSharedMutex> graph_lock(impl_->graph_mu_);
-  return impl_->graph_->live_count();
-}
+size_t VectorIndex::indexed_count() const { return impl_->graph_->live_count(); }
 
 size_t VectorIndex::pending_count() const {
   std::shared_lock<FairSharedMutex> pending_lock(impl_->pending_mu_);
-  return impl_->fifo_.size();
+  return impl_->fifo_.size() + impl_->in_flight_.load();
 }
 
 size_t VectorIndex::pending_new_vectors() const {
   const Impl& d = *impl_;
-  std::shared_lock<FairSharedMutex> graph_lock(d.graph_mu_);
   std::shared_lock<FairSharedMutex> pending_lock(d.pending_mu_);
+  std::shared_lock<FairSharedMutex> map_lock(d.map_mu_);
   size_t n = 0;
   for (const auto& [id, state] : d.pending_) {
-    if (!state.removed && !d.graph_->LiveVector(id).has_value()) ++n;
+    if (state.removed) continue;
+    auto it = d.node_of_.find(id);
+    if (it == d.node_of_.end() || !d.graph_->IsLive(it->second)) ++n;
   }
+  return n;
+}
+
+size_t VectorIndex::MemoryBytes() const {
+  const Impl& d = *impl_;
+  size_t n = d.graph_->MemoryBytes();
+  std::shared_lock<FairSharedMutex> map_lock(d.map_mu_);
+  n += d.node_of_.size() * 40;
   return n;
 }
 

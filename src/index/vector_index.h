@@ -1,4 +1,4 @@
-// The vector index of one space: an HNSW graph (hnswlib) over int8-quantized vectors,
+// The vector index of one space: an HNSW graph (hnsw.h) over int8-quantized vectors,
 // plus a "pending" tail of vectors that are durable in SQLite but not yet in the graph.
 //
 // Why a tail: the write path must not wait for graph insertion (the slow part of HNSW).
@@ -14,9 +14,9 @@
 // Vectors are stored quantized (see quantize.h): dimension int8 values plus a float
 // scale, so a 256-d vector costs 260 bytes instead of 1024.
 //
-// Thread safety: all methods are safe to call concurrently. Searches share a lock;
-// graph insertion takes it exclusively in small batches so searches are never blocked
-// for long (hnswlib adds and searches never race).
+// Thread safety: all methods are safe to call concurrently. Searches never wait for
+// graph insertion (the graph is built for concurrent readers and writers, hnsw.h); an
+// erase holds them off only while it zeroes one vector.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +30,11 @@
 #include "mnemo/status.h"
 
 namespace mnemo::index {
+
+// Graph construction: M = 16 links per node (32 on the base layer) and a construction
+// breadth of 100 (README.md has the measured trade-offs).
+inline constexpr size_t kHnswM = 16;
+inline constexpr size_t kHnswEfConstruction = 100;
 
 struct SnapshotInfo {
   std::string embedder_id;
@@ -72,9 +77,10 @@ class VectorIndex {
   // with zeros in memory so that a later snapshot does not hold them.
   void Remove(int64_t seq, MemoryId id, bool erase);
 
-  // Moves up to `max_items` pending changes into the graph, oldest first. Returns how
-  // many were moved (0 when nothing is pending).
-  size_t IndexPending(size_t max_items);
+  // Moves up to `max_items` pending changes into the graph, oldest first, inserting with
+  // `threads` threads (this one and helpers). Returns how many were moved (0 when nothing
+  // is pending).
+  size_t IndexPending(size_t max_items, int threads = 1);
 
   // The `k` nearest vectors to `query` (a float vector, normalised or not) among the
   // live ones (graph and pending), most similar first. `ef` is the HNSW search breadth
@@ -93,6 +99,7 @@ class VectorIndex {
 
   bool Contains(MemoryId id) const;
   size_t indexed_count() const;  // live vectors in the graph
+  size_t MemoryBytes() const;     // approximate heap use of the graph and its id map
   size_t pending_count() const;  // changes waiting for IndexPending
   // Live vectors that are only in the pending tail (not yet in the graph in any version).
   size_t pending_new_vectors() const;

@@ -30,7 +30,7 @@ inline void PutBytes(std::string* out, std::string_view bytes) {
 
 class Reader {
  public:
-  Reader(const std::string& in, size_t pos) : in_(in), pos_(pos) {}
+  Reader(std::string_view in, size_t pos) : in_(in), pos_(pos) {}
   size_t pos() const { return pos_; }
   size_t remaining() const { return in_.size() - pos_; }
   void Seek(size_t pos) { pos_ = pos <= in_.size() ? pos : in_.size(); }
@@ -63,7 +63,7 @@ class Reader {
   bool Bytes(std::string* out) {
     uint32_t n;
     if (!U32(&n) || n > remaining()) return false;
-    out->assign(in_, pos_, n);
+    out->assign(in_.substr(pos_, n));
     pos_ += n;
     return true;
   }
@@ -78,7 +78,7 @@ class Reader {
     return true;
   }
 
-  const std::string& in_;
+  std::string_view in_;
   size_t pos_;
 };
 

@@ -5,9 +5,9 @@
 namespace mnemo::store {
 namespace {
 
-// "kind<>0" lets SQLite use the partial indexes (WHERE kind<>0); "kind IN (1,2,3)"
-// leaves summaries (4) out.
-constexpr const char* kDerivedActive = "kind<>0 AND kind IN (1,2,3) AND state=0";
+// "kind<>0 AND state=0" lets SQLite use the partial indexes (schema v5); "kind IN
+// (1,2,3)" leaves summaries (4) out.
+constexpr const char* kDerivedActive = "kind<>0 AND state=0 AND kind IN (1,2,3)";
 
 std::string AsciiLower(std::string_view s) {
   std::string out(s);
@@ -68,6 +68,42 @@ Result<std::vector<std::pair<MemoryId, std::vector<std::string>>>> DerivedByEnti
       }
     }
     out.emplace_back(st.Int(0), std::move(entities));
+  }
+  return out;
+}
+
+Result<std::vector<Memory>> ActiveDerivedLight(Db& db, const std::vector<MemoryId>& ids) {
+  std::vector<Memory> out;
+  if (ids.empty()) return out;
+  std::string list = "[";
+  for (MemoryId id : ids) {
+    if (list.size() > 1) list += ',';
+    list += std::to_string(id);
+  }
+  list += ']';
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("SELECT id, kind, text, entities, metadata, valid_from, event_time, "
+                          "created_at FROM memories WHERE id IN (SELECT value FROM json_each(?)) "
+                          "AND kind IN (1,2,3) AND state=0"));
+  st.Bind(1, list);
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    Memory m;
+    m.id = st.Int(0);
+    m.kind = static_cast<Kind>(st.Int(1));
+    m.text = st.Text(2);
+    auto parsed = util::ParseJson(st.TextView(3));
+    if (parsed.ok() && parsed->is_array()) {
+      for (const auto& x : *parsed) {
+        if (x.is_string()) m.entities.push_back(x.get<std::string>());
+      }
+    }
+    m.metadata = st.IsNull(4) ? "{}" : st.Text(4);
+    m.valid_from = st.OptInt(5);
+    m.event_time = st.OptInt(6);
+    m.created_at = st.Int(7);
+    out.push_back(std::move(m));
   }
   return out;
 }

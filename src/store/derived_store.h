@@ -1,7 +1,8 @@
 // The pipeline's lookups among a user's derived memories (facts, preferences,
-// procedures): each through an index (schema v2 memories_by_slot, v5
-// memories_derived_text and memory_entities), never a scan of the user's memories, so
-// that consolidating one candidate costs the same at 1,000 memories and at 1,000,000.
+// procedures): each through an index of active memories only (schema v5:
+// memories_by_slot, memories_derived_text, memory_entities), never a scan of the user's
+// memories nor of a slot's past values, so that consolidating one candidate costs the
+// same at 1,000 memories and at 1,000,000.
 //
 // Thread safety: each function uses the Db it is given; see store/sqlite.h.
 #pragma once
@@ -25,5 +26,9 @@ Result<std::vector<MemoryId>> DerivedByText(Db& db, const std::string& user,
 // lower-cased, ASCII), newest first, with their entities (at most `limit`).
 Result<std::vector<std::pair<MemoryId, std::vector<std::string>>>> DerivedByEntity(
     Db& db, const std::string& user, const std::string& entity, MemoryId except, int limit);
+
+// The active derived memories among `ids`, with the fields consolidation compares (id,
+// kind, text, entities, metadata, valid_from, event_time, created_at), in one statement.
+Result<std::vector<Memory>> ActiveDerivedLight(Db& db, const std::vector<MemoryId>& ids);
 
 }  // namespace mnemo::store

@@ -123,7 +123,9 @@ std::string AsciiLower(std::string_view s) {
   return out;
 }
 
+// memory_entities lists the entities of active memories (schema v5).
 Status EntitiesInsert(Db& db, const Memory& m) {
+  if (m.state != State::kActive) return Status::Ok();
   for (const auto& e : m.entities) {
     MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("INSERT OR IGNORE INTO memory_entities(user_id, "
                                                "entity, memory_id) VALUES(?,?,?)"));
@@ -209,7 +211,8 @@ Status ReplaceMemory(Db& db, const Memory& before, const Memory& after) {
     MNEMO_RETURN_IF_ERROR(TagsDelete(db, after.id));
     MNEMO_RETURN_IF_ERROR(TagsInsert(db, after));
   }
-  if (before.entities != after.entities || before.user_id != after.user_id) {
+  if (before.entities != after.entities || before.user_id != after.user_id ||
+      before.state != after.state) {
     MNEMO_RETURN_IF_ERROR(EntitiesDelete(db, after.id));
     MNEMO_RETURN_IF_ERROR(EntitiesInsert(db, after));
   }

@@ -158,20 +158,27 @@ CREATE INDEX memories_by_tier ON memories(tier, user_id) WHERE state=0;
 -- (src/index/lexical_index.h), snapshotted in lexical.idx and brought up to date from
 -- index_log, where op 3 now means "the memories row of this id changed".
 DROP TABLE memories_fts;
--- Consolidation finds a user's derived memory with the same text through an index
--- (queries say kind<>0 so that SQLite can use it), and derived memories naming an entity
--- through memory_entities (lower-cased entities of every memory that has some).
-CREATE INDEX memories_derived_text ON memories(user_id, text) WHERE kind<>0;
+-- Consolidation looks up a user's active derived memories by slot, by exact text and by
+-- entity through indexes that hold active memories only (a slot's history of superseded
+-- values would otherwise be read at every lookup); queries repeat the partial indexes'
+-- conditions (kind<>0 AND state=0) so that SQLite uses them. memory_entities holds the
+-- lower-cased entities of active memories.
+DROP INDEX memories_by_slot;
+CREATE INDEX memories_by_slot ON memories(user_id, json_extract(metadata, '$.slot'))
+  WHERE kind<>0 AND state=0;
+CREATE INDEX memories_derived_text ON memories(user_id, text) WHERE kind<>0 AND state=0;
 CREATE TABLE memory_entities(user_id TEXT NOT NULL, entity TEXT NOT NULL,
                              memory_id INTEGER NOT NULL,
                              PRIMARY KEY(user_id, entity, memory_id)) WITHOUT ROWID;
 CREATE INDEX memory_entities_by_memory ON memory_entities(memory_id);
 INSERT OR IGNORE INTO memory_entities(user_id, entity, memory_id)
   SELECT m.user_id, lower(e.value), m.id FROM memories m, json_each(m.entities) e
-  WHERE m.entities IS NOT NULL AND e.type='text';
+  WHERE m.entities IS NOT NULL AND m.state=0 AND e.type='text';
 -- Scheduling a session's summary looks up its pending job by key, not by scanning the
 -- queue.
 CREATE INDEX jobs_pending_by_key ON jobs(kind, user_id, session_id) WHERE state=0;
+-- A memory's tags are rewritten by id (updates, erasure): without this, by a scan.
+CREATE INDEX tags_by_memory ON tags(memory_id);
 -- The working sets (tier 0) of sessions, bounded at every write: a small index that the
 -- bound and the idle check read instead of the user's rows.
 CREATE INDEX memories_working ON memories(user_id, session_id, id) WHERE tier=0 AND state=0;
