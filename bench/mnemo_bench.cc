@@ -313,6 +313,11 @@ Result<int64_t> ParseInt(const std::string& s, const std::string& flag) {
   return static_cast<int64_t>(v);
 }
 
+// --pipeline: the background pipeline derives memories from what is loaded. Off by
+// default: the retrieval figures compare the engine with baselines over the same texts,
+// and derived memories would compete with them (pipeline costs have their own workload).
+bool g_pipeline = false;
+
 const char* kUsage =
     "usage: mnemo_bench [--workload=ingest,add,search,open,size,spaces,lifecycle]\n"
     "                   [--n=10000,...]\n"
@@ -321,13 +326,15 @@ const char* kUsage =
     "                   [--crash_tail=49000] [--ingest_n=20000] [--scratch_n=100000]\n"
     "                   [--probe_batches=10] [--mixed_users=100] [--mixed_n=0 (= n)]\n"
     "                   [--no_mixed] [--load_with_ingest] [--hnsw_build_threads=1]\n"
-    "                   [--spaces=10000] [--per_space=100] [--close_after_load] [--keep]\n";
+    "                   [--spaces=10000] [--per_space=100] [--close_after_load] [--keep]\n"
+    "                   [--pipeline]\n";
 
 Status ParseFlags(int argc, char** argv, Flags* f) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--keep" || arg == "--no_mixed" || arg == "--load_with_ingest" ||
-        arg == "--close_after_load") {
+        arg == "--close_after_load" || arg == "--pipeline") {
+      if (arg == "--pipeline") g_pipeline = true;
       if (arg == "--keep") f->keep = true;
       if (arg == "--close_after_load") f->close_after_load = true;
       if (arg == "--no_mixed") f->mixed = false;
@@ -647,6 +654,7 @@ Options EngineOptions(Durability d) {
   Options o;
   o.create_if_missing = true;
   o.durability = d;
+  o.pipeline.enabled = g_pipeline;
   return o;
 }
 

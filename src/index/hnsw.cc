@@ -1,8 +1,14 @@
 #include "index/hnsw.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
+#include <new>
 #include <queue>
 #include <thread>
 
@@ -62,24 +68,92 @@ Visited& ThreadVisited() {
 }  // namespace
 
 struct Hnsw::Chunk {
-  Chunk(size_t blob_size, size_t m0)
-      : vectors(new int8_t[kChunkSize * blob_size]()),
-        level0(new std::atomic<uint32_t>[kChunkSize * (1 + m0)]),
-        upper(new std::unique_ptr<std::atomic<uint32_t>[]>[kChunkSize]) {
+  explicit Chunk(size_t record_bytes)
+      : records(new uint64_t[kChunkSize * record_bytes / 8]()),
+        upper(new std::unique_ptr<uint32_t[]>[kChunkSize]) {
     for (uint32_t i = 0; i < kChunkSize; ++i) {
       state[i].store(kReserved, std::memory_order_relaxed);
       lock[i].store(0, std::memory_order_relaxed);
     }
-    for (size_t i = 0; i < kChunkSize * (1 + m0); ++i) level0[i].store(0, std::memory_order_relaxed);
   }
-  std::unique_ptr<int8_t[]> vectors;
-  std::unique_ptr<std::atomic<uint32_t>[]> level0;  // per node: count, then 2M slots
-  std::unique_ptr<std::unique_ptr<std::atomic<uint32_t>[]>[]> upper;  // levels x (1 + M)
+  std::unique_ptr<uint64_t[]> records;  // kChunkSize records (8-byte aligned)
+  std::unique_ptr<std::unique_ptr<uint32_t[]>[]> upper;  // levels x (1 + M)
   MemoryId ids[kChunkSize] = {};
   uint8_t levels[kChunkSize] = {};
   std::atomic<uint8_t> state[kChunkSize];
   std::atomic<uint8_t> lock[kChunkSize];
 };
+
+namespace {
+// The distance of two blobs of `dim` codes then a float scale (quantize.h): 1 - their
+// approximate cosine. Two kernels; the graph picks the AVX2 one when the CPU has it.
+float BlobDistancePortable(const char* a, const char* b, size_t dim) {
+  const auto* x = reinterpret_cast<const int8_t*>(a);
+  const auto* y = reinterpret_cast<const int8_t*>(b);
+  int32_t lanes[16] = {};
+  size_t i = 0;
+  for (; i + 16 <= dim; i += 16) {
+    for (size_t j = 0; j < 16; ++j) lanes[j] += int32_t(x[i + j]) * int32_t(y[i + j]);
+  }
+  int32_t sum = 0;
+  for (; i < dim; ++i) sum += int32_t(x[i]) * int32_t(y[i]);
+  for (int32_t v : lanes) sum += v;
+  float sa, sb;
+  std::memcpy(&sa, a + dim, sizeof sa);  // little-endian hosts (the blob's byte order)
+  std::memcpy(&sb, b + dim, sizeof sb);
+  return 1.0f - float(sum) * (sa * sb);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) float BlobDistanceAvx2(const char* a, const char* b,
+                                                       size_t dim) {
+  __m256i acc0 = _mm256_setzero_si256();
+  __m256i acc1 = _mm256_setzero_si256();
+  size_t i = 0;
+  for (; i + 32 <= dim; i += 32) {
+    const __m256i a0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+    const __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
+    const __m256i a1 =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i + 16)));
+    const __m256i b1 =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i + 16)));
+    acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(a0, b0));
+    acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(a1, b1));
+  }
+  const __m256i acc = _mm256_add_epi32(acc0, acc1);
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+  s = _mm_hadd_epi32(s, s);
+  s = _mm_hadd_epi32(s, s);
+  int32_t sum = _mm_cvtsi128_si32(s);
+  for (; i < dim; ++i) sum += int32_t(int8_t(a[i])) * int32_t(int8_t(b[i]));
+  float sa, sb;
+  std::memcpy(&sa, a + dim, sizeof sa);
+  std::memcpy(&sb, b + dim, sizeof sb);
+  return 1.0f - float(sum) * (sa * sb);
+}
+#endif
+
+using DistanceFn = float (*)(const char*, const char*, size_t);
+DistanceFn PickDistance() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2")) return BlobDistanceAvx2;
+#endif
+  return BlobDistancePortable;
+}
+const DistanceFn kBlobDistance = PickDistance();
+
+static_assert(std::endian::native == std::endian::little,
+              "hnsw.cc reads blob scales in host order; add a byte swap for big-endian hosts");
+
+// Neighbour lists are plain u32 arrays accessed atomically (readers race with inserters).
+uint32_t LoadLink(const uint32_t* p, std::memory_order order = std::memory_order_relaxed) {
+  return std::atomic_ref<uint32_t>(*const_cast<uint32_t*>(p)).load(order);
+}
+void StoreLink(uint32_t* p, uint32_t v, std::memory_order order = std::memory_order_relaxed) {
+  std::atomic_ref<uint32_t>(*p).store(v, order);
+}
+}  // namespace
 
 Hnsw::Hnsw(int dimension, Params params)
     : dimension_(dimension),
@@ -88,6 +162,8 @@ Hnsw::Hnsw(int dimension, Params params)
       m0_(2 * std::max<size_t>(params.m, 2)),
       ef_construction_(std::max<size_t>(params.ef_construction, 1)),
       level_mult_(1.0 / std::log(static_cast<double>(std::max<size_t>(params.m, 2)))),
+      links0_bytes_((1 + m0_) * sizeof(uint32_t)),
+      record_bytes_((links0_bytes_ + blob_size_ + 7) / 8 * 8),
       chunks_(new std::atomic<Chunk*>[kMaxChunks]),
       rng_(params.seed) {
   for (uint32_t i = 0; i < kMaxChunks; ++i) chunks_[i].store(nullptr, std::memory_order_relaxed);
@@ -97,7 +173,7 @@ Hnsw::~Hnsw() {
   for (uint32_t i = 0; i < kMaxChunks; ++i) delete chunks_[i].load(std::memory_order_relaxed);
 }
 
-Hnsw::Chunk& Hnsw::ChunkOf(uint32_t node) const {
+inline Hnsw::Chunk& Hnsw::ChunkOf(uint32_t node) const {
   return *chunks_[node >> kChunkBits].load(std::memory_order_acquire);
 }
 
@@ -107,17 +183,22 @@ uint32_t Hnsw::Reserve() {
   if (chunks_[c].load(std::memory_order_acquire) == nullptr) {
     std::lock_guard<std::mutex> lock(grow_mu_);
     if (chunks_[c].load(std::memory_order_relaxed) == nullptr) {
-      chunks_[c].store(new Chunk(blob_size_, m0_), std::memory_order_release);
+      chunks_[c].store(new Chunk(record_bytes_), std::memory_order_release);
     }
   }
   return node;
 }
 
-std::atomic<uint32_t>* Hnsw::Links(uint32_t node, int level) const {
+inline char* Hnsw::Record(uint32_t node) const {
   Chunk& c = ChunkOf(node);
-  const uint32_t i = node & (kChunkSize - 1);
-  if (level == 0) return &c.level0[static_cast<size_t>(i) * (1 + m0_)];
-  return &c.upper[i][static_cast<size_t>(level - 1) * (1 + m_)];
+  return reinterpret_cast<char*>(c.records.get()) +
+         static_cast<size_t>(node & (kChunkSize - 1)) * record_bytes_;
+}
+
+uint32_t* Hnsw::Links(uint32_t node, int level) const {
+  if (level == 0) return reinterpret_cast<uint32_t*>(Record(node));
+  Chunk& c = ChunkOf(node);
+  return &c.upper[node & (kChunkSize - 1)][static_cast<size_t>(level - 1) * (1 + m_)];
 }
 
 bool Hnsw::IsLive(uint32_t node) const {
@@ -131,15 +212,12 @@ MemoryId Hnsw::IdOf(uint32_t node) const {
 }
 
 std::string_view Hnsw::VectorOf(uint32_t node) const {
-  const Chunk& c = ChunkOf(node);
-  return std::string_view(
-      reinterpret_cast<const char*>(c.vectors.get() + (node & (kChunkSize - 1)) * blob_size_),
-      blob_size_);
+  return std::string_view(Vector(node), blob_size_);
 }
 
-float Hnsw::Distance(const int8_t* a, uint32_t node) const {
-  const std::string_view v = VectorOf(node);
-  return 1.0f - QuantizedDot(std::string_view(reinterpret_cast<const char*>(a), blob_size_), v);
+// Defined inline: only this file calls them, from its inner loops.
+inline float Hnsw::Distance(const char* a, uint32_t node) const {
+  return kBlobDistance(a, Vector(node), static_cast<size_t>(dimension_));
 }
 
 int Hnsw::RandomLevel() {
@@ -170,16 +248,16 @@ void Hnsw::Unlock(uint32_t node) const {
   ChunkOf(node).lock[node & (kChunkSize - 1)].store(0, std::memory_order_release);
 }
 
-uint32_t Hnsw::Greedy(const int8_t* q, uint32_t start, int level) const {
+uint32_t Hnsw::Greedy(const char* q, uint32_t start, int level) const {
   uint32_t cur = start;
   float best = Distance(q, cur);
   for (bool moved = true; moved;) {
     moved = false;
-    const std::atomic<uint32_t>* links = Links(cur, level);
-    const uint32_t n = std::min<uint32_t>(links[0].load(std::memory_order_acquire),
+    const uint32_t* links = Links(cur, level);
+    const uint32_t n = std::min<uint32_t>(LoadLink(links, std::memory_order_acquire),
                                           static_cast<uint32_t>(MaxLinks(level)));
     for (uint32_t i = 1; i <= n; ++i) {
-      const uint32_t next = links[i].load(std::memory_order_relaxed);
+      const uint32_t next = LoadLink(links + i);
       if (ChunkOf(next).state[next & (kChunkSize - 1)].load(std::memory_order_acquire) ==
           kReserved) {
         continue;
@@ -195,47 +273,63 @@ uint32_t Hnsw::Greedy(const int8_t* q, uint32_t start, int level) const {
   return cur;
 }
 
-std::vector<Hnsw::Hit> Hnsw::SearchLevel(const int8_t* q, uint32_t start, size_t ef,
+std::vector<Hnsw::Hit> Hnsw::SearchLevel(const char* q, uint32_t start, size_t ef,
                                          int level) const {
   Visited& visited = ThreadVisited();
   visited.Start(size());
-  std::priority_queue<Hit, std::vector<Hit>, Closer> frontier;  // nearest on top
-  std::priority_queue<Hit, std::vector<Hit>, Farther> best;     // farthest on top
+  // Heaps in reused thread-local buffers: nearest on top of `frontier`, farthest on top
+  // of `best`.
+  static thread_local std::vector<Hit> frontier;
+  static thread_local std::vector<Hit> best;
+  frontier.clear();
+  best.clear();
   const Hit first{start, Distance(q, start)};
   visited.Visit(start);
-  frontier.push(first);
-  best.push(first);
+  frontier.push_back(first);
+  best.push_back(first);
   while (!frontier.empty()) {
-    const Hit c = frontier.top();
-    if (best.size() >= ef && c.distance > best.top().distance) break;
-    frontier.pop();
-    const std::atomic<uint32_t>* links = Links(c.node, level);
-    const uint32_t n = std::min<uint32_t>(links[0].load(std::memory_order_acquire),
+    const Hit c = frontier.front();
+    if (best.size() >= ef && c.distance > best.front().distance) break;
+    std::pop_heap(frontier.begin(), frontier.end(), Closer());
+    frontier.pop_back();
+    const uint32_t* links = Links(c.node, level);
+    const uint32_t n = std::min<uint32_t>(LoadLink(links, std::memory_order_acquire),
                                           static_cast<uint32_t>(MaxLinks(level)));
+    // The unvisited neighbours first, their records prefetched together, then the
+    // distances: the memory latency of ~30 random records overlaps instead of adding up.
+    uint32_t fresh[kMaxLinksAtAnyLevel];
+    uint32_t count = 0;
     for (uint32_t i = 1; i <= n; ++i) {
-      const uint32_t next = links[i].load(std::memory_order_relaxed);
-      if (i + 1 <= n) {
-        const uint32_t ahead = links[i + 1].load(std::memory_order_relaxed);
-        __builtin_prefetch(VectorOf(ahead).data());
-      }
+      const uint32_t next = LoadLink(links + i);
       if (!visited.Visit(next)) continue;
       if (ChunkOf(next).state[next & (kChunkSize - 1)].load(std::memory_order_acquire) ==
           kReserved) {
         continue;
       }
+      const char* rec = Record(next) + links0_bytes_;
+      __builtin_prefetch(rec);
+      __builtin_prefetch(rec + 64);
+      __builtin_prefetch(rec + 128);
+      __builtin_prefetch(rec + 192);
+      fresh[count++] = next;
+    }
+    for (uint32_t i = 0; i < count; ++i) {
+      const uint32_t next = fresh[i];
       const float d = Distance(q, next);
-      if (best.size() < ef || d < best.top().distance) {
-        frontier.push(Hit{next, d});
-        best.push(Hit{next, d});
-        if (best.size() > ef) best.pop();
+      if (best.size() < ef || d < best.front().distance) {
+        frontier.push_back(Hit{next, d});
+        std::push_heap(frontier.begin(), frontier.end(), Closer());
+        best.push_back(Hit{next, d});
+        std::push_heap(best.begin(), best.end(), Farther());
+        if (best.size() > ef) {
+          std::pop_heap(best.begin(), best.end(), Farther());
+          best.pop_back();
+        }
       }
     }
   }
-  std::vector<Hit> out(best.size());
-  for (size_t i = out.size(); i-- > 0;) {
-    out[i] = best.top();
-    best.pop();
-  }
+  std::vector<Hit> out(best.begin(), best.end());
+  std::sort(out.begin(), out.end(), Farther());  // nearest first
   return out;
 }
 
@@ -245,7 +339,7 @@ std::vector<uint32_t> Hnsw::SelectNeighbours(const std::vector<Hit>& candidates,
   kept.reserve(max);
   for (const Hit& c : candidates) {
     if (kept.size() >= max) break;
-    const int8_t* cv = reinterpret_cast<const int8_t*>(VectorOf(c.node).data());
+    const char* cv = Vector(c.node);
     bool good = true;
     for (uint32_t k : kept) {
       if (Distance(cv, k) < c.distance) {
@@ -260,33 +354,31 @@ std::vector<uint32_t> Hnsw::SelectNeighbours(const std::vector<Hit>& candidates,
 
 void Hnsw::Connect(uint32_t target, uint32_t node, int level) {
   Lock(target);
-  std::atomic<uint32_t>* links = Links(target, level);
-  const uint32_t n = links[0].load(std::memory_order_relaxed);
+  uint32_t* links = Links(target, level);
+  const uint32_t n = LoadLink(links);
   const size_t max = MaxLinks(level);
   for (uint32_t i = 1; i <= n; ++i) {
-    if (links[i].load(std::memory_order_relaxed) == node) {
+    if (LoadLink(links + i) == node) {
       Unlock(target);
       return;
     }
   }
   if (n < max) {
-    links[n + 1].store(node, std::memory_order_relaxed);
-    links[0].store(n + 1, std::memory_order_release);
+    StoreLink(links + n + 1, node);
+    StoreLink(links, n + 1, std::memory_order_release);
   } else {
-    const int8_t* tv = reinterpret_cast<const int8_t*>(VectorOf(target).data());
+    const char* tv = Vector(target);
     std::vector<Hit> candidates;
     candidates.reserve(n + 1);
     candidates.push_back(Hit{node, Distance(tv, node)});
     for (uint32_t i = 1; i <= n; ++i) {
-      const uint32_t other = links[i].load(std::memory_order_relaxed);
+      const uint32_t other = LoadLink(links + i);
       candidates.push_back(Hit{other, Distance(tv, other)});
     }
     std::sort(candidates.begin(), candidates.end(), Farther());
     const std::vector<uint32_t> kept = SelectNeighbours(candidates, max);
-    for (size_t i = 0; i < kept.size(); ++i) {
-      links[i + 1].store(kept[i], std::memory_order_relaxed);
-    }
-    links[0].store(static_cast<uint32_t>(kept.size()), std::memory_order_release);
+    for (size_t i = 0; i < kept.size(); ++i) StoreLink(links + i + 1, kept[i]);
+    StoreLink(links, static_cast<uint32_t>(kept.size()), std::memory_order_release);
   }
   Unlock(target);
 }
@@ -295,15 +387,14 @@ uint32_t Hnsw::Insert(MemoryId id, std::string_view blob) {
   const uint32_t node = Reserve();
   Chunk& chunk = ChunkOf(node);
   const uint32_t i = node & (kChunkSize - 1);
-  int8_t* v = chunk.vectors.get() + static_cast<size_t>(i) * blob_size_;
+  char* v = Record(node) + links0_bytes_;
   std::memcpy(v, blob.data(), std::min(blob.size(), blob_size_));
   chunk.ids[i] = id;
   const int level = RandomLevel();
   chunk.levels[i] = static_cast<uint8_t>(level);
   if (level > 0) {
     const size_t n = static_cast<size_t>(level) * (1 + m_);
-    chunk.upper[i].reset(new std::atomic<uint32_t>[n]);
-    for (size_t k = 0; k < n; ++k) chunk.upper[i][k].store(0, std::memory_order_relaxed);
+    chunk.upper[i].reset(new uint32_t[n]());
   }
   uint64_t entry = entry_.load(std::memory_order_acquire);
   if (entry == kNone) {
@@ -323,10 +414,10 @@ uint32_t Hnsw::Insert(MemoryId id, std::string_view blob) {
   for (int lc = std::min(level, top); lc >= 0; --lc) {
     const std::vector<Hit> near = SearchLevel(v, ep, ef_construction_, lc);
     chosen[static_cast<size_t>(lc)] = SelectNeighbours(near, m_);
-    std::atomic<uint32_t>* own = Links(node, lc);
+    uint32_t* own = Links(node, lc);
     const auto& kept = chosen[static_cast<size_t>(lc)];
-    for (size_t k = 0; k < kept.size(); ++k) own[k + 1].store(kept[k], std::memory_order_relaxed);
-    own[0].store(static_cast<uint32_t>(kept.size()), std::memory_order_relaxed);
+    for (size_t k = 0; k < kept.size(); ++k) StoreLink(own + k + 1, kept[k]);
+    StoreLink(own, static_cast<uint32_t>(kept.size()));
     ep = near.front().node;
   }
   // Published before anyone links to it.
@@ -352,16 +443,12 @@ void Hnsw::MarkRemoved(uint32_t node) {
   }
 }
 
-void Hnsw::ZeroVector(uint32_t node) {
-  Chunk& c = ChunkOf(node);
-  std::memset(c.vectors.get() + static_cast<size_t>(node & (kChunkSize - 1)) * blob_size_, 0,
-              blob_size_);
-}
+void Hnsw::ZeroVector(uint32_t node) { std::memset(Record(node) + links0_bytes_, 0, blob_size_); }
 
 std::vector<Hnsw::Hit> Hnsw::Search(std::string_view query_blob, size_t ef) const {
   const uint64_t entry = entry_.load(std::memory_order_acquire);
   if (entry == kNone || query_blob.size() != blob_size_ || ef == 0) return {};
-  const auto* q = reinterpret_cast<const int8_t*>(query_blob.data());
+  const char* q = query_blob.data();
   uint32_t ep = NodeOf(entry);
   for (int lc = LevelOf(entry); lc > 0; --lc) ep = Greedy(q, ep, lc);
   // Removed nodes route but take no place among the results: search wider when some of
@@ -378,8 +465,7 @@ std::vector<Hnsw::Hit> Hnsw::Search(std::string_view query_blob, size_t ef) cons
 
 size_t Hnsw::MemoryBytes() const {
   const size_t chunks = (size() + kChunkSize - 1) / kChunkSize;
-  return chunks * (sizeof(Chunk) + kChunkSize * (blob_size_ + (1 + m0_) * 4)) +
-         kMaxChunks * sizeof(void*);
+  return chunks * (sizeof(Chunk) + kChunkSize * record_bytes_) + kMaxChunks * sizeof(void*);
 }
 
 // ---- snapshot payload ----------------------------------------------------------------------
@@ -402,10 +488,10 @@ Status Hnsw::Serialize(const std::function<Status(std::string_view)>& sink) cons
     wire::PutU8(out, st == kLive ? kLive : kRemoved);  // a reserved node cannot exist here
     out->append(VectorOf(node));
     for (int lc = 0; lc <= c.levels[i]; ++lc) {
-      const std::atomic<uint32_t>* links = Links(node, lc);
-      const uint32_t cnt = std::min<uint32_t>(links[0].load(), static_cast<uint32_t>(MaxLinks(lc)));
+      const uint32_t* links = Links(node, lc);
+      const uint32_t cnt = std::min<uint32_t>(LoadLink(links), static_cast<uint32_t>(MaxLinks(lc)));
       wire::PutU32(out, cnt);
-      for (uint32_t k = 1; k <= cnt; ++k) wire::PutU32(out, links[k].load());
+      for (uint32_t k = 1; k <= cnt; ++k) wire::PutU32(out, LoadLink(links + k));
     }
     if (buffer.size() >= (size_t(1) << 20)) {
       MNEMO_RETURN_IF_ERROR(sink(buffer));
@@ -444,22 +530,20 @@ Result<std::unique_ptr<Hnsw>> Hnsw::Parse(std::string_view in, int dimension) {
     c.levels[i] = level;
     levels[node] = level;
     if (r.remaining() < blob) return bad("truncated vector");
-    std::memcpy(c.vectors.get() + static_cast<size_t>(i) * blob, in.data() + r.pos(), blob);
+    std::memcpy(g->Record(node) + g->links0_bytes_, in.data() + r.pos(), blob);
     r.Seek(r.pos() + blob);
     if (level > 0) {
-      const size_t cnt = static_cast<size_t>(level) * (1 + g->m_);
-      c.upper[i].reset(new std::atomic<uint32_t>[cnt]);
-      for (size_t k = 0; k < cnt; ++k) c.upper[i][k].store(0, std::memory_order_relaxed);
+      c.upper[i].reset(new uint32_t[static_cast<size_t>(level) * (1 + g->m_)]());
     }
     for (int lc = 0; lc <= level; ++lc) {
       uint32_t cnt = 0;
       if (!r.U32(&cnt) || cnt > g->MaxLinks(lc)) return bad("link count");
-      std::atomic<uint32_t>* links = g->Links(node, lc);
-      links[0].store(cnt, std::memory_order_relaxed);
+      uint32_t* links = g->Links(node, lc);
+      links[0] = cnt;
       for (uint32_t k = 1; k <= cnt; ++k) {
         uint32_t to = 0;
         if (!r.U32(&to) || to >= n) return bad("link target");
-        links[k].store(to, std::memory_order_relaxed);
+        links[k] = to;
       }
     }
     c.state[i].store(st, std::memory_order_relaxed);
@@ -469,9 +553,9 @@ Result<std::unique_ptr<Hnsw>> Hnsw::Parse(std::string_view in, int dimension) {
   // Links on level L must point at nodes that have level L.
   for (uint32_t node = 0; node < n; ++node) {
     for (int lc = 1; lc <= levels[node]; ++lc) {
-      const std::atomic<uint32_t>* links = g->Links(node, lc);
-      for (uint32_t k = 1; k <= links[0].load(); ++k) {
-        if (levels[links[k].load()] < lc) return bad("link to a lower node");
+      const uint32_t* links = g->Links(node, lc);
+      for (uint32_t k = 1; k <= links[0]; ++k) {
+        if (levels[links[k]] < lc) return bad("link to a lower node");
       }
     }
   }

@@ -8,7 +8,9 @@
 //  - A node's vector, id, level and own neighbour lists are written before it is
 //    published (its state becomes ready, release order); other nodes link to it only
 //    after that, and readers follow links only, so they never reach an unwritten node.
-//  - Neighbour lists are arrays of atomic u32 with an atomic count. Inserting threads
+//  - A node is one record: its level-0 neighbour list, then its vector (one region of
+//    memory per visit). Neighbour lists are u32 arrays with a count, read and written
+//    through std::atomic_ref. Inserting threads
 //    change another node's list under that node's spin lock; a reader may see a list
 //    mid-rewrite (a mix of old and new neighbours, all of them ready nodes), which can
 //    change that search's path, never its safety.
@@ -94,17 +96,20 @@ class Hnsw {
   static constexpr uint32_t kMaxChunks = 1u << 18;  // 2^30 nodes
   static constexpr uint32_t kNone = UINT32_MAX;
   static constexpr int kMaxLevel = 16;
+  static constexpr size_t kMaxLinksAtAnyLevel = 2 * 1024;  // 2M for the largest M Parse takes
 
   Chunk& ChunkOf(uint32_t node) const;
   uint32_t Reserve();
-  std::atomic<uint32_t>* Links(uint32_t node, int level) const;  // [0] = count, then ids
+  char* Record(uint32_t node) const;      // level-0 links, then the vector
+  uint32_t* Links(uint32_t node, int level) const;  // [0] = count, then ids
+  const char* Vector(uint32_t node) const { return Record(node) + links0_bytes_; }
   size_t MaxLinks(int level) const { return level == 0 ? m0_ : m_; }
-  float Distance(const int8_t* a, uint32_t node) const;
+  float Distance(const char* a, uint32_t node) const;
   int RandomLevel();
   // Greedy descent on one level from `start` (ef = 1).
-  uint32_t Greedy(const int8_t* q, uint32_t start, int level) const;
+  uint32_t Greedy(const char* q, uint32_t start, int level) const;
   // The ef nearest reached from `start` on `level` (live or not), nearest first.
-  std::vector<Hit> SearchLevel(const int8_t* q, uint32_t start, size_t ef, int level) const;
+  std::vector<Hit> SearchLevel(const char* q, uint32_t start, size_t ef, int level) const;
   // hnswlib's heuristic: keep a candidate only if it is closer to the base than to every
   // neighbour kept so far; at most `max` of them. `candidates` nearest first.
   std::vector<uint32_t> SelectNeighbours(const std::vector<Hit>& candidates, size_t max) const;
@@ -119,6 +124,8 @@ class Hnsw {
   const size_t m0_;
   const size_t ef_construction_;
   const double level_mult_;
+  const size_t links0_bytes_;  // (1 + 2M) u32
+  const size_t record_bytes_;  // links0_bytes_ + blob_size_, rounded up to 8
 
   std::unique_ptr<std::atomic<Chunk*>[]> chunks_;
   std::mutex grow_mu_;  // creating chunks

@@ -110,16 +110,17 @@ __attribute__((target("avx2,fma"))) float DotFloatInt8Avx2(const float* a, const
 }
 
 bool HasAvx2() {
-  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return yes;
+  __builtin_cpu_init();  // static initialisers below may run before GCC's own
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-int32_t DotInt8(const int8_t* a, const int8_t* b, size_t n) {
-  return HasAvx2() ? DotInt8Avx2(a, b, n) : DotInt8Portable(a, b, n);
-}
-float DotFloatInt8(const float* a, const int8_t* b, size_t n) {
-  return HasAvx2() ? DotFloatInt8Avx2(a, b, n) : DotFloatInt8Portable(a, b, n);
-}
+using DotInt8Fn = int32_t (*)(const int8_t*, const int8_t*, size_t);
+using DotFloatInt8Fn = float (*)(const float*, const int8_t*, size_t);
+const DotInt8Fn kDotInt8 = HasAvx2() ? DotInt8Avx2 : DotInt8Portable;
+const DotFloatInt8Fn kDotFloatInt8 = HasAvx2() ? DotFloatInt8Avx2 : DotFloatInt8Portable;
+
+int32_t DotInt8(const int8_t* a, const int8_t* b, size_t n) { return kDotInt8(a, b, n); }
+float DotFloatInt8(const float* a, const int8_t* b, size_t n) { return kDotFloatInt8(a, b, n); }
 #else
 int32_t DotInt8(const int8_t* a, const int8_t* b, size_t n) { return DotInt8Portable(a, b, n); }
 float DotFloatInt8(const float* a, const int8_t* b, size_t n) {

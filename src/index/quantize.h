@@ -27,4 +27,5 @@ float QuantizedDot(std::string_view a, std::string_view b);
 float QuantizedDot(const std::vector<float>& a, std::string_view b);
 std::vector<float> Dequantize(std::string_view blob);
 
+
 }  // namespace mnemo::index
