@@ -61,6 +61,7 @@ class EngineImpl final : public Engine {
       : dir_(std::move(dir)), ctx_(std::move(ctx)), lock_(std::move(lock)) {
     ctx_.stopping = [this] { return closing_.load(); };
     ctx_.notify_indexer = [this] {
+      last_write_ = std::chrono::steady_clock::now().time_since_epoch().count();
       {
         std::lock_guard<std::mutex> l(indexer_mu_);
         indexer_wakeups_++;
@@ -303,7 +304,7 @@ class EngineImpl final : public Engine {
   // Moves pending vectors into the HNSW graphs and writes periodic snapshots, in small
   // slices so that every space makes progress.
   void IndexerLoop() {
-    constexpr size_t kSlice = 256;
+    constexpr size_t kSlice = 1024;
     for (;;) {
       {
         std::unique_lock<std::mutex> l(indexer_mu_);
@@ -315,8 +316,17 @@ class EngineImpl final : public Engine {
       bool more = true;
       while (more) {
         more = false;
+        // While writes keep coming, the graph is built by this thread alone and leaves the
+        // other cores to them (a write's vector is searchable in the pending tail
+        // meanwhile); once they pause, by index_threads threads.
+        const auto since_write = std::chrono::steady_clock::now().time_since_epoch().count() -
+                                 last_write_.load();
+        const int threads =
+            std::chrono::steady_clock::duration(since_write) < std::chrono::milliseconds(250)
+                ? 1
+                : ctx_.options.index_threads;
         for (auto& space : OpenSpaces()) {
-          if (space->IndexSome(kSlice) > 0) more = true;
+          if (space->IndexSome(kSlice, threads) > 0) more = true;
           if (space->changes_since_snapshot() >=
               static_cast<int64_t>(ctx_.options.snapshot_every)) {
             Status s = space->Snapshot(static_cast<int64_t>(ctx_.options.snapshot_every));
@@ -372,6 +382,8 @@ class EngineImpl final : public Engine {
   std::condition_variable indexer_cv_;
   bool stopping_ = false;        // protected by indexer_mu_
   std::atomic<bool> closing_{false};
+  // steady_clock ticks of the last write handed to an index.
+  std::atomic<std::chrono::steady_clock::rep> last_write_{0};
   int64_t indexer_wakeups_ = 0;  // protected by indexer_mu_
   std::thread indexer_;
   std::thread pipeline_;  // after everything it uses

@@ -96,8 +96,8 @@ class Space {
   Result<JobStats> GetJobStats();
 
   // Background work, called by the engine's indexer thread.
-  size_t IndexSome(size_t max_items) {
-    return CurrentVectors()->index->IndexPending(max_items, ctx_->options.index_threads);
+  size_t IndexSome(size_t max_items, int threads) {
+    return CurrentVectors()->index->IndexPending(max_items, threads);
   }
   bool HasPendingIndexWork() const { return CurrentVectors()->index->pending_count() > 0; }
   // Writes snapshots of the vector and lexical indexes when at least `min_changes` index

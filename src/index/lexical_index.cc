@@ -261,19 +261,27 @@ LexicalDoc AnalyzeMemory(const Memory& m, MemoryId prev_in_session) {
   d.event_time = m.event_time;
   d.prev_in_session = prev_in_session;
   d.text_hash = Fnv1a(m.text, m.speaker);
-  std::unordered_map<std::string, uint32_t> f2;
+  // Every occurrence, then sorted and merged: cheaper than a map for the tens of terms
+  // of a message.
+  std::vector<std::pair<std::string, uint32_t>> all;
   uint32_t length = 0;
   text::ForEachTerm(m.text, [&](std::string_view term, size_t, size_t) {
-    f2[std::string(term)] += 2;
+    all.emplace_back(std::string(term), 2);
     ++length;
   });
   text::ForEachTerm(m.speaker, [&](std::string_view term, size_t, size_t) {
-    f2[std::string(term)] += 1;
+    all.emplace_back(std::string(term), 1);
     ++length;
   });
-  d.terms.reserve(f2.size());
-  for (auto& [term, n] : f2) d.terms.emplace_back(term, static_cast<uint8_t>(std::min(n, 255u)));
-  std::sort(d.terms.begin(), d.terms.end());
+  std::sort(all.begin(), all.end());
+  d.terms.reserve(all.size());
+  for (size_t i = 0; i < all.size();) {
+    uint32_t f2 = 0;
+    size_t j = i;
+    for (; j < all.size() && all[j].first == all[i].first; ++j) f2 += all[j].second;
+    d.terms.emplace_back(std::move(all[i].first), static_cast<uint8_t>(std::min(f2, 255u)));
+    i = j;
+  }
   d.length = static_cast<uint16_t>(std::min<uint32_t>(length + 1, 65535));  // see the header
   return d;
 }

@@ -145,7 +145,8 @@ std::string Quantize(const std::vector<float>& v) {
     const float inv = 1.0f / scale;
     for (size_t i = 0; i < v.size(); ++i) {
       const float x = std::isfinite(v[i]) ? v[i] * inv : 0.0f;
-      const long q = std::lround(std::clamp(x, -127.0f, 127.0f));
+      const float c = std::clamp(x, -127.0f, 127.0f);
+      const int q = static_cast<int>(c + (c >= 0 ? 0.5f : -0.5f));  // half away from zero
       blob[i] = static_cast<char>(static_cast<int8_t>(q));
     }
   }
