@@ -499,7 +499,7 @@ Result<std::map<std::string, int64_t>> TableBytes(const std::string& path) {
 }
 
 // What a vectors.idx snapshot holds (docs/storage-format.md): applied_seq and the
-// number of graph nodes (hnswlib's element count, the third u64 of its payload header).
+// number of graph nodes (the fourth u32 of the graph payload's header, src/index/hnsw.cc).
 struct SnapshotHeader {
   int64_t applied_seq = -1;
   int64_t nodes = -1;
@@ -517,9 +517,9 @@ SnapshotHeader ReadSnapshotHeader(const std::string& path) {
   };
   h.applied_seq = static_cast<int64_t>(le(fixed + 16, 8));
   const uint64_t id_len = le(fixed + 24, 4);
-  char count[8];
-  in.seekg(static_cast<std::streamoff>(28 + id_len + 8 + 16));
-  if (in.read(count, sizeof count)) h.nodes = static_cast<int64_t>(le(count, 8));
+  char count[4];
+  in.seekg(static_cast<std::streamoff>(28 + id_len + 8 + 12));
+  if (in.read(count, sizeof count)) h.nodes = static_cast<int64_t>(le(count, 4));
   return h;
 }
 
@@ -1552,6 +1552,7 @@ Status ScaleRun::SizeOnDisk() {
   const int64_t db = FileBytes(dir + "/space.db");
   const int64_t wal = FileBytes(dir + "/space.db-wal");
   const int64_t idx = FileBytes(dir + "/vectors.idx");
+  const int64_t lex = FileBytes(dir + "/lexical.idx");
   const int64_t total = DirBytes(dir);
   const double per = static_cast<double>(total) / static_cast<double>(solo_count_);
   const double text = static_cast<double>(solo_text_bytes_) / static_cast<double>(solo_count_);
@@ -1564,8 +1565,9 @@ Status ScaleRun::SizeOnDisk() {
     figures_.Add(
         "size: disk per memory, solo after a clean close",
         Fmt("%.0f B total = %.0f B text + %.0f B overhead (space.db %s, WAL %s, "
-            "vectors.idx %s; %" PRId64 " memories)",
-            per, text, per - text, Mb(db).c_str(), Mb(wal).c_str(), Mb(idx).c_str(), solo_count_),
+            "vectors.idx %s, lexical.idx %s; %" PRId64 " memories)",
+            per, text, per - text, Mb(db).c_str(), Mb(wal).c_str(), Mb(idx).c_str(),
+            Mb(lex).c_str(), solo_count_),
         "target: overhead <= 1,536 B");
     auto tables = TableBytes(dir + "/space.db");
     if (tables.ok()) {
@@ -1579,8 +1581,9 @@ Status ScaleRun::SizeOnDisk() {
         parts += Fmt("%s %.0f", name.c_str(),
                      static_cast<double>(bytes) / static_cast<double>(solo_count_));
       }
-      parts +=
-          Fmt(", vectors.idx %.0f", static_cast<double>(idx) / static_cast<double>(solo_count_));
+      parts += Fmt(", vectors.idx %.0f, lexical.idx %.0f",
+                   static_cast<double>(idx) / static_cast<double>(solo_count_),
+                   static_cast<double>(lex) / static_cast<double>(solo_count_));
       figures_.Add("size: bytes per memory by table (with its indexes)", parts);
     } else {
       Progress("  dbstat: " + tables.status().ToString());

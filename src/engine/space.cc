@@ -210,17 +210,26 @@ Status Space::Snapshot(int64_t min_changes) {
   MNEMO_ASSIGN_OR_RETURN(const int64_t lexical_seq, lexical_->Save(LexicalPath(dir_)));
   lexical_disk_seq_ = lexical_seq;
   changes_since_snapshot_ -= changes;
-  std::lock_guard<std::mutex> lock(write_mu_);
-  if (vector_seq) {
-    MNEMO_RETURN_IF_ERROR(store::SetMeta(*writer_, "snapshot_seq", std::to_string(*vector_seq)));
+  {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    if (vector_seq) {
+      MNEMO_RETURN_IF_ERROR(store::SetMeta(*writer_, "snapshot_seq", std::to_string(*vector_seq)));
+    }
+    MNEMO_RETURN_IF_ERROR(store::SetMeta(*writer_, "lexical_seq", std::to_string(lexical_seq)));
   }
-  MNEMO_RETURN_IF_ERROR(store::SetMeta(*writer_, "lexical_seq", std::to_string(lexical_seq)));
   if (vectors_rebuilding) return Status::Ok();
   // The log is needed after what each snapshot on disk holds, and by a re-embed building
-  // its index after keep_log_after_.
+  // its index after keep_log_after_. Deleted a slice per hold of the write lock, so that
+  // writes wait for one slice, not for the whole log of a large space.
   int64_t keep = std::min(*vector_seq, lexical_seq);
   if (keep_log_after_.load() >= 0) keep = std::min(keep, keep_log_after_.load());
-  return store::TruncateIndexLog(*writer_, keep);
+  constexpr int64_t kSlice = 20000;
+  for (;;) {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    MNEMO_ASSIGN_OR_RETURN(const int64_t deleted,
+                           store::TruncateIndexLogSome(*writer_, keep, kSlice));
+    if (deleted < kSlice) return Status::Ok();
+  }
 }
 
 MemoryId Space::NextId() {

@@ -192,8 +192,10 @@ Status Space::MoveTiers(store::Db& db, TimeMs now, MaintenanceReport* report) {
   const LifecycleOptions& o = *lifecycle_;
   MNEMO_ASSIGN_OR_RETURN(int64_t ended, store::EndIdleWorkingSets(db, now - o.working_idle_ms));
   report->to_short_term += ended;
-  // Heat promotes and demotes between short- and long-term.
-  MNEMO_ASSIGN_OR_RETURN(auto rows, store::TierRows(db, "", /*archived=*/false));
+  // Heat promotes and demotes between short- and long-term. Without a recall, heat is at
+  // most 1 (retention <= 1), so only recalled short-term memories can reach a promotion
+  // threshold above 1: the pass reads those and the long-term ones, not the space.
+  MNEMO_ASSIGN_OR_RETURN(auto rows, store::HeatCandidates(db, o.promote_heat <= 1.0));
   for (const auto& r : rows) {
     const double heat = lifecycle::Heat(StateOf(r), now, o);
     if (r.tier == Tier::kShortTerm && heat >= o.promote_heat) {

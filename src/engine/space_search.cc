@@ -9,6 +9,7 @@
 #include "engine/anchors.h"
 #include "engine/space.h"
 #include "lifecycle/retention.h"
+#include "mnemo/search_params.h"
 #include "read/fusion.h"
 #include "read/query.h"
 #include "read/signals.h"
@@ -137,30 +138,7 @@ Status Space::ValidateSearch(const SearchRequest& req) const {
     return Status::InvalidArgument("k must be between 1 and " +
                                    std::to_string(ctx_->options.max_k));
   }
-  for (double w : {req.lexical_weight, req.vector_weight}) {
-    if (!std::isfinite(w) || w < 0)
-      return Status::InvalidArgument("weights must be finite and >= 0");
-  }
-  if (req.lexical_weight == 0 && req.vector_weight == 0) {
-    return Status::InvalidArgument("at least one of the lexical and vector weights must be > 0");
-  }
-  if (req.rrf_k < 1) return Status::InvalidArgument("rrf_k must be >= 1");
-  for (auto [w, name] : {std::pair{req.context_weight, "context_weight"},
-                         std::pair{req.session_weight, "session_weight"},
-                         std::pair{req.date_weight, "date_weight"}}) {
-    if (!std::isfinite(w) || w < 0) {
-      return Status::InvalidArgument(std::string(name) + " must be finite and >= 0");
-    }
-  }
-  if (!(req.retention_weight >= 0 && req.retention_weight <= 1)) {
-    return Status::InvalidArgument("retention_weight must be between 0 and 1");
-  }
-  if (!(req.summary_weight >= 0 && req.summary_weight <= 1)) {
-    return Status::InvalidArgument("summary_weight must be between 0 and 1");
-  }
-  if (req.summary_episodes < 0 || req.summary_episodes > 20) {
-    return Status::InvalidArgument("summary_episodes must be between 0 and 20");
-  }
+  MNEMO_RETURN_IF_ERROR(CheckSearchParams(req));  // mnemo/search_params.h
   if (req.filter.time_from && req.filter.time_to && *req.filter.time_to <= *req.filter.time_from) {
     return Status::InvalidArgument("the time range is empty (until is not after since)");
   }
@@ -279,7 +257,9 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
     }
   }
 
-  const size_t per_signal = std::max<size_t>(100, static_cast<size_t>(req.k) * 2);
+  // Candidates per signal: 50 (or 2k) keeps LoCoMo and LongMemEval recall@10 where 100
+  // had it (docs/benchmarks.md) at half the work of the largest searches.
+  const size_t per_signal = std::max<size_t>(50, static_cast<size_t>(req.k) * 2);
   MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
   store::Db& db = *reader;
   std::vector<read::Signal> signals;

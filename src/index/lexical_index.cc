@@ -36,7 +36,7 @@ constexpr uint8_t kLive = 1, kRetired = 2, kArchived = 4;
 
 constexpr char kMagic[8] = {'M', 'N', 'E', 'M', 'O', 'L', 'E', 'X'};
 constexpr char kEndMagic[8] = {'M', 'N', 'E', 'M', 'O', 'E', 'N', 'D'};
-constexpr uint32_t kVersion = 2;  // 2: partitions by (user, kind, hidden)
+constexpr uint32_t kVersion = 3;  // 2: partitions by (user, kind, hidden); 3: columns
 
 uint64_t Fnv1a(std::string_view a, std::string_view b) {
   uint64_t h = 1469598103934665603ULL;
@@ -908,36 +908,34 @@ class LexicalIndex::Impl {
     wire::PutI64(out, applied_seq_);
     wire::PutU64(out, live_docs_);
     wire::PutU64(out, total_len_);
-    const auto n = static_cast<uint32_t>(id_.size());
-    wire::PutU32(out, n);
-    for (uint32_t d = 0; d < n; ++d) {
-      wire::PutI64(out, id_[d]);
-      wire::PutU32(out, user_[d]);
-      wire::PutU32(out, skey_[d]);
-      wire::PutU32(out, agent_[d]);
-      wire::PutU32(out, prev_[d]);
-      wire::PutU32(out, next_[d]);
-      wire::PutI64(out, time_[d]);
-      wire::PutU16(out, len_[d]);
-      wire::PutU8(out, kind_[d]);
-      wire::PutU8(out, flags_[d]);
-      wire::PutU64(out, hash_[d]);
-      wire::PutBytes(out, std::string_view(fwd_.data() + fwd_off_[d], fwd_len_[d]));
-    }
+    // The document table column by column, in bulk; term lists compacted.
+    wire::PutArray(out, id_);
+    wire::PutArray(out, user_);
+    wire::PutArray(out, skey_);
+    wire::PutArray(out, agent_);
+    wire::PutArray(out, prev_);
+    wire::PutArray(out, next_);
+    wire::PutArray(out, time_);
+    wire::PutArray(out, len_);
+    wire::PutArray(out, kind_);
+    wire::PutArray(out, flags_);
+    wire::PutArray(out, hash_);
+    wire::PutArray(out, fwd_len_);
+    std::string fwd;
+    fwd.reserve(fwd_.size() - fwd_garbage_);
+    for (size_t d = 0; d < id_.size(); ++d) fwd.append(fwd_, fwd_off_[d], fwd_len_[d]);
+    wire::PutBytes(out, fwd);
     users_.AppendTo(out);
     agents_.AppendTo(out);
     session_names_.AppendTo(out);
     session_keys_.AppendTo(out);
     terms_.AppendTo(out);
-    wire::PutU32(out, static_cast<uint32_t>(skey_name_.size()));
-    for (uint32_t v : skey_name_) wire::PutU32(out, v);
-    wire::PutU32(out, static_cast<uint32_t>(df_.size()));
-    for (uint32_t v : df_) wire::PutU32(out, v);
+    wire::PutArray(out, skey_name_);
+    wire::PutArray(out, df_);
     wire::PutU32(out, static_cast<uint32_t>(parts_.size()));
     for (const auto& [key, part] : parts_) {
       wire::PutU64(out, key);
-      wire::PutU32(out, static_cast<uint32_t>(part.docs.size()));
-      for (uint32_t d : part.docs) wire::PutU32(out, d);
+      wire::PutArray(out, part.docs);
       wire::PutU32(out, static_cast<uint32_t>(part.lists.size()));
       for (const auto& [term, list] : part.lists) {
         wire::PutU32(out, term);
@@ -947,43 +945,41 @@ class LexicalIndex::Impl {
   }
 
   // Parses and checks a payload; false on any inconsistency.
-  bool Deserialize(const std::string& in) {
+  bool Deserialize(std::string_view in) {
     wire::Reader r(in, 0);
-    uint32_t n = 0;
-    if (!r.I64(&applied_seq_) || !r.U64(&live_docs_) || !r.U64(&total_len_) || !r.U32(&n)) {
+    if (!r.I64(&applied_seq_) || !r.U64(&live_docs_) || !r.U64(&total_len_)) return false;
+    if (!r.Array(&id_) || !r.Array(&user_) || !r.Array(&skey_) || !r.Array(&agent_) ||
+        !r.Array(&prev_) || !r.Array(&next_) || !r.Array(&time_) || !r.Array(&len_) ||
+        !r.Array(&kind_) || !r.Array(&flags_) || !r.Array(&hash_) || !r.Array(&fwd_len_) ||
+        !r.Bytes(&fwd_)) {
       return false;
     }
-    if (n > r.remaining() / 40) return false;
+    const size_t count = id_.size();
+    if (count > kNoDoc) return false;
+    const auto n = static_cast<uint32_t>(count);
+    for (const size_t size : {user_.size(), skey_.size(), agent_.size(), prev_.size(),
+                              next_.size(), time_.size(), len_.size(), kind_.size(),
+                              flags_.size(), hash_.size(), fwd_len_.size()}) {
+      if (size != count) return false;
+    }
+    fwd_off_.resize(count);
+    size_t at = 0;
     for (uint32_t d = 0; d < n; ++d) {
-      NewDoc();
-      std::string fwd;
-      if (!r.I64(&id_[d]) || !r.U32(&user_[d]) || !r.U32(&skey_[d]) || !r.U32(&agent_[d]) ||
-          !r.U32(&prev_[d]) || !r.U32(&next_[d]) || !r.I64(&time_[d]) || !r.U16(&len_[d]) ||
-          !r.U8(&kind_[d]) || !r.U8(&flags_[d]) || !r.U64(&hash_[d]) || !r.Bytes(&fwd)) {
-        return false;
-      }
-      if (fwd.size() > 65535 || kind_[d] >= kKinds) return false;
+      fwd_off_[d] = static_cast<uint32_t>(at);
+      at += fwd_len_[d];
+      if (at > fwd_.size() || kind_[d] >= kKinds) return false;
       if ((prev_[d] != kNoDoc && prev_[d] >= n) || (next_[d] != kNoDoc && next_[d] >= n)) {
         return false;
       }
-      fwd_off_[d] = static_cast<uint32_t>(fwd_.size());
-      fwd_len_[d] = static_cast<uint16_t>(fwd.size());
-      fwd_ += fwd;
     }
+    if (at != fwd_.size()) return false;
     if (!users_.ReadFrom(&r) || !agents_.ReadFrom(&r) || !session_names_.ReadFrom(&r) ||
         !session_keys_.ReadFrom(&r) || !terms_.ReadFrom(&r)) {
       return false;
     }
-    uint32_t m = 0;
-    if (!r.U32(&m) || m == 0 || m > r.remaining() / 4) return false;
-    skey_name_.resize(m);
-    for (uint32_t& v : skey_name_) {
-      if (!r.U32(&v) || v >= session_names_.capacity()) return false;
-    }
-    if (!r.U32(&m) || m > r.remaining() / 4) return false;
-    df_.resize(m);
-    for (uint32_t& v : df_) {
-      if (!r.U32(&v)) return false;
+    if (!r.Array(&skey_name_) || skey_name_.empty() || !r.Array(&df_)) return false;
+    for (uint32_t v : skey_name_) {
+      if (v >= session_names_.capacity()) return false;
     }
     uint64_t live = 0;
     uint64_t total = 0;
@@ -1011,15 +1007,11 @@ class LexicalIndex::Impl {
     if (!r.U32(&nparts)) return false;
     for (uint32_t i = 0; i < nparts; ++i) {
       uint64_t key = 0;
-      uint32_t ndocs = 0;
-      if (!r.U64(&key) || KindOfKey(key) >= kKinds || !r.U32(&ndocs) ||
-          ndocs > r.remaining() / 4) {
-        return false;
-      }
+      if (!r.U64(&key) || KindOfKey(key) >= kKinds) return false;
       Partition& part = parts_[key];
-      part.docs.resize(ndocs);
-      for (uint32_t& d : part.docs) {
-        if (!r.U32(&d) || d >= n || id_[d] == 0 || KeyOf(d) != key) return false;
+      if (!r.Array(&part.docs)) return false;
+      for (uint32_t d : part.docs) {
+        if (d >= n || id_[d] == 0 || KeyOf(d) != key) return false;
       }
       if (!std::is_sorted(part.docs.begin(), part.docs.end())) return false;
       uint32_t nlists = 0;
@@ -1071,7 +1063,9 @@ Result<std::unique_ptr<LexicalIndex>> LexicalIndex::Load(const std::string& path
       ::crc32(0, reinterpret_cast<const Bytef*>(file.data()), static_cast<uInt>(file.size() - kTrailer)));
   if (crc != actual) return bad("checksum mismatch");
   auto impl = std::make_unique<Impl>();
-  if (!impl->Deserialize(file.substr(kHeader, size))) return bad("inconsistent payload");
+  if (!impl->Deserialize(std::string_view(file).substr(kHeader, size))) {
+    return bad("inconsistent payload");
+  }
   return std::unique_ptr<LexicalIndex>(new LexicalIndex(std::move(impl)));
 }
 

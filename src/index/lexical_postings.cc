@@ -253,7 +253,7 @@ void PostingList::AppendTo(std::string* out) const {
   wire::PutI64(out, tail_meta_.max_time);
 }
 
-bool PostingList::ReadFrom(const std::string& in, size_t* pos, uint32_t num_docs) {
+bool PostingList::ReadFrom(std::string_view in, size_t* pos, uint32_t num_docs) {
   *this = PostingList();
   wire::Reader r(in, *pos);
   uint32_t nblocks = 0;

@@ -22,6 +22,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mnemo::index::lexical {
@@ -69,7 +70,7 @@ class PostingList {
   void AppendTo(std::string* out) const;
   // Parses what AppendTo wrote at `*pos`; false (and the list is unusable) on any
   // inconsistency. `num_docs` bounds the doc ordinals.
-  bool ReadFrom(const std::string& in, size_t* pos, uint32_t num_docs);
+  bool ReadFrom(std::string_view in, size_t* pos, uint32_t num_docs);
 
   size_t MemoryBytes() const;
 

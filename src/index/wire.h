@@ -4,10 +4,14 @@
 // Thread safety: plain functions and a reader over a caller-owned string.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 namespace mnemo::index::wire {
 
@@ -26,6 +30,16 @@ inline void PutI64(std::string* out, int64_t v) { PutU64(out, static_cast<uint64
 inline void PutBytes(std::string* out, std::string_view bytes) {
   PutU32(out, static_cast<uint32_t>(bytes.size()));
   out->append(bytes);
+}
+
+// Arrays of fixed-width integers go out in bulk: a u32 count, then the elements'
+// little-endian bytes (the host's own order: asserted).
+static_assert(std::endian::native == std::endian::little, "wire: add byte swaps for this host");
+template <typename T>
+void PutArray(std::string* out, const std::vector<T>& v) {
+  static_assert(std::is_integral_v<T>);
+  PutU32(out, static_cast<uint32_t>(v.size()));
+  out->append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
 }
 
 class Reader {
@@ -58,6 +72,16 @@ class Reader {
     uint64_t x;
     if (!Fixed(8, &x)) return false;
     *v = static_cast<int64_t>(x);
+    return true;
+  }
+  template <typename T>
+  bool Array(std::vector<T>* v) {
+    static_assert(std::is_integral_v<T>);
+    uint32_t n;
+    if (!U32(&n) || n > remaining() / sizeof(T)) return false;
+    v->resize(n);
+    std::memcpy(v->data(), in_.data() + pos_, n * sizeof(T));
+    pos_ += n * sizeof(T);
     return true;
   }
   bool Bytes(std::string* out) {

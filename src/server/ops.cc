@@ -1,5 +1,7 @@
 #include "server/ops.h"
 
+#include "mnemo/search_params.h"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -64,15 +66,8 @@ std::string EngineField(std::string_view message) {
                                                  "cursor",
                                                  "sources",
                                                  "space",
-                                                 "rrf_k",
-                                                 "context_weight",
-                                                 "session_weight",
-                                                 "date_weight",
                                                  "expires_at",
-                                                 "ttl",
-                                                 "retention_weight",
-                                                 "summary_episodes",
-                                                 "summary_weight"};
+                                                 "ttl"};
   if (message.find("--user U") != std::string_view::npos) return "user";  // scope rule
   const size_t end = message.find_first_not_of("abcdefghijklmnopqrstuvwxyz_");
   const std::string_view word = message.substr(0, end);
@@ -81,7 +76,8 @@ std::string EngineField(std::string_view message) {
   }
   if (word == "memory") return "id";
   if (word == "metadata") return "meta";
-  if (std::find(std::begin(kFields), std::end(kFields), word) != std::end(kFields)) {
+  if (std::find(std::begin(kFields), std::end(kFields), word) != std::end(kFields) ||
+      FindSearchParam(word) != nullptr) {  // mnemo/search_params.h names its parameters
     return std::string(word);
   }
   return "";

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "engine/engine_test_util.h"
+#include "mnemo/search_params.h"
+#include "server/openapi.h"
 #include "server/rest.h"
 
 namespace mnemo::server {
@@ -717,6 +719,40 @@ TEST_F(RestTest, RolesApplyThroughRest) {
   EXPECT_TRUE(IsErrorResponse(Call("POST", "/v1/spaces", R"({"name":"z"})", {}, &a_admin_), 403,
                               "forbidden", "name"));
   EXPECT_EQ(Call("GET", "/v1/spaces/a/memories", "", {}, &reader_).status, 200);
+}
+
+// The search tuning parameters are described once (mnemo/search_params.h); the OpenAPI
+// document must say the same, and name no weight the table lacks.
+TEST(OpenApiTest, SearchParametersMatchTheTable) {
+  auto doc = util::ParseJson(OpenApiDocument());
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  const auto& props = (*doc)["components"]["schemas"]["SearchRequest"]["properties"];
+  for (const SearchParam& p : SearchParams()) {
+    SCOPED_TRACE(p.name);
+    ASSERT_TRUE(props.contains(p.name));
+    const auto& prop = props[p.name];
+    EXPECT_EQ(prop.value("type", ""), p.integer != nullptr ? "integer" : "number");
+    EXPECT_DOUBLE_EQ(prop.value("minimum", -1.0), p.min);
+    EXPECT_DOUBLE_EQ(prop.value("maximum", -1.0), p.max);
+    EXPECT_DOUBLE_EQ(prop.value("default", -1.0), p.Default());
+  }
+  for (auto it = props.begin(); it != props.end(); ++it) {
+    if (it.key().find("weight") != std::string::npos || it.key() == "rrf_k") {
+      EXPECT_NE(FindSearchParam(it.key()), nullptr) << it.key() << " is not in SearchParams()";
+    }
+  }
+}
+
+// The engine checks the same ranges for every face: a request out of range is refused
+// with the parameter's name, through REST as through the library.
+TEST_F(RestTest, SearchParametersOutOfRangeNameTheField) {
+  for (const SearchParam& p : SearchParams()) {
+    const std::string body = std::string(R"({"query":"x","user":"u1",")") + p.name +
+                             "\":" + (p.integer != nullptr ? "100001" : "1e9") + "}";
+    EXPECT_TRUE(IsErrorResponse(Call("POST", "/v1/spaces/a/search", body), 422,
+                                "invalid_argument", p.name))
+        << body;
+  }
 }
 
 }  // namespace

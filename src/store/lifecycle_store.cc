@@ -116,17 +116,12 @@ Result<int64_t> BoundWorkingSet(Db& db, const std::string& user, const std::stri
   return db.Changes();
 }
 
-Result<std::vector<TierRow>> TierRows(Db& db, const std::string& user, bool archived) {
-  std::string sql =
-      "SELECT id, tier, user_id, importance, strength, access_count, last_access, created_at, "
-      "length(CAST(text AS BLOB)) FROM memories WHERE state=0 AND tier<>?";
-  if (!archived) sql += " AND tier<>?";
-  if (!user.empty()) sql += " AND user_id=?";
-  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
-  int i = 1;
-  st.Bind(i++, kWorking);
-  if (!archived) st.Bind(i++, kArchived);
-  if (!user.empty()) st.Bind(i++, user);
+namespace {
+constexpr const char* kTierColumns =
+    "SELECT id, tier, user_id, importance, strength, access_count, last_access, created_at, "
+    "length(CAST(text AS BLOB)) FROM memories ";
+
+Result<std::vector<TierRow>> ReadTierRows(Stmt& st) {
   std::vector<TierRow> out;
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -144,6 +139,31 @@ Result<std::vector<TierRow>> TierRows(Db& db, const std::string& user, bool arch
     out.push_back(std::move(r));
   }
   return out;
+}
+}  // namespace
+
+Result<std::vector<TierRow>> HeatCandidates(Db& db, bool all_short_term) {
+  // Literal tiers and state: SQLite reads memories_by_tier and memories_recalled.
+  static_assert(static_cast<int>(Tier::kShortTerm) == 1 && static_cast<int>(Tier::kLongTerm) == 2);
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare(std::string(kTierColumns) +
+                          (all_short_term
+                               ? "WHERE state=0 AND tier IN (1, 2)"
+                               : "WHERE state=0 AND tier=2 UNION ALL " + std::string(kTierColumns) +
+                                     "WHERE state=0 AND access_count>0 AND tier=1")));
+  return ReadTierRows(st);
+}
+
+Result<std::vector<TierRow>> TierRows(Db& db, const std::string& user, bool archived) {
+  std::string sql = std::string(kTierColumns) + "WHERE state=0 AND tier<>?";
+  if (!archived) sql += " AND tier<>?";
+  if (!user.empty()) sql += " AND user_id=?";
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
+  int i = 1;
+  st.Bind(i++, kWorking);
+  if (!archived) st.Bind(i++, kArchived);
+  if (!user.empty()) st.Bind(i++, user);
+  return ReadTierRows(st);
 }
 
 Result<std::vector<std::pair<std::string, int64_t>>> UsersOverCapacity(Db& db, int64_t capacity) {

@@ -53,6 +53,11 @@ struct TierRow {
   TimeMs created_at = 0;
   size_t bytes = 0;
 };
+// The active memories whose tier heat may move: long-term ones (they may cool down) and
+// short-term ones that were recalled (the others have heat <= 1: retention at most 1,
+// no recall), through indexes. With `all_short_term`, every short-term one (for a
+// promotion threshold of 1 or less).
+Result<std::vector<TierRow>> HeatCandidates(Db& db, bool all_short_term);
 // Active memories in tiers short_term and long_term (and, with `archived`, archived),
 // of `user` ("" = every user).
 Result<std::vector<TierRow>> TierRows(Db& db, const std::string& user, bool archived);

@@ -633,6 +633,13 @@ Status TruncateIndexLog(Db& db, int64_t up_to_seq) {
   return st.Bind(1, up_to_seq).Run();
 }
 
+Result<int64_t> TruncateIndexLogSome(Db& db, int64_t up_to_seq, int64_t max_rows) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("DELETE FROM index_log WHERE seq IN (SELECT seq FROM "
+                                             "index_log WHERE seq<=? ORDER BY seq LIMIT ?)"));
+  MNEMO_RETURN_IF_ERROR(st.Bind(1, up_to_seq).Bind(2, max_rows).Run());
+  return db.Changes();
+}
+
 Status ForEachMemory(Db& db,
                      const std::function<Status(const Memory&, std::string_view vector)>& fn) {
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(std::string("SELECT ") + kColumns +

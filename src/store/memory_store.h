@@ -106,6 +106,8 @@ struct IndexLogEntry {
 Result<std::vector<IndexLogEntry>> ReadIndexLog(Db& db, int64_t after_seq, bool with_rows = false);
 Result<int64_t> MaxIndexSeq(Db& db);  // highest seq ever issued (survives truncation)
 Status TruncateIndexLog(Db& db, int64_t up_to_seq);
+// Deletes at most `max_rows` of the entries TruncateIndexLog would; returns how many.
+Result<int64_t> TruncateIndexLogSome(Db& db, int64_t up_to_seq, int64_t max_rows);
 
 // ---- full scans (export) -------------------------------------------------------------
 // Each calls fn for every row, in id (or seq) order; fn's error stops the scan.

@@ -182,6 +182,9 @@ CREATE INDEX tags_by_memory ON tags(memory_id);
 -- The working sets (tier 0) of sessions, bounded at every write: a small index that the
 -- bound and the idle check read instead of the user's rows.
 CREATE INDEX memories_working ON memories(user_id, session_id, id) WHERE tier=0 AND state=0;
+-- Recalled memories, the only short-term ones whose heat can reach the promotion
+-- threshold: the maintenance pass reads these (and the long-term tier), not every row.
+CREATE INDEX memories_recalled ON memories(tier) WHERE state=0 AND access_count>0;
 )sql",
   };
   return kMigrations;

@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 
+#include "mnemo/search_params.h"
 #include "util/time_util.h"
 
 namespace mnemo::util {
@@ -415,7 +417,8 @@ Status ParseFilter(const Json& j, Filter* f) {
 
 }  // namespace
 
-Status CheckKnownFields(const Json& j, std::initializer_list<std::string_view> known) {
+namespace {
+Status CheckKnown(const Json& j, std::span<const std::string_view> known) {
   for (auto it = j.begin(); it != j.end(); ++it) {
     bool ok = false;
     for (auto k : known) ok = ok || it.key() == k;
@@ -429,6 +432,16 @@ Status CheckKnownFields(const Json& j, std::initializer_list<std::string_view> k
     }
   }
   return Status::Ok();
+}
+}  // namespace
+
+Status CheckKnownFields(const Json& j, std::initializer_list<std::string_view> known) {
+  return CheckKnown(j, std::span<const std::string_view>(known.begin(), known.size()));
+}
+
+Status CheckKnownFields(const Json& j, const std::vector<std::string>& known) {
+  const std::vector<std::string_view> views(known.begin(), known.end());
+  return CheckKnown(j, views);
 }
 
 Result<bool> GetBool(const Json& obj, std::string_view key, bool dflt) {
@@ -459,34 +472,16 @@ Result<Message> MessageFromJson(const Json& j) {
 
 Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a search");
-  MNEMO_RETURN_IF_ERROR(CheckKnownFields(j, {"query",
-                                             "user",
-                                             "all_users",
-                                             "k",
-                                             "agent",
-                                             "session",
-                                             "kinds",
-                                             "since",
-                                             "until",
-                                             "tags",
-                                             "meta",
-                                             "include_retired",
-                                             "include_archived",
-                                             "explain",
-                                             "fusion",
-                                             "lexical_weight",
-                                             "vector_weight",
-                                             "rrf_k",
-                                             "context_weight",
-                                             "session_weight",
-                                             "date_weight",
-                                             "retention_weight",
-                                             "summary_episodes",
-                                             "summary_weight",
-                                             "expand_links",
-                                             "as_of",
-                                             "valid_at",
-                                             "now"}));
+  static const std::vector<std::string> kFields = [] {
+    std::vector<std::string> f = {"query",   "user",          "all_users", "k",
+                                  "agent",   "session",       "kinds",     "since",
+                                  "until",   "tags",          "meta",      "include_retired",
+                                  "include_archived", "explain", "fusion", "expand_links",
+                                  "as_of",   "valid_at",      "now"};
+    for (const SearchParam& p : SearchParams()) f.push_back(p.name);  // mnemo/search_params.h
+    return f;
+  }();
+  MNEMO_RETURN_IF_ERROR(CheckKnownFields(j, kFields));
   SearchRequest r;
   MNEMO_ASSIGN_OR_RETURN(r.query, GetString(j, "query", true));
   MNEMO_ASSIGN_OR_RETURN(r.filter.all_users, GetBool(j, "all_users", false));
@@ -505,38 +500,19 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   } else if (!fusion.empty() && fusion != "rrf") {
     return Status::InvalidArgument("\"fusion\" must be \"rrf\" or \"weighted\"");
   }
-  if (j.contains("lexical_weight")) {
-    MNEMO_ASSIGN_OR_RETURN(r.lexical_weight, GetNumber(j, "lexical_weight"));
-  }
-  if (j.contains("vector_weight")) {
-    MNEMO_ASSIGN_OR_RETURN(r.vector_weight, GetNumber(j, "vector_weight"));
-  }
-  if (j.contains("context_weight")) {
-    MNEMO_ASSIGN_OR_RETURN(r.context_weight, GetNumber(j, "context_weight"));
-  }
-  if (j.contains("session_weight")) {
-    MNEMO_ASSIGN_OR_RETURN(r.session_weight, GetNumber(j, "session_weight"));
-  }
-  if (j.contains("date_weight")) {
-    MNEMO_ASSIGN_OR_RETURN(r.date_weight, GetNumber(j, "date_weight"));
-  }
-  if (j.contains("retention_weight")) {
-    MNEMO_ASSIGN_OR_RETURN(r.retention_weight, GetNumber(j, "retention_weight"));
-  }
-  if (j.contains("summary_weight")) {
-    MNEMO_ASSIGN_OR_RETURN(r.summary_weight, GetNumber(j, "summary_weight"));
-  }
-  if (j.contains("summary_episodes")) {
-    MNEMO_ASSIGN_OR_RETURN(int64_t n, GetInt(j, "summary_episodes"));
-    if (n < 0 || n > 1000) return Status::InvalidArgument("\"summary_episodes\" is out of range");
-    r.summary_episodes = static_cast<int>(n);
+  // The tuning parameters: their types here; their ranges where the engine checks every
+  // request (CheckSearchParams).
+  for (const SearchParam& p : SearchParams()) {
+    if (!j.contains(p.name)) continue;
+    if (p.integer != nullptr) {
+      MNEMO_ASSIGN_OR_RETURN(int64_t n, GetInt(j, p.name));
+      p.Set(&r, static_cast<double>(std::clamp<int64_t>(n, INT32_MIN, INT32_MAX)));
+    } else {
+      MNEMO_ASSIGN_OR_RETURN(double v, GetNumber(j, p.name));
+      p.Set(&r, v);
+    }
   }
   MNEMO_ASSIGN_OR_RETURN(r.now, GetTime(j, "now"));
-  if (j.contains("rrf_k")) {
-    MNEMO_ASSIGN_OR_RETURN(int64_t rrf_k, GetInt(j, "rrf_k"));
-    if (rrf_k < 1 || rrf_k > 100000) return Status::InvalidArgument("\"rrf_k\" is out of range");
-    r.rrf_k = static_cast<int>(rrf_k);
-  }
   return r;
 }
 

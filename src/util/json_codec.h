@@ -122,6 +122,7 @@ Result<bool> GetBool(const Json& obj, std::string_view key, bool dflt);
 // An error naming the first key of `j` (an object) that is not in `known`:
 // `unknown field "x" (known: a, b)`.
 Status CheckKnownFields(const Json& j, std::initializer_list<std::string_view> known);
+Status CheckKnownFields(const Json& j, const std::vector<std::string>& known);
 Result<std::optional<TimeMs>> GetTime(const Json& obj, std::string_view key);
 // A required memory id: a positive integer, or its decimal string ("42", as path
 // parameters arrive); errors read `expected memory id (a positive integer) for "id"`.

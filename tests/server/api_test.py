@@ -527,9 +527,13 @@ class DocumentTest(unittest.TestCase):
         self.assertEqual(sorted(schema["properties"]), sorted(fields))
         self.assertEqual(sorted(schema["required"]), sorted(fields))
         self.assertIs(schema["additionalProperties"], False)
-        # SearchRequestFromJson's known fields are SearchRequest's properties.
+        # SearchRequestFromJson's known fields (its own list, then the tuning parameters of
+        # src/util/search_params.cc) are SearchRequest's properties.
         body = codec[codec.index("Result<SearchRequest> SearchRequestFromJson("):]
-        known = re.findall(r'"(\w+)"', body[:body.index("}));")])
+        known = re.findall(r'"(\w+)"', body[:body.index("for (const SearchParam& p")])
+        with open(os.path.join(ROOT, "src", "util", "search_params.cc")) as f:
+            known += re.findall(r'\{"(\w+)", (?:&SearchRequest::|nullptr, &SearchRequest::)',
+                                f.read())
         self.assertEqual(sorted(API.doc["components"]["schemas"]["SearchRequest"]["properties"]),
                          sorted(known))
         # So are the known fields of the profile edit and the context request.

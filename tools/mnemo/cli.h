@@ -9,10 +9,19 @@
 #include <vector>
 
 #include "mnemo/options.h"
+#include "mnemo/query.h"
 #include "mnemo/status.h"
 #include "util/json_codec.h"
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace mnemo::cli {
+
+// Adds to `cmd` one option per search tuning parameter (mnemo/search_params.h: the flag,
+// its help and range), each storing into `tuning`, whose values are the defaults shown.
+void AddSearchParamFlags(CLI::App* cmd, SearchRequest* tuning);
 
 enum ExitCode { kExitOk = 0, kExitBadInput = 1, kExitNotFound = 2, kExitInternal = 3 };
 

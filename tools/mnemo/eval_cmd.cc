@@ -1,5 +1,7 @@
 #include "eval_cmd.h"
 
+#include "mnemo/search_params.h"
+
 #include <algorithm>
 #include <iostream>
 
@@ -71,31 +73,10 @@ EvalCommands RegisterEval(CLI::App* app, EvalArgs* args) {
     cmd->add_option("--k", args->ks, "cutoffs, e.g. 1,5,10 (default: the protocol's)")
         ->delimiter(',');
     cmd->add_option("--fusion", args->fusion, "rrf (default) or weighted");
-    cmd->add_option("--lexical-weight", args->lexical_weight, "BM25 weight (0 = off)")
-        ->capture_default_str();
-    cmd->add_option("--vector-weight", args->vector_weight, "vector weight (0 = off)")
-        ->capture_default_str();
-    cmd->add_option("--context-weight", args->context_weight,
-                    "share of session neighbours' scores (0 = off)")
-        ->capture_default_str();
-    cmd->add_option("--session-weight", args->session_weight,
-                    "share of the best score in the same session (0 = off)")
-        ->capture_default_str();
-    cmd->add_option("--date-weight", args->date_weight,
-                    "boost of matches in a period the query names (0 = off)")
-        ->capture_default_str();
-    cmd->add_option("--retention-weight", args->retention_weight,
-                    "weight of the memories' retention (0 = off)")
-        ->capture_default_str();
+    AddSearchParamFlags(cmd, &args->tuning);
     cmd->add_flag("--summaries", args->summaries,
                   "summarize sessions and topics (rules, no model) and search episodes and "
                   "summaries");
-    cmd->add_option("--summary-weight", args->summary_weight,
-                    "factor of a summary's score (1 = as any memory)")
-        ->capture_default_str();
-    cmd->add_option("--summary-episodes", args->summary_episodes,
-                    "episodes a summary hit brings (coarse to fine; 0 = off)")
-        ->capture_default_str();
     cmd->add_flag("--skip-bad", args->skip_bad, "skip and count malformed records");
   }
   return c;
@@ -116,14 +97,8 @@ int RunEval(const std::string& dataset, const EvalArgs& args, const Output& out)
   } else if (args.fusion != "rrf") {
     return out.Fail(Status::InvalidArgument("--fusion must be rrf or weighted"));
   }
-  config.search.lexical_weight = args.lexical_weight;
-  config.search.vector_weight = args.vector_weight;
-  config.search.context_weight = args.context_weight;
-  config.search.session_weight = args.session_weight;
-  config.search.date_weight = args.date_weight;
-  config.search.retention_weight = args.retention_weight;
-  config.search.summary_episodes = args.summary_episodes;
-  config.search.summary_weight = args.summary_weight;
+  for (const SearchParam& p : SearchParams()) p.Set(&config.search, p.Get(args.tuning));
+  if (Status s = CheckSearchParams(config.search); !s.ok()) return out.Fail(s);
   config.summaries = args.summaries;
   if (args.summaries) config.search.filter.kinds = {Kind::kEpisode, Kind::kSummary};
   eval::ParseOptions parse;

@@ -15,17 +15,11 @@ struct EvalArgs {
   std::string file;
   std::vector<int> ks;  // empty: the protocol's defaults
   std::string fusion = "rrf";
-  // Defaults are the engine's own, so a bare `mnemo eval` measures what users get.
-  double lexical_weight = SearchRequest{}.lexical_weight;
-  double vector_weight = SearchRequest{}.vector_weight;
-  double context_weight = SearchRequest{}.context_weight;
-  double session_weight = SearchRequest{}.session_weight;
-  double date_weight = SearchRequest{}.date_weight;
-  double retention_weight = SearchRequest{}.retention_weight;
+  // The tuning parameters (mnemo/search_params.h); defaults are the engine's own, so a
+  // bare `mnemo eval` measures what users get.
+  SearchRequest tuning;
   // Summarize sessions and topics (rules) and search episodes and summaries.
   bool summaries = false;
-  int summary_episodes = SearchRequest{}.summary_episodes;
-  double summary_weight = SearchRequest{}.summary_weight;
   bool skip_bad = false;
 };
 

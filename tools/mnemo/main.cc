@@ -11,6 +11,7 @@
 #include "context_cmd.h"
 #include "eval_cmd.h"
 #include "mnemo/engine.h"
+#include "mnemo/search_params.h"
 #include "server_cmd.h"
 #include "util/json_codec.h"
 #include "util/time_util.h"
@@ -190,15 +191,8 @@ struct Args {
   std::vector<std::string> tags;
   std::vector<std::string> query_words;
   double importance = 0.5;
-  // Search tuning defaults are the engine's own.
-  double lexical_weight = SearchRequest{}.lexical_weight;
-  double vector_weight = SearchRequest{}.vector_weight;
-  double context_weight = SearchRequest{}.context_weight;
-  double session_weight = SearchRequest{}.session_weight;
-  double date_weight = SearchRequest{}.date_weight;
-  double retention_weight = SearchRequest{}.retention_weight;
-  int summary_episodes = SearchRequest{}.summary_episodes;
-  double summary_weight = SearchRequest{}.summary_weight;
+  // Search tuning (mnemo/search_params.h): the engine's defaults.
+  SearchRequest tuning;
   int k = 10, limit = 100;
   bool purge = false, explain = false, desc = false, skip_bad = false, provenance = false;
   bool expand_links = false;
@@ -438,7 +432,7 @@ class Runner {
 
   int Search(const Args& a) {
     if (!a.batch.empty()) return SearchBatch(a);
-    SearchRequest req;
+    SearchRequest req = a.tuning;
     for (const auto& w : a.query_words) req.query += (req.query.empty() ? "" : " ") + w;
     auto f = a.filter.Build();
     if (!f.ok()) return out_.Fail(f.status());
@@ -446,14 +440,6 @@ class Runner {
     req.k = a.k;
     req.explain = a.explain;
     req.expand_links = a.expand_links;
-    req.lexical_weight = a.lexical_weight;
-    req.context_weight = a.context_weight;
-    req.session_weight = a.session_weight;
-    req.date_weight = a.date_weight;
-    req.retention_weight = a.retention_weight;
-    req.summary_episodes = a.summary_episodes;
-    req.summary_weight = a.summary_weight;
-    req.vector_weight = a.vector_weight;
     if (!a.now.empty()) {
       auto t = util::ParseIso8601(a.now);
       if (!t.ok()) return out_.Fail(t.status().WithContext("--now"));
@@ -656,6 +642,14 @@ class Runner {
 
 }  // namespace
 
+void AddSearchParamFlags(CLI::App* cmd, SearchRequest* tuning) {
+  for (const SearchParam& p : SearchParams()) {
+    CLI::Option* o = p.number != nullptr ? cmd->add_option(p.Flag(), tuning->*p.number, p.help)
+                                         : cmd->add_option(p.Flag(), tuning->*p.integer, p.help);
+    o->capture_default_str();
+  }
+}
+
 int ExitCodeFor(const Status& s) {
   switch (s.code()) {
     case StatusCode::kOk:
@@ -777,38 +771,11 @@ int Main(int argc, char** argv) {
   search->add_flag("--expand-links", a.expand_links,
                    "also return memories linked to the results (sources, related, superseded)");
   search->add_option("--fusion", a.fusion, "rrf (default) or weighted");
-  search->add_option("--lexical-weight", a.lexical_weight, "BM25 weight (0 = off)")
-      ->capture_default_str();
-  search->add_option("--vector-weight", a.vector_weight, "vector weight (0 = off)")
-      ->capture_default_str();
-  search
-      ->add_option("--context-weight", a.context_weight,
-                   "share of session neighbours' scores (0 = off)")
-      ->capture_default_str();
-  search
-      ->add_option("--session-weight", a.session_weight,
-                   "share of the best score in the same session (0 = off)")
-      ->capture_default_str();
+  AddSearchParamFlags(search, &a.tuning);
   search
       ->add_option("--now", a.now,
                    "reference time of the query's relative dates (\"last week\"); ISO 8601, "
                    "default now")
-      ->capture_default_str();
-  search
-      ->add_option("--date-weight", a.date_weight,
-                   "boost of matches in a period the query names (0 = off)")
-      ->capture_default_str();
-  search
-      ->add_option("--retention-weight", a.retention_weight,
-                   "weight of the memories' retention (forgetting curve) in [0, 1] (0 = off)")
-      ->capture_default_str();
-  search
-      ->add_option("--summary-weight", a.summary_weight,
-                   "factor of a summary's score in [0, 1] (1 = as any memory)")
-      ->capture_default_str();
-  search
-      ->add_option("--summary-episodes", a.summary_episodes,
-                   "episodes a summary result brings, best first (0 = off)")
       ->capture_default_str();
   search->add_option("--batch", a.batch, "JSONL file of searches, one result line each");
   search->add_option("QUERY", a.query_words, "query text");
