@@ -560,6 +560,11 @@ struct IngestFigures {
   Latency batch;                           // per call
   double catch_up_seconds = 0;             // WaitForIndexing after the last call
   double first_batch = 0, last_batch = 0;  // seconds of the first and last call
+  double max_batch = 0;                    // seconds of the slowest call
+  int64_t max_batch_index = 0;             // its position (0-based)
+  int64_t over_twice_first = 0;            // calls slower than twice the first
+  // Rate of each tenth of the load (memories/s), oldest first.
+  std::vector<double> tenth_rates;
   double rate() const {
     return call_seconds > 0 ? static_cast<double>(memories) / call_seconds : 0;
   }
@@ -635,6 +640,19 @@ Result<IngestFigures> IngestStream(Engine& engine, const std::string& space,
   if (!batch_seconds.empty()) {
     f.first_batch = batch_seconds.front();
     f.last_batch = batch_seconds.back();
+    for (size_t i = 0; i < batch_seconds.size(); ++i) {
+      if (batch_seconds[i] > f.max_batch) {
+        f.max_batch = batch_seconds[i];
+        f.max_batch_index = static_cast<int64_t>(i);
+      }
+      if (batch_seconds[i] > 2 * f.first_batch) ++f.over_twice_first;
+    }
+    const size_t tenth = std::max<size_t>(1, batch_seconds.size() / 10);
+    for (size_t from = 0; from + tenth <= batch_seconds.size(); from += tenth) {
+      double secs = 0;
+      for (size_t i = from; i < from + tenth; ++i) secs += batch_seconds[i];
+      f.tenth_rates.push_back(static_cast<double>(tenth * kBatch) / std::max(secs, 1e-9));
+    }
   }
   f.batch = Summarize(std::move(batch_seconds), f.call_seconds);
   return f;
@@ -1119,8 +1137,18 @@ Status ScaleRun::Ingest() {
   if (Want("ingest")) {
     figures_.Add(Fmt("ingest: %s, 1 user, batches of 1,000, kFull, empty -> n (acknowledged)",
                      LoadApiName().c_str()),
-                 Fmt("%s memories/s (%" PRId64 " in %.1f s); per batch %s", Rate(f.rate()).c_str(),
-                     f.memories, f.call_seconds, LatencyText(f.batch, false).c_str()),
+                 Fmt("%s memories/s (%" PRId64 " in %.1f s); per batch %s; first batch %s, "
+                     "slowest %s (batch %" PRId64 "), %" PRId64
+                     " batches over twice the first; by tenth of the load: %s memories/s",
+                     Rate(f.rate()).c_str(), f.memories, f.call_seconds,
+                     LatencyText(f.batch, false).c_str(), Ms(f.first_batch).c_str(),
+                     Ms(f.max_batch).c_str(), f.max_batch_index + 1, f.over_twice_first,
+                     [&] {
+                       std::string t;
+                       for (double r : f.tenth_rates) t += (t.empty() ? "" : ", ") + Rate(r);
+                       return t;
+                     }()
+                         .c_str()),
                  "FTS5 and embedder rows below");
     figures_.Add("ingest: graph build (HNSW, background indexer thread)",
                  Fmt("%.1f s of catch-up after the last write; %.1f s from the first write to "
