@@ -161,8 +161,10 @@ struct Options {
   // at most 4. Default 0.
   int index_threads = 0;
 
-  // A vector index snapshot is written after this many index changes since the last
-  // one (and when the space closes). Default 50,000.
+  // Snapshots of a space's vector and lexical indexes are written after this many changes
+  // since the last ones, or a quarter of the space's memories when that is more (a
+  // snapshot costs the space's size; the replay at the next open the changes since), and
+  // when the space closes. Default 50,000.
   size_t snapshot_every = 50000;
 
   // The chat model of the pipeline. Default (nullptr): none; the pipeline uses rules.

@@ -474,7 +474,7 @@ Result<bool> Space::FinishReembed() {
       std::lock_guard<std::mutex> vlock(vectors_mu_);
       vectors_ = std::move(next);
     }
-    changes_since_snapshot_ = std::max<int64_t>(n + static_cast<int64_t>(catch_up.size()), 1);
+    vector_changes_ = std::max<int64_t>(n + static_cast<int64_t>(catch_up.size()), 1);
     // The old snapshot describes the old vectors; the next snapshot describes the new.
     Status removed = util::RemoveAll(dir_ + "/vectors.idx");
     if (!removed.ok()) Log(LogLevel::kWarning, "space '" + name_ + "': " + removed.ToString());

@@ -301,8 +301,8 @@ class EngineImpl final : public Engine {
     return out;
   }
 
-  // Moves pending vectors into the HNSW graphs and writes periodic snapshots, in small
-  // slices so that every space makes progress.
+  // Moves pending vectors into the HNSW graphs, checkpoints the spaces' WALs and writes
+  // periodic snapshots, in small slices so that every space makes progress.
   void IndexerLoop() {
     constexpr size_t kSlice = 1024;
     for (;;) {
@@ -327,9 +327,11 @@ class EngineImpl final : public Engine {
                 : ctx_.options.index_threads;
         for (auto& space : OpenSpaces()) {
           if (space->IndexSome(kSlice, threads) > 0) more = true;
-          if (space->changes_since_snapshot() >=
-              static_cast<int64_t>(ctx_.options.snapshot_every)) {
-            Status s = space->Snapshot(static_cast<int64_t>(ctx_.options.snapshot_every));
+          if (Status s = space->CheckpointWal(); !s.ok()) {
+            ctx_.options.logger(LogLevel::kWarning, s.ToString());
+          }
+          if (space->SnapshotDue(static_cast<int64_t>(ctx_.options.snapshot_every))) {
+            Status s = space->Snapshot(/*min_changes=*/1);
             if (!s.ok())
               ctx_.options.logger(LogLevel::kWarning,
                                   "snapshot of space '" + space->name() + "': " + s.ToString());

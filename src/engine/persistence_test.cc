@@ -460,5 +460,42 @@ TEST_F(LexicalPersistenceTest, SessionLinksSurviveReopenForConversationContext) 
   EXPECT_EQ(ids, (std::vector<MemoryId>{r->ids[0], r->ids[1]}));
 }
 
+// The writer's commits leave WAL checkpoints to another connection (Space::CheckpointWal
+// on the indexer thread) until the WAL reaches store::kMaxWalPages.
+TEST(WalCheckpointTest, WriterLeavesCheckpointsToAnotherConnectionUpToTheCap) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.path());
+  const std::string path = dir.path() + "/t.db";
+  store::DbOptions background;
+  background.full_sync = false;
+  background.background_checkpoint = true;
+  auto writer = store::Db::Open(path, store::Db::Mode::kReadWrite, background);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  store::Db& w = **writer;
+  ASSERT_TRUE(w.Exec("CREATE TABLE t(x BLOB)").ok());
+  auto write_mb = [&](int mb) {
+    for (int i = 0; i < mb; ++i) {
+      ASSERT_TRUE(w.Exec("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c "
+                         "WHERE i < 256) INSERT INTO t SELECT randomblob(4000) FROM c")
+                      .ok());
+    }
+  };
+  write_mb(12);
+  EXPECT_GE(w.wal_pages(), 2500);  // no checkpoint at SQLite's usual 1,000 pages
+  EXPECT_LT(std::filesystem::file_size(path), 1u << 20);
+
+  auto other = store::Db::Open(path, store::Db::Mode::kReadWrite, false);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  ASSERT_TRUE((*other)->CheckpointWal().ok());
+  EXPECT_GT(std::filesystem::file_size(path), 10u << 20);  // the pages reached the file
+  write_mb(1);
+  EXPECT_LT(w.wal_pages(), 400);  // the WAL restarted from its start
+
+  // Nobody checkpoints: the writer does it itself at the cap, the WAL stays bounded.
+  write_mb(70);
+  EXPECT_LT(w.wal_pages(), store::kMaxWalPages);
+  EXPECT_GT(std::filesystem::file_size(path), 64u << 20);
+}
+
 }  // namespace
 }  // namespace mnemo::testing

@@ -110,9 +110,10 @@ Result<std::unique_ptr<Space>> Space::Open(const std::string& dir, const std::st
   }
   if (create) MNEMO_RETURN_IF_ERROR(util::CreateDirs(dir));
   std::unique_ptr<Space> space(new Space(dir, name, ctx));
-  MNEMO_ASSIGN_OR_RETURN(space->writer_,
-                         store::Db::Open(DbPath(dir), store::Db::Mode::kReadWrite,
-                                         DbOptionsOf(ctx->options)));
+  store::DbOptions writer_options = DbOptionsOf(ctx->options);
+  writer_options.background_checkpoint = true;  // Space::CheckpointWal
+  MNEMO_ASSIGN_OR_RETURN(space->writer_, store::Db::Open(DbPath(dir), store::Db::Mode::kReadWrite,
+                                                         writer_options));
   store::Db& db = *space->writer_;
   MNEMO_ASSIGN_OR_RETURN(int found_version, store::Migrate(db));
   const Embedder& emb = *ctx->options.embedder;
@@ -160,7 +161,7 @@ Status Space::OpenIndex() {
         index->Remove(e.seq, e.id, e.op == store::IndexOp::kErase);
       }
     }
-    changes_since_snapshot_ = static_cast<int64_t>(log.size());
+    vector_changes_ = static_cast<int64_t>(log.size());
     vectors->index = std::move(index);
     publish();
     return Status::Ok();
@@ -189,15 +190,18 @@ Status Space::OpenIndex() {
   }
   vectors->index = std::move(index);
   publish();
-  changes_since_snapshot_ = n > 0 ? std::max<int64_t>(n, 1) : 0;
+  vector_changes_ = n > 0 ? std::max<int64_t>(n, 1) : 0;
   if (n > 0) ctx_->notify_indexer();
   return Status::Ok();
 }
 
 Status Space::Snapshot(int64_t min_changes) {
   std::lock_guard<std::mutex> snap_lock(snapshot_mu_);
-  const int64_t changes = changes_since_snapshot_.load();
-  if (min_changes > 0 && changes < min_changes) return Status::Ok();
+  const int64_t lexical_changes = lexical_changes_.load();
+  const int64_t vector_changes = vector_changes_.load();
+  if (min_changes > 0 && std::max(lexical_changes, vector_changes) < min_changes) {
+    return Status::Ok();
+  }
   // Mid-rebuild there is nothing a vector snapshot could describe: the next open rebuilds
   // the graph again from the vectors table, and the log is kept.
   const auto vectors = CurrentVectors();
@@ -209,7 +213,8 @@ Status Space::Snapshot(int64_t min_changes) {
   }
   MNEMO_ASSIGN_OR_RETURN(const int64_t lexical_seq, lexical_->Save(LexicalPath(dir_)));
   lexical_disk_seq_ = lexical_seq;
-  changes_since_snapshot_ -= changes;
+  lexical_changes_ -= lexical_changes;
+  vector_changes_ -= vector_changes;
   {
     std::lock_guard<std::mutex> lock(write_mu_);
     if (vector_seq) {
@@ -230,6 +235,18 @@ Status Space::Snapshot(int64_t min_changes) {
                            store::TruncateIndexLogSome(*writer_, keep, kSlice));
     if (deleted < kSlice) return Status::Ok();
   }
+}
+
+Status Space::CheckpointWal() {
+  const int64_t pages = writer_->wal_pages();
+  if (pages < kCheckpointPages || pages == checkpointed_pages_) return Status::Ok();
+  std::lock_guard<std::mutex> lock(checkpoint_mu_);
+  if (!checkpointer_) {
+    MNEMO_ASSIGN_OR_RETURN(checkpointer_, store::Db::Open(DbPath(dir_), store::Db::Mode::kReadWrite,
+                                                          DbOptionsOf(ctx_->options)));
+  }
+  checkpointed_pages_ = pages;
+  return checkpointer_->CheckpointWal().WithContext("space '" + name_ + "'");
 }
 
 MemoryId Space::NextId() {
@@ -314,7 +331,7 @@ void Space::ApplyToIndex(std::vector<IndexChange>& changes) {
       index.Upsert(c.seq, c.id, std::move(c.blob));
     }
   }
-  changes_since_snapshot_ += static_cast<int64_t>(changes.size());
+  vector_changes_ += static_cast<int64_t>(changes.size());
   ctx_->notify_indexer();
 }
 

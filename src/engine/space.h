@@ -13,6 +13,7 @@
 // Thread safety: all public methods are safe to call concurrently.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <iosfwd>
@@ -104,11 +105,18 @@ class Space {
   // changes happened since the last ones (0: always), then truncates the index log up to
   // what both snapshots on disk hold.
   Status Snapshot(int64_t min_changes);
-  int64_t changes_since_snapshot() const { return changes_since_snapshot_.load(); }
+  // Index changes since the last snapshots: of the index with more of them (a memory
+  // written counts once, though both indexes change).
+  int64_t changes_since_snapshot() const {
+    return std::max(lexical_changes_.load(), vector_changes_.load());
+  }
   // Whether enough changed since the last snapshots to write new ones: `every` changes,
   // or a quarter of the space when that is more (a snapshot of a large space costs its
   // size; the replay at the next open costs the changes since).
   bool SnapshotDue(int64_t every) const;
+  // Copies the WAL into the database once it holds 1,000 pages (4 MiB) and grew since the
+  // last call: on a connection of its own, so that writers do not wait for checkpoints.
+  Status CheckpointWal();
 
  private:
   Space(std::string dir, std::string name, const SpaceContext* ctx);
@@ -354,7 +362,12 @@ class Space {
   // The applied seq of lexical.idx on disk (-1: none): the index log after it is kept.
   std::atomic<int64_t> lexical_disk_seq_{-1};
   std::mutex snapshot_mu_;                  // serializes snapshot writes
-  std::atomic<int64_t> changes_since_snapshot_{0};
+  static constexpr int64_t kCheckpointPages = 1000;
+  std::mutex checkpoint_mu_;
+  std::unique_ptr<store::Db> checkpointer_;  // protected by checkpoint_mu_; opened lazily
+  std::atomic<int64_t> checkpointed_pages_{0};
+  std::atomic<int64_t> lexical_changes_{0};  // since the last snapshot, per index
+  std::atomic<int64_t> vector_changes_{0};
   // While a re-embed builds its index: snapshots keep the index log after this seq (the
   // build catches up from it at the switch). -1: no build.
   std::atomic<int64_t> keep_log_after_{-1};

@@ -113,7 +113,7 @@ void Space::ApplyJournal() {
   std::vector<MemoryId> gone(j.erased.begin(), j.erased.end());
   const auto changed = static_cast<int64_t>(docs.size() + gone.size());
   lexical_->Apply(j.last_seq, std::move(docs), gone);
-  changes_since_snapshot_ += changed;
+  lexical_changes_ += changed;
 }
 
 // ---- open ----------------------------------------------------------------------------------
@@ -163,7 +163,7 @@ Status Space::OpenLexical() {
       lexical_->Apply(0, std::move(docs), gone);
     }
     lexical_->Apply(log.back().seq, {}, {});
-    changes_since_snapshot_ += static_cast<int64_t>(ids.size());
+    lexical_changes_ += static_cast<int64_t>(ids.size());
     return Status::Ok();
   }
   MNEMO_ASSIGN_OR_RETURN(auto recorded, store::GetMeta(db, "lexical_seq"));
@@ -201,7 +201,7 @@ Status Space::RebuildLexical(store::Db& db) {
   }));
   lexical_->Apply(seq, std::move(docs), {});
   // A large rebuild is worth a snapshot soon (the indexer thread writes it).
-  changes_since_snapshot_ += n;
+  lexical_changes_ += n;
   if (n > 0) ctx_->notify_indexer();
   return Status::Ok();
 }
@@ -240,7 +240,7 @@ Result<std::vector<index::LexicalHit>> Space::LexicalCandidates(
 
 bool Space::SnapshotDue(int64_t every) const {
   const auto quarter = static_cast<int64_t>(lexical_->doc_count() / 4);
-  return changes_since_snapshot_.load() >= std::max(every, quarter);
+  return changes_since_snapshot() >= std::max(every, quarter);
 }
 
 }  // namespace mnemo::engine

@@ -5,11 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
 
 #include "index/fair_shared_mutex.h"
+#include "index/large_alloc.h"
 #include "index/lexical_postings.h"
 #include "index/wire.h"
 #include "text/analyzer.h"
@@ -36,7 +39,8 @@ constexpr uint8_t kLive = 1, kRetired = 2, kArchived = 4;
 
 constexpr char kMagic[8] = {'M', 'N', 'E', 'M', 'O', 'L', 'E', 'X'};
 constexpr char kEndMagic[8] = {'M', 'N', 'E', 'M', 'O', 'E', 'N', 'D'};
-constexpr uint32_t kVersion = 3;  // 2: partitions by (user, kind, hidden); 3: columns
+constexpr uint32_t kVersion = 4;  // 2: partitions by (user, kind, hidden); 3: columns;
+                                   // 4: list tails in bulk
 
 uint64_t Fnv1a(std::string_view a, std::string_view b) {
   uint64_t h = 1469598103934665603ULL;
@@ -53,8 +57,16 @@ uint64_t Fnv1a(std::string_view a, std::string_view b) {
   return h;
 }
 
+uint64_t HashId(MemoryId id) {
+  uint64_t x = static_cast<uint64_t>(id);
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return x;
+}
+
 // Open addressing from memory id (> 0) to doc ordinal.
-class IdMap {
+class IdTable {
  public:
   uint32_t Find(MemoryId id) const {
     if (slots_.empty()) return kNoDoc;
@@ -99,6 +111,13 @@ class IdMap {
     }
   }
   size_t MemoryBytes() const { return slots_.capacity() * sizeof(Slot); }
+  size_t size() const { return size_; }
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const Slot& s : slots_) {
+      if (s.key != kEmpty && s.key != kTomb) f(s.key, s.val);
+    }
+  }
 
  private:
   static constexpr MemoryId kEmpty = 0;
@@ -107,15 +126,9 @@ class IdMap {
     MemoryId key = kEmpty;
     uint32_t val = 0;
   };
-  static size_t Hash(MemoryId id) {
-    uint64_t x = static_cast<uint64_t>(id);
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return static_cast<size_t>(x);
-  }
+  static size_t Hash(MemoryId id) { return static_cast<size_t>(HashId(id)); }
   void Rehash(size_t want) {
-    size_t n = 64;
+    size_t n = 16;
     while (n < want) n *= 2;
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(n, Slot{});
@@ -127,6 +140,36 @@ class IdMap {
   std::vector<Slot> slots_;
   size_t used_ = 0;  // live + tombstones
   size_t size_ = 0;
+};
+
+// IdTables by the top byte of the key's hash once the map is large: a table's rehash, which
+// the writer waits for, then moves 1/256 of the keys, and the tables' rehashes spread
+// over many writes (one table would copy all keys at once: ~250 ms at a million).
+class IdMap {
+ public:
+  IdMap() : shards_(1) {}
+  uint32_t Find(MemoryId id) const { return shards_[Shard(id)].Find(id); }
+  void Put(MemoryId id, uint32_t val) {
+    shards_[Shard(id)].Put(id, val);
+    if (shards_.size() == 1 && shards_[0].size() >= kSplitAt) Split();
+  }
+  void Erase(MemoryId id) { shards_[Shard(id)].Erase(id); }
+  size_t MemoryBytes() const {
+    size_t n = 0;
+    for (const IdTable& t : shards_) n += t.MemoryBytes();
+    return n;
+  }
+
+ private:
+  static constexpr size_t kShards = 256;
+  static constexpr size_t kSplitAt = 1u << 16;
+  size_t Shard(MemoryId id) const { return shards_.size() == 1 ? 0 : HashId(id) >> 56; }
+  void Split() {
+    std::vector<IdTable> shards(kShards);
+    shards_[0].ForEach([&](MemoryId id, uint32_t val) { shards[HashId(id) >> 56].Put(id, val); });
+    shards_ = std::move(shards);
+  }
+  std::vector<IdTable> shards_;
 };
 
 // Strings by ordinal with reference counts; ordinal 0 is "" and never freed. A string
@@ -311,19 +354,21 @@ class LexicalIndex::Impl {
   };
 
   mutable FairSharedMutex mu_;
+  std::mutex apply_mu_;  // one Apply at a time (held across PrepareGrowth and the change)
   int64_t applied_seq_ = 0;
 
   // Documents by ordinal (id 0: a free slot).
-  std::vector<MemoryId> id_;
-  std::vector<uint32_t> user_, skey_, agent_, prev_, next_;
-  std::vector<int64_t> time_;
-  std::vector<uint16_t> len_;
-  std::vector<uint8_t> kind_, flags_;
-  std::vector<uint64_t> hash_;
+  // Columns grow to megabytes: their memory comes in huge pages (large_alloc.h).
+  LargeVector<MemoryId> id_;
+  LargeVector<uint32_t> user_, skey_, agent_, prev_, next_;
+  LargeVector<int64_t> time_;
+  LargeVector<uint16_t> len_;
+  LargeVector<uint8_t> kind_, flags_;
+  LargeVector<uint64_t> hash_;
   // Each document's term ordinals, sorted, as varint gaps in fwd_ at fwd_off_/fwd_len_.
-  std::string fwd_;
-  std::vector<uint32_t> fwd_off_;
-  std::vector<uint16_t> fwd_len_;
+  LargeString fwd_;
+  LargeVector<uint32_t> fwd_off_;
+  LargeVector<uint16_t> fwd_len_;
   size_t fwd_garbage_ = 0;
   std::vector<uint32_t> free_docs_;
   IdMap ord_of_;
@@ -368,15 +413,56 @@ class LexicalIndex::Impl {
     if (enc.size() > 65535) enc.resize(0);  // cannot happen: 64 KiB texts have fewer terms
     fwd_off_[doc] = static_cast<uint32_t>(fwd_.size());
     fwd_len_[doc] = static_cast<uint16_t>(enc.size());
-    fwd_ += enc;
+    fwd_.append(enc.data(), enc.size());
+  }
+
+  // ---- growth (shared lock, one writer) ----
+
+  // Closures that swap larger copies of the containers in, run under the exclusive lock.
+  using Adoption = std::vector<std::function<void()>>;
+
+  // The room the documents of `upserts` need, made while searches go on: the containers
+  // that would reallocate are copied into larger buffers now, under the shared lock, and
+  // swapped in under the exclusive lock; growing them there would copy them (tens of MB
+  // at a million documents) while writers and searches wait. Only the caller of Apply
+  // changes the index (apply_mu_), so the copies stay equal to the originals meanwhile.
+  Adoption PrepareGrowth(const std::vector<LexicalDoc>& upserts) {
+    Adoption adopt;
+    size_t term_count = 0;
+    for (const auto& d : upserts) term_count += d.terms.size();
+    const size_t docs = id_.size() + upserts.size();
+    auto grow = [&](auto& c, size_t need) {
+      if (need <= c.capacity()) return;
+      using C = std::remove_reference_t<decltype(c)>;
+      auto grown = std::make_shared<C>();
+      grown->reserve(std::max(need, c.capacity() * 2));
+      grown->assign(c.begin(), c.end());
+      adopt.push_back([&c, grown] { c.swap(*grown); });
+    };
+    grow(id_, docs);
+    grow(user_, docs);
+    grow(skey_, docs);
+    grow(agent_, docs);
+    grow(prev_, docs);
+    grow(next_, docs);
+    grow(time_, docs);
+    grow(len_, docs);
+    grow(kind_, docs);
+    grow(flags_, docs);
+    grow(hash_, docs);
+    grow(fwd_off_, docs);
+    grow(fwd_len_, docs);
+    grow(fwd_, fwd_.size() + 5 * term_count);  // a varint gap per term
+    grow(df_, df_.size() + term_count);
+    return adopt;
   }
 
   void CompactForward() {
-    std::string out;
+    LargeString out;
     out.reserve(fwd_.size() - fwd_garbage_);
     for (size_t d = 0; d < id_.size(); ++d) {
       const uint32_t off = static_cast<uint32_t>(out.size());
-      out.append(fwd_, fwd_off_[d], fwd_len_[d]);
+      out.append(fwd_.data() + fwd_off_[d], fwd_len_[d]);
       fwd_off_[d] = off;
     }
     fwd_.swap(out);
@@ -921,10 +1007,9 @@ class LexicalIndex::Impl {
     wire::PutArray(out, flags_);
     wire::PutArray(out, hash_);
     wire::PutArray(out, fwd_len_);
-    std::string fwd;
-    fwd.reserve(fwd_.size() - fwd_garbage_);
-    for (size_t d = 0; d < id_.size(); ++d) fwd.append(fwd_, fwd_off_[d], fwd_len_[d]);
-    wire::PutBytes(out, fwd);
+    // The live term lists back to back, as wire::PutBytes writes a string.
+    wire::PutU32(out, static_cast<uint32_t>(fwd_.size() - fwd_garbage_));
+    for (size_t d = 0; d < id_.size(); ++d) out->append(fwd_.data() + fwd_off_[d], fwd_len_[d]);
     users_.AppendTo(out);
     agents_.AppendTo(out);
     session_names_.AppendTo(out);
@@ -1066,11 +1151,27 @@ Result<std::unique_ptr<LexicalIndex>> LexicalIndex::Load(const std::string& path
   if (!impl->Deserialize(std::string_view(file).substr(kHeader, size))) {
     return bad("inconsistent payload");
   }
-  return std::unique_ptr<LexicalIndex>(new LexicalIndex(std::move(impl)));
+  std::unique_ptr<LexicalIndex> index(new LexicalIndex(std::move(impl)));
+  index->last_save_bytes_ = file.size();
+  index->last_save_docs_ = std::max<size_t>(index->doc_count(), 1);
+  return index;
 }
 
 Result<int64_t> LexicalIndex::Save(const std::string& path) const {
-  std::string file(kMagic, sizeof kMagic);
+  // Writers wait while the payload is copied, so the copy runs at memory speed: into a
+  // buffer sized from the last snapshot's bytes per document and touched beforehand (its
+  // page faults, expensive on a VM, are taken before the lock; growing it under the lock
+  // would copy it all again).
+  std::string file;
+  const size_t last_bytes = last_save_bytes_.load(std::memory_order_relaxed);
+  const size_t last_docs = last_save_docs_.load(std::memory_order_relaxed);
+  if (last_bytes > 0 && last_docs > 0) {
+    const double per_doc = static_cast<double>(last_bytes) / static_cast<double>(last_docs);
+    file.resize(static_cast<size_t>(per_doc * 1.1 * static_cast<double>(doc_count())) +
+                (size_t{1} << 20));
+    file.clear();
+  }
+  file.append(kMagic, sizeof kMagic);
   wire::PutU32(&file, kVersion);
   const size_t size_at = file.size();
   wire::PutU64(&file, 0);
@@ -1080,6 +1181,8 @@ Result<int64_t> LexicalIndex::Save(const std::string& path) const {
     seq = impl_->applied_seq_;
     impl_->Serialize(&file);
   }
+  last_save_bytes_.store(file.size(), std::memory_order_relaxed);
+  last_save_docs_.store(std::max<size_t>(doc_count(), 1), std::memory_order_relaxed);
   const uint64_t size = file.size() - size_at - 8;
   std::string size_bytes;
   wire::PutU64(&size_bytes, size);
@@ -1095,7 +1198,14 @@ Result<int64_t> LexicalIndex::Save(const std::string& path) const {
 
 void LexicalIndex::Apply(int64_t seq, std::vector<LexicalDoc> upserts,
                          const std::vector<MemoryId>& erases) {
+  std::lock_guard<std::mutex> writer(impl_->apply_mu_);
+  Impl::Adoption grown;
+  {
+    std::shared_lock<FairSharedMutex> lock(impl_->mu_);
+    grown = impl_->PrepareGrowth(upserts);
+  }
   std::unique_lock<FairSharedMutex> lock(impl_->mu_);
+  for (auto& adopt : grown) adopt();
   for (MemoryId id : erases) impl_->Erase(id);
   for (const auto& d : upserts) impl_->Upsert(d);
   if (seq > impl_->applied_seq_) impl_->applied_seq_ = seq;

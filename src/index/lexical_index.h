@@ -34,6 +34,7 @@
 // caller, outside the lock).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -122,6 +123,9 @@ class LexicalIndex {
   class Impl;
   explicit LexicalIndex(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+  // The last snapshot's size, to size the next one's buffer.
+  mutable std::atomic<size_t> last_save_bytes_{0};
+  mutable std::atomic<size_t> last_save_docs_{0};
 };
 
 class LexicalIndex::View {

@@ -374,6 +374,47 @@ TEST_F(LexicalSnapshotTest, RoundTripKeepsResultsAndSeq) {
   EXPECT_EQ((*loaded)->Read().Search({"zebracorn"}, any, 5).size(), 1u);
 }
 
+// Past 65,536 documents the id map splits into shards and the columns pass 2 MiB (their
+// memory then comes from large_alloc): every document stays findable across the split,
+// erasures, growth in several applies and a snapshot round trip.
+TEST_F(LexicalSnapshotTest, LargeIndexKeepsEveryDocumentAcrossGrowthAndReload) {
+  constexpr MemoryId kDocs = 150000;
+  auto index = LexicalIndex::Create();
+  auto make = [](MemoryId id) {
+    Memory m;
+    m.id = id * 7919;  // not dense: the map hashes
+    m.user_id = "u";
+    m.text = "common words plus tag" + std::to_string(id);
+    return AnalyzeMemory(m, 0);
+  };
+  for (MemoryId from = 1; from <= kDocs; from += 30000) {
+    std::vector<LexicalDoc> batch;
+    for (MemoryId id = from; id < from + 30000; ++id) batch.push_back(make(id));
+    index->Apply(from, std::move(batch), {});
+  }
+  std::vector<MemoryId> erased;
+  for (MemoryId id = 3; id <= kDocs; id += 3) erased.push_back(id * 7919);
+  index->Apply(kDocs + 1, {}, erased);
+  auto check = [&](const LexicalIndex& ix, const std::string& when) {
+    EXPECT_EQ(ix.doc_count(), kDocs - erased.size()) << when;
+    const auto view = ix.Read();
+    for (MemoryId id = 1; id <= kDocs; ++id) {
+      ASSERT_EQ(view.Contains(id * 7919), id % 3 != 0) << when << ": memory " << id;
+    }
+    LexicalFilter any;
+    for (MemoryId id : {MemoryId{1}, MemoryId{65537}, MemoryId{149999}}) {
+      const auto hits = view.Search({"tag" + std::to_string(id)}, any, 3);
+      ASSERT_EQ(hits.size(), 1u) << when;
+      EXPECT_EQ(hits[0].id, id * 7919) << when;
+    }
+  };
+  check(*index, "built");
+  ASSERT_TRUE(index->Save(Path()).ok());
+  auto loaded = LexicalIndex::Load(Path());
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  check(**loaded, "loaded");
+}
+
 TEST_F(LexicalSnapshotTest, DamagedSnapshotsAreCorruptionNeverACrash) {
   Corpus c(5);
   auto index = LexicalIndex::Create();

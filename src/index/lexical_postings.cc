@@ -242,11 +242,8 @@ void PostingList::AppendTo(std::string* out) const {
     wire::PutI64(out, m.max_time);
   }
   wire::PutBytes(out, bytes_);
-  wire::PutU32(out, static_cast<uint32_t>(tail_docs_.size()));
-  for (size_t i = 0; i < tail_docs_.size(); ++i) {
-    wire::PutU32(out, tail_docs_[i]);
-    wire::PutU8(out, tail_f2_[i]);
-  }
+  wire::PutArray(out, tail_docs_);
+  wire::PutArray(out, tail_f2_);
   wire::PutU8(out, tail_meta_.max_f2);
   wire::PutU16(out, tail_meta_.min_len);
   wire::PutI64(out, tail_meta_.min_time);
@@ -267,13 +264,11 @@ bool PostingList::ReadFrom(std::string_view in, size_t* pos, uint32_t num_docs) 
     }
   }
   if (!r.Bytes(&bytes_)) return false;
-  uint32_t ntail = 0;
-  if (!r.U32(&ntail) || ntail > kMaxBlock) return false;
-  tail_docs_.resize(ntail);
-  tail_f2_.resize(ntail);
-  for (uint32_t i = 0; i < ntail; ++i) {
-    if (!r.U32(&tail_docs_[i]) || !r.U8(&tail_f2_[i])) return false;
+  if (!r.Array(&tail_docs_) || !r.Array(&tail_f2_) || tail_docs_.size() != tail_f2_.size() ||
+      tail_docs_.size() > kMaxBlock) {
+    return false;
   }
+  const auto ntail = static_cast<uint32_t>(tail_docs_.size());
   if (!r.U8(&tail_meta_.max_f2) || !r.U16(&tail_meta_.min_len) || !r.I64(&tail_meta_.min_time) ||
       !r.I64(&tail_meta_.max_time)) {
     return false;

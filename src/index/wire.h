@@ -15,16 +15,19 @@
 
 namespace mnemo::index::wire {
 
+static_assert(std::endian::native == std::endian::little, "wire: add byte swaps for this host");
+
+// One append per value: snapshots are written while writers wait.
+template <typename T>
+inline void PutFixed(std::string* out, T v) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &v, sizeof(T));
+  out->append(bytes, sizeof(T));
+}
 inline void PutU8(std::string* out, uint8_t v) { out->push_back(static_cast<char>(v)); }
-inline void PutU16(std::string* out, uint16_t v) {
-  for (int i = 0; i < 2; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-inline void PutU32(std::string* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-inline void PutU64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
+inline void PutU16(std::string* out, uint16_t v) { PutFixed(out, v); }
+inline void PutU32(std::string* out, uint32_t v) { PutFixed(out, v); }
+inline void PutU64(std::string* out, uint64_t v) { PutFixed(out, v); }
 inline void PutI64(std::string* out, int64_t v) { PutU64(out, static_cast<uint64_t>(v)); }
 // A u32 length, then the bytes.
 inline void PutBytes(std::string* out, std::string_view bytes) {
@@ -33,10 +36,9 @@ inline void PutBytes(std::string* out, std::string_view bytes) {
 }
 
 // Arrays of fixed-width integers go out in bulk: a u32 count, then the elements'
-// little-endian bytes (the host's own order: asserted).
-static_assert(std::endian::native == std::endian::little, "wire: add byte swaps for this host");
-template <typename T>
-void PutArray(std::string* out, const std::vector<T>& v) {
+// little-endian bytes (the host's own order: asserted above).
+template <typename T, typename A>
+void PutArray(std::string* out, const std::vector<T, A>& v) {
   static_assert(std::is_integral_v<T>);
   PutU32(out, static_cast<uint32_t>(v.size()));
   out->append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
@@ -74,8 +76,8 @@ class Reader {
     *v = static_cast<int64_t>(x);
     return true;
   }
-  template <typename T>
-  bool Array(std::vector<T>* v) {
+  template <typename T, typename A>
+  bool Array(std::vector<T, A>* v) {
     static_assert(std::is_integral_v<T>);
     uint32_t n;
     if (!U32(&n) || n > remaining() / sizeof(T)) return false;
@@ -84,7 +86,8 @@ class Reader {
     pos_ += n * sizeof(T);
     return true;
   }
-  bool Bytes(std::string* out) {
+  template <typename S>
+  bool Bytes(S* out) {
     uint32_t n;
     if (!U32(&n) || n > remaining()) return false;
     out->assign(in_.substr(pos_, n));

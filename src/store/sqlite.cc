@@ -121,7 +121,26 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode,
   MNEMO_RETURN_IF_ERROR(
       db->Exec("PRAGMA mmap_size=" + std::to_string(std::max<int64_t>(options.mmap_bytes, 0))));
   MNEMO_RETURN_IF_ERROR(db->Exec("PRAGMA temp_store=MEMORY"));
+  if (options.background_checkpoint && mode == Mode::kReadWrite) {
+    // Replaces the autocheckpoint hook (sqlite3_wal_autocheckpoint is one).
+    sqlite3_wal_hook(
+        raw,
+        [](void* arg, sqlite3* conn, const char*, int pages) -> int {
+          static_cast<Db*>(arg)->wal_pages_.store(pages, std::memory_order_relaxed);
+          if (pages >= kMaxWalPages) {
+            sqlite3_wal_checkpoint_v2(conn, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+          }
+          return SQLITE_OK;
+        },
+        db.get());
+  }
   return db;
+}
+
+Status Db::CheckpointWal() {
+  const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) return Error("WAL checkpoint");
+  return Status::Ok();
 }
 
 Db::~Db() {

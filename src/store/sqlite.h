@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -85,7 +86,15 @@ struct DbOptions {
   bool full_sync = true;          // synchronous=FULL, else NORMAL
   int64_t mmap_bytes = 0;         // PRAGMA mmap_size
   int64_t cache_bytes = 16 << 20; // PRAGMA cache_size
+  // The writer's commits leave WAL checkpoints to another thread (Db::CheckpointWal on
+  // a second read-write connection) until the WAL holds kMaxWalPages; then the committing
+  // connection checkpoints itself, as SQLite's autocheckpoint would at 1,000 pages.
+  bool background_checkpoint = false;
 };
+
+// WAL pages (4 KiB) past which a committing connection checkpoints even when checkpoints
+// run in the background (they fall behind): 64 MiB.
+inline constexpr int kMaxWalPages = 16384;
 
 class Db {
  public:
@@ -112,6 +121,12 @@ class Db {
   const std::string& path() const { return path_; }
   // Changes recorded since the journal was last taken (see ChangeJournal).
   ChangeJournal& journal() { return journal_; }
+  // Pages in the WAL after this connection's last commit (with background_checkpoint).
+  int64_t wal_pages() const { return wal_pages_.load(std::memory_order_relaxed); }
+  // Copies committed WAL frames into the database file without waiting for readers or
+  // writers (SQLITE_CHECKPOINT_PASSIVE); the next writer restarts the WAL from its start
+  // once all of it is copied and no reader needs it.
+  Status CheckpointWal();
 
  private:
   Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
@@ -121,6 +136,7 @@ class Db {
   std::string path_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
   ChangeJournal journal_;
+  std::atomic<int64_t> wal_pages_{0};
   friend class Stmt;
 };
 
