@@ -2,6 +2,7 @@
 //
 //   mnemo_http_bench [--n=100000] [--users=100] [--connections=64] [--seconds=10]
 //                    [--hold=1000] [--workers=0] [--dir=/tmp/mnemo-http-bench]
+//                    [--wrk=wrk]
 //
 // Loads --n synthetic conversation memories of --users users into space "bench"
 // (Engine::AddBatch, then waits for the vector index), starts the server exactly as
@@ -14,6 +15,9 @@
 //            covers one user's n/users memories)
 //   hold     --hold connections opened and kept, each sends GET /healthz, all are held
 //            idle for 3 s, then each sends GET /healthz again; every answer must be 200.
+//   wrk      the same search and healthz loads from an independent generator, wrk (Debian
+//            package wrk; one thread, --connections connections, a Lua script cycling
+//            through the same bodies); --wrk=none skips it, --wrk=PATH picks the binary.
 // Client and server share the machine's cores; the figures are for both together.
 // Output: markdown table rows on stdout, progress on stderr.
 #include <arpa/inet.h>
@@ -31,6 +35,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -57,6 +62,7 @@ struct Flags {
   int hold = 1000;
   int workers = 0;
   std::string dir = "/tmp/mnemo-http-bench";
+  std::string wrk = "wrk";
 };
 
 bool ParseFlags(int argc, char** argv, Flags* f) {
@@ -80,6 +86,8 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
         f->workers = std::stoi(v);
       else if (name == "dir")
         f->dir = v;
+      else if (name == "wrk")
+        f->wrk = v;
       else
         return false;
     } catch (...) {
@@ -121,6 +129,7 @@ struct Conn {
   size_t out_off = 0;
   Clock::time_point sent;
   bool waiting = false;
+  bool watching_out = false;  // EPOLLOUT asked for
 };
 
 // Parses one complete response at the start of `in`; returns its length or 0.
@@ -157,12 +166,29 @@ RunResult Drive(std::vector<Conn>& conns, const std::function<std::string()>& ne
                 int rounds) {
   RunResult r;
   int ep = epoll_create1(0);
-  for (size_t i = 0; i < conns.size(); ++i) {
+  // Readiness to write is asked for only while a request is partly sent: a level-triggered
+  // EPOLLOUT on idle sockets would spin this client on a core the server needs.
+  auto watch = [&](size_t i, int op, bool out) {
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLOUT;
+    ev.events = out ? uint32_t{EPOLLIN | EPOLLOUT} : uint32_t{EPOLLIN};
     ev.data.u64 = i;
-    epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
-  }
+    epoll_ctl(ep, op, conns[i].fd, &ev);
+  };
+  for (size_t i = 0; i < conns.size(); ++i) watch(i, EPOLL_CTL_ADD, false);
+  // Sends what remains of conns[i]'s request; watches for writability while some is left.
+  auto flush = [&](size_t i) {
+    Conn& c = conns[i];
+    while (c.out_off < c.out.size()) {
+      ssize_t w = send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+      if (w <= 0) break;
+      c.out_off += static_cast<size_t>(w);
+    }
+    const bool partial = c.out_off < c.out.size();
+    if (partial != c.watching_out) {
+      watch(i, EPOLL_CTL_MOD, partial);
+      c.watching_out = partial;
+    }
+  };
   std::vector<int> done(conns.size(), 0);
   const auto start = Clock::now();
   const auto stop = start + std::chrono::duration<double>(seconds);
@@ -177,6 +203,7 @@ RunResult Drive(std::vector<Conn>& conns, const std::function<std::string()>& ne
     c.out_off = 0;
     c.sent = Clock::now();
     c.waiting = true;
+    flush(i);
   };
   for (size_t i = 0; i < conns.size(); ++i) send_next(i);
   std::vector<epoll_event> events(512);
@@ -188,11 +215,7 @@ RunResult Drive(std::vector<Conn>& conns, const std::function<std::string()>& ne
       size_t i = events[e].data.u64;
       Conn& c = conns[i];
       if (c.fd < 0 || !c.waiting) continue;
-      while (c.out_off < c.out.size()) {
-        ssize_t w = send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
-        if (w <= 0) break;
-        c.out_off += static_cast<size_t>(w);
-      }
+      if (c.out_off < c.out.size()) flush(i);
       ssize_t got;
       while ((got = recv(c.fd, buf, sizeof buf, 0)) > 0) c.in.append(buf, static_cast<size_t>(got));
       int status = 0;
@@ -239,6 +262,70 @@ void Row(const std::string& figure, const std::string& measured, const std::stri
   std::fflush(stdout);
 }
 
+// A duration of wrk's output ("812.00us", "1.20ms", "2.01s") in ms; -1 if unreadable.
+double WrkMs(const std::string& v) {
+  char* end = nullptr;
+  const double x = std::strtod(v.c_str(), &end);
+  const std::string unit = end ? std::string(end) : "";
+  if (unit == "us") return x / 1000;
+  if (unit == "ms") return x;
+  if (unit == "s") return x * 1000;
+  return -1;
+}
+
+// Runs wrk against http://127.0.0.1:port with a script cycling through `bodies` (POSTed
+// to `path`; GET when there are none) and describes its result like Describe.
+std::string RunWrk(const Flags& f, int port, const std::string& path,
+                   const std::vector<std::string>& bodies) {
+  const std::string script = f.dir + "/wrk.lua";
+  {
+    std::FILE* out = std::fopen(script.c_str(), "w");
+    if (out == nullptr) return "cannot write " + script;
+    std::fprintf(out, "local bodies = {\n");
+    for (const auto& b : bodies) std::fprintf(out, "[==[%s]==],\n", b.c_str());
+    std::fprintf(out,
+                 "}\nlocal i = 0\nlocal headers = {[\"Content-Type\"] = \"application/json\"}\n"
+                 "request = function()\n"
+                 "  if #bodies == 0 then return wrk.format(\"GET\", \"%s\") end\n"
+                 "  i = i %% #bodies + 1\n"
+                 "  return wrk.format(\"POST\", \"%s\", headers, bodies[i])\n"
+                 "end\n",
+                 path.c_str(), path.c_str());
+    std::fclose(out);
+  }
+  char cmd[512];
+  std::snprintf(cmd, sizeof cmd, "%s -t1 -c%d -d%.0fs --latency -s %s http://127.0.0.1:%d 2>&1",
+                f.wrk.c_str(), f.connections, f.seconds, script.c_str(), port);
+  std::FILE* p = popen(cmd, "r");
+  if (p == nullptr) return "cannot run wrk";
+  std::string out;
+  char buf[4096];
+  size_t got;
+  while ((got = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, got);
+  const int rc = pclose(p);
+  double rate = -1, p50 = -1, p99 = -1;
+  int64_t errors = 0;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string a, b;
+    words >> a >> b;
+    if (a == "Requests/sec:") rate = std::strtod(b.c_str(), nullptr);
+    if (a == "50%") p50 = WrkMs(b);
+    if (a == "99%") p99 = WrkMs(b);
+    if (a == "Non-2xx") errors += std::strtoll(line.substr(line.rfind(' ') + 1).c_str(), nullptr, 10);
+    if (a == "Socket" && b == "errors:") {
+      // "Socket errors: connect 0, read 0, write 0, timeout 0"
+      for (std::string w; words >> w;) errors += std::strtoll(w.c_str(), nullptr, 10);
+    }
+  }
+  if (rc != 0 || rate < 0) return "wrk failed (exit " + std::to_string(rc) + "): " + out.substr(0, 200);
+  char d[256];
+  std::snprintf(d, sizeof d, "%.0f req/s, p50 %.2f ms, p99 %.2f ms, %" PRId64 " errors (wrk)", rate,
+                p50, p99, errors);
+  return d;
+}
+
 std::string Describe(RunResult& r) {
   char buf[256];
   std::snprintf(buf, sizeof buf, "%.0f req/s, p50 %.2f ms, p99 %.2f ms, %" PRId64 " errors",
@@ -253,7 +340,7 @@ int main(int argc, char** argv) {
   if (!ParseFlags(argc, argv, &f)) {
     std::fprintf(stderr,
                  "usage: mnemo_http_bench [--n=100000] [--users=100] [--connections=64] "
-                 "[--seconds=10] [--hold=1000] [--workers=0] [--dir=DIR]\n");
+                 "[--seconds=10] [--hold=1000] [--workers=0] [--dir=DIR] [--wrk=wrk|none]\n");
     return 1;
   }
   rlimit rl{};
@@ -294,6 +381,22 @@ int main(int argc, char** argv) {
     }
   }
   (void)(*engine)->WaitForIndexing();
+  // Searches meet a settled space: derivation of the loaded turns done, its memories indexed.
+  const auto settle0 = std::chrono::steady_clock::now();
+  for (;;) {
+    auto stats = (*engine)->GetJobStats("bench");
+    if (!stats.ok()) {
+      std::fprintf(stderr, "job stats: %s\n", stats.status().ToString().c_str());
+      return 1;
+    }
+    if (stats->pending - stats->summaries_pending == 0) {
+      std::fprintf(stderr, "settled: %" PRId64 " memories derived in %.1f s\n", stats->derived,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - settle0).count());
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  (void)(*engine)->WaitForIndexing();
 
   auto clock = mnemo::SystemClock();
   auto keys = mnemo::server::KeyStore::Open(f.dir, clock);
@@ -314,12 +417,13 @@ int main(int argc, char** argv) {
 
   QueryGenerator qgen(7, &corpus);
   mnemo::bench::Rng rng(11);
-  std::vector<std::string> searches;
+  std::vector<std::string> searches, search_bodies;
   for (int i = 0; i < 4096; ++i) {
     mnemo::util::Json body = {{"query", qgen.Next().text},
                               {"user", "user" + std::to_string(rng.Uniform(f.users))},
                               {"k", 10}};
-    searches.push_back(Request("POST", "/v1/spaces/bench/search", mnemo::util::DumpJson(body)));
+    search_bodies.push_back(mnemo::util::DumpJson(body));
+    searches.push_back(Request("POST", "/v1/spaces/bench/search", search_bodies.back()));
   }
   size_t qi = 0;
   auto next_search = [&] { return searches[qi++ % searches.size()]; };
@@ -328,9 +432,11 @@ int main(int argc, char** argv) {
 
   std::printf("| figure | measured | baseline (GET /healthz, same run) |\n|---|---|---|\n");
   {
+    std::fprintf(stderr, "GET /healthz for %.0f s...\n", f.seconds);
     auto conns = Open(port, f.connections);
     RunResult base = Drive(conns, next_healthz, f.seconds, 0);
     CloseAll(conns);
+    std::fprintf(stderr, "POST search for %.0f s...\n", f.seconds);
     conns = Open(port, f.connections);
     RunResult search = Drive(conns, next_search, f.seconds, 0);
     CloseAll(conns);
@@ -339,6 +445,17 @@ int main(int argc, char** argv) {
                   "search k=10, %d keep-alive connections, %" PRId64 " memories / %d users",
                   f.connections, f.n, f.users);
     Row(fig, Describe(search), Describe(base));
+  }
+  if (f.wrk != "none") {
+    std::vector<std::string> bodies;
+    for (size_t i = 0; i < 1024 && i < search_bodies.size(); ++i) bodies.push_back(search_bodies[i]);
+    std::fprintf(stderr, "wrk: GET /healthz, then POST search, %.0f s each...\n", f.seconds);
+    const std::string base = RunWrk(f, port, "/healthz", {});
+    const std::string search = RunWrk(f, port, "/v1/spaces/bench/search", bodies);
+    char fig[160];
+    std::snprintf(fig, sizeof fig, "search k=10 by wrk, %d connections (same space)",
+                  f.connections);
+    Row(fig, search, base);
   }
   if (f.hold > 0) {
     auto conns = Open(port, f.hold);

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   cmake ninja-build g++ pkg-config            # toolchain
   libsqlite3-dev                              # storage (SQLite with FTS5)
-  libhnswlib-dev                              # vector index
+  libhnswlib-dev                              # bench/: the hnswlib baseline of our graph
   nlohmann-json3-dev                          # JSON
   libcli11-dev                                # command line
   libstemmer-dev                              # Snowball stemmers
@@ -14,7 +14,7 @@ PACKAGES=(
   libssl-dev                                  # SHA-256 of API keys (libcrypto)
   libcurl4-openssl-dev                        # OpenAI-compatible model providers over HTTP
   libgtest-dev libgmock-dev                   # unit tests
-  libbenchmark-dev                            # benchmarks
+  libbenchmark-dev wrk                        # benchmarks (wrk: independent HTTP load)
   python3                                     # scenario tests drive the CLI
   curl                                        # the README's HTTP example is tested as written
   python3-jsonschema                          # API tests validate answers against docs/openapi.json

@@ -360,6 +360,12 @@ class EngineImpl final : public Engine {
             ctx_.options.logger(
                 LogLevel::kWarning,
                 "lifecycle maintenance of space '" + space->name() + "': " + r.status().ToString());
+        } else if (space->RecallsDue()) {
+          auto r = space->SaveRecalls();
+          if (!r.ok())
+            ctx_.options.logger(LogLevel::kWarning, "saving the recalls of space '" +
+                                                        space->name() + "': " +
+                                                        r.status().ToString());
         }
         if (!space->MayHaveReadyJobs()) continue;
         Status s = space->RunJobs(/*flush=*/false);

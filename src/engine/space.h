@@ -90,9 +90,12 @@ class Space {
   Result<std::vector<Job>> ListJobs(std::optional<JobState> state, int limit);
 
   // The lifecycle (space_lifecycle.cc, docs/lifecycle.md). Maintain: one pass now.
-  // MaintenanceDue: the interval passed, recalls pile up, or an expiry is due.
+  // MaintenanceDue: the interval passed or an expiry is due. RecallsDue: counted recalls
+  // pile up (and the last save is a few seconds old); SaveRecalls saves them alone.
   Result<MaintenanceReport> Maintain();
   bool MaintenanceDue() const;
+  bool RecallsDue() const;
+  Result<int64_t> SaveRecalls();
   Result<int64_t> RetryJobs(int64_t job_id);
   Result<JobStats> GetJobStats();
 
@@ -387,6 +390,7 @@ class Space {
   };
   std::unordered_map<MemoryId, PendingRecall> pending_recalls_;  // protected by recalls_mu_
   std::atomic<size_t> pending_recall_count_{0};
+  std::atomic<TimeMs> last_recall_flush_{0};  // when FlushRecalls last took the pending ones
   // Earliest expiry of an active memory (INT64_MAX: none).
   std::atomic<TimeMs> next_expiry_{INT64_MAX};
   std::atomic<TimeMs> next_maintenance_{0};

@@ -16,8 +16,14 @@
 namespace mnemo::engine {
 namespace {
 
-// Maintenance is due early when this many recalled memories wait to be saved.
+// Counted recalls are saved between maintenance passes once this many memories wait, but
+// not more often than every kRecallFlushMs: every commit makes each reader connection drop
+// its page cache and memory map (SQLite's WAL change check), so a busy search load would
+// otherwise pay for its own bookkeeping in page faults. Past kMaxPendingRecalls they are
+// saved at once (the map's memory stays bounded).
 constexpr size_t kFlushAtRecalls = 4096;
+constexpr TimeMs kRecallFlushMs = 5000;
+constexpr size_t kMaxPendingRecalls = 262144;
 // Rows one expiry or purge transaction handles (the rest go in the next ones).
 constexpr size_t kBatch = 2000;
 
@@ -80,6 +86,7 @@ Result<int64_t> Space::FlushRecalls(MaintenanceReport* report) {
     batch.swap(pending_recalls_);
     pending_recall_count_.store(0);
   }
+  last_recall_flush_.store(Now());
   if (batch.empty()) return 0;
   int64_t saved = 0, unarchived = 0;
   WriteTxn txn(this);
@@ -229,8 +236,18 @@ Status Space::MoveTiers(store::Db& db, TimeMs now, MaintenanceReport* report) {
 
 bool Space::MaintenanceDue() const {
   const TimeMs now = Now();
-  return now >= next_maintenance_.load() || now >= next_expiry_.load() ||
-         pending_recall_count_.load() >= kFlushAtRecalls;
+  return now >= next_maintenance_.load() || now >= next_expiry_.load();
+}
+
+bool Space::RecallsDue() const {
+  const size_t pending = pending_recall_count_.load();
+  return pending >= kMaxPendingRecalls ||
+         (pending >= kFlushAtRecalls && Now() >= last_recall_flush_.load() + kRecallFlushMs);
+}
+
+Result<int64_t> Space::SaveRecalls() {
+  MaintenanceReport unused;
+  return FlushRecalls(&unused);
 }
 
 Result<MaintenanceReport> Space::Maintain() {

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "index/fair_shared_mutex.h"
+#include "index/id_map.h"
 #include "index/large_alloc.h"
 #include "index/lexical_postings.h"
 #include "index/wire.h"
@@ -56,121 +57,6 @@ uint64_t Fnv1a(std::string_view a, std::string_view b) {
   mix(b);
   return h;
 }
-
-uint64_t HashId(MemoryId id) {
-  uint64_t x = static_cast<uint64_t>(id);
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  return x;
-}
-
-// Open addressing from memory id (> 0) to doc ordinal.
-class IdTable {
- public:
-  uint32_t Find(MemoryId id) const {
-    if (slots_.empty()) return kNoDoc;
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = Hash(id) & mask;; i = (i + 1) & mask) {
-      const Slot& s = slots_[i];
-      if (s.key == id) return s.val;
-      if (s.key == kEmpty) return kNoDoc;
-    }
-  }
-  void Put(MemoryId id, uint32_t val) {
-    if ((used_ + 1) * 2 > slots_.size()) Rehash(std::max<size_t>(64, (size_ + 1) * 4));
-    const size_t mask = slots_.size() - 1;
-    size_t tomb = SIZE_MAX;
-    for (size_t i = Hash(id) & mask;; i = (i + 1) & mask) {
-      Slot& s = slots_[i];
-      if (s.key == id) {
-        s.val = val;
-        return;
-      }
-      if (s.key == kTomb && tomb == SIZE_MAX) tomb = i;
-      if (s.key == kEmpty) {
-        Slot& dst = tomb != SIZE_MAX ? slots_[tomb] : s;
-        if (tomb == SIZE_MAX) ++used_;
-        dst = Slot{id, val};
-        ++size_;
-        return;
-      }
-    }
-  }
-  void Erase(MemoryId id) {
-    if (slots_.empty()) return;
-    const size_t mask = slots_.size() - 1;
-    for (size_t i = Hash(id) & mask;; i = (i + 1) & mask) {
-      Slot& s = slots_[i];
-      if (s.key == id) {
-        s.key = kTomb;
-        --size_;
-        return;
-      }
-      if (s.key == kEmpty) return;
-    }
-  }
-  size_t MemoryBytes() const { return slots_.capacity() * sizeof(Slot); }
-  size_t size() const { return size_; }
-  template <typename F>
-  void ForEach(F&& f) const {
-    for (const Slot& s : slots_) {
-      if (s.key != kEmpty && s.key != kTomb) f(s.key, s.val);
-    }
-  }
-
- private:
-  static constexpr MemoryId kEmpty = 0;
-  static constexpr MemoryId kTomb = -1;
-  struct Slot {
-    MemoryId key = kEmpty;
-    uint32_t val = 0;
-  };
-  static size_t Hash(MemoryId id) { return static_cast<size_t>(HashId(id)); }
-  void Rehash(size_t want) {
-    size_t n = 16;
-    while (n < want) n *= 2;
-    std::vector<Slot> old = std::move(slots_);
-    slots_.assign(n, Slot{});
-    used_ = size_ = 0;
-    for (const Slot& s : old) {
-      if (s.key != kEmpty && s.key != kTomb) Put(s.key, s.val);
-    }
-  }
-  std::vector<Slot> slots_;
-  size_t used_ = 0;  // live + tombstones
-  size_t size_ = 0;
-};
-
-// IdTables by the top byte of the key's hash once the map is large: a table's rehash, which
-// the writer waits for, then moves 1/256 of the keys, and the tables' rehashes spread
-// over many writes (one table would copy all keys at once: ~250 ms at a million).
-class IdMap {
- public:
-  IdMap() : shards_(1) {}
-  uint32_t Find(MemoryId id) const { return shards_[Shard(id)].Find(id); }
-  void Put(MemoryId id, uint32_t val) {
-    shards_[Shard(id)].Put(id, val);
-    if (shards_.size() == 1 && shards_[0].size() >= kSplitAt) Split();
-  }
-  void Erase(MemoryId id) { shards_[Shard(id)].Erase(id); }
-  size_t MemoryBytes() const {
-    size_t n = 0;
-    for (const IdTable& t : shards_) n += t.MemoryBytes();
-    return n;
-  }
-
- private:
-  static constexpr size_t kShards = 256;
-  static constexpr size_t kSplitAt = 1u << 16;
-  size_t Shard(MemoryId id) const { return shards_.size() == 1 ? 0 : HashId(id) >> 56; }
-  void Split() {
-    std::vector<IdTable> shards(kShards);
-    shards_[0].ForEach([&](MemoryId id, uint32_t val) { shards[HashId(id) >> 56].Put(id, val); });
-    shards_ = std::move(shards);
-  }
-  std::vector<IdTable> shards_;
-};
 
 // Strings by ordinal with reference counts; ordinal 0 is "" and never freed. A string
 // whose count drops to 0 is forgotten (its ordinal is reused), so nothing of a purged

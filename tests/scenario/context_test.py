@@ -138,14 +138,17 @@ class LifecycleCli(MnemoCase):
         return [h["id"] for h in self.ok("search", "--space", "s", "--user", "u", *args)["results"]]
 
     def test_ttl_expiry_recalls_and_tiers(self):
-        temp = self.add("s", "u", "the alarm code is 9912 this week", "--ttl", "2s")
+        # The TTL leaves room for the commands before the first search even when each one is
+        # slow (sanitizer builds); the wait after it is measured from the write.
+        written = time.monotonic()
+        temp = self.add("s", "u", "the alarm code is 9912 this week", "--ttl", "6s")
         keep = self.add("s", "u", "the alarm panel is by the back door")
         turn = self.add("s", "u", "hello from a conversation", "--session", "c1")
         got = self.ok("get", "--space", "s", temp)
         self.assertIsNotNone(got["expires_at"])
         self.assertEqual(self.ok("get", "--space", "s", turn)["tier"], "working")
         self.assertIn(temp, self.ids("alarm", "code"))
-        time.sleep(2.1)
+        time.sleep(max(0.0, written + 6.1 - time.monotonic()))
         self.assertNotIn(temp, self.ids("alarm", "code"))  # expired: gone from every read
         self.assertEqual(self.ok("get", "--space", "s", temp)["state"], "retired")
         history = [m["id"] for m in self.ok("list", "--space", "s", "--user", "u",
