@@ -1,9 +1,9 @@
 // Baseline: plain hnswlib (HierarchicalNSW<float>, inner-product space) over float
-// vectors, to compare the engine's int8 HNSW path against the library it wraps.
+// vectors, to compare the engine's own int8 HNSW (src/index/hnsw.h) against the library
+// it replaced.
 //
 // Kept behind this small interface because hnswlib.h defines non-inline functions and
-// variables; see hnswlib_baseline.cc for how this translation unit and the engine's own
-// includer coexist in one binary.
+// variables: only hnswlib_baseline.cc includes it.
 //
 // Thread safety: Add() may be called from several threads at once (hnswlib locks per
 // node); Search() may run concurrently with other Search() calls once building is done.

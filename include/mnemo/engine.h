@@ -2,7 +2,7 @@
 //
 // An Engine owns a data directory:
 //   DIR/MNEMO                   marker with the directory format version
-//   DIR/spaces/NAME/space.db    SQLite (WAL): memories, history, links, vectors, FTS5
+//   DIR/spaces/NAME/space.db    SQLite (WAL): memories, history, links, vectors, index log
 //   DIR/spaces/NAME/vectors.idx HNSW snapshot (magic, version, checksum)
 // A space is its own database file: no call can reach another space's memories.
 //
@@ -75,7 +75,7 @@ struct SpaceStats {
   bool vector_search = true;
   int schema_version = 0;
   int64_t db_bytes = 0;     // space.db + WAL
-  int64_t index_bytes = 0;  // vectors.idx
+  int64_t index_bytes = 0;  // vectors.idx + lexical.idx (the snapshots)
 };
 
 // What one lifecycle maintenance pass did (Engine::Maintain, docs/lifecycle.md).
@@ -227,7 +227,7 @@ class Engine {
   // Soft delete: the memory is retired (out of search, listed only on request) and
   // stays in history.
   virtual Status Remove(const std::string& space, MemoryId id, const std::string& reason) = 0;
-  // Hard erase: the text leaves the memory table, history, FTS index, vector index and
+  // Hard erase: the text leaves the memory table, history, lexical index, vector index and
   // the files on disk (secure delete + checkpoint). A history entry records the purge.
   virtual Status Purge(const std::string& space, MemoryId id, const std::string& reason) = 0;
   virtual Result<std::vector<HistoryEntry>> History(const std::string& space, MemoryId id) = 0;

@@ -753,7 +753,7 @@ Result<SpaceStats> Space::Stats() {
   }
   MNEMO_ASSIGN_OR_RETURN(s.schema_version, store::SchemaVersion(db));
   s.db_bytes = util::FileSizeOrZero(DbPath(dir_)) + util::FileSizeOrZero(DbPath(dir_) + "-wal");
-  s.index_bytes = util::FileSizeOrZero(IndexPath(dir_));
+  s.index_bytes = util::FileSizeOrZero(IndexPath(dir_)) + util::FileSizeOrZero(LexicalPath(dir_));
   return s;
 }
 

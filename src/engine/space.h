@@ -314,7 +314,8 @@ class Space {
   // their index changes and their users (one per memory) to the lists.
   Result<int64_t> PurgeExpired(store::Db& db, TimeMs now, std::vector<IndexChange>* changes,
                                std::vector<std::string>* users);
-  // Erases one memory (row, FTS, vector, links, history snapshots) and records the purge.
+  // Erases one memory (row, lexical postings, vector, links, history snapshots) and records
+  // the purge.
   Status EraseOne(store::Db& db, const Memory& current, const std::string& reason,
                   std::vector<IndexChange>* changes);
 

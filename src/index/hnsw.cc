@@ -215,6 +215,14 @@ std::string_view Hnsw::VectorOf(uint32_t node) const {
   return std::string_view(Vector(node), blob_size_);
 }
 
+void Hnsw::Prefetch(uint32_t node) const {
+  const Chunk* c = chunks_[node >> kChunkBits].load(std::memory_order_acquire);
+  if (c == nullptr) return;
+  __builtin_prefetch(&c->state[node & (kChunkSize - 1)]);
+  const char* v = Vector(node);
+  for (size_t off = 0; off < blob_size_; off += 64) __builtin_prefetch(v + off);
+}
+
 // Defined inline: only this file calls them, from its inner loops.
 inline float Hnsw::Distance(const char* a, uint32_t node) const {
   return kBlobDistance(a, Vector(node), static_cast<size_t>(dimension_));

@@ -80,6 +80,8 @@ class Hnsw {
   bool IsLive(uint32_t node) const;
   MemoryId IdOf(uint32_t node) const;
   std::string_view VectorOf(uint32_t node) const;
+  // Asks the CPU to load what IsLive and VectorOf of `node` will read (a hint only).
+  void Prefetch(uint32_t node) const;
 
   // The whole graph as bytes (format in README.md, "Snapshot format"), streamed to `sink`
   // in pieces, and back. Parse checks every field and link; a damaged payload is

@@ -39,6 +39,9 @@ class IdTable {
       if (s.key == id && s.val != kTombValue) return s.val;
     }
   }
+  void Prefetch(MemoryId id) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[Hash(id) & (slots_.size() - 1)]);
+  }
   void Put(MemoryId id, uint32_t val) {
     if ((used_ + 1) * 2 > slots_.size()) Rehash(std::max<size_t>(64, (size_ + 1) * 4));
     const size_t mask = slots_.size() - 1;
@@ -111,6 +114,8 @@ class IdMap {
  public:
   IdMap() : shards_(1) {}
   uint32_t Find(MemoryId id) const { return shards_[Shard(id)].Find(id); }
+  // A hint: loads the slot where Find(id) will start probing.
+  void Prefetch(MemoryId id) const { shards_[Shard(id)].Prefetch(id); }
   void Put(MemoryId id, uint32_t val) {
     shards_[Shard(id)].Put(id, val);
     if (shards_.size() == 1 && shards_[0].size() >= kSplitAt) Split();

@@ -242,9 +242,14 @@ void VectorIndex::UpsertImpl(int64_t seq, MemoryId id, std::string blob, bool al
 void VectorIndex::Remove(int64_t seq, MemoryId id, bool erase) {
   Impl& d = *impl_;
   // Erasing also zeroes the graph's copy now rather than when the removal is applied,
-  // so that no snapshot taken from here on holds the vector.
+  // so that no snapshot taken from here on holds the vector. build_mu_ keeps graph
+  // insertions, which read other nodes' vectors without erase_mu_, out of the way.
+  std::unique_lock<std::mutex> build_lock(d.build_mu_, std::defer_lock);
   std::unique_lock<FairSharedMutex> erase_lock(d.erase_mu_, std::defer_lock);
-  if (erase) erase_lock.lock();
+  if (erase) {
+    build_lock.lock();
+    erase_lock.lock();
+  }
   std::unique_lock<FairSharedMutex> pending_lock(d.pending_mu_);
   if (!d.AcceptSeq(seq)) return;
   d.fifo_.push_back({seq, id, /*remove=*/true, erase});
@@ -455,29 +460,32 @@ std::vector<Neighbor> VectorIndex::Score(const std::vector<float>& query,
   std::shared_lock<FairSharedMutex> vectors(d.erase_mu_);
   std::shared_lock<FairSharedMutex> pending_lock(d.pending_mu_);
   std::shared_lock<FairSharedMutex> map_lock(d.map_mu_);
-  // Nodes first, then the dot products with the vector a few places ahead prefetched:
-  // the ids of a filtered scan are scattered over the graph, one cache miss each.
-  std::vector<std::pair<MemoryId, std::string_view>> vecs;
-  vecs.reserve(ids.size());
-  for (MemoryId id : ids) {
+  // The ids of a filtered scan are scattered over the map and the graph: each step loads
+  // what a later one needs (its map slot, then its node's state and vector), so the
+  // cache misses overlap instead of adding up.
+  constexpr size_t kAhead = 8;
+  const size_t n = ids.size();
+  std::vector<uint32_t> nodes(n, kNoValue);
+  std::vector<const std::string*> tail(n, nullptr);  // a pending vector, if any
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n) d.node_of_.Prefetch(ids[i + kAhead]);
     if (!d.pending_.empty()) {
-      auto it = d.pending_.find(id);
+      auto it = d.pending_.find(ids[i]);
       if (it != d.pending_.end()) {
-        if (!it->second.removed) vecs.emplace_back(id, it->second.blob);
+        if (!it->second.removed) tail[i] = &it->second.blob;
         continue;
       }
     }
-    const uint32_t node = d.node_of_.Find(id);
-    if (node != kNoValue && d.graph_->IsLive(node)) vecs.emplace_back(id, d.graph_->VectorOf(node));
+    nodes[i] = d.node_of_.Find(ids[i]);
   }
-  constexpr size_t kAhead = 4;
-  out.reserve(vecs.size());
-  for (size_t i = 0; i < vecs.size(); ++i) {
-    if (i + kAhead < vecs.size()) {
-      const std::string_view next = vecs[i + kAhead].second;
-      for (size_t off = 0; off < next.size(); off += 64) __builtin_prefetch(next.data() + off);
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n && nodes[i + kAhead] != kNoValue) d.graph_->Prefetch(nodes[i + kAhead]);
+    if (tail[i] != nullptr) {
+      out.push_back({ids[i], QuantizedDot(q, *tail[i])});
+    } else if (nodes[i] != kNoValue && d.graph_->IsLive(nodes[i])) {
+      out.push_back({ids[i], QuantizedDot(q, d.graph_->VectorOf(nodes[i]))});
     }
-    out.push_back({vecs[i].first, QuantizedDot(q, vecs[i].second)});
   }
   return out;
 }

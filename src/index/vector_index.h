@@ -74,7 +74,8 @@ class VectorIndex {
   // made by Create(), one call per distinct id.
   void Seed(int64_t seq, MemoryId id, std::string blob);
   // Removes `id` (a no-op if absent). With `erase`, its vector bytes are overwritten
-  // with zeros in memory so that a later snapshot does not hold them.
+  // with zeros in memory so that a later snapshot does not hold them; an erase waits for
+  // the indexing step or Save in progress (graph insertions read vectors unlocked).
   void Remove(int64_t seq, MemoryId id, bool erase);
 
   // Moves up to `max_items` pending changes into the graph, oldest first, inserting with
@@ -85,7 +86,7 @@ class VectorIndex {
   // The `k` nearest vectors to `query` (a float vector, normalised or not) among the
   // live ones (graph and pending), most similar first. `ef` is the HNSW search breadth
   // (raised to at least k). Approximate for the graph, except that the pending tail and
-  // the last 2,048 vectors moved into the graph are always scored exactly.
+  // the last 512 vectors moved into the graph are always scored exactly.
   std::vector<Neighbor> Search(const std::vector<float>& query, size_t k, size_t ef = 64) const;
 
   // The exact `k` nearest live vectors (graph and pending) to `query`, most similar

@@ -163,6 +163,16 @@ std::string Placeholders(size_t n) {
   return s;
 }
 
+// The size of the IN list a statement for n ids is prepared with (n <= limit): a power of
+// two from 8, so that a few cached statements serve every call (the parameters past n stay
+// unbound, i.e. NULL, which matches nothing). Preparing one per call cost a search more
+// than reading its rows.
+size_t InListSize(size_t n, size_t limit) {
+  size_t size = 8;
+  while (size < n) size *= 2;
+  return std::min(size, limit);
+}
+
 }  // namespace
 
 Status InsertMemory(Db& db, const Memory& m) {
@@ -405,11 +415,12 @@ Result<std::vector<Memory>> FetchMatching(Db& db, const std::vector<MemoryId>& i
   constexpr size_t kChunk = 500;
   for (size_t start = 0; start < ids.size(); start += kChunk) {
     const size_t n = std::min(kChunk, ids.size() - start);
+    const size_t slots = InListSize(n, kChunk);
     std::string sql = std::string("SELECT ") + kColumns + " FROM memories m WHERE m.id IN (" +
-                      Placeholders(n) + ")" + w.sql;
-    MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql, /*cache=*/n == kChunk));
+                      Placeholders(slots) + ")" + w.sql;
+    MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
     for (size_t i = 0; i < n; ++i) st.Bind(static_cast<int>(i) + 1, ids[start + i]);
-    BindAll(st, w.args, static_cast<int>(n) + 1);
+    BindAll(st, w.args, static_cast<int>(slots) + 1);
     for (;;) {
       MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
       if (!row) break;
@@ -505,16 +516,16 @@ Result<std::vector<Link>> LinksTouching(Db& db, const std::vector<MemoryId>& ids
   constexpr size_t kChunk = 400;
   for (size_t start = 0; start < ids.size(); start += kChunk) {
     const size_t n = std::min(kChunk, ids.size() - start);
-    // Numbered parameters so both IN lists bind the same values: ?2 .. ?(n+1).
+    // Numbered parameters so both IN lists bind the same values: ?2 .. ?(slots+1).
     std::string in;
-    for (size_t i = 0; i < n; ++i) in += (i ? ",?" : "?") + std::to_string(i + 2);
+    const size_t slots = InListSize(n, kChunk);
+    for (size_t i = 0; i < slots; ++i) in += (i ? ",?" : "?") + std::to_string(i + 2);
     MNEMO_ASSIGN_OR_RETURN(
         Stmt st,
         db.Prepare("SELECT from_id, to_id, weight FROM links WHERE type=?1 AND from_id IN (" + in +
                        ") UNION SELECT from_id, to_id, weight FROM links WHERE type=?1 "
                        "AND to_id IN (" +
-                       in + ")",
-                   /*cache=*/n == kChunk));
+                       in + ")"));
     st.Bind(1, static_cast<int64_t>(type));
     for (size_t i = 0; i < n; ++i) st.Bind(static_cast<int>(i) + 2, ids[start + i]);
     for (;;) {

@@ -1,4 +1,4 @@
-// The SQL of a space: memories, FTS, tags, history, links, vectors and the index log.
+// The SQL of a space: memories, tags, history, links, vectors and the index log.
 //
 // Functions here do not open transactions: the caller (engine/space.cc) groups them into
 // one transaction per API call. They validate nothing the caller has validated already.

@@ -1,4 +1,4 @@
-// Text analysis shared by the FTS5 index, query parsing and the builtin embedder.
+// Text analysis shared by the lexical index, query parsing and the builtin embedder.
 //
 // A term is a word (a maximal run of letters or digits; non-ASCII UTF-8 letters count
 // as letters and are kept as they are), lower-cased, with English stop words dropped,
@@ -39,7 +39,7 @@ using WordTermCallback =
 void ForEachWordTerm(std::string_view text, const WordTermCallback& fn);
 
 // Calls fn(word, begin, end) for every word, lower-cased, stop words included, unstemmed.
-// This is what the FTS5 tokenizer uses in query mode.
+// This is what queries of the lexical index use.
 void ForEachWord(std::string_view text, const TermCallback& fn);
 
 // The terms of `text` in order (duplicates kept).
