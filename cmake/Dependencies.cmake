@@ -8,10 +8,13 @@ find_package(ZLIB REQUIRED)
 find_package(OpenSSL 3 REQUIRED COMPONENTS Crypto)  # SHA-256 of API keys, random key material
 find_package(CURL 7.74 REQUIRED)  # OpenAI-compatible model providers (src/llm)
 
-# hnswlib (libhnswlib-dev) is header-only and ships no CMake config.
-find_path(HNSWLIB_INCLUDE_DIR hnswlib/hnswlib.h REQUIRED)
-add_library(hnswlib::hnswlib INTERFACE IMPORTED)
-target_include_directories(hnswlib::hnswlib SYSTEM INTERFACE ${HNSWLIB_INCLUDE_DIR})
+# jemalloc (libjemalloc-dev): the allocator of the mnemo binary and the benchmarks.
+# mnemo_allocator links it where MNEMO_JEMALLOC is on, and nothing otherwise.
+add_library(mnemo_allocator INTERFACE)
+if(MNEMO_JEMALLOC)
+  pkg_check_modules(JEMALLOC REQUIRED IMPORTED_TARGET jemalloc)
+  target_link_libraries(mnemo_allocator INTERFACE PkgConfig::JEMALLOC)
+endif()
 
 # Snowball stemmers (libstemmer-dev) ship no CMake config or pkg-config file.
 find_path(STEMMER_INCLUDE_DIR libstemmer.h REQUIRED)
@@ -26,4 +29,9 @@ if(MNEMO_BUILD_TESTS)
 endif()
 if(MNEMO_BUILD_BENCH)
   find_package(benchmark REQUIRED)
+  # hnswlib (libhnswlib-dev), the baseline of the vector benchmarks: header-only, no
+  # CMake config.
+  find_path(HNSWLIB_INCLUDE_DIR hnswlib/hnswlib.h REQUIRED)
+  add_library(hnswlib::hnswlib INTERFACE IMPORTED)
+  target_include_directories(hnswlib::hnswlib SYSTEM INTERFACE ${HNSWLIB_INCLUDE_DIR})
 endif()

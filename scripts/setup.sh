@@ -11,6 +11,7 @@ PACKAGES=(
   libcli11-dev                                # command line
   libstemmer-dev                              # Snowball stemmers
   zlib1g-dev                                  # CRC-32 of snapshots and exports
+  libjemalloc-dev                             # the allocator of the mnemo binary
   libssl-dev                                  # SHA-256 of API keys (libcrypto)
   libcurl4-openssl-dev                        # OpenAI-compatible model providers over HTTP
   libgtest-dev libgmock-dev                   # unit tests

@@ -32,7 +32,7 @@ constexpr int kKnownForModel = 30;   // known memories shown to the model per wi
 // Episodes whose derivations one transaction writes: bounds how long the pipeline holds
 // the write lock (a write waiting behind it waits for one such transaction, not the
 // backlog), while sparing an fsync per session window.
-constexpr size_t kApplyEpisodes = 1024;
+constexpr size_t kApplyEpisodes = 256;
 constexpr int64_t kDayMs = 86400000;
 
 write::Turn ToTurn(const Memory& m) {

@@ -17,6 +17,21 @@ std::string AsciiLower(std::string_view s) {
   return out;
 }
 
+// The entities column (a JSON array of strings; NULL when there are none) of the current
+// row. NULL is checked first: parsing "" fails, and a failed parse is costly (it throws
+// internally to find the error's position).
+std::vector<std::string> EntitiesAt(Stmt& st, int col) {
+  std::vector<std::string> out;
+  if (st.IsNull(col)) return out;
+  auto parsed = util::ParseJson(st.TextView(col));
+  if (parsed.ok() && parsed->is_array()) {
+    for (const auto& x : *parsed) {
+      if (x.is_string()) out.push_back(x.get<std::string>());
+    }
+  }
+  return out;
+}
+
 Result<std::vector<MemoryId>> Ids(Stmt& st) {
   std::vector<MemoryId> out;
   for (;;) {
@@ -60,14 +75,7 @@ Result<std::vector<std::pair<MemoryId, std::vector<std::string>>>> DerivedByEnti
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
-    std::vector<std::string> entities;
-    auto parsed = util::ParseJson(st.TextView(1));
-    if (parsed.ok() && parsed->is_array()) {
-      for (const auto& x : *parsed) {
-        if (x.is_string()) entities.push_back(x.get<std::string>());
-      }
-    }
-    out.emplace_back(st.Int(0), std::move(entities));
+    out.emplace_back(st.Int(0), EntitiesAt(st, 1));
   }
   return out;
 }
@@ -93,12 +101,7 @@ Result<std::vector<Memory>> ActiveDerivedLight(Db& db, const std::vector<MemoryI
     m.id = st.Int(0);
     m.kind = static_cast<Kind>(st.Int(1));
     m.text = st.Text(2);
-    auto parsed = util::ParseJson(st.TextView(3));
-    if (parsed.ok() && parsed->is_array()) {
-      for (const auto& x : *parsed) {
-        if (x.is_string()) m.entities.push_back(x.get<std::string>());
-      }
-    }
+    m.entities = EntitiesAt(st, 3);
     m.metadata = st.IsNull(4) ? "{}" : st.Text(4);
     m.valid_from = st.OptInt(5);
     m.event_time = st.OptInt(6);
