@@ -23,11 +23,15 @@
 //           --close_after_load also closes and reopens right after the load.
 //   spaces  --spaces spaces of --per_space memories: create+ingest rate, searches with
 //           random space access through the LRU of open spaces, disk.
+//   peer    LanceDB embedded (npm @lancedb/lancedb, bench/peer/lancedb_peer.mjs) on the texts
+//           of "solo" and the search queries: its ingest rate and full-text search p50 beside
+//           mnemo's load rate and lexical-only search over the same queries (installs the
+//           script's npm dependencies with `npm ci` on first use; needs node and npm).
 //   lifecycle  on "solo": hybrid searches with retention (the default weight) against the
 //           same searches with retention_weight 0; then Engine::Maintain saving the
 //           recalls those searches counted (plus the tier scan of the n memories) against
 //           a second pass with nothing to save (the tier scan alone).
-// The load always runs when any of ingest/add/search/size/open/lifecycle is asked for (they need
+// The load always runs when any of ingest/add/search/size/open/lifecycle/peer is asked for (they need
 // its data); its figures are printed only when asked for.
 //
 // Output: markdown table rows `| n | figure | measured | baseline |` on stdout, progress
@@ -64,6 +68,7 @@
 #include "index/quantize.h"
 #include "mnemo/engine.h"
 #include "text/analyzer.h"
+#include "util/json_codec.h"
 
 namespace mnemo::bench {
 namespace {
@@ -267,6 +272,7 @@ std::string Ratio(double engine, double baseline) {
 
 struct Flags {
   std::set<std::string> workloads = {"ingest", "add", "search", "open", "size", "spaces"};
+  std::string peer_dir = MNEMO_SOURCE_DIR "/bench/peer";  // lancedb_peer.mjs and its npm lock
   std::vector<int64_t> ns = {10000};
   std::vector<int> threads = {1, 2};
   std::string dir = "/tmp/mnemo-bench";
@@ -319,7 +325,7 @@ Result<int64_t> ParseInt(const std::string& s, const std::string& flag) {
 bool g_pipeline = false;
 
 const char* kUsage =
-    "usage: mnemo_bench [--workload=ingest,add,search,open,size,spaces,lifecycle]\n"
+    "usage: mnemo_bench [--workload=ingest,add,search,open,size,spaces,lifecycle,peer]\n"
     "                   [--n=10000,...]\n"
     "                   [--threads=1,2] [--dir=/tmp/mnemo-bench] [--seed=42] [--queries=1000]\n"
     "                   [--search_seconds=15] [--recall_queries=200] [--adds=1000]\n"
@@ -327,7 +333,7 @@ const char* kUsage =
     "                   [--probe_batches=10] [--mixed_users=100] [--mixed_n=0 (= n)]\n"
     "                   [--no_mixed] [--load_with_ingest] [--hnsw_build_threads=1]\n"
     "                   [--spaces=10000] [--per_space=100] [--close_after_load] [--keep]\n"
-    "                   [--pipeline]\n";
+    "                   [--pipeline] [--peer_dir=bench/peer]\n";
 
 Status ParseFlags(int argc, char** argv, Flags* f) {
   for (int i = 1; i < argc; ++i) {
@@ -355,8 +361,9 @@ Status ParseFlags(int argc, char** argv, Flags* f) {
     if (name == "workload") {
       f->workloads.clear();
       for (const auto& w : SplitList(value)) {
-        static const std::set<std::string> kKnown = {"ingest", "add",    "search",   "open",
-                                                     "size",   "spaces", "lifecycle"};
+        static const std::set<std::string> kKnown = {"ingest", "add",       "search", "open",
+                                                     "size",   "spaces",    "lifecycle",
+                                                     "peer"};
         if (!kKnown.count(w)) return Status::InvalidArgument("unknown workload \"" + w + "\"");
         f->workloads.insert(w);
       }
@@ -374,6 +381,8 @@ Status ParseFlags(int argc, char** argv, Flags* f) {
         if (v < 1 || v > 64) return Status::InvalidArgument("--threads: 1..64");
         f->threads.push_back(static_cast<int>(v));
       }
+    } else if (name == "peer_dir") {
+      f->peer_dir = value;
     } else if (name == "dir") {
       f->dir = value;
     } else if (name == "seed") {
@@ -1051,6 +1060,7 @@ class ScaleRun {
   Status SizeOnDisk();
   Status Open();
   Status Lifecycle();
+  Status Peer();
 
   Status OpenEngine(Durability d = Durability::kFull) {
     MNEMO_ASSIGN_OR_RETURN(engine_, Engine::Open(data_, EngineOptions(d)));
@@ -1077,6 +1087,7 @@ class ScaleRun {
   int64_t solo_count_ = 0;  // memories in "solo" (grows with the add workload)
   int64_t solo_text_bytes_ = 0;
   int64_t rss_before_ = 0;
+  double load_rate_ = 0;  // memories/s of the load of "solo" (acknowledged)
   bool mixed_built_ = false;
   int64_t mixed_n_ = 0;
 };
@@ -1094,6 +1105,7 @@ Status ScaleRun::Run() {
   }
   if (Want("add")) MNEMO_RETURN_IF_ERROR(Add());
   if (Want("lifecycle")) MNEMO_RETURN_IF_ERROR(Lifecycle());
+  if (Want("peer")) MNEMO_RETURN_IF_ERROR(Peer());
   if (Want("ingest") && flags_.probe_batches > 0) MNEMO_RETURN_IF_ERROR(IngestProbe());
   // After add and the probe: a clean close then writes a snapshot of the whole graph
   // (a close writes one only when the index changed since the last).
@@ -1129,6 +1141,7 @@ Status ScaleRun::Ingest() {
   const double to_indexed = SecondsSince(t0);
   solo_count_ = f.memories;
   solo_text_bytes_ = solo_.text_bytes;
+  load_rate_ = f.rate();
   Progress(Fmt("  load %.1f s (%.0f/s), index catch-up %.1f s", f.call_seconds, f.rate(),
                f.catch_up_seconds));
 
@@ -1343,6 +1356,84 @@ Status ScaleRun::Lifecycle() {
           saved.recalls > 0 ? (with_recalls - scan_only) * 1e6 / static_cast<double>(saved.recalls)
                             : 0.0),
       "tier scan alone: " + Ms(scan_only));
+  return Status::Ok();
+}
+
+// Runs a command through the shell; its stdout, or an error naming it and its exit code.
+Result<std::string> RunCommand(const std::string& cmd) {
+  std::FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return Status::IOError("cannot run: " + cmd);
+  std::string out;
+  char buf[65536];
+  size_t got;
+  while ((got = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, got);
+  const int rc = pclose(p);
+  if (rc != 0) return Status::Internal("`" + cmd + "` failed (status " + std::to_string(rc) + ")");
+  return out;
+}
+
+// Single-quoted for the shell.
+std::string ShellQuote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+Status ScaleRun::Peer() {
+  const size_t nq = std::min<size_t>(static_cast<size_t>(flags_.queries), 1000);
+  std::vector<Query> queries = MakeQueries(flags_.seed + 7, &solo_.texts, nq + 20);
+  queries.resize(nq);  // the same queries as the search workload's, without its warm-up tail
+  const std::string texts_path = dir_ + "/peer_texts.jsonl";
+  const std::string queries_path = dir_ + "/peer_queries.jsonl";
+  {
+    std::ofstream texts(texts_path), qs(queries_path);
+    for (size_t i = 0; i < solo_.texts.size(); ++i) {
+      texts << util::DumpJson(util::Json{{"id", i}, {"text", solo_.texts[i]}}) << '\n';
+    }
+    for (const auto& q : queries) qs << util::DumpJson(util::Json{{"text", q.text}}) << '\n';
+    if (!texts || !qs) return Status::IOError("cannot write the peer's input under " + dir_);
+  }
+  const std::string peer = flags_.peer_dir;
+  if (!fs::exists(peer + "/node_modules/@lancedb/lancedb")) {
+    Progress("peer: npm ci --prefix " + peer);
+    MNEMO_RETURN_IF_ERROR(RunCommand("npm ci --silent --prefix " + ShellQuote(peer) + " >&2").status());
+  }
+  Progress(Fmt("n=%" PRId64 ": peer: LanceDB on %zu texts, %zu queries", n_, solo_.texts.size(), nq));
+  MNEMO_ASSIGN_OR_RETURN(
+      std::string out,
+      RunCommand("node " + ShellQuote(peer + "/lancedb_peer.mjs") + " --texts " +
+                 ShellQuote(texts_path) + " --queries " + ShellQuote(queries_path) + " --dir " +
+                 ShellQuote(dir_ + "/lancedb")));
+  MNEMO_ASSIGN_OR_RETURN(util::Json r, util::ParseJson(out));
+  if (!r.is_object() || !r.contains("search") || !r.contains("top")) {
+    return Status::Corruption("the peer printed no result: " + out.substr(0, 200));
+  }
+  std::vector<std::vector<uint32_t>> peer_top;
+  for (const auto& list : r["top"]) {
+    peer_top.emplace_back();
+    for (const auto& id : list) peer_top.back().push_back(id.get<uint32_t>());
+  }
+  // mnemo over the same queries, lexical-only (the peer's index is full-text only).
+  Flags one = flags_;
+  one.recall_queries = static_cast<int>(nq);
+  one.search_seconds = 1e9;  // every query, as the peer runs them all
+  MNEMO_ASSIGN_OR_RETURN(SearchRun own, RunEngineSearches(*engine_, "solo", "user0", queries,
+                                                          Variant::kLexical, 1, one, &solo_));
+  const auto& search = r["search"];
+  figures_.Add("peer: LanceDB " + r.value("version", std::string("?")) +
+                   " embedded, ingest of the same texts (batches of 1,000, no vectors) + FTS index",
+               Fmt("%.0f rows/s; FTS index build %.1f s", r["ingest_rows_per_s"].get<double>(),
+                   r["fts_index_seconds"].get<double>()),
+               Fmt("mnemo (this run's load): %s memories/s, durable, with vectors, indexed as "
+                   "written",
+                   Rate(load_rate_).c_str()));
+  figures_.Add("peer: LanceDB full-text search, k=10, 1 thread (same queries)",
+               Fmt("p50 %.3f ms, p99 %.3f ms, mean %.3f ms (%d); source in top 10: %s",
+                   search["p50_ms"].get<double>(), search["p99_ms"].get<double>(),
+                   search["mean_ms"].get<double>(), search["queries"].get<int>(),
+                   SourceAt10(queries, peer_top).c_str()),
+               "mnemo lexical-only: " + LatencyText(own.lat) +
+                   "; source in top 10: " + SourceAt10(queries, own.results));
   return Status::Ok();
 }
 
@@ -1913,7 +2004,8 @@ int Main(int argc, char** argv) {
   std::printf("| n | figure | measured | baseline (same run, same data) |\n|---|---|---|---|\n");
   const bool scale_work = flags.workloads.count("ingest") || flags.workloads.count("add") ||
                           flags.workloads.count("search") || flags.workloads.count("open") ||
-                          flags.workloads.count("size") || flags.workloads.count("lifecycle");
+                          flags.workloads.count("size") || flags.workloads.count("lifecycle") ||
+                          flags.workloads.count("peer");
   if (scale_work) {
     for (int64_t n : flags.ns) {
       ScaleRun run(flags, n);
