@@ -313,13 +313,15 @@ std::string RunWrk(const Flags& f, int port, const std::string& path,
     if (a == "Requests/sec:") rate = std::strtod(b.c_str(), nullptr);
     if (a == "50%") p50 = WrkMs(b);
     if (a == "99%") p99 = WrkMs(b);
-    if (a == "Non-2xx") errors += std::strtoll(line.substr(line.rfind(' ') + 1).c_str(), nullptr, 10);
+    if (a == "Non-2xx")
+      errors += std::strtoll(line.substr(line.rfind(' ') + 1).c_str(), nullptr, 10);
     if (a == "Socket" && b == "errors:") {
       // "Socket errors: connect 0, read 0, write 0, timeout 0"
       for (std::string w; words >> w;) errors += std::strtoll(w.c_str(), nullptr, 10);
     }
   }
-  if (rc != 0 || rate < 0) return "wrk failed (exit " + std::to_string(rc) + "): " + out.substr(0, 200);
+  if (rc != 0 || rate < 0)
+    return "wrk failed (exit " + std::to_string(rc) + "): " + out.substr(0, 200);
   char d[256];
   std::snprintf(d, sizeof d, "%.0f req/s, p50 %.2f ms, p99 %.2f ms, %" PRId64 " errors (wrk)", rate,
                 p50, p99, errors);
@@ -390,8 +392,9 @@ int main(int argc, char** argv) {
       return 1;
     }
     if (stats->pending - stats->summaries_pending == 0) {
-      std::fprintf(stderr, "settled: %" PRId64 " memories derived in %.1f s\n", stats->derived,
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - settle0).count());
+      std::fprintf(
+          stderr, "settled: %" PRId64 " memories derived in %.1f s\n", stats->derived,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - settle0).count());
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -448,7 +451,8 @@ int main(int argc, char** argv) {
   }
   if (f.wrk != "none") {
     std::vector<std::string> bodies;
-    for (size_t i = 0; i < 1024 && i < search_bodies.size(); ++i) bodies.push_back(search_bodies[i]);
+    for (size_t i = 0; i < 1024 && i < search_bodies.size(); ++i)
+      bodies.push_back(search_bodies[i]);
     std::fprintf(stderr, "wrk: GET /healthz, then POST search, %.0f s each...\n", f.seconds);
     const std::string base = RunWrk(f, port, "/healthz", {});
     const std::string search = RunWrk(f, port, "/v1/spaces/bench/search", bodies);

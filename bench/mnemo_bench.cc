@@ -31,8 +31,8 @@
 //           same searches with retention_weight 0; then Engine::Maintain saving the
 //           recalls those searches counted (plus the tier scan of the n memories) against
 //           a second pass with nothing to save (the tier scan alone).
-// The load always runs when any of ingest/add/search/size/open/lifecycle/peer is asked for (they need
-// its data); its figures are printed only when asked for.
+// The load always runs when any of ingest/add/search/size/open/lifecycle/peer is asked for (they
+// need its data); its figures are printed only when asked for.
 //
 // Output: markdown table rows `| n | figure | measured | baseline |` on stdout, progress
 // on stderr.
@@ -361,9 +361,8 @@ Status ParseFlags(int argc, char** argv, Flags* f) {
     if (name == "workload") {
       f->workloads.clear();
       for (const auto& w : SplitList(value)) {
-        static const std::set<std::string> kKnown = {"ingest", "add",       "search", "open",
-                                                     "size",   "spaces",    "lifecycle",
-                                                     "peer"};
+        static const std::set<std::string> kKnown = {"ingest", "add",    "search",    "open",
+                                                     "size",   "spaces", "lifecycle", "peer"};
         if (!kKnown.count(w)) return Status::InvalidArgument("unknown workload \"" + w + "\"");
         f->workloads.insert(w);
       }
@@ -1396,9 +1395,11 @@ Status ScaleRun::Peer() {
   const std::string peer = flags_.peer_dir;
   if (!fs::exists(peer + "/node_modules/@lancedb/lancedb")) {
     Progress("peer: npm ci --prefix " + peer);
-    MNEMO_RETURN_IF_ERROR(RunCommand("npm ci --silent --prefix " + ShellQuote(peer) + " >&2").status());
+    MNEMO_RETURN_IF_ERROR(
+        RunCommand("npm ci --silent --prefix " + ShellQuote(peer) + " >&2").status());
   }
-  Progress(Fmt("n=%" PRId64 ": peer: LanceDB on %zu texts, %zu queries", n_, solo_.texts.size(), nq));
+  Progress(
+      Fmt("n=%" PRId64 ": peer: LanceDB on %zu texts, %zu queries", n_, solo_.texts.size(), nq));
   MNEMO_ASSIGN_OR_RETURN(
       std::string out,
       // LanceDB 0.31.0's FTS index build hung here at 200,000 rows (no CPU, no output):
@@ -1683,13 +1684,12 @@ Status ScaleRun::SizeOnDisk() {
                  Fmt("%" PRId64 " graph nodes for %" PRId64 " memories (applied_seq %" PRId64 ")",
                      snap.nodes, solo_count_, snap.applied_seq),
                  snap.nodes >= solo_count_ ? "complete" : "STALE: the close wrote no snapshot");
-    figures_.Add(
-        "size: disk per memory, solo after a clean close",
-        Fmt("%.0f B total = %.0f B text + %.0f B overhead (space.db %s, WAL %s, "
-            "vectors.idx %s, lexical.idx %s; %" PRId64 " memories)",
-            per, text, per - text, Mb(db).c_str(), Mb(wal).c_str(), Mb(idx).c_str(),
-            Mb(lex).c_str(), solo_count_),
-        "target: overhead <= 1,536 B");
+    figures_.Add("size: disk per memory, solo after a clean close",
+                 Fmt("%.0f B total = %.0f B text + %.0f B overhead (space.db %s, WAL %s, "
+                     "vectors.idx %s, lexical.idx %s; %" PRId64 " memories)",
+                     per, text, per - text, Mb(db).c_str(), Mb(wal).c_str(), Mb(idx).c_str(),
+                     Mb(lex).c_str(), solo_count_),
+                 "target: overhead <= 1,536 B");
     auto tables = TableBytes(dir + "/space.db");
     if (tables.ok()) {
       std::vector<std::pair<int64_t, std::string>> sorted;

@@ -319,8 +319,8 @@ class EngineImpl final : public Engine {
         // While writes keep coming, the graph is built by this thread alone and leaves the
         // other cores to them (a write's vector is searchable in the pending tail
         // meanwhile); once they pause, by index_threads threads.
-        const auto since_write = std::chrono::steady_clock::now().time_since_epoch().count() -
-                                 last_write_.load();
+        const auto since_write =
+            std::chrono::steady_clock::now().time_since_epoch().count() - last_write_.load();
         const int threads =
             std::chrono::steady_clock::duration(since_write) < std::chrono::milliseconds(250)
                 ? 1
@@ -363,9 +363,9 @@ class EngineImpl final : public Engine {
         } else if (space->RecallsDue()) {
           auto r = space->SaveRecalls();
           if (!r.ok())
-            ctx_.options.logger(LogLevel::kWarning, "saving the recalls of space '" +
-                                                        space->name() + "': " +
-                                                        r.status().ToString());
+            ctx_.options.logger(
+                LogLevel::kWarning,
+                "saving the recalls of space '" + space->name() + "': " + r.status().ToString());
         }
         if (!space->MayHaveReadyJobs()) continue;
         Status s = space->RunJobs(/*flush=*/false);
@@ -388,7 +388,7 @@ class EngineImpl final : public Engine {
 
   std::mutex indexer_mu_;
   std::condition_variable indexer_cv_;
-  bool stopping_ = false;        // protected by indexer_mu_
+  bool stopping_ = false;  // protected by indexer_mu_
   std::atomic<bool> closing_{false};
   // steady_clock ticks of the last write handed to an index.
   std::atomic<std::chrono::steady_clock::rep> last_write_{0};

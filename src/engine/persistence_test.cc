@@ -267,7 +267,6 @@ TEST_F(PersistenceTest, AnEmbedderReturningGarbageDefersTheVectorNotTheWrite) {
   EXPECT_NE(embed->last_error.find("dimension 3"), std::string::npos) << embed->last_error;
 }
 
-
 // ---- the lexical index (index/lexical_index.h): snapshot, log replay, rebuild ------------
 
 class LexicalPersistenceTest : public PersistenceTest {
@@ -316,7 +315,8 @@ class LexicalPersistenceTest : public PersistenceTest {
 
 TEST_F(LexicalPersistenceTest, EveryKindOfChangeSurvivesACrashThroughTheLog) {
   std::vector<MemoryInput> batch;
-  for (int i = 0; i < 300; ++i) batch.push_back(Input("lexical filler number " + std::to_string(i)));
+  for (int i = 0; i < 300; ++i)
+    batch.push_back(Input("lexical filler number " + std::to_string(i)));
   const auto early = engine_->AddBatch("s", batch);
   ASSERT_TRUE(early.ok());
   const MemoryId edited = MustAdd("s", Input("the old lighthouse keeper"));
@@ -386,8 +386,8 @@ TEST_F(LexicalPersistenceTest, ALogTruncatedPastTheSnapshotIsDetected) {
                              std::filesystem::copy_options::overwrite_existing);
   std::filesystem::remove(old_snapshot);
   {
-    auto db = store::Db::Open(dir_.path() + "/spaces/s/space.db", store::Db::Mode::kReadWrite,
-                              false);
+    auto db =
+        store::Db::Open(dir_.path() + "/spaces/s/space.db", store::Db::Mode::kReadWrite, false);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->Exec("DELETE FROM index_log").ok());
   }
@@ -404,23 +404,26 @@ TEST_F(LexicalPersistenceTest, AVersion4SpaceIsMigratedAndIndexed) {
   std::filesystem::create_directories(dir_.path() + "/spaces/s");
   {
     // A space as mnemo wrote it before the lexical index (schema v4, FTS5).
-    auto db = store::Db::Open(dir_.path() + "/spaces/s/space.db", store::Db::Mode::kReadWrite,
-                              false);
+    auto db =
+        store::Db::Open(dir_.path() + "/spaces/s/space.db", store::Db::Mode::kReadWrite, false);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE(store::MigrateTo(**db, 4).ok());
-    ASSERT_TRUE((*db)->Exec("INSERT INTO space_meta VALUES('name','s'),('created_at','0'),"
-                            "('embedder','builtin-v1-256')")
+    ASSERT_TRUE((*db)
+                    ->Exec("INSERT INTO space_meta VALUES('name','s'),('created_at','0'),"
+                           "('embedder','builtin-v1-256')")
                     .ok());
     ASSERT_TRUE(
         (*db)->Exec("INSERT INTO embedders(name, dimension) VALUES('builtin-v1-256', 256)").ok());
-    ASSERT_TRUE((*db)->Exec("INSERT INTO memories(id, kind, text, user_id, agent_id, session_id, "
-                            "role, speaker, event_time, created_at, updated_at, importance, "
-                            "strength, access_count, tier, state, version, origin, entities) "
-                            "VALUES(42, 1, 'Maya keeps bees on the roof', 'maya', '', '', '', "
-                            "'', 1, 1, 1, 0.5, 1, 0, 1, 0, 1, 4, '[\"Maya\"]')")
+    ASSERT_TRUE((*db)
+                    ->Exec("INSERT INTO memories(id, kind, text, user_id, agent_id, session_id, "
+                           "role, speaker, event_time, created_at, updated_at, importance, "
+                           "strength, access_count, tier, state, version, origin, entities) "
+                           "VALUES(42, 1, 'Maya keeps bees on the roof', 'maya', '', '', '', "
+                           "'', 1, 1, 1, 0.5, 1, 0, 1, 0, 1, 4, '[\"Maya\"]')")
                     .ok());
-    ASSERT_TRUE((*db)->Exec("INSERT INTO memories_fts(rowid, text, speaker, scope) "
-                            "VALUES(42, 'Maya keeps bees on the roof', '', '9')")
+    ASSERT_TRUE((*db)
+                    ->Exec("INSERT INTO memories_fts(rowid, text, speaker, scope) "
+                           "VALUES(42, 'Maya keeps bees on the roof', '', '9')")
                     .ok());
   }
   Reopen();

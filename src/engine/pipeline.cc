@@ -225,7 +225,7 @@ Result<bool> Space::DeferIfBudgetSpent(const std::vector<Job>& jobs, int64_t tok
 }
 
 Result<std::optional<Space::ExtractedGroup>> Space::ExtractGroup(const std::vector<Job>& jobs,
-                                                                  bool flush) {
+                                                                 bool flush) {
   std::optional<ExtractedGroup> none;
   const TimeMs now = Now();
   const Job& first = jobs.front();

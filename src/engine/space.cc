@@ -21,7 +21,6 @@ constexpr int kIdShift = 12;  // ids are (ms << 12) + counter: time-ordered, bel
 
 std::string DbPath(const std::string& dir) { return dir + "/space.db"; }
 std::string IndexPath(const std::string& dir) { return dir + "/vectors.idx"; }
-std::string LexicalPath(const std::string& dir) { return dir + "/lexical.idx"; }
 
 Status ValidateShortField(std::string_view value, std::string_view what) {
   if (value.size() > kMaxIdBytes) {
@@ -112,8 +111,8 @@ Result<std::unique_ptr<Space>> Space::Open(const std::string& dir, const std::st
   std::unique_ptr<Space> space(new Space(dir, name, ctx));
   store::DbOptions writer_options = DbOptionsOf(ctx->options);
   writer_options.background_checkpoint = true;  // Space::CheckpointWal
-  MNEMO_ASSIGN_OR_RETURN(space->writer_, store::Db::Open(DbPath(dir), store::Db::Mode::kReadWrite,
-                                                         writer_options));
+  MNEMO_ASSIGN_OR_RETURN(space->writer_,
+                         store::Db::Open(DbPath(dir), store::Db::Mode::kReadWrite, writer_options));
   store::Db& db = *space->writer_;
   MNEMO_ASSIGN_OR_RETURN(int found_version, store::Migrate(db));
   const Embedder& emb = *ctx->options.embedder;
@@ -607,8 +606,8 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
                        u.actor.empty() ? "api" : u.actor, now, u.reason}));
   bool unembedded = false;
   if (u.text && next.text != current->text) {
-    MNEMO_ASSIGN_OR_RETURN(unembedded, PutVectors(db, *vectors, id, vecs, 0, /*replace=*/true,
-                                                  txn.vector_changes()));
+    MNEMO_ASSIGN_OR_RETURN(
+        unembedded, PutVectors(db, *vectors, id, vecs, 0, /*replace=*/true, txn.vector_changes()));
     if (unembedded) {
       MNEMO_RETURN_IF_ERROR(EnqueueEmbed(db, {id}, next.user_id, vecs.deferred, now));
     }

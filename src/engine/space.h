@@ -52,6 +52,8 @@ bool IsProviderFailure(const Status& s);
 // The part of `f` the lexical index evaluates (space_lexical.cc; store::IndexEvaluates
 // says whether that is all of it).
 index::LexicalFilter ToLexicalFilter(const Filter& f);
+// The lexical index snapshot of the space in `dir` (space_lexical.cc).
+std::string LexicalPath(const std::string& dir);
 
 class Space {
  public:
@@ -365,7 +367,7 @@ class Space {
   std::unique_ptr<index::LexicalIndex> lexical_;
   // The applied seq of lexical.idx on disk (-1: none): the index log after it is kept.
   std::atomic<int64_t> lexical_disk_seq_{-1};
-  std::mutex snapshot_mu_;                  // serializes snapshot writes
+  std::mutex snapshot_mu_;  // serializes snapshot writes
   static constexpr int64_t kCheckpointPages = 1000;
   std::mutex checkpoint_mu_;
   std::unique_ptr<store::Db> checkpointer_;  // protected by checkpoint_mu_; opened lazily

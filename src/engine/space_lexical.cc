@@ -10,8 +10,6 @@
 namespace mnemo::engine {
 namespace {
 
-std::string LexicalPath(const std::string& dir) { return dir + "/lexical.idx"; }
-
 // Rows read and analyzed per step of a replay or rebuild.
 constexpr size_t kReplayChunk = 4096;
 // A filter's SQLite part is turned into an allow list when at most this many memories
@@ -19,6 +17,8 @@ constexpr size_t kReplayChunk = 4096;
 constexpr size_t kAllowListLimit = 50000;
 
 }  // namespace
+
+std::string LexicalPath(const std::string& dir) { return dir + "/lexical.idx"; }
 
 index::LexicalFilter ToLexicalFilter(const Filter& f) {
   index::LexicalFilter lf;
@@ -50,7 +50,9 @@ Result<std::unordered_map<MemoryId, MemoryId>> PreviousInSession(store::Db& db,
 // ---- WriteTxn ----------------------------------------------------------------------------
 
 Space::WriteTxn::WriteTxn(Space* space)
-    : space_(space), lock_(space->write_mu_), txn_(space->writer_.get()),
+    : space_(space),
+      lock_(space->write_mu_),
+      txn_(space->writer_.get()),
       saved_last_id_(space->last_id_) {}
 
 Space::WriteTxn::~WriteTxn() {
@@ -131,8 +133,9 @@ Status Space::OpenLexical() {
     MNEMO_ASSIGN_OR_RETURN(const int64_t max_seq, store::MaxIndexSeq(db));
     const int64_t first = log.empty() ? max_seq + 1 : log.front().seq;
     if (first > lexical_->applied_seq() + 1) {
-      Log(LogLevel::kWarning, "space '" + name_ + "': the index log no longer reaches back to "
-                              "the lexical index snapshot (seq " +
+      Log(LogLevel::kWarning, "space '" + name_ +
+                                  "': the index log no longer reaches back to "
+                                  "the lexical index snapshot (seq " +
                                   std::to_string(lexical_->applied_seq()) +
                                   "); rebuilding it from SQLite");
       return RebuildLexical(db);

@@ -164,19 +164,17 @@ Result<read::Signal> Space::LexicalSignal(store::Db& db, const index::LexicalInd
         windows.push_back(read::DateMention{t.start, t.end_time});
       }
       // Expressions anchored on an event ("two days before the wedding"): anchors.h.
-      const AnchorSearchFn anchor_search =
-          [&](const std::vector<std::string>& anchor_terms,
-              const Filter& f) -> Result<std::vector<Memory>> {
-        MNEMO_ASSIGN_OR_RETURN(auto found, LexicalCandidates(db, view, anchor_terms, f,
-                                                             kAnchorCandidates));
+      const AnchorSearchFn anchor_search = [&](const std::vector<std::string>& anchor_terms,
+                                               const Filter& f) -> Result<std::vector<Memory>> {
+        MNEMO_ASSIGN_OR_RETURN(auto found,
+                               LexicalCandidates(db, view, anchor_terms, f, kAnchorCandidates));
         std::vector<MemoryId> ids;
         for (const auto& h : found) ids.push_back(h.id);
         MNEMO_ASSIGN_OR_RETURN(auto rows, store::FetchMatching(db, ids, f));
         std::unordered_map<MemoryId, size_t> rank;
         for (size_t i = 0; i < ids.size(); ++i) rank[ids[i]] = i;
-        std::sort(rows.begin(), rows.end(), [&](const Memory& a, const Memory& b) {
-          return rank[a.id] < rank[b.id];
-        });
+        std::sort(rows.begin(), rows.end(),
+                  [&](const Memory& a, const Memory& b) { return rank[a.id] < rank[b.id]; });
         return rows;
       };
       MNEMO_ASSIGN_OR_RETURN(auto anchored, AnchoredWindows(req, now, anchor_search));
@@ -287,8 +285,8 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
       MNEMO_ASSIGN_OR_RETURN(auto hits, VectorCandidates(db, view, query_vector, req.filter,
                                                          per_signal, vectors->index.get()));
       for (auto& [id, s] : hits) vector.ranked.push_back(read::Ranked{id, s});
-      MNEMO_RETURN_IF_ERROR(read::AddConversationContext(view, req.context_weight, per_signal,
-                                                         passing, &vector));
+      MNEMO_RETURN_IF_ERROR(
+          read::AddConversationContext(view, req.context_weight, per_signal, passing, &vector));
       signals.push_back(std::move(vector));
     }
   }

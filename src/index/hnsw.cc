@@ -76,7 +76,7 @@ struct Hnsw::Chunk {
       lock[i].store(0, std::memory_order_relaxed);
     }
   }
-  std::unique_ptr<uint64_t[]> records;  // kChunkSize records (8-byte aligned)
+  std::unique_ptr<uint64_t[]> records;                   // kChunkSize records (8-byte aligned)
   std::unique_ptr<std::unique_ptr<uint32_t[]>[]> upper;  // levels x (1 + M)
   MemoryId ids[kChunkSize] = {};
   uint8_t levels[kChunkSize] = {};
@@ -105,14 +105,15 @@ float BlobDistancePortable(const char* a, const char* b, size_t dim) {
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2"))) float BlobDistanceAvx2(const char* a, const char* b,
-                                                       size_t dim) {
+__attribute__((target("avx2"))) float BlobDistanceAvx2(const char* a, const char* b, size_t dim) {
   __m256i acc0 = _mm256_setzero_si256();
   __m256i acc1 = _mm256_setzero_si256();
   size_t i = 0;
   for (; i + 32 <= dim; i += 32) {
-    const __m256i a0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
-    const __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
+    const __m256i a0 =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+    const __m256i b0 =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
     const __m256i a1 =
         _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i + 16)));
     const __m256i b1 =
@@ -207,9 +208,7 @@ bool Hnsw::IsLive(uint32_t node) const {
   return c != nullptr && c->state[node & (kChunkSize - 1)].load(std::memory_order_acquire) == kLive;
 }
 
-MemoryId Hnsw::IdOf(uint32_t node) const {
-  return ChunkOf(node).ids[node & (kChunkSize - 1)];
-}
+MemoryId Hnsw::IdOf(uint32_t node) const { return ChunkOf(node).ids[node & (kChunkSize - 1)]; }
 
 std::string_view Hnsw::VectorOf(uint32_t node) const {
   return std::string_view(Vector(node), blob_size_);
@@ -341,8 +340,7 @@ std::vector<Hnsw::Hit> Hnsw::SearchLevel(const char* q, uint32_t start, size_t e
   return out;
 }
 
-std::vector<uint32_t> Hnsw::SelectNeighbours(const std::vector<Hit>& candidates,
-                                             size_t max) const {
+std::vector<uint32_t> Hnsw::SelectNeighbours(const std::vector<Hit>& candidates, size_t max) const {
   std::vector<uint32_t> kept;
   kept.reserve(max);
   for (const Hit& c : candidates) {

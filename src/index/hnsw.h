@@ -102,7 +102,7 @@ class Hnsw {
 
   Chunk& ChunkOf(uint32_t node) const;
   uint32_t Reserve();
-  char* Record(uint32_t node) const;      // level-0 links, then the vector
+  char* Record(uint32_t node) const;                // level-0 links, then the vector
   uint32_t* Links(uint32_t node, int level) const;  // [0] = count, then ids
   const char* Vector(uint32_t node) const { return Record(node) + links0_bytes_; }
   size_t MaxLinks(int level) const { return level == 0 ? m0_ : m_; }

@@ -17,8 +17,8 @@ void* Allocate(size_t bytes) {
   if (bytes < kHuge) return ::operator new(bytes);
   const size_t size = RoundUp(bytes);
   // Mapped with a huge page of slack, then trimmed to a 2 MiB aligned range.
-  void* raw = ::mmap(nullptr, size + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
+  void* raw =
+      ::mmap(nullptr, size + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) throw std::bad_alloc();
   const auto start = reinterpret_cast<uintptr_t>(raw);
   const uintptr_t aligned = (start + kHuge - 1) & ~(kHuge - 1);

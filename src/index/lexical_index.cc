@@ -41,7 +41,7 @@ constexpr uint8_t kLive = 1, kRetired = 2, kArchived = 4;
 constexpr char kMagic[8] = {'M', 'N', 'E', 'M', 'O', 'L', 'E', 'X'};
 constexpr char kEndMagic[8] = {'M', 'N', 'E', 'M', 'O', 'E', 'N', 'D'};
 constexpr uint32_t kVersion = 4;  // 2: partitions by (user, kind, hidden); 3: columns;
-                                   // 4: list tails in bulk
+                                  // 4: list tails in bulk
 
 uint64_t Fnv1a(std::string_view a, std::string_view b) {
   uint64_t h = 1469598103934665603ULL;
@@ -231,7 +231,7 @@ class LexicalIndex::Impl {
     bool none = false;
     uint32_t user = kNoDoc;  // kNoDoc: any
     uint8_t kinds = 0x1f;
-    uint8_t exclude = 0;     // flags a doc must not have
+    uint8_t exclude = 0;  // flags a doc must not have
     uint32_t agent = kNoDoc;
     uint32_t session_name = kNoDoc;
     int64_t from = kNoTime, to = kNoTime;  // kNoTime: unbounded
@@ -269,7 +269,9 @@ class LexicalIndex::Impl {
   DocInfo info_{[this](uint32_t d) { return len_[d]; }, [this](uint32_t d) { return time_[d]; }};
 
   static bool Hidden(uint8_t flags) { return (flags & (kRetired | kArchived)) != 0; }
-  uint64_t KeyOf(uint32_t doc) const { return PartKey(user_[doc], kind_[doc], Hidden(flags_[doc])); }
+  uint64_t KeyOf(uint32_t doc) const {
+    return PartKey(user_[doc], kind_[doc], Hidden(flags_[doc]));
+  }
 
   // ---- writes (exclusive lock) ----
 
@@ -473,8 +475,8 @@ class LexicalIndex::Impl {
   void Upsert(const LexicalDoc& d) {
     uint32_t doc = ord_of_.Find(d.id);
     const int64_t time = d.event_time ? *d.event_time : kNoTime;
-    const uint8_t flags = static_cast<uint8_t>(kLive | (d.retired ? kRetired : 0) |
-                                               (d.archived ? kArchived : 0));
+    const uint8_t flags =
+        static_cast<uint8_t>(kLive | (d.retired ? kRetired : 0) | (d.archived ? kArchived : 0));
     if (doc != kNoDoc) {
       const bool reindex = hash_[doc] != d.text_hash || kind_[doc] != uint8_t(d.kind) ||
                            users_.str(user_[doc]) != d.user || time_[doc] != time ||
@@ -626,9 +628,9 @@ class LexicalIndex::Impl {
   }
 
   double AvgLen() const {
-    return live_docs_ == 0 ? 1.0
-                           : std::max(1e-9, static_cast<double>(total_len_) /
-                                                static_cast<double>(live_docs_));
+    return live_docs_ == 0
+               ? 1.0
+               : std::max(1e-9, static_cast<double>(total_len_) / static_cast<double>(live_docs_));
   }
 
   static double TermScore(double idf, uint8_t f2, double len, double avglen) {
@@ -666,8 +668,8 @@ class LexicalIndex::Impl {
   }
 
   // MaxScore over one partition with block-max bounds on the non-essential lists.
-  void SearchPartition(const Partition& part, const std::vector<TermStat>& stats,
-                       const Compiled& c, double avglen, TopK* top) const {
+  void SearchPartition(const Partition& part, const std::vector<TermStat>& stats, const Compiled& c,
+                       double avglen, TopK* top) const {
     struct List {
       size_t q;  // query term position
       double idf;
@@ -703,8 +705,8 @@ class LexicalIndex::Impl {
             const uint32_t d = lists[i].cur.doc();
             if (d == kNoDoc) break;
             const BlockMeta* b = lists[i].cur.ShallowBlock(d);
-            if (b == nullptr || (b->min_time != kNoTime && b->max_time >= c.from &&
-                                 b->min_time < c.to)) {
+            if (b == nullptr ||
+                (b->min_time != kNoTime && b->max_time >= c.from && b->min_time < c.to)) {
               break;
             }
             if (b->last_doc == kNoDoc) break;
@@ -928,9 +930,9 @@ class LexicalIndex::Impl {
     const size_t count = id_.size();
     if (count > kNoDoc) return false;
     const auto n = static_cast<uint32_t>(count);
-    for (const size_t size : {user_.size(), skey_.size(), agent_.size(), prev_.size(),
-                              next_.size(), time_.size(), len_.size(), kind_.size(),
-                              flags_.size(), hash_.size(), fwd_len_.size()}) {
+    for (const size_t size :
+         {user_.size(), skey_.size(), agent_.size(), prev_.size(), next_.size(), time_.size(),
+          len_.size(), kind_.size(), flags_.size(), hash_.size(), fwd_len_.size()}) {
       if (size != count) return false;
     }
     fwd_off_.resize(count);
@@ -1030,8 +1032,8 @@ Result<std::unique_ptr<LexicalIndex>> LexicalIndex::Load(const std::string& path
   wire::Reader tr(file, file.size() - kTrailer);
   uint32_t crc = 0;
   tr.U32(&crc);
-  const auto actual = static_cast<uint32_t>(
-      ::crc32(0, reinterpret_cast<const Bytef*>(file.data()), static_cast<uInt>(file.size() - kTrailer)));
+  const auto actual = static_cast<uint32_t>(::crc32(0, reinterpret_cast<const Bytef*>(file.data()),
+                                                    static_cast<uInt>(file.size() - kTrailer)));
   if (crc != actual) return bad("checksum mismatch");
   auto impl = std::make_unique<Impl>();
   if (!impl->Deserialize(std::string_view(file).substr(kHeader, size))) {
@@ -1138,7 +1140,7 @@ std::vector<LexicalHit> LexicalIndex::View::Search(const std::vector<std::string
 }
 
 std::vector<std::string> LexicalIndex::View::Selective(const std::vector<std::string>& terms,
-                                                      double fraction) const {
+                                                       double fraction) const {
   std::vector<std::string> out;
   const double limit = fraction * static_cast<double>(impl_->live_docs_);
   for (const auto& t : terms) {
@@ -1162,18 +1164,14 @@ std::vector<MemoryId> LexicalIndex::View::Latest(const LexicalFilter& f, size_t 
   return impl_->Latest(f, n);
 }
 
-size_t LexicalIndex::View::CountScope(const LexicalFilter& f) const {
-  return impl_->CountScope(f);
-}
+size_t LexicalIndex::View::CountScope(const LexicalFilter& f) const { return impl_->CountScope(f); }
 
 bool LexicalIndex::View::Passes(MemoryId id, const LexicalFilter& f) const {
   const uint32_t doc = impl_->ord_of_.Find(id);
   return doc != kNoDoc && impl_->Passes(doc, impl_->Compile(f));
 }
 
-bool LexicalIndex::View::Contains(MemoryId id) const {
-  return impl_->ord_of_.Find(id) != kNoDoc;
-}
+bool LexicalIndex::View::Contains(MemoryId id) const { return impl_->ord_of_.Find(id) != kNoDoc; }
 
 MemoryId LexicalIndex::View::Previous(MemoryId id) const {
   const uint32_t doc = impl_->ord_of_.Find(id);

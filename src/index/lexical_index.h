@@ -62,8 +62,8 @@ struct LexicalDoc {
   MemoryId prev_in_session = 0;
   // Distinct terms of text and speaker with f2 = 2 x tf_text + tf_speaker (<= 255).
   std::vector<std::pair<std::string, uint8_t>> terms;
-  uint16_t length = 0;       // 1 + tokens of text and speaker (capped at 65535)
-  uint64_t text_hash = 0;    // of text and speaker: an unchanged text is not re-indexed
+  uint16_t length = 0;     // 1 + tokens of text and speaker (capped at 65535)
+  uint64_t text_hash = 0;  // of text and speaker: an unchanged text is not re-indexed
 };
 
 // Analyzes `m` (text::ForEachTerm over text and speaker).
@@ -71,8 +71,8 @@ LexicalDoc AnalyzeMemory(const Memory& m, MemoryId prev_in_session);
 
 // A filter the index evaluates itself. Empty fields do not filter.
 struct LexicalFilter {
-  std::string user;          // "" = every user
-  std::vector<Kind> kinds;   // any of
+  std::string user;         // "" = every user
+  std::vector<Kind> kinds;  // any of
   bool include_retired = false;
   bool include_archived = false;
   std::string agent;
@@ -141,8 +141,7 @@ class LexicalIndex::View {
                                  size_t k) const;
   // The terms among `terms` held by at most `fraction` of the indexed memories (the
   // others say little about which memory is meant, and have the longest posting lists).
-  std::vector<std::string> Selective(const std::vector<std::string>& terms,
-                                     double fraction) const;
+  std::vector<std::string> Selective(const std::vector<std::string>& terms, double fraction) const;
   // BM25 of `terms` for each of `ids` that is indexed and matches at least one term, in
   // the order of `ids`.
   std::vector<LexicalHit> Score(const std::vector<std::string>& terms,

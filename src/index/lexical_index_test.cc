@@ -216,8 +216,7 @@ TEST(LexicalIndexTest, TopKEqualsExhaustiveScoringOnAThousandQueries) {
     const auto terms = c.Query();
     const LexicalFilter f = RandomFilter(c, &allow, ref);
     const size_t k = q % 3 == 0 ? 100 : 10;
-    ExpectSameTop(view.Search(terms, f, k), ref.Search(terms, f, k),
-                  "query " + std::to_string(q));
+    ExpectSameTop(view.Search(terms, f, k), ref.Search(terms, f, k), "query " + std::to_string(q));
   }
 }
 
@@ -242,10 +241,18 @@ TEST(LexicalIndexTest, UpdatesAndErasuresKeepTheRankingExact) {
     }
     Memory m = ref.docs().at(id);
     switch (c.Pick(4)) {
-      case 0: m.text = c.Text(2, 30); break;
-      case 1: m.state = m.state == State::kActive ? State::kRetired : State::kActive; break;
-      case 2: m.kind = static_cast<Kind>(c.Pick(5)); break;
-      default: m.user_id = "u" + std::to_string(c.Pick(4)); break;
+      case 0:
+        m.text = c.Text(2, 30);
+        break;
+      case 1:
+        m.state = m.state == State::kActive ? State::kRetired : State::kActive;
+        break;
+      case 2:
+        m.kind = static_cast<Kind>(c.Pick(5));
+        break;
+      default:
+        m.user_id = "u" + std::to_string(c.Pick(4));
+        break;
     }
     ref.Put(m);
     index->Apply(++seq, {AnalyzeMemory(m, 0)}, {});
@@ -300,8 +307,9 @@ TEST(LexicalIndexTest, SessionLinksFollowWritesAndErasures) {
     m.text = "turn " + std::to_string(id);
     return m;
   };
-  index->Apply(1, {AnalyzeMemory(turn(1, "s"), 0), AnalyzeMemory(turn(2, "s"), 1),
-                   AnalyzeMemory(turn(3, "s"), 2), AnalyzeMemory(turn(4, "t"), 0)},
+  index->Apply(1,
+               {AnalyzeMemory(turn(1, "s"), 0), AnalyzeMemory(turn(2, "s"), 1),
+                AnalyzeMemory(turn(3, "s"), 2), AnalyzeMemory(turn(4, "t"), 0)},
                {});
   {
     auto v = index->Read();

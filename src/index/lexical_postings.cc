@@ -167,8 +167,8 @@ bool PostingList::Remove(uint32_t doc, const DocInfo& info) {
     tail_docs_.erase(tit);
     tail_f2_.erase(tail_f2_.begin() + at);
     --count_;
-    tail_meta_ = tail_docs_.empty() ? BlockMeta()
-                                    : MetaOf(tail_docs_, tail_f2_, 0, tail_docs_.size(), info);
+    tail_meta_ =
+        tail_docs_.empty() ? BlockMeta() : MetaOf(tail_docs_, tail_f2_, 0, tail_docs_.size(), info);
     return true;
   }
   auto bit = std::lower_bound(blocks_.begin(), blocks_.end(), doc,
@@ -191,7 +191,8 @@ bool PostingList::Remove(uint32_t doc, const DocInfo& info) {
 
 uint8_t PostingList::Find(uint32_t doc) const {
   auto tit = std::lower_bound(tail_docs_.begin(), tail_docs_.end(), doc);
-  if (tit != tail_docs_.end() && *tit == doc) return tail_f2_[static_cast<size_t>(tit - tail_docs_.begin())];
+  if (tit != tail_docs_.end() && *tit == doc)
+    return tail_f2_[static_cast<size_t>(tit - tail_docs_.begin())];
   auto bit = std::lower_bound(blocks_.begin(), blocks_.end(), doc,
                               [](const BlockMeta& m, uint32_t d) { return m.last_doc < d; });
   if (bit == blocks_.end() || bit->first_doc > doc) return 0;
@@ -364,9 +365,9 @@ void Cursor::NextGeq(uint32_t target) {
   // Leave the current block when target lies beyond it.
   const bool in_sealed = block_ < blocks.size();
   if (in_sealed && target > blocks[block_].last_doc) {
-    auto it = std::lower_bound(blocks.begin() + static_cast<ptrdiff_t>(block_ + 1), blocks.end(),
-                               target,
-                               [](const BlockMeta& m, uint32_t d) { return m.last_doc < d; });
+    auto it =
+        std::lower_bound(blocks.begin() + static_cast<ptrdiff_t>(block_ + 1), blocks.end(), target,
+                         [](const BlockMeta& m, uint32_t d) { return m.last_doc < d; });
     LoadBlock(static_cast<size_t>(it - blocks.begin()));
     if (doc_ >= target) return;
   }

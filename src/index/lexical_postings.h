@@ -28,8 +28,8 @@
 namespace mnemo::index::lexical {
 
 inline constexpr uint32_t kNoDoc = std::numeric_limits<uint32_t>::max();
-inline constexpr size_t kBlockSize = 128;     // postings per sealed block when appending
-inline constexpr size_t kMaxBlock = 256;      // a block that grows past this is split
+inline constexpr size_t kBlockSize = 128;  // postings per sealed block when appending
+inline constexpr size_t kMaxBlock = 256;   // a block that grows past this is split
 inline constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
 
 // What a list needs to know of a document to keep its block bounds: its length in
@@ -83,12 +83,12 @@ class PostingList {
   // when empty).
   void ReplaceBlock(size_t b, const std::vector<uint32_t>& docs, const std::vector<uint8_t>& f2s,
                     const DocInfo& info);
-  BlockMeta MetaOf(const std::vector<uint32_t>& docs, const std::vector<uint8_t>& f2s,
-                   size_t from, size_t to, const DocInfo& info) const;
+  BlockMeta MetaOf(const std::vector<uint32_t>& docs, const std::vector<uint8_t>& f2s, size_t from,
+                   size_t to, const DocInfo& info) const;
   static void Encode(const std::vector<uint32_t>& docs, const std::vector<uint8_t>& f2s,
                      size_t from, size_t to, std::string* out);
 
-  std::string bytes_;             // sealed blocks, back to back
+  std::string bytes_;  // sealed blocks, back to back
   std::vector<BlockMeta> blocks_;
   std::vector<uint32_t> tail_docs_;  // unsealed postings, increasing
   std::vector<uint8_t> tail_f2_;

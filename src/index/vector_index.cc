@@ -132,7 +132,7 @@ class VectorIndex::Impl {
   // Removed nodes by id (replaced by a new vector, or removed): they keep routing, and
   // keep their bytes until an erase zeroes them. Protected by map_mu_.
   std::unordered_map<MemoryId, std::vector<uint32_t>> stale_;
-  std::deque<uint32_t> recent_;                     // last nodes inserted; by map_mu_
+  std::deque<uint32_t> recent_;  // last nodes inserted; by map_mu_
   std::atomic<int64_t> applied_seq_;
 
   // Lock order: build_mu_, erase_mu_, pending_mu_, map_mu_. Readers take pending_mu_
@@ -200,10 +200,9 @@ Result<SnapshotInfo> VectorIndex::Save(const std::string& path) const {
   std::lock_guard<std::mutex> build(d.build_mu_);
   std::shared_lock<FairSharedMutex> vectors(d.erase_mu_);
   info.applied_seq = d.applied_seq_.load();
-  MNEMO_RETURN_IF_ERROR(
-      WriteSnapshotFile(path, info, [&](const PayloadSink& sink) {
-        return d.graph_->Serialize(sink);
-      }).WithContext("vector index snapshot " + path));
+  MNEMO_RETURN_IF_ERROR(WriteSnapshotFile(path, info, [&](const PayloadSink& sink) {
+                          return d.graph_->Serialize(sink);
+                        }).WithContext("vector index snapshot " + path));
   return info;
 }
 

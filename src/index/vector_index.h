@@ -100,7 +100,7 @@ class VectorIndex {
 
   bool Contains(MemoryId id) const;
   size_t indexed_count() const;  // live vectors in the graph
-  size_t MemoryBytes() const;     // approximate heap use of the graph and its id map
+  size_t MemoryBytes() const;    // approximate heap use of the graph and its id map
   size_t pending_count() const;  // changes waiting for IndexPending
   // Live vectors that are only in the pending tail (not yet in the graph in any version).
   size_t pending_new_vectors() const;

@@ -1,7 +1,5 @@
 #include "server/ops.h"
 
-#include "mnemo/search_params.h"
-
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -13,6 +11,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "mnemo/search_params.h"
 
 // Early returns for ApiResult / optional<ApiError> (the ops' own MNEMO_* macros).
 #define OPS_RETURN_IF_ERROR(expr)             \
@@ -45,29 +45,10 @@ ApiResult<T> Arg(Result<T> r) {
 // The request field an engine message is about: engine messages start with the name of
 // what was wrong ("text is 70000 bytes ...", "memory 42 does not exist ...").
 std::string EngineField(std::string_view message) {
-  static constexpr std::string_view kFields[] = {"text",
-                                                 "user",
-                                                 "agent",
-                                                 "session",
-                                                 "role",
-                                                 "speaker",
-                                                 "kind",
-                                                 "time",
-                                                 "valid_from",
-                                                 "valid_to",
-                                                 "importance",
-                                                 "tier",
-                                                 "tags",
-                                                 "entities",
-                                                 "reason",
-                                                 "query",
-                                                 "k",
-                                                 "limit",
-                                                 "cursor",
-                                                 "sources",
-                                                 "space",
-                                                 "expires_at",
-                                                 "ttl"};
+  static constexpr std::string_view kFields[] = {
+      "text",       "user",     "agent",      "session", "role",  "speaker",    "kind",   "time",
+      "valid_from", "valid_to", "importance", "tier",    "tags",  "entities",   "reason", "query",
+      "k",          "limit",    "cursor",     "sources", "space", "expires_at", "ttl"};
   if (message.find("--user U") != std::string_view::npos) return "user";  // scope rule
   const size_t end = message.find_first_not_of("abcdefghijklmnopqrstuvwxyz_");
   const std::string_view word = message.substr(0, end);

@@ -749,8 +749,8 @@ TEST_F(RestTest, SearchParametersOutOfRangeNameTheField) {
   for (const SearchParam& p : SearchParams()) {
     const std::string body = std::string(R"({"query":"x","user":"u1",")") + p.name +
                              "\":" + (p.integer != nullptr ? "100001" : "1e9") + "}";
-    EXPECT_TRUE(IsErrorResponse(Call("POST", "/v1/spaces/a/search", body), 422,
-                                "invalid_argument", p.name))
+    EXPECT_TRUE(
+        IsErrorResponse(Call("POST", "/v1/spaces/a/search", body), 422, "invalid_argument", p.name))
         << body;
   }
 }

@@ -46,10 +46,10 @@ Result<std::vector<MemoryId>> Ids(Stmt& st) {
 
 Result<std::vector<MemoryId>> DerivedBySlot(Db& db, const std::string& user,
                                             const std::string& slot, int limit) {
-  MNEMO_ASSIGN_OR_RETURN(
-      Stmt st, db.Prepare(std::string("SELECT id FROM memories WHERE user_id=? AND "
-                                      "json_extract(metadata, '$.slot')=? AND ") +
-                          kDerivedActive + " LIMIT ?"));
+  MNEMO_ASSIGN_OR_RETURN(Stmt st,
+                         db.Prepare(std::string("SELECT id FROM memories WHERE user_id=? AND "
+                                                "json_extract(metadata, '$.slot')=? AND ") +
+                                    kDerivedActive + " LIMIT ?"));
   st.Bind(1, user).Bind(2, slot).Bind(3, limit);
   return Ids(st);
 }

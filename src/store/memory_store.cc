@@ -523,9 +523,9 @@ Result<std::vector<Link>> LinksTouching(Db& db, const std::vector<MemoryId>& ids
     MNEMO_ASSIGN_OR_RETURN(
         Stmt st,
         db.Prepare("SELECT from_id, to_id, weight FROM links WHERE type=?1 AND from_id IN (" + in +
-                       ") UNION SELECT from_id, to_id, weight FROM links WHERE type=?1 "
-                       "AND to_id IN (" +
-                       in + ")"));
+                   ") UNION SELECT from_id, to_id, weight FROM links WHERE type=?1 "
+                   "AND to_id IN (" +
+                   in + ")"));
     st.Bind(1, static_cast<int64_t>(type));
     for (size_t i = 0; i < n; ++i) st.Bind(static_cast<int>(i) + 2, ids[start + i]);
     for (;;) {

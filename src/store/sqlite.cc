@@ -91,8 +91,7 @@ std::string_view Stmt::Blob(int col) const {
   return std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(s_, col)));
 }
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode,
-                                     const DbOptions& options) {
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode, const DbOptions& options) {
   sqlite3* raw = nullptr;
   const int flags = (mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
                                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
@@ -116,8 +115,8 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode,
       db->Exec(options.full_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   MNEMO_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=OFF"));
   // cache_size in KiB when negative.
-  MNEMO_RETURN_IF_ERROR(db->Exec("PRAGMA cache_size=-" +
-                                 std::to_string(std::max<int64_t>(options.cache_bytes, 1024) / 1024)));
+  MNEMO_RETURN_IF_ERROR(db->Exec(
+      "PRAGMA cache_size=-" + std::to_string(std::max<int64_t>(options.cache_bytes, 1024) / 1024)));
   MNEMO_RETURN_IF_ERROR(
       db->Exec("PRAGMA mmap_size=" + std::to_string(std::max<int64_t>(options.mmap_bytes, 0))));
   MNEMO_RETURN_IF_ERROR(db->Exec("PRAGMA temp_store=MEMORY"));
@@ -138,7 +137,8 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode,
 }
 
 Status Db::CheckpointWal() {
-  const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   if (rc != SQLITE_OK && rc != SQLITE_BUSY) return Error("WAL checkpoint");
   return Status::Ok();
 }

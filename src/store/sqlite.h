@@ -27,14 +27,13 @@ namespace mnemo::store {
 // bring the in-memory indexes up to date once the transaction commits. Every such change
 // is also logged durably in `index_log` (op kRow) for the indexes' replay after a crash.
 struct ChangeJournal {
-  std::vector<Memory> rows;             // rows as written, in order (the last one of an id wins)
-  std::vector<MemoryId> reread;         // rows changed in place (a tier): read them back
-  std::vector<MemoryId> erased;         // rows deleted
+  std::vector<Memory> rows;      // rows as written, in order (the last one of an id wins)
+  std::vector<MemoryId> reread;  // rows changed in place (a tier): read them back
+  std::vector<MemoryId> erased;  // rows deleted
   std::vector<std::pair<MemoryId, MemoryId>> next_links;  // "next" links added: (from, to)
-  int64_t last_seq = 0;                 // largest index_log seq written by the transaction
+  int64_t last_seq = 0;  // largest index_log seq written by the transaction
   bool empty() const {
-    return rows.empty() && reread.empty() && erased.empty() && next_links.empty() &&
-           last_seq == 0;
+    return rows.empty() && reread.empty() && erased.empty() && next_links.empty() && last_seq == 0;
   }
   void Clear() { *this = ChangeJournal(); }
 };
@@ -83,9 +82,9 @@ class Stmt {
 
 // How a connection does its page I/O (mnemo::Options: durability, sqlite_*_bytes).
 struct DbOptions {
-  bool full_sync = true;          // synchronous=FULL, else NORMAL
-  int64_t mmap_bytes = 0;         // PRAGMA mmap_size
-  int64_t cache_bytes = 16 << 20; // PRAGMA cache_size
+  bool full_sync = true;           // synchronous=FULL, else NORMAL
+  int64_t mmap_bytes = 0;          // PRAGMA mmap_size
+  int64_t cache_bytes = 16 << 20;  // PRAGMA cache_size
   // The writer's commits leave WAL checkpoints to another thread (Db::CheckpointWal on
   // a second read-write connection) until the WAL holds kMaxWalPages; then the committing
   // connection checkpoints itself, as SQLite's autocheckpoint would at 1,000 pages.

@@ -473,11 +473,25 @@ Result<Message> MessageFromJson(const Json& j) {
 Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a search");
   static const std::vector<std::string> kFields = [] {
-    std::vector<std::string> f = {"query",   "user",          "all_users", "k",
-                                  "agent",   "session",       "kinds",     "since",
-                                  "until",   "tags",          "meta",      "include_retired",
-                                  "include_archived", "explain", "fusion", "expand_links",
-                                  "as_of",   "valid_at",      "now"};
+    std::vector<std::string> f = {"query",
+                                  "user",
+                                  "all_users",
+                                  "k",
+                                  "agent",
+                                  "session",
+                                  "kinds",
+                                  "since",
+                                  "until",
+                                  "tags",
+                                  "meta",
+                                  "include_retired",
+                                  "include_archived",
+                                  "explain",
+                                  "fusion",
+                                  "expand_links",
+                                  "as_of",
+                                  "valid_at",
+                                  "now"};
     for (const SearchParam& p : SearchParams()) f.push_back(p.name);  // mnemo/search_params.h
     return f;
   }();

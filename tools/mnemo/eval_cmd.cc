@@ -1,7 +1,5 @@
 #include "eval_cmd.h"
 
-#include "mnemo/search_params.h"
-
 #include <algorithm>
 #include <iostream>
 
@@ -10,6 +8,7 @@
 #include "eval/runner.h"
 #include "eval/scratch_dir.h"
 #include "mnemo/engine.h"
+#include "mnemo/search_params.h"
 
 namespace mnemo::cli {
 namespace {
