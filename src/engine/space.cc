@@ -739,8 +739,9 @@ Result<SpaceStats> Space::Stats() {
   MNEMO_ASSIGN_OR_RETURN(s.history_entries, store::CountWhere(db, "history"));
   MNEMO_ASSIGN_OR_RETURN(s.links, store::CountWhere(db, "links"));
   const auto vectors = CurrentVectors();
-  s.vectors_indexed = static_cast<int64_t>(vectors->index->indexed_count());
-  s.vectors_pending = static_cast<int64_t>(vectors->index->pending_new_vectors());
+  const index::VectorIndex::Counts counts = vectors->index->counts();
+  s.vectors_indexed = static_cast<int64_t>(counts.indexed);
+  s.vectors_pending = static_cast<int64_t>(counts.pending_new);
   s.embedder = vectors->id;
   s.dimension = vectors->dimension;
   s.vector_search = vectors->embedder != nullptr;

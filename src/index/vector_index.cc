@@ -499,24 +499,23 @@ bool VectorIndex::Contains(MemoryId id) const {
   return d.LiveNode(id).has_value();
 }
 
-size_t VectorIndex::indexed_count() const { return impl_->graph_->live_count(); }
-
 size_t VectorIndex::pending_count() const {
   std::shared_lock<FairSharedMutex> pending_lock(impl_->pending_mu_);
   return impl_->fifo_.size() + impl_->in_flight_.load();
 }
 
-size_t VectorIndex::pending_new_vectors() const {
+VectorIndex::Counts VectorIndex::counts() const {
+  // node_of_ maps each id to its live node, and IndexPending updates it and the pending
+  // tail under both locks; the graph's own live count runs ahead of them mid-batch.
   const Impl& d = *impl_;
   std::shared_lock<FairSharedMutex> pending_lock(d.pending_mu_);
   std::shared_lock<FairSharedMutex> map_lock(d.map_mu_);
-  size_t n = 0;
+  Counts out;
+  out.indexed = d.node_of_.size();
   for (const auto& [id, state] : d.pending_) {
-    if (state.removed) continue;
-    const uint32_t node = d.node_of_.Find(id);
-    if (node == kNoValue || !d.graph_->IsLive(node)) ++n;
+    if (!state.removed && d.node_of_.Find(id) == kNoValue) ++out.pending_new;
   }
-  return n;
+  return out;
 }
 
 size_t VectorIndex::MemoryBytes() const {

@@ -99,11 +99,18 @@ class VectorIndex {
                               const std::vector<MemoryId>& ids) const;
 
   bool Contains(MemoryId id) const;
-  size_t indexed_count() const;  // live vectors in the graph
+  // The live vectors, split into those in the graph (`indexed`) and those only in the
+  // pending tail, not yet in the graph in any version (`pending_new`). Read at one instant:
+  // while IndexPending moves vectors into the graph their sum stays the number of live ids.
+  struct Counts {
+    size_t indexed = 0;
+    size_t pending_new = 0;
+  };
+  Counts counts() const;
+  size_t indexed_count() const { return counts().indexed; }
+  size_t pending_new_vectors() const { return counts().pending_new; }
   size_t MemoryBytes() const;    // approximate heap use of the graph and its id map
   size_t pending_count() const;  // changes waiting for IndexPending
-  // Live vectors that are only in the pending tail (not yet in the graph in any version).
-  size_t pending_new_vectors() const;
   int64_t applied_seq() const;
   // True from the first Seed() until every seeded vector is in the graph.
   bool rebuilding() const;

@@ -584,6 +584,36 @@ TEST_F(VectorIndexTest, ReplayedSeqsAreIgnored) {
   EXPECT_NEAR(index->Score(v2, {1}).at(0).similarity, 1.0, 0.01);
 }
 
+TEST_F(VectorIndexTest, CountsStayConsistentWhileVectorsMoveIntoTheGraph) {
+  // Statistics read while IndexPending runs: every live id is counted once, either in
+  // the graph or pending, never in both (the graph links a node before the id maps to it).
+  std::mt19937 rng(16);
+  auto index = VectorIndex::Create(kEmbedder, 16);
+  constexpr size_t kCount = 3000;
+  for (MemoryId id = 1; id <= MemoryId(kCount); ++id) {
+    index->Upsert(id, id, Quantize(RandomUnit(&rng, 16)));
+  }
+  std::atomic<bool> done{false};
+  std::thread builder([&] {
+    while (index->IndexPending(64, 2) > 0) {
+    }
+    done = true;
+  });
+  size_t reads = 0;
+  while (!done.load()) {
+    const VectorIndex::Counts c = index->counts();
+    if (c.indexed + c.pending_new != kCount) {
+      ADD_FAILURE() << c.indexed << " indexed + " << c.pending_new << " pending after " << reads
+                    << " consistent reads";
+      break;
+    }
+    ++reads;
+  }
+  builder.join();
+  EXPECT_EQ(index->indexed_count(), kCount);
+  EXPECT_EQ(index->pending_new_vectors(), 0u);
+}
+
 TEST_F(VectorIndexTest, SeedSharesOneSeqAndCountsAsAppliedOnlyWhenComplete) {
   std::mt19937 rng(15);
   auto index = VectorIndex::Create(kEmbedder, 16);
