@@ -2,6 +2,7 @@
 """`mnemo profile` and `mnemo context` from the CLI: the profile the rules maintain, edits
 that supersede with history, and the prompt-ready block within its token budget. Then the
 lifecycle: expiry, recalls saved by `mnemo maintain`, tiers and the archive filter."""
+import datetime
 import os
 import sys
 import time
@@ -139,8 +140,7 @@ class LifecycleCli(MnemoCase):
 
     def test_ttl_expiry_recalls_and_tiers(self):
         # The TTL leaves room for the commands before the first search even when each one is
-        # slow (sanitizer builds); the wait after it is measured from the write.
-        written = time.monotonic()
+        # slow (sanitizer builds); the wait after it runs to the expiry the engine recorded.
         temp = self.add("s", "u", "the alarm code is 9912 this week", "--ttl", "6s")
         keep = self.add("s", "u", "the alarm panel is by the back door")
         turn = self.add("s", "u", "hello from a conversation", "--session", "c1")
@@ -148,7 +148,8 @@ class LifecycleCli(MnemoCase):
         self.assertIsNotNone(got["expires_at"])
         self.assertEqual(self.ok("get", "--space", "s", turn)["tier"], "working")
         self.assertIn(temp, self.ids("alarm", "code"))
-        time.sleep(max(0.0, written + 6.1 - time.monotonic()))
+        expires = datetime.datetime.fromisoformat(got["expires_at"].replace("Z", "+00:00"))
+        time.sleep(max(0.0, expires.timestamp() + 0.1 - time.time()))
         self.assertNotIn(temp, self.ids("alarm", "code"))  # expired: gone from every read
         self.assertEqual(self.ok("get", "--space", "s", temp)["state"], "retired")
         history = [m["id"] for m in self.ok("list", "--space", "s", "--user", "u",
