@@ -80,67 +80,56 @@ const ToolDef* FindTool(std::string_view name) {
 
 // --- tool schemas ------------------------------------------------------------------
 
-Json Str(std::string description) {
-  return {{"type", "string"}, {"description", std::move(description)}};
+// Schemas of one property. An empty description is left out: tools/list goes into every
+// agent's context, so a property whose name says it all ("agent", "tags") carries none.
+Json Described(Json schema, std::string description) {
+  if (!description.empty()) schema["description"] = std::move(description);
+  return schema;
 }
-Json NonEmptyStr(std::string description) {
-  return {{"type", "string"}, {"minLength", 1}, {"description", std::move(description)}};
+Json Str(std::string description = "") {
+  return Described({{"type", "string"}}, std::move(description));
+}
+Json NonEmptyStr(std::string description = "") {
+  return Described({{"type", "string"}, {"minLength", 1}}, std::move(description));
 }
 Json Bool(std::string description) {
-  return {{"type", "boolean"}, {"description", std::move(description)}};
+  return Described({{"type", "boolean"}}, std::move(description));
 }
-Json StrArray(std::string description) {
-  return {
-      {"type", "array"}, {"items", {{"type", "string"}}}, {"description", std::move(description)}};
+Json StrArray(std::string description = "") {
+  return Described({{"type", "array"}, {"items", {{"type", "string"}}}}, std::move(description));
 }
-Json Time(std::string description) {
-  return Str(std::move(description) +
-             ". ISO 8601: \"2024-05-08\", \"2024-05-08T13:56\" or \"2024-05-08T13:56:07Z\" (no "
-             "zone means UTC)");
-}
+// ISO 8601 ("2024-05-08", "2024-05-08T13:56", "...:07Z"; no zone means UTC), as the
+// server instructions say once rather than every field.
+Json Time(std::string description) { return Str(std::move(description)); }
 Json NullableTime(std::string description) {
-  Json t = Time(std::move(description) + "; null clears it");
+  Json t = Time(std::move(description) + "; null: none");
   t["type"] = Json::array({"string", "null"});
   return t;
 }
 Json KindEnum() { return Json::array({"episode", "fact", "preference", "procedure", "summary"}); }
 Json Kind(std::string description) {
-  return {{"type", "string"}, {"enum", KindEnum()}, {"description", std::move(description)}};
+  return Described({{"type", "string"}, {"enum", KindEnum()}}, std::move(description));
 }
 Json Kinds() {
   return {{"type", "array"},
           {"items", {{"type", "string"}, {"enum", KindEnum()}}},
           {"uniqueItems", true},
-          {"description", "only memories of these kinds (any of them)"}};
+          {"description", "any of these kinds"}};
 }
-Json Meta(std::string description) {
-  return {{"type", "object"}, {"description", std::move(description)}};
+Json Meta(std::string description = "") {
+  return Described({{"type", "object"}}, std::move(description));
 }
-Json Id(std::string description) {
-  return {{"type", "integer"}, {"minimum", 1}, {"description", std::move(description)}};
-}
+Json Id() { return {{"type", "integer"}, {"minimum", 1}}; }
 Json Importance() {
-  return {{"type", "number"},
-          {"minimum", 0},
-          {"maximum", 1},
-          {"description",
-           "how much this matters, 0..1 (default 0.5); ranks important memories higher"}};
+  return {{"type", "number"}, {"minimum", 0}, {"maximum", 1}, {"description", "default 0.5"}};
 }
 
 struct SchemaBuilder {
   const std::string& default_space;
 
-  Json Space() const {
-    Json s = {{"type", "string"},
-              {"minLength", 1},
-              {"maxLength", 64},
-              {"pattern", "^[A-Za-z0-9_-][A-Za-z0-9_.-]*$"},
-              {"description", "the memory space (an isolated store)"}};
-    if (!default_space.empty()) {
-      s["description"] = "the memory space (an isolated store); default \"" + default_space + "\"";
-    }
-    return s;
-  }
+  // The pattern holds the length too (1 to 64 characters; \w is [A-Za-z0-9_]). The default
+  // space, when there is one, is named once in the instructions, not here.
+  static Json Space() { return {{"type", "string"}, {"pattern", "^[\\w-][\\w.-]{0,63}$"}}; }
 
   // {"type":"object", properties, required, additionalProperties:false}, with "space"
   // first in the properties and in `required` when there is no default.
@@ -160,295 +149,222 @@ struct SchemaBuilder {
   }
 };
 
-Json Annotations(std::string title, bool read_only, bool destructive, bool idempotent) {
-  Json a = {{"title", std::move(title)}, {"readOnlyHint", read_only}, {"openWorldHint", false}};
-  if (!read_only) {
-    a["destructiveHint"] = destructive;
-    a["idempotentHint"] = idempotent;
+// The tool's title is its top-level "title" (MCP 2025-06-18), not repeated here.
+// Hints at their MCP defaults (readOnly false, destructive true, idempotent false) are
+// left out, and openWorld (every tool here is closed-world: it only touches this store).
+Json Annotations(bool read_only, bool destructive, bool idempotent) {
+  Json a = Json::object();
+  if (read_only) {
+    a["readOnlyHint"] = true;
+  } else {
+    if (!destructive) a["destructiveHint"] = false;
+    if (idempotent) a["idempotentHint"] = true;
   }
   return a;
 }
 
-Json Tool(std::string_view name, std::string title, std::string description, Json input_schema,
-          Json annotations) {
-  return {{"name", name},
-          {"title", std::move(title)},
-          {"description", std::move(description)},
-          {"inputSchema", std::move(input_schema)},
-          {"annotations", std::move(annotations)}};
+// `title` is for people reading this source; tools/list leaves it out (the name says as
+// much, and the list goes into every agent's context).
+Json Tool(std::string_view name, std::string_view /*title*/, std::string description,
+          Json input_schema, Json annotations) {
+  Json tool = {{"name", name},
+               {"description", std::move(description)},
+               {"inputSchema", std::move(input_schema)}};
+  if (!annotations.empty()) tool["annotations"] = std::move(annotations);
+  return tool;
 }
 
 // The filters shared by search_memory and list_memories.
 Json FilterProperties(bool for_search) {
   Json p = {
-      {"user", NonEmptyStr("only this user's memories (the user id)")},
-      {"agent", Str("only memories of this agent")},
-      {"session", Str("only memories of this session")},
+      {"user", NonEmptyStr()},
+      {"agent", Str()},
+      {"session", Str()},
       {"kinds", Kinds()},
-      {"since", Time("only memories whose event time is at or after this")},
-      {"until", Time("only memories whose event time is before this")},
-      {"tags", StrArray("only memories that carry all of these tags")},
-      {"meta", Meta("only memories whose metadata has these key: value pairs (exact match)")},
-      {"include_retired",
-       Bool("also return deleted, superseded and expired memories (default false)")},
-      {"include_archived", Bool("also return memories the capacity limits moved to the archive "
-                                "(default false)")},
-      {"as_of", Time("answer as mnemo knew it at this time (memories it held then, as they "
-                     "were then)")},
-      {"valid_at", Time("only what was true in the world at this time (superseded facts "
-                        "included)")},
+      {"since", Time("")},
+      {"until", Time("")},
+      {"tags", StrArray("all of these")},
+      {"meta", Meta("key: value pairs to equal")},
+      {"include_retired", Bool("also deleted or superseded")},
   };
   if (for_search) {
-    p["all_users"] = Bool(
-        "search every user of the space (instead of naming \"user\"); needed when the space "
-        "holds several users and no user is named");
+    p["all_users"] = Bool("or user, in a space of several users");
   }
   return p;
 }
 
 Json BuildTools(const Limits& limits, const std::string& default_space) {
   const SchemaBuilder s{default_space};
-  const std::string max_text = std::to_string(limits.max_text_bytes);
-  const std::string max_batch = std::to_string(limits.max_batch);
   Json tools = Json::array();
 
-  tools.push_back(Tool(
-      "add_memory", "Add a memory",
-      "Store one memory about a user: a fact, preference, procedure, summary or an episode "
-      "(something said or done). It is durable and searchable as soon as the call returns. "
-      "Write it as one self-contained sentence (\"Maya moved to Lisbon in March 2024\"). "
-      "Returns the stored memory with its \"id\". If the memory corrects an existing one, "
-      "use update_memory instead.",
-      s.Object(
-          {
-              {"text", NonEmptyStr("the memory itself, at most " + max_text + " bytes of UTF-8")},
-              {"user", NonEmptyStr("the user the memory is about (a stable user id)")},
-              {"kind", Kind("episode (default): something said or done; fact; preference; "
-                            "procedure: how-to or lesson learned; summary")},
-              {"agent", Str("the agent that recorded it")},
-              {"session", Str("the conversation or session it comes from")},
-              {"role", Str("who said it: user, assistant, system, tool, ...")},
-              {"speaker", Str("the speaker's name")},
-              {"time", Time("when it was said or happened (default: now)")},
-              {"valid_from", Time("when it became true in the world")},
-              {"valid_to", Time("when it stopped being true")},
-              {"expires_at", Time("when to forget it: it then leaves every search and is "
-                                  "erased later (default: never, or the kind's TTL)")},
-              {"ttl",
-               {{"type", "string"},
-                {"pattern", "^[0-9]{1,12}(ms|s|m|h|d|w)$"},
-                {"description",
-                 "forget it this long from now: 90d, 12h, 30m, 2w (not "
-                 "with expires_at)"}}},
-              {"importance", Importance()},
-              {"tags", StrArray("labels to filter on later")},
-              {"entities", StrArray("people, places or things it mentions")},
-              {"meta", Meta("any JSON object to keep with the memory")},
-              {"origin",
-               {{"type", "string"},
-                {"enum", {"user", "assistant", "tool", "import", "derived"}},
-                {"description",
-                 "where it comes from (default: assistant or tool when \"role\" "
-                 "says so, else user)"}}},
-              {"sources",
-               {{"type", "array"},
-                {"items", {{"type", "integer"}, {"minimum", 1}}},
-                {"description", "ids of the memories this one was derived from"}}},
-          },
-          {"text", "user"}),
-      Annotations("Add a memory", false, false, false)));
+  tools.push_back(
+      Tool("add_memory", "Add a memory",
+           "Store a memory about a user as one self-contained sentence (\"Maya moved to Lisbon "
+           "in 2024\").",
+           s.Object(
+               {
+                   {"text", NonEmptyStr()},
+                   {"user", NonEmptyStr()},
+                   {"kind", Kind("default episode")},
+                   {"agent", Str()},
+                   {"session", Str()},
+                   {"role", Str()},
+                   {"speaker", Str()},
+                   {"time", Time("default now")},
+                   {"ttl",
+                    {{"type", "string"},
+                     {"pattern", "^[0-9]{1,12}(ms|s|m|h|d|w)$"},
+                     {"description", "e.g. 90d"}}},
+                   {"importance", Importance()},
+                   {"tags", StrArray()},
+                   {"meta", Meta()},
+               },
+               {"text", "user"}),
+           Annotations(false, false, false)));
 
   Json message = {
       {"type", "object"},
       {"properties",
        {
-           {"text", NonEmptyStr("what was said")},
-           {"role", Str("user, assistant, system or tool (role or speaker is required)")},
-           {"speaker", Str("the speaker's name (role or speaker is required)")},
-           {"session", Str("the conversation it belongs to; messages of a session are linked "
-                           "in order")},
-           {"time", Time("when it was said (default: now)")},
-           {"meta", Meta("any JSON object to keep with the message")},
+           {"text", NonEmptyStr()},
+           {"role", Str("or speaker")},
+           {"speaker", Str()},
+           {"agent", Str()},
+           {"session", Str()},
+           {"time", Time("default now")},
+           {"meta", Meta()},
        }},
       {"required", {"text"}},
       {"additionalProperties", false},
   };
-  tools.push_back(Tool(
-      "ingest_conversation", "Store conversation messages",
-      "Store the messages of a conversation as episode memories of one user, in order, in "
-      "one transaction (all or nothing). Each message needs \"text\" and a \"role\" or "
-      "\"speaker\". Use it to keep a lossless record of what was said; use add_memory for "
-      "distilled facts and preferences. Returns {\"ids\": [...]}, one id per message.",
-      s.Object({{"user", NonEmptyStr("the user the conversation belongs to (a stable user id)")},
-                {"messages",
-                 {{"type", "array"},
-                  {"minItems", 1},
-                  {"maxItems", limits.max_batch},
-                  {"items", message},
-                  {"description", "the messages, oldest first (at most " + max_batch + ")"}}}},
-               {"user", "messages"}),
-      Annotations("Store conversation messages", false, false, false)));
+  tools.push_back(
+      Tool("ingest_conversation", "Store conversation messages",
+           "Store a conversation's messages, in order; facts are derived from them in the "
+           "background. Returns {\"ids\"}.",
+           s.Object({{"user", NonEmptyStr()},
+                     {"messages",
+                      {{"type", "array"},
+                       {"minItems", 1},
+                       {"maxItems", limits.max_batch},
+                       {"items", message},
+                       {"description", "oldest first"}}}},
+                    {"user", "messages"}),
+           Annotations(false, false, false)));
 
   Json search_props = FilterProperties(true);
-  search_props["now"] = Time(
-      "the reference time of relative dates in the query (\"last week\", \"yesterday\"); "
-      "default: the current time");
-  search_props["query"] = NonEmptyStr(
-      "what to recall, in natural language (\"Where does Maya live?\"); dates in the query "
-      "(\"in June 2023\") favour memories of that period");
+  search_props["now"] = Time("for \"last week\" etc.");
+  search_props["query"] = NonEmptyStr();
   search_props["k"] = {{"type", "integer"},
                        {"minimum", 1},
                        {"maximum", limits.max_k},
-                       {"description", "number of results (default 10)"}};
-  search_props["explain"] = Bool("add each signal's contribution to every result's score");
-  tools.push_back(Tool(
-      "search_memory", "Search memories",
-      "Recall the memories most relevant to a query (hybrid: keywords, meaning, conversation "
-      "context and dates), best first. Filters narrow the scope (user, kinds, time range, "
-      "tags, metadata). In a space with several users, name the \"user\" or set \"all_users\". "
-      "Returns {\"results\": [{\"id\", \"text\", \"score\", \"kind\", \"user\", \"session\", "
-      "\"role\", \"speaker\", \"time\", \"meta\"}, ...]}.",
-      s.Object(search_props, {"query"}), Annotations("Search memories", true, false, true)));
-
+                       {"description", "default 10"}};
   tools.push_back(
-      Tool("get_memory", "Get a memory",
-           "Read one memory by id with all its fields (text, kind, user, times, version, state: "
-           "active or retired, tags, metadata, sources).",
-           s.Object({{"id", Id("the memory id")}}, {"id"}),
-           Annotations("Get a memory", true, false, true)));
+      Tool("search_memory", "Search memories",
+           "Recall the memories most relevant to a query, best first: {\"results\": [{\"id\", "
+           "\"text\", \"score\", ...}]}.",
+           s.Object(search_props, {"query"}), Annotations(true, false, true)));
+
+  tools.push_back(Tool("get_memory", "Get a memory",
+                       "Read one memory by id with all its fields (version, state, sources, ...).",
+                       s.Object({{"id", Id()}}, {"id"}), Annotations(true, false, true)));
 
   Json list_props = FilterProperties(false);
   list_props["limit"] = {{"type", "integer"},
                          {"minimum", 1},
                          {"maximum", limits.max_list_limit},
-                         {"description", "page size (default 100)"}};
-  list_props["cursor"] = Str("the next_cursor of the previous page; omit for the first page");
-  list_props["descending"] = Bool("newest first (default false: oldest first)");
-  tools.push_back(Tool(
-      "list_memories", "List memories",
-      "Page through memories in time order (oldest first unless \"descending\"), optionally "
-      "filtered by user, kinds, time range, tags or metadata. Returns {\"memories\": [...], "
-      "\"next_cursor\": \"...\"}; pass next_cursor back as \"cursor\" for the next page (empty "
-      "when there is none).",
-      s.Object(list_props, {}), Annotations("List memories", true, false, true)));
+                         {"description", "default 100"}};
+  list_props["cursor"] = Str("next_cursor");
+  list_props["descending"] = Bool("newest first");
+  tools.push_back(
+      Tool("list_memories", "List memories",
+           "Page through memories in time order. Returns {\"memories\", \"next_cursor\"} (\"\" on "
+           "the last page).",
+           s.Object(list_props, {}), Annotations(true, false, true)));
 
   tools.push_back(
       Tool("update_memory", "Update a memory",
-           "Change a memory: the fields given (at least one besides \"reason\") replace the "
-           "current ones and a new version is written; the previous version stays in "
-           "memory_history. Use it when a memory is wrong "
-           "or out of date rather than adding a duplicate. Returns the memory as it now is.",
-           s.Object({{"id", Id("the memory to change")},
-                     {"text", NonEmptyStr("the new text")},
-                     {"kind", Kind("the new kind")},
-                     {"time", NullableTime("the new event time")},
-                     {"valid_from", NullableTime("when it became true in the world")},
-                     {"valid_to", NullableTime("when it stopped being true")},
-                     {"expires_at", NullableTime("when to forget it (null: never)")},
+           "Correct a wrong or outdated memory (instead of adding a duplicate); the old version "
+           "stays in its history.",
+           s.Object({{"id", Id()},
+                     {"text", NonEmptyStr()},
+                     {"kind", Kind("")},
+                     {"time", NullableTime("event time")},
+                     {"expires_at", NullableTime("forget at")},
                      {"importance", Importance()},
-                     {"tier",
-                      {{"type", "string"},
-                       {"enum", {"working", "short_term", "long_term", "archived"}},
-                       {"description", "the new storage tier"}}},
-                     {"tags", StrArray("the new tags (replace the old ones)")},
-                     {"entities", StrArray("the new entities (replace the old ones)")},
-                     {"meta", Meta("the new metadata object (replaces the old one)")},
-                     {"reason", Str("why it changed; recorded in the history")}},
+                     {"tags", StrArray()},
+                     {"meta", Meta()},
+                     {"reason", Str()}},
                     {"id"}),
-           Annotations("Update a memory", false, false, false)));
+           Annotations(false, false, false)));
 
   tools.push_back(
       Tool("delete_memory", "Delete a memory",
-           "Retire a memory: it leaves search and listings but stays in its history (the default). "
-           "With \"purge\": true its text is erased everywhere, irreversibly (needs the admin "
-           "role). Only delete when asked to forget something; correct mistakes with "
-           "update_memory.",
-           s.Object({{"id", Id("the memory to delete")},
-                     {"reason", Str("why; recorded in the history")},
-                     {"purge", Bool("erase the text everywhere, irreversibly (default false)")}},
-                    {"id"}),
-           Annotations("Delete a memory", false, true, false)));
+           "Forget a memory when asked to (it stays in its history); purge erases its text "
+           "everywhere (admin role).",
+           s.Object({{"id", Id()}, {"reason", Str()}, {"purge", Bool("")}}, {"id"}),
+           Annotations(false, true, false)));
 
-  tools.push_back(
-      Tool("memory_history", "Memory history",
-           "The versions of a memory, oldest first: each entry has version, op (add, update, "
-           "remove, purge), before and after (the memory at that point), actor, time and reason.",
-           s.Object({{"id", Id("the memory id")}}, {"id"}),
-           Annotations("Memory history", true, false, true)));
+  tools.push_back(Tool("memory_history", "Memory history",
+                       "A memory's versions, oldest first: op, before, after, actor, time, reason.",
+                       s.Object({{"id", Id()}}, {"id"}), Annotations(true, false, true)));
 
   tools.push_back(Tool("list_spaces", "List spaces",
-                       "The memory spaces this caller may read, with their number of active "
-                       "memories. Returns {\"spaces\": [{\"name\", \"memories\"}, ...]}.",
+                       "The spaces this caller may read, with their number of memories.",
                        s.Object(Json::object(), {}, /*with_space=*/false),
-                       Annotations("List spaces", true, false, true)));
+                       Annotations(true, false, true)));
   tools.push_back(
       Tool("list_jobs", "List pipeline jobs",
-           "The background jobs that derive facts, preferences and procedures from conversation "
-           "turns, newest first: each has id, kind, state (pending, done, dead), the memories it "
-           "covers, attempts, next_run_at and last_error. Use it to see why derived memories are "
-           "missing or late.",
+           "The background jobs deriving facts from conversations: why derived memories are late.",
            s.Object({{"state",
-                      {{"type", "string"},
-                       {"enum", {"pending", "done", "dead"}},
-                       {"description", "only jobs in this state"}}},
+                      {
+                          {"type", "string"},
+                          {"enum", {"pending", "done", "dead"}},
+                      }},
                      {"limit",
                       {{"type", "integer"},
                        {"minimum", 1},
                        {"maximum", limits.max_list_limit},
-                       {"description", "at most this many jobs (default 50)"}}}},
+                       {"description", "default 50"}}}},
                     {}),
-           Annotations("List pipeline jobs", true, false, true)));
+           Annotations(true, false, true)));
 
   tools.push_back(
       Tool("job_stats", "Pipeline statistics",
-           "How far the background pipeline has got: pending, done and dead jobs, turns "
-           "processed, memories derived, the extractor (rules or the chat model), chat calls "
-           "and tokens in total and per turn, and today's tokens against the daily budget.",
-           s.Object(Json::object(), {}), Annotations("Pipeline statistics", true, false, true)));
+           "How far the background pipeline has got: jobs, turns, derived memories, tokens.",
+           s.Object(Json::object(), {}), Annotations(true, false, true)));
 
   tools.push_back(
       Tool("get_profile", "Get a user's profile",
-           "What is known about a user at a glance: the current value of each profile slot (home "
-           "city, job, allergies, likes, ...), derived from conversations or edited, facts first, "
-           "then preferences. Returns {\"user\", \"entries\": [{\"key\", \"value\", \"text\", "
-           "\"kind\", \"memory_id\", \"since\", \"edited\"}, ...]}; \"text\" is the sentence to "
-           "use, \"since\" when it became true. Superseded values are not listed.",
-           s.Object({{"user", NonEmptyStr("the user whose profile to read (the user id)")},
+           "A user at a glance: the current value of each profile slot (city, job, allergies, "
+           "likes, ...).",
+           s.Object({{"user", NonEmptyStr()},
                      {"limit",
                       {{"type", "integer"},
                        {"minimum", 1},
                        {"maximum", ops::kMaxProfileEntries},
-                       {"description", "at most this many entries (default " +
-                                           std::to_string(ops::kMaxProfileEntries) + ")"}}}},
+                       {"description",
+                        "entries (default " + std::to_string(ops::kMaxProfileEntries) + ")"}}}},
                     {"user"}),
-           Annotations("Get a user's profile", true, false, true)));
+           Annotations(true, false, true)));
 
-  tools.push_back(Tool(
-      "get_context", "Get context for a turn",
-      "Call get_context at the start of a turn to get a prompt-ready block of memory for the "
-      "user and what they just said: the user's profile, then the memories relevant to the "
-      "query grouped by conversation in time order with absolute dates, cut to fit a token "
-      "budget. Put \"text\" in your context and answer from it. Returns {\"text\", \"tokens\", "
-      "\"memories\" (the ids shown, for get_memory or update_memory), \"omitted\" (relevant "
-      "memories the budget left out: raise \"budget\" or use search_memory), \"profile\"}.",
-      s.Object({{"user", NonEmptyStr("the user the conversation is with (the user id)")},
-                {"query", NonEmptyStr("what the user just said or asked, in natural language; "
-                                      "memories relevant to it are included")},
-                {"budget",
-                 {{"type", "integer"},
-                  {"minimum", ops::kMinContextBudget},
-                  {"maximum", ops::kMaxContextBudget},
-                  {"description",
-                   "the most tokens the block may take (estimated as bytes / 4; default 1500)"}}},
-                {"now", Time("the reference time, e.g. the conversation's date (default: now); "
-                             "events after it are left out")},
-                {"k",
-                 {{"type", "integer"},
-                  {"minimum", 1},
-                  {"maximum", ops::kMaxContextK},
-                  {"description", "memories retrieved before the budget cuts (default 30)"}}}},
-               {"user", "query"}),
-      Annotations("Get context for a turn", true, false, true)));
+  tools.push_back(Tool("get_context", "Get context for a turn",
+                       "Call at the start of a turn: what is known about the user and relevant to "
+                       "what they said, as a prompt-ready \"text\" within a token budget.",
+                       s.Object({{"user", NonEmptyStr()},
+                                 {"query", NonEmptyStr("what the user said")},
+                                 {"budget",
+                                  {{"type", "integer"},
+                                   {"minimum", ops::kMinContextBudget},
+                                   {"maximum", ops::kMaxContextBudget},
+                                   {"description", "tokens (default 1500)"}}},
+                                 {"now", Time("default now")},
+                                 {"k",
+                                  {{"type", "integer"},
+                                   {"minimum", 1},
+                                   {"maximum", ops::kMaxContextK},
+                                   {"description", "default 30"}}}},
+                                {"user", "query"}),
+                       Annotations(true, false, true)));
   return Json{{"tools", std::move(tools)}};
 }
 
