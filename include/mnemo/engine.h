@@ -36,6 +36,7 @@ struct Message {
   std::string session;  // session id; messages of a session are linked in order
   std::string role;     // "user", "assistant", ... (role or speaker or both)
   std::string speaker;  // speaker name
+  std::string agent;    // the agent the conversation is with ("" when none)
   std::string text;
   std::optional<TimeMs> time;  // default: now
   std::string meta = "{}";     // JSON object

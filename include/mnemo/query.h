@@ -104,6 +104,9 @@ struct SearchRequest {
   // Coarse to fine: a summary among the results brings up to summary_episodes of the
   // episodes it summarizes that best match the query, right after it. 0 turns it off.
   int summary_episodes = 3;
+  // Results scoring below this are left out (0: none). Scores are the fusion's (RRF
+  // contributions unless kWeighted): see a hit's explanation for its scale.
+  double min_score = 0;
   // After the k results, add up to k memories linked to them (related, supersedes,
   // derived_from: a derived fact brings the episodes it came from), scored parent score x
   // link weight / 2 and passing the same filter. Default false.

@@ -96,6 +96,13 @@ class EngineImpl final : public Engine {
 
   Status CreateSpace(const std::string& name) override {
     MNEMO_RETURN_IF_ERROR(ValidateSpaceName(name));
+    // A new name may not start with '-' either: the CLI would read it as an option. (Only
+    // at creation: a space made before this rule stays reachable.)
+    if (name[0] == '-') {
+      return Status::InvalidArgument("invalid space name \"" + name +
+                                     "\": a new space's name may not start with '-' (the "
+                                     "command line would read it as an option)");
+    }
     std::lock_guard<std::mutex> l(spaces_mu_);
     if (util::PathExists(SpaceDir(name))) {
       return Status::AlreadyExists("space '" + name + "' already exists");

@@ -35,7 +35,8 @@ TEST_F(EngineTest, SpacesCreateListDrop) {
   ASSERT_TRUE(engine_->CreateSpace("notes").ok());
   ASSERT_TRUE(engine_->CreateSpace("work.2024").ok());
   EXPECT_EQ(engine_->CreateSpace("notes").code(), StatusCode::kAlreadyExists);
-  for (const char* bad : {"", ".hidden", "a/b", "spa ce", "x\xff"}) {
+  // A leading '-' would read as an option on the command line.
+  for (const char* bad : {"", ".hidden", "a/b", "spa ce", "x\xff", "-rf", "--help"}) {
     EXPECT_EQ(engine_->CreateSpace(bad).code(), StatusCode::kInvalidArgument) << bad;
   }
   MustAdd("notes", Input("hello"));
@@ -329,6 +330,14 @@ TEST_F(EngineTest, PurgeErasesTheTextFromEveryFile) {
   ASSERT_FALSE(g.ok());
   EXPECT_EQ(g.status().code(), StatusCode::kNotFound);
   EXPECT_NE(g.status().message().find("purged"), std::string::npos);
+  // Every call about the purged id says so, not only Get.
+  MemoryUpdate again;
+  again.text = "new text";
+  for (const Status& s : {engine_->Update("s", id, again).status(), engine_->Remove("s", id, ""),
+                          engine_->Purge("s", id, ""), engine_->Links("s", id).status()}) {
+    EXPECT_EQ(s.code(), StatusCode::kNotFound);
+    EXPECT_NE(s.message().find("was purged"), std::string::npos) << s.message();
+  }
   auto h = engine_->History("s", id);
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(h->back().op, HistoryOp::kPurge);

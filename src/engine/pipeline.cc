@@ -366,9 +366,7 @@ Result<JobStats> Space::GetJobStats() {
 Result<std::vector<ProvenanceStep>> Space::Provenance(MemoryId id) {
   MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
   MNEMO_ASSIGN_OR_RETURN(auto root, store::GetMemory(*reader, id));
-  if (!root)
-    return Status::NotFound("memory " + std::to_string(id) + " does not exist in space '" + name_ +
-                            "'");
+  if (!root) return Missing(*reader, id);
   std::vector<ProvenanceStep> out;
   std::set<MemoryId> seen{id};
   out.push_back(ProvenanceStep{std::move(*root), 0, 0});

@@ -86,6 +86,25 @@ TEST_F(SearchTest, ScopeIsEnforcedWhenSeveralUsersShareASpace) {
   EXPECT_EQ(engine_->Search("s", q).status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(SearchTest, OversizeFilterListsAreRejectedNotAnInternalError) {
+  MustAdd("s", Input("one memory"));
+  SearchRequest q = Query("memory");
+  ListRequest list;
+  for (int i = 0; i < 992; ++i) q.filter.tags.push_back("t" + std::to_string(i));
+  list.filter.tags = q.filter.tags;
+  for (const Status& s : {engine_->Search("s", q).status(), engine_->List("s", list).status()}) {
+    EXPECT_EQ(s.code(), StatusCode::kTooLarge) << s.ToString();
+    EXPECT_EQ(s.message().rfind("tags", 0), 0u) << s.message();  // names the field first
+  }
+  q.filter.tags.resize(64);  // as many as a memory may hold
+  EXPECT_TRUE(engine_->Search("s", q).ok());
+  q.filter.tags.clear();
+  for (int i = 0; i < 994; ++i) q.filter.meta_equals.emplace_back("k" + std::to_string(i), "1");
+  auto meta = engine_->Search("s", q);
+  EXPECT_EQ(meta.status().code(), StatusCode::kTooLarge);
+  EXPECT_EQ(meta.status().message().rfind("metadata", 0), 0u) << meta.status().message();
+}
+
 TEST_F(SearchTest, FiltersApplyToBothSignals) {
   MemoryInput a = Input("project kickoff meeting notes");
   a.session_id = "monday";

@@ -470,6 +470,7 @@ Result<IngestResult> Space::Ingest(const std::string& user, const std::vector<Me
     MemoryInput in;
     in.text = msg.text;
     in.user_id = user;
+    in.agent_id = msg.agent;
     in.session_id = msg.session;
     in.kind = Kind::kEpisode;
     in.role = msg.role;
@@ -489,15 +490,17 @@ Result<Memory> Space::Get(MemoryId id) {
   ExpireIfDue();
   MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
   MNEMO_ASSIGN_OR_RETURN(auto m, store::GetMemory(*reader, id));
-  if (!m) {
-    MNEMO_ASSIGN_OR_RETURN(bool had, store::HasHistory(*reader, id));
-    if (had) {
-      return Status::NotFound("memory " + std::to_string(id) + " was purged from space '" + name_ +
-                              "'");
-    }
-    return NotFoundId(id, name_);
-  }
+  if (!m) return Missing(*reader, id);
   return std::move(*m);
+}
+
+Status Space::ValidateFilter(const Filter& f) {
+  MNEMO_RETURN_IF_ERROR(ValidateTags(f.tags, "tags"));
+  if (f.meta_equals.size() > kMaxTags) {
+    return Status::TooLarge("metadata filter has " + std::to_string(f.meta_equals.size()) +
+                            " keys; at most " + std::to_string(kMaxTags) + " allowed");
+  }
+  return Status::Ok();
 }
 
 Result<ListPage> Space::List(const ListRequest& request) {
@@ -505,6 +508,7 @@ Result<ListPage> Space::List(const ListRequest& request) {
     return Status::InvalidArgument("limit must be between 1 and " +
                                    std::to_string(ctx_->options.max_list_limit));
   }
+  MNEMO_RETURN_IF_ERROR(ValidateFilter(request.filter));
   ExpireIfDue();
   MemoryId cursor_id = 0;
   if (!request.cursor.empty()) {
@@ -573,7 +577,7 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
   const auto vectors = CurrentVectors();
   store::Db& db = txn.db();
   MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));
-  if (!current) return NotFoundId(id, name_);
+  if (!current) return Missing(db, id);
   if (current->state == State::kRetired) {
     return Status::FailedPrecondition("memory " + std::to_string(id) +
                                       " is retired; retired memories cannot be updated");
@@ -629,7 +633,7 @@ Status Space::Remove(MemoryId id, const std::string& reason) {
   MNEMO_RETURN_IF_ERROR(txn.Begin());
   store::Db& db = txn.db();
   MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));
-  if (!current) return NotFoundId(id, name_);
+  if (!current) return Missing(db, id);
   if (current->state == State::kRetired) return Status::Ok();  // already removed
   Memory next = *current;
   const TimeMs now = Now();
@@ -669,7 +673,7 @@ Status Space::Purge(MemoryId id, const std::string& reason) {
     MNEMO_RETURN_IF_ERROR(txn.Begin());
     store::Db& db = txn.db();
     MNEMO_ASSIGN_OR_RETURN(auto root, store::GetMemory(db, id));
-    if (!root) return NotFoundId(id, name_);
+    if (!root) return Missing(db, id);
     user = root->user_id;
     // What was derived from the memory holds its content: it goes too (provenance).
     MNEMO_ASSIGN_OR_RETURN(auto victims, DerivedFrom(db, id));
@@ -692,6 +696,15 @@ Status Space::Purge(MemoryId id, const std::string& reason) {
   return Snapshot(/*min_changes=*/0);
 }
 
+Status Space::Missing(store::Db& db, MemoryId id) {
+  MNEMO_ASSIGN_OR_RETURN(bool had, store::HasHistory(db, id));
+  if (had) {
+    return Status::NotFound("memory " + std::to_string(id) + " was purged from space '" + name_ +
+                            "'");
+  }
+  return NotFoundId(id, name_);
+}
+
 Result<std::vector<HistoryEntry>> Space::History(MemoryId id) {
   MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
   MNEMO_ASSIGN_OR_RETURN(auto entries, store::ReadHistory(*reader, id));
@@ -711,7 +724,7 @@ Result<std::vector<HistoryEntry>> Space::History(MemoryId id) {
 Result<std::vector<Link>> Space::Links(MemoryId id) {
   MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
   MNEMO_ASSIGN_OR_RETURN(auto m, store::GetMemory(*reader, id));
-  if (!m) return NotFoundId(id, name_);
+  if (!m) return Missing(*reader, id);
   return store::ReadLinks(*reader, id);
 }
 

@@ -257,6 +257,11 @@ class Space {
   Result<bool> FinishReembed();
   void AdjustUserCount(const std::string& user, int64_t delta);
   Status CheckScope(const Filter& f);
+  // The sizes of a filter's lists: no more tags than a memory can hold, as many metadata
+  // keys (SQLite refuses deeper expressions than a few hundred terms).
+  static Status ValidateFilter(const Filter& f);
+  // NotFound for an id without a live row: "was purged" when its history remains.
+  Status Missing(store::Db& db, MemoryId id);
   // True when every memory of the space (retired ones included) belongs to `user`.
   bool OwnsWholeSpace(const std::string& user);
   // Pipeline internals (pipeline.cc, pipeline_apply.cc, pipeline_internal.h).

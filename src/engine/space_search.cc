@@ -199,6 +199,7 @@ Result<read::Signal> Space::LexicalSignal(store::Db& db, const index::LexicalInd
 
 Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
   MNEMO_RETURN_IF_ERROR(ValidateSearch(req));
+  MNEMO_RETURN_IF_ERROR(ValidateFilter(req.filter));
   MNEMO_RETURN_IF_ERROR(CheckScope(req.filter));
   ExpireIfDue();
 
@@ -346,6 +347,9 @@ Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
     MNEMO_RETURN_IF_ERROR(ExpandSummaryHits(db, req, &hits));
   }
   if (req.expand_links && !hits.empty()) MNEMO_RETURN_IF_ERROR(ExpandLinks(db, req, &hits));
+  if (req.min_score > 0) {
+    std::erase_if(hits, [&](const SearchHit& h) { return h.score < req.min_score; });
+  }
   RecordRecalls(hits, Now());
   return hits;
 }

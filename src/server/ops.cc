@@ -504,4 +504,84 @@ ApiResult<std::string> Export(const Context& c, const Json& args) {
   return out.str();
 }
 
+ApiResult<Json> DeleteMemories(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "user", "agent", "session", "reason"}));
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
+  ListRequest req;
+  OPS_ASSIGN_OR_RETURN(req.filter.user_id, Arg(util::GetString(args, "user", false)));
+  OPS_ASSIGN_OR_RETURN(req.filter.agent_id, Arg(util::GetString(args, "agent", false)));
+  OPS_ASSIGN_OR_RETURN(req.filter.session_id, Arg(util::GetString(args, "session", false)));
+  OPS_ASSIGN_OR_RETURN(std::string reason, Arg(util::GetString(args, "reason", false)));
+  if (req.filter.user_id.empty() && req.filter.agent_id.empty() && req.filter.session_id.empty()) {
+    return Invalid("give \"user\", \"agent\" or \"session\": whose memories to delete", "user");
+  }
+  req.filter.all_users = req.filter.user_id.empty();
+  req.limit = c.limits.max_list_limit;
+  // Collect first, then delete: removing while paging would move the cursor's ground.
+  std::vector<MemoryId> ids;
+  for (;;) {
+    auto page = c.engine.List(space, req);
+    if (!page.ok()) return EngineError(page.status());
+    for (const Memory& m : page->memories) ids.push_back(m.id);
+    if (page->next_cursor.empty()) break;
+    req.cursor = page->next_cursor;
+  }
+  int64_t deleted = 0;
+  for (MemoryId id : ids) {
+    Status s = c.engine.Remove(space, id, reason);
+    if (s.code() == StatusCode::kNotFound) continue;  // removed meanwhile by another call
+    if (!s.ok()) return EngineError(s);
+    ++deleted;
+  }
+  return Json{{"deleted", deleted}};
+}
+
+namespace {
+
+ApiResult<Json> ExportJson(const Context& c, const Json& args) {
+  auto text = Export(c, args);
+  if (!text.ok()) return text.error();
+  return Json(std::move(text).value());
+}
+
+constexpr Operation kOperations[] = {
+    {"list_spaces", &ListSpaces},
+    {"create_space", &CreateSpace},
+    {"get_space", &GetSpace},
+    {"drop_space", &DropSpace},
+    {"add_memory", &AddMemory},
+    {"add_memories", &AddMemories},
+    {"get_memory", &GetMemory},
+    {"list_memories", &ListMemories},
+    {"update_memory", &UpdateMemory},
+    {"delete_memory", &DeleteMemory},
+    {"delete_memories", &DeleteMemories},
+    {"memory_history", &MemoryHistory},
+    {"memory_links", &MemoryLinks},
+    {"ingest", &Ingest},
+    {"search", &Search},
+    {"list_jobs", &ListJobs},
+    {"retry_jobs", &RetryJobs},
+    {"job_stats", &JobStats},
+    {"maintain", &Maintain},
+    {"get_profile", &GetProfile},
+    {"edit_profile", &EditProfile},
+    {"build_context", &BuildContext},
+    {"export", &ExportJson},
+};
+
+}  // namespace
+
+std::span<const Operation> Operations() { return kOperations; }
+
+ApiResult<Json> Call(const Context& c, std::string_view name, const Json& args) {
+  for (const Operation& op : kOperations) {
+    if (op.name == name) return op.fn(c, args);
+  }
+  std::string known;
+  for (const Operation& op : kOperations)
+    known += (known.empty() ? "" : ", ") + std::string(op.name);
+  return Invalid("unknown operation \"" + std::string(name) + "\" (known: " + known + ")", "op");
+}
+
 }  // namespace mnemo::server::ops

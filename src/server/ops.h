@@ -7,7 +7,9 @@
 // Thread safety: every operation may run concurrently (the Engine is thread-safe).
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "mnemo/engine.h"
 #include "server/auth.h"
@@ -69,5 +71,21 @@ ApiResult<Json> BuildContext(const Context& c, const Json& args);  // {"space", 
 
 // Lossless JSONL export of a space (read role).
 ApiResult<std::string> Export(const Context& c, const Json& args);  // {"space"}
+
+// Soft-deletes every active memory of one user, agent or session (write role): at least
+// one of "user", "agent", "session" is required, so a space is never emptied by omission.
+// {"space","user","agent","session","reason"} -> {"deleted": n}
+ApiResult<Json> DeleteMemories(const Context& c, const Json& args);
+
+// Every operation by its name (snake_case): the embedded Python package calls them so.
+using OpFn = ApiResult<Json> (*)(const Context&, const Json&);
+struct Operation {
+  std::string_view name;
+  OpFn fn;
+};
+std::span<const Operation> Operations();
+// Runs the operation `name`; an unknown name is a 422 naming the field "op". Export's
+// JSONL comes back as one JSON string.
+ApiResult<Json> Call(const Context& c, std::string_view name, const Json& args);
 
 }  // namespace mnemo::server::ops

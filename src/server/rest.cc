@@ -79,6 +79,15 @@ struct Route {
   std::span<const QueryParam> query = {};
 };
 
+// Any operation by its name (ops::Operations), its arguments the JSON body: what the
+// Python Client calls, so that it answers exactly as the embedded engine does.
+ApiResult<Json> CallByName(const Context& c, const Json& args) {
+  Json rest = args;
+  const std::string op = rest["op"].get<std::string>();  // the path parameter
+  rest.erase("op");
+  return ops::Call(c, op, rest);
+}
+
 constexpr std::string_view kSpace = "/v1/spaces/{space}";
 constexpr std::string_view kMemory = "/v1/spaces/{space}/memories/{id}";
 
@@ -105,6 +114,7 @@ const Route kRoutes[] = {
     {"GET", "/v1/spaces/{space}/profile", &ops::GetProfile, nullptr, 200, false, kProfileQuery},
     {"PATCH", "/v1/spaces/{space}/profile", &ops::EditProfile, nullptr, 200, true},
     {"POST", "/v1/spaces/{space}/context", &ops::BuildContext, nullptr, 200, true},
+    {"POST", "/v1/ops/{op}", &CallByName, nullptr, 200, true},
 };
 
 using PathParams = std::vector<std::pair<std::string, std::string>>;

@@ -124,6 +124,11 @@ Result<Json> ParseJson(std::string_view text) {
     return Status::InvalidArgument("JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
                                    " levels");
   }
+  // The parser would take a NUL byte for the end of the input and ignore what follows.
+  if (const size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    return Status::InvalidArgument("malformed JSON at byte " + std::to_string(nul) +
+                                   ": a NUL byte (inside a string, write it as \\u0000)");
+  }
   Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     // Re-parse with a sax-free approach to find the position: nlohmann reports it only
@@ -139,6 +144,18 @@ Result<Json> ParseJson(std::string_view text) {
       if (colon != std::string::npos) why = why.substr(colon + 2);
       return Status::InvalidArgument("malformed JSON at byte " + std::to_string(e.byte) + ": " +
                                      why.substr(0, 200));
+    } catch (const Json::out_of_range& e) {
+      // "number overflow parsing '1e309'": the position is that of the number's text.
+      const std::string why = e.what();
+      const size_t open = why.find('\'');
+      const size_t close = open == std::string::npos ? open : why.find('\'', open + 1);
+      if (close != std::string::npos) {
+        const std::string number = why.substr(open + 1, close - open - 1);
+        const size_t at = text.find(number);
+        return Status::InvalidArgument(
+            "malformed JSON at byte " + std::to_string(at == std::string_view::npos ? 0 : at) +
+            ": the number " + number + " is out of range (a double holds up to about 1.8e308)");
+      }
     } catch (...) {
     }
     return Status::InvalidArgument("malformed JSON");
@@ -326,12 +343,16 @@ Json SearchHitToJson(const SearchHit& hit) {
   j["score"] = hit.score;
   j["kind"] = KindName(m.kind);
   j["user"] = m.user_id;
+  j["agent"] = m.agent_id;
   j["session"] = m.session_id;
   j["role"] = m.role;
   j["speaker"] = m.speaker;
   j["time"] = TimeOrNull(m.event_time);
+  j["tags"] = m.tags;
   auto meta = ParseJson(m.metadata);
   j["meta"] = meta.ok() ? *meta : Json::object();
+  j["created_at"] = FormatIso8601(m.created_at);
+  j["updated_at"] = FormatIso8601(m.updated_at);
   if (!hit.explanation.empty()) {
     Json ex = Json::array();
     for (const auto& e : hit.explanation) {
@@ -405,6 +426,12 @@ Status ParseFilter(const Json& j, Filter* f) {
     const Json& meta = j.at("meta");
     if (!meta.is_object()) return FieldError("meta", "object of key: value to match");
     for (auto it = meta.begin(); it != meta.end(); ++it) {
+      // An object or array would be compared as text and match nothing: say so instead.
+      if (it.value().is_structured()) {
+        return FieldError("meta." + it.key(),
+                          "a string, number, boolean or null to match (comparison operators "
+                          "are not supported)");
+      }
       f->meta_equals.emplace_back(it.key(), DumpJson(it.value()));
     }
   }
@@ -454,12 +481,13 @@ Result<bool> GetBool(const Json& obj, std::string_view key, bool dflt) {
 Result<Message> MessageFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a message");
   MNEMO_RETURN_IF_ERROR(
-      CheckKnownFields(j, {"session", "role", "speaker", "text", "time", "meta"}));
+      CheckKnownFields(j, {"session", "role", "speaker", "agent", "text", "time", "meta"}));
   Message m;
   MNEMO_ASSIGN_OR_RETURN(m.text, GetString(j, "text", true));
   MNEMO_ASSIGN_OR_RETURN(m.session, GetString(j, "session", false));
   MNEMO_ASSIGN_OR_RETURN(m.role, GetString(j, "role", false));
   MNEMO_ASSIGN_OR_RETURN(m.speaker, GetString(j, "speaker", false));
+  MNEMO_ASSIGN_OR_RETURN(m.agent, GetString(j, "agent", false));
   if (m.role.empty() && m.speaker.empty()) {
     return Status::InvalidArgument("a message needs \"role\" or \"speaker\"");
   }

@@ -29,6 +29,8 @@ const SearchParam kParams[] = {
      "factor of a derived summary's score in [0, 1] (1 = as any memory)"},
     {"summary_episodes", nullptr, &SearchRequest::summary_episodes, 0, 20,
      "episodes a summary result brings after it, best first (0 = off)"},
+    {"min_score", &SearchRequest::min_score, nullptr, 0, 1e6,
+     "leave out results scoring below this (0 = keep all; the fusion's scale)"},
 };
 
 std::string Number(double v) {

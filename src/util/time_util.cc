@@ -101,8 +101,9 @@ Result<TimeMs> ParseIso8601(std::string_view text) {
       if (digits == 0 || digits > 9) return Bad(text, "bad fraction of a second");
       for (int i = digits; i < 3; ++i) millis *= 10;
     }
-    if (hour > 23 || minute > 59 || second > 60) return Bad(text, "time of day out of range");
-    if (second == 60) second = 59;  // leap second: clamp rather than reject
+    // A leap second (:60) is refused rather than moved: time is kept in Unix milliseconds,
+    // which have no such second, and a silent :59 would misstate what was sent.
+    if (hour > 23 || minute > 59 || second > 59) return Bad(text, "time of day out of range");
     if (c.Eat('Z') || c.Eat('z')) {
       // UTC
     } else if (c.Peek() == '+' || c.Peek() == '-') {

@@ -24,7 +24,9 @@ TEST(TimeTest, ParsesCommonForms) {
 TEST(TimeTest, RejectsBadInput) {
   for (const char* bad : {"", "2023", "2023-5-8", "2023-13-01", "2023-02-29", "2023-05-08T25:00",
                           "2023-05-08T13:56:00Zjunk", "yesterday", "2023-05-08T13:56:00+25:00",
-                          "2023-05-08T13:5", "2023-05-08T13:56:00."}) {
+                          "2023-05-08T13:5", "2023-05-08T13:56:00.",
+                          // A leap second is refused, not moved to :59.
+                          "2024-01-01T12:00:60", "2016-12-31T23:59:60Z"}) {
     auto r = ParseIso8601(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {
@@ -380,6 +382,29 @@ TEST(JsonCodecTest, DeepNestingIsRefusedBeforeParsing) {
   EXPECT_FALSE(ParseJson("{\"a\":" + nested(100000) + "}").ok());
   // Brackets inside strings do not count.
   EXPECT_TRUE(ParseJson("\"" + std::string(500, '[') + "\\\"" + std::string(500, '{') + "\"").ok());
+}
+
+TEST(JsonCodecTest, WhatTheParserWouldSkipIsAnErrorWithItsOffset) {
+  // A NUL byte would end parsing early and the rest would be ignored.
+  auto nul = ParseJson(std::string("{\"user\":\"u\",\"text\":\"x\"}\0{junk", 30));
+  ASSERT_FALSE(nul.ok());
+  EXPECT_NE(nul.status().message().find("at byte 23"), std::string::npos) << nul.status().message();
+  EXPECT_NE(nul.status().message().find("NUL"), std::string::npos);
+  EXPECT_TRUE(ParseJson("\"a\\u0000b\"").ok());  // escaped, it is a character like any other
+  auto huge = ParseJson("{\"importance\": 1e309}");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_NE(huge.status().message().find("at byte 15"), std::string::npos)
+      << huge.status().message();
+  EXPECT_NE(huge.status().message().find("1e309"), std::string::npos);
+}
+
+TEST(JsonCodecTest, AMetadataFilterValueMustBeAScalar) {
+  for (const char* meta : {R"({"meta": {"amount": {"gt": 50}}})", R"({"meta": {"amount": [1]}})"}) {
+    auto r = ListRequestFromJson(*ParseJson(meta));
+    ASSERT_FALSE(r.ok()) << meta;
+    EXPECT_EQ(ErrorField(r.status()), "meta.amount") << r.status().message();
+  }
+  EXPECT_TRUE(ListRequestFromJson(*ParseJson(R"({"meta": {"a": 1, "b": "x", "c": null}})")).ok());
 }
 
 }  // namespace

@@ -1153,7 +1153,16 @@ class BadInputTest(MnemoCase):
 
     def test_empty_tag_is_rejected(self):
         self.fails(EXIT_BAD_INPUT, "add", "--space", "s", "--user", "u", "--tag", "", "text",
-                   contains="tags")
+                   contains="--tag")
+        self.assert_unchanged()
+
+    def test_an_option_given_an_empty_value_is_an_error_not_its_default(self):
+        for flag in ("--time", "--importance", "--ttl", "--expires", "--meta", "--kind"):
+            with self.subTest(flag=flag):
+                self.fails(EXIT_BAD_INPUT, "add", "--space", "s", "--user", "u", flag, "",
+                           "text", contains=(flag, "must not be empty"))
+        self.fails(EXIT_BAD_INPUT, "search", "--space", "s", "--user", "", "x",
+                   contains=("--user", "must not be empty"))
         self.assert_unchanged()
 
     def test_unknown_kind(self):

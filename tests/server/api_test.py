@@ -576,7 +576,7 @@ class SpacesTest(ApiCase):
         self.assertEqual(st["memories_active"], 0)
         r = "/v1/spaces"
         self.reject(409, "already_exists", "POST", r, {"name": "notes"}, field="name")
-        for bad in (".hidden", "a b", "x" * 65, "", "ä"):
+        for bad in (".hidden", "a b", "x" * 65, "", "ä", "-rf", "--help"):
             self.reject(422, "invalid_argument", "POST", r, {"name": bad}, field="name")
         self.reject(422, "invalid_argument", "POST", r, {}, field="name")
         self.reject(422, "invalid_argument", "POST", r, {"name": 7}, field="name")
@@ -1099,6 +1099,16 @@ class SearchTest(ApiCase):
         plain = self.search(query="allergic to peanuts", user="maya")
         self.assertTrue(all("explain" not in h for h in plain))
         self.assertEqual(len(self.search(query="allergic", user="maya", k=1)), 1)
+        # min_score leaves out the hits below it, never reorders the rest. The cut sits in
+        # the widest gap between scores: recalls and retention move them a little per call.
+        scores = [h["score"] for h in hits]
+        gap = max(range(len(scores) - 1), key=lambda i: scores[i] - scores[i + 1])
+        cut = (scores[gap] + scores[gap + 1]) / 2
+        kept = self.search(query="allergic to peanuts", user="maya", k=5, min_score=cut)
+        self.assertEqual([h["id"] for h in kept], [h["id"] for h in hits[:gap + 1]])
+        self.assertEqual(hits[0]["tags"], ["health"])
+        self.assertEqual(hits[0]["agent"], "")
+        self.assertTrue(hits[0]["created_at"].endswith("Z"))
 
     def test_search_filters(self):
         self.seed()
@@ -1133,7 +1143,12 @@ class SearchTest(ApiCase):
                             (dict(q, meta=[1]), "meta"), (dict(q, explain="yes"), "explain"),
                             (dict(q, fusion="magic"), "fusion"), (dict(q, rrf_k=0), "rrf_k"),
                             (dict(q, colour="red"), "colour"), (dict(q, space="x"), "space"),
-                            (dict(q, limit=3), "limit")]:
+                            (dict(q, limit=3), "limit"),
+                            # An operator is no metadata value: an error, never a silent [].
+                            (dict(q, meta={"amount": {"gt": 50}}), "meta.amount"),
+                            (dict(q, meta={"tags": ["a"]}), "meta.tags"),
+                            (dict(q, min_score=-1), "min_score"),
+                            (dict(q, min_score="high"), "min_score")]:
             with self.subTest(body=body):
                 self.reject(422, "invalid_argument", "POST", r, body, field=field)
         self.reject(413, "too_large", "POST", r, dict(q, query="x" * 65537), field="query")
@@ -1143,6 +1158,59 @@ class SearchTest(ApiCase):
         self.reject(415, "unsupported_media_type", "POST", r, json.dumps(q),
                     **raw("multipart/form-data"))
         self.reject(404, "not_found", "POST", "/v1/spaces/nope/search", q, field="space")
+
+
+class OpsByNameTest(ApiCase):
+    """POST /v1/ops/{op}: the operations of the routes by name (the Python Client's way)."""
+
+    def op(self, name, body, status=200):
+        return self.expect(status, "POST", "/v1/ops/" + name, body)
+
+    def test_operations_by_name_answer_as_their_routes(self):
+        m = self.op("add_memory", {"space": "notes", "user": "u", "text": "tea with lemon"})
+        self.assertEqual(m, self.get_memory(m["id"]))
+        ids = self.op("ingest", {"space": "notes", "user": "u", "messages": [
+            {"role": "user", "text": "my sister lives in Lyon", "agent": "helper"}]})["ids"]
+        self.assertEqual(self.get_memory(ids[0])["agent"], "helper")
+        hits = self.op("search", {"space": "notes", "user": "u", "query": "tea"})["results"]
+        self.assertEqual(hits[0]["id"], m["id"])
+        page = self.op("list_memories", {"space": "notes", "user": "u", "descending": True})
+        self.assertEqual([x["id"] for x in page["memories"]], [ids[0], m["id"]])
+        export = self.op("export", {"space": "notes"})
+        self.assertIsInstance(export, str)
+        self.assertIn("tea with lemon", export)
+        self.assertEqual([s["name"] for s in self.op("list_spaces", {})["spaces"]], ["notes"])
+
+    def test_delete_memories_soft_deletes_one_scope(self):
+        for text, user in [("a1", "alice"), ("a2", "alice"), ("b1", "bob")]:
+            self.add(text, user=user)
+        self.reject(422, "invalid_argument", "POST", "/v1/ops/delete_memories",
+                    {"space": "notes"}, field="user")  # never everything by omission
+        self.reject(422, "invalid_argument", "POST", "/v1/ops/delete_memories",
+                    {"space": "notes", "user": "alice", "everything": True}, field="everything")
+        self.assertEqual(self.op("delete_memories", {"space": "notes", "user": "alice",
+                                                     "reason": "erasure request"}),
+                         {"deleted": 2})
+        left = self.list_all(query="include_retired=false")
+        self.assertEqual([x["text"] for x in left], ["b1"])
+        retired = [x for x in self.list_all() if x["user"] == "alice"]
+        self.assertEqual({x["state"] for x in retired}, {"retired"})  # kept in history
+        self.assertEqual(self.op("delete_memories", {"space": "notes", "user": "alice"}),
+                         {"deleted": 0})
+
+    def test_bad_calls_are_rejected_and_change_nothing(self):
+        self.add("x")
+        err = self.reject(422, "invalid_argument", "POST", "/v1/ops/nope", {"space": "notes"},
+                          field="op")
+        self.assertIn("add_memory", err["message"])  # the known operations are listed
+        self.reject(422, "invalid_argument", "POST", "/v1/ops/add_memory",
+                    {"op": "x", "space": "notes", "user": "u", "text": "y"}, field="op")
+        self.reject(422, "invalid_argument", "POST", "/v1/ops/add_memory",
+                    {"space": "notes", "user": "u"}, field="text")
+        self.reject(404, "not_found", "POST", "/v1/ops/search",
+                    {"space": "nope", "user": "u", "query": "x"}, field="space")
+        self.reject(400, "malformed_json", "POST", "/v1/ops/add_memory", "{", **raw())
+        self.reject(405, "method_not_allowed", "GET", "/v1/ops/list_spaces")
 
 
 class JobsTest(ApiCase):
@@ -1850,6 +1918,20 @@ class IsolationTest(ApiCase):
         hist = self.expect(200, "GET", m + "/history", key=self.ka)["history"]
         self.assertTrue(hist[-1]["actor"].startswith("http:"), hist[-1])
         self.expect(200, "DELETE", m, key=self.ka)
+
+    def test_operations_by_name_check_the_same_roles(self):
+        body = {"space": "a", "user": "u", "text": "by name"}
+        self.reject(403, "forbidden", "POST", "/v1/ops/add_memory", body, field="space",
+                    space="a", state_key=self.ka, key=self.kr)
+        self.reject(403, "forbidden", "POST", "/v1/ops/get_space", {"space": "b"},
+                    field="space", space="b", state_key=self.kb, key=self.ka)
+        self.assertError(self.req("POST", "/v1/ops/list_spaces", {}), 401, "unauthorized")
+        self.assertEqual([s["name"] for s in self.expect(
+            200, "POST", "/v1/ops/list_spaces", {}, key=self.kr)["spaces"]], ["a"])
+        added = self.expect(200, "POST", "/v1/ops/add_memory", body, key=self.ka)
+        hist = self.expect(200, "POST", "/v1/ops/memory_history",
+                           {"space": "a", "id": added["id"]}, key=self.kr)["history"]
+        self.assertEqual([h["op"] for h in hist], ["add"])
 
     def test_every_route_of_b_works_for_its_admin(self):
         for method, path, body, _role, status in space_routes("b", self.id_b):

@@ -640,6 +640,27 @@ class Runner {
   bool rules_only_ = true;
 };
 
+// An option given an empty value (`--time ""`) is an error rather than the option's
+// default: a script that meant a value but expanded an empty variable is told so.
+void RefuseEmptyValues(CLI::App* app) {
+  const CLI::Validator non_empty(
+      [](std::string& value) {
+        return value.empty() ? std::string("must not be empty (leave the option out instead)")
+                             : std::string();
+      },
+      "", "NONEMPTY");
+  for (CLI::Option* opt : app->get_options()) {
+    // Positional arguments and --space keep their own checks ("text must not be empty",
+    // "invalid space name").
+    const std::string name = opt->get_name();
+    if (opt->nonpositional() && opt->get_expected_min() > 0 && name != "--cursor" &&
+        name != "--space") {
+      opt->check(non_empty);
+    }
+  }
+  for (CLI::App* sub : app->get_subcommands({})) RefuseEmptyValues(sub);
+}
+
 }  // namespace
 
 void AddSearchParamFlags(CLI::App* cmd, SearchRequest* tuning) {
@@ -806,6 +827,7 @@ int Main(int argc, char** argv) {
   const JobsCommands jobs = RegisterJobs(&app, &jobs_args);
   ContextArgs context_args;
   const ContextCommands context = RegisterContext(&app, &context_args);
+  RefuseEmptyValues(&app);
 
   try {
     app.parse(argc, argv);
