@@ -17,6 +17,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev                   # unit tests
   libbenchmark-dev wrk                        # benchmarks (wrk: independent HTTP load)
   python3                                     # scenario tests drive the CLI
+  python3-dev pybind11-dev python3-venv       # the Python package (python/): its engine module
+  python3-pytest                              # ... and its tests
   curl                                        # the README's HTTP example is tested as written
   python3-jsonschema                          # API tests validate answers against docs/openapi.json
   clang libclang-rt-14-dev llvm               # fuzzing: clang, libFuzzer + sanitizer runtimes, symbolizer

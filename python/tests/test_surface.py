@@ -1,0 +1,142 @@
+"""The calls of the package through every face (embedded, Client, AsyncClient): Mem0's
+shapes, mnemo's own calls, and errors that name the field."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import mnemo
+
+
+def test_add_and_get_in_mem0_shapes(memory):
+    added = memory.add("I moved to Munich in May", user_id="sam", infer=False,
+                       metadata={"source": "chat"})
+    [item] = added["results"]
+    assert item["event"] == "ADD" and item["memory"] == "I moved to Munich in May"
+    got = memory.get(item["id"])
+    assert got["id"] == item["id"] and isinstance(got["id"], str)
+    assert got["memory"] == "I moved to Munich in May"
+    assert got["user_id"] == "sam" and got["agent_id"] is None and got["run_id"] is None
+    assert got["metadata"] == {"source": "chat"}
+    assert got["created_at"].endswith("Z") and got["updated_at"]
+    assert memory.get(int(item["id"]))["memory"] == got["memory"]  # int ids work too
+
+
+def test_search_ranks_the_match_first_with_scores(memory):
+    memory.add("Sam is allergic to peanuts", user_id="sam", infer=False)
+    memory.add("Sam plays the cello on Sundays", user_id="sam", infer=False)
+    memory.add("Alex is allergic to cats", user_id="alex", infer=False)
+    hits = memory.search("what is Sam allergic to?", user_id="sam", limit=5)["results"]
+    assert hits[0]["memory"] == "Sam is allergic to peanuts"
+    assert all(h["user_id"] == "sam" for h in hits)  # never another user's
+    assert hits[0]["score"] > 0 and hits == sorted(hits, key=lambda h: -h["score"])
+    top = hits[0]["score"]
+    assert memory.search("allergic", user_id="sam", threshold=top * 2)["results"] == []
+
+
+def test_messages_are_a_conversation_and_scopes_are_kept(memory):
+    out = memory.add([{"role": "user", "content": "I started a job at Globex"},
+                      {"role": "assistant", "content": "Congratulations on the new job!"}],
+                     user_id="sam", agent_id="helper", run_id="s1")
+    assert [r["memory"] for r in out["results"]] == ["I started a job at Globex",
+                                                     "Congratulations on the new job!"]
+    first = memory.get(out["results"][0]["id"])
+    assert (first["user_id"], first["agent_id"], first["run_id"], first["role"]) == (
+        "sam", "helper", "s1", "user")
+    assert memory.get(out["results"][1]["id"])["role"] == "assistant"
+    listed = memory.get_all(user_id="sam", filters={"run_id": "s1"})["results"]
+    assert {m["memory"] for m in listed} >= {"I started a job at Globex"}
+
+
+def test_get_all_filters_and_limits(memory):
+    for i in range(5):
+        memory.add(f"note {i}", user_id="sam", infer=False, metadata={"n": i % 2})
+    memory.add("other", user_id="alex", infer=False)
+    everyone = memory.get_all()["results"]
+    assert len(everyone) == 6
+    sams = memory.get_all(user_id="sam")["results"]
+    assert [m["memory"] for m in sams] == [f"note {i}" for i in (4, 3, 2, 1, 0)]  # newest first
+    assert len(memory.get_all(user_id="sam", limit=2)["results"]) == 2
+    odd = memory.get_all(user_id="sam", filters={"n": 1})["results"]
+    assert sorted(m["memory"] for m in odd) == ["note 1", "note 3"]
+
+
+def test_update_delete_and_history(memory):
+    mid = memory.add("Sam lives in Berlin", user_id="sam", infer=False)["results"][0]["id"]
+    assert memory.update(mid, "Sam lives in Munich") == {"message": "Memory updated successfully!"}
+    assert memory.get(mid)["memory"] == "Sam lives in Munich"
+    assert memory.delete(mid) == {"message": "Memory deleted successfully!"}
+    events = memory.history(mid)
+    assert [e["event"] for e in events] == ["ADD", "UPDATE", "DELETE"]
+    assert events[1]["old_memory"] == "Sam lives in Berlin"
+    assert events[1]["new_memory"] == "Sam lives in Munich"
+    assert events[2]["is_deleted"] is True
+    assert memory.search("Munich", user_id="sam")["results"] == []
+
+
+def test_delete_all_is_scoped_and_reset_empties(memory):
+    for i in range(3):
+        memory.add(f"sam {i}", user_id="sam", infer=False)
+    memory.add("alex 0", user_id="alex", infer=False)
+    assert memory.delete_all(user_id="sam")["deleted"] == 3
+    assert [m["memory"] for m in memory.get_all()["results"]] == ["alex 0"]
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.delete_all()  # never everything by omission
+    assert e.value.field == "user_id"
+    memory.reset()
+    assert memory.get_all()["results"] == []
+
+
+def test_mnemo_calls(memory):
+    m = memory.add_memory("Sam prefers tea over coffee", user_id="sam", kind="preference",
+                          tags=["drinks"], importance=0.9)
+    assert m["kind"] == "preference" and m["tags"] == ["drinks"] and isinstance(m["id"], int)
+    assert {"name": "notes", "memories": 1} in memory.list_spaces()
+    profile = memory.edit_profile("sam", set={"city": "Munich"})
+    assert any(e["key"] == "city" and e["value"] == "Munich" for e in profile["entries"])
+    assert any(e["key"] == "city" for e in memory.profile("sam")["entries"])
+    ctx = memory.context("what does Sam drink?", user_id="sam", budget=500)
+    assert "tea" in ctx["text"]
+    assert "Sam prefers tea over coffee" in memory.export()
+    stats = memory.op("get_space")  # the preference, and the profile entry the edit wrote
+    assert stats["memories_active"] == 2 and stats["space"] == "notes"
+    hits = memory.search("tea", user_id="sam", explain=True)["results"]
+    assert hits and hits[0]["explain"]
+
+
+def test_errors_name_the_field(memory):
+    with pytest.raises(mnemo.NotFound) as e:
+        memory.get(123456789)
+    assert e.value.field == "memory_id" and e.value.status == 404
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.search("x", user_id="sam", limit=0)
+    assert e.value.field == "limit"  # errors of Mem0's calls name their arguments
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.search("x", user_id="sam", filters={"amount": {"gt": 50}})
+    assert e.value.field == "filters.amount"  # an operator is an error, never a silent []
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.add("x", user_id="sam", infer=False, metadata={"v": math.nan})
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.search(42, user_id="sam")
+    assert e.value.field == "query"
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.add("", user_id="sam", infer=False)
+    assert e.value.field == "messages[0].content"
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.add("hello")  # a conversation belongs to a user
+    assert e.value.field == "user_id"
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.add([{"role": "user", "content": "hi"}, {"content": "no role"}], user_id="sam")
+    assert e.value.field == "messages[1].role"
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.get_all(limit=0)
+    assert e.value.field == "limit"
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.get("12ab")
+    assert e.value.field == "memory_id"
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.op("no_such_op")
+    assert e.value.field == "op"
+    assert memory.get_all()["results"] == []  # nothing was stored by any of it
