@@ -3,6 +3,8 @@
 // Input: one flag byte, then the JSON text of a request body / tool arguments.
 //   flag bit 0: the caller holds the read role only (else write) on the space "fuzz"
 //   flag bit 1: do not fill in "space" (else "space":"fuzz" is added when absent)
+//   flag bits 2-7: which operation ops::Call runs by name (as POST /v1/ops/{op} and the
+//   Python package do), past the table's end an unknown name
 // The text goes through util::ParseJson and every request parser of util/json_codec.h
 // (search, message, memory input, update, list, and the export forms with their
 // round trip), then, as `args`, through ops::AddMemory, Search, ListMemories and
@@ -103,24 +105,35 @@ void FuzzParsers(const Json& j) {
   }
 }
 
-void CheckOp(const char* name, server::ApiResult<Json> r, bool must_fail) {
+void CheckOp(const std::string& name, server::ApiResult<Json> r, bool must_fail) {
   if (Verbose()) {
-    std::fprintf(stderr, "%s: %s\n", name,
+    std::fprintf(stderr, "%s: %s\n", name.c_str(),
                  r.ok() ? util::DumpJson(r.value()).substr(0, 300).c_str()
                         : util::DumpJson(server::ErrorJson(r.error())).c_str());
   }
   if (!r.ok()) {
-    CheckApiError(r.error(), name);
+    CheckApiError(r.error(), name.c_str());
     return;
   }
-  FUZZ_CHECK(!must_fail, std::string(name) + " succeeded for a read-only caller");
+  FUZZ_CHECK(!must_fail, name + " succeeded for a read-only caller");
   // Answers are sent as JSON text: they must serialize and parse back.
   const Json& value = r.value();
-  FUZZ_CHECK(value.is_object(), std::string(name) + " answered a non-object");
+  FUZZ_CHECK(value.is_object() || (name == "export" && value.is_string()),
+             name + " answered a non-object");
   FUZZ_CHECK(util::ParseJson(util::DumpJson(value)).ok(), std::string(name) + " answer");
 }
 
-void FuzzOps(Json args, bool read_only, bool fill_space) {
+// The operations a read-only caller may run.
+bool Reads(std::string_view op) {
+  for (std::string_view r :
+       {"list_spaces", "get_space", "get_memory", "list_memories", "memory_history", "memory_links",
+        "search", "list_jobs", "job_stats", "get_profile", "build_context", "export"}) {
+    if (op == r) return true;
+  }
+  return false;
+}
+
+void FuzzOps(Json args, bool read_only, bool fill_space, uint8_t pick) {
   if (fill_space && args.is_object() && !args.contains("space")) args["space"] = kSpace;
   const server::Principal& p = read_only ? world->reader : world->writer;
   const server::ops::Context ctx{world->engine.engine(), p, world->limits, "fuzz"};
@@ -128,6 +141,12 @@ void FuzzOps(Json args, bool read_only, bool fill_space) {
   CheckOp("ops::ListMemories", server::ops::ListMemories(ctx, args), false);
   CheckOp("ops::UpdateMemory", server::ops::UpdateMemory(ctx, args), read_only);
   CheckOp("ops::AddMemory", server::ops::AddMemory(ctx, args), read_only);
+  const auto table = server::ops::Operations();
+  const size_t i = pick % (table.size() + 1);
+  const std::string op = i < table.size() ? std::string(table[i].name) : "no_such_op";
+  auto r = server::ops::Call(ctx, op, args);
+  FUZZ_CHECK(op != "no_such_op" || (!r.ok() && r.error().field == "op"), "unknown op accepted");
+  CheckOp(op, std::move(r), read_only && !Reads(op));
 }
 
 void FuzzOne(const uint8_t* data, size_t size) {
@@ -151,7 +170,7 @@ void FuzzOne(const uint8_t* data, size_t size) {
   FUZZ_CHECK(back.ok() && *back == j, "ParseJson(DumpJson(j)) != j");
 
   FuzzParsers(j);
-  FuzzOps(j, (flags & 1) != 0, (flags & 2) == 0);
+  FuzzOps(j, (flags & 1) != 0, (flags & 2) == 0, static_cast<uint8_t>(flags >> 2));
 }
 
 }  // namespace
