@@ -46,7 +46,9 @@ def _memory_id(memory_id: MemoryIdLike) -> int:
 def _dumps(args: Mapping[str, Any]) -> str:
     """The arguments as JSON; values JSON cannot hold (NaN, sets, objects) are an error."""
     try:
-        return json.dumps(args, allow_nan=False, ensure_ascii=False)
+        # ASCII escapes: a lone surrogate reaches the JSON parser, which names it, rather
+        # than failing to encode here.
+        return json.dumps(args, allow_nan=False)
     except (TypeError, ValueError) as e:
         raise InvalidArgument(f"an argument cannot be sent as JSON: {e}") from None
 

@@ -118,6 +118,8 @@ def test_errors_name_the_field(memory):
     assert e.value.field == "filters.amount"  # an operator is an error, never a silent []
     with pytest.raises(mnemo.InvalidArgument) as e:
         memory.add("x", user_id="sam", infer=False, metadata={"v": math.nan})
+    with pytest.raises(mnemo.InvalidArgument):
+        memory.add("half a pair \ud800", user_id="sam", infer=False)  # not valid Unicode
     with pytest.raises(mnemo.InvalidArgument) as e:
         memory.search(42, user_id="sam")
     assert e.value.field == "query"
