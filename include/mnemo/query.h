@@ -29,6 +29,14 @@ struct Filter {
   std::vector<std::string> tags;    // all of
   // Metadata equality: key -> JSON value text ("\"red\"", "3", "true"). All must match.
   std::vector<std::pair<std::string, std::string>> meta_equals;
+  // A filter expression, as JSON text (docs/api.md, "Filter expressions"): conditions
+  // over memory fields (user_id, kind, created_at, importance, tags, ...) and metadata
+  // keys (metadata.KEY) with eq, ne, gt, gte, lt, lte, in, nin, contains, icontains,
+  // combined with AND / OR / NOT, as in
+  //   {"AND": [{"metadata.amount": {"gt": 50}}, {"NOT": {"tags": "draft"}}]}
+  // It applies together with every other field here. Checked by the engine: an unknown
+  // field or operator is an InvalidArgument naming its path. "" or "{}": none.
+  std::string expression;
   bool include_retired = false;  // list/search retired memories too (--include-history)
   // Memories in tier archived (moved there by capacity limits; docs/lifecycle.md) are
   // left out unless this is set (--include-archived).

@@ -65,9 +65,17 @@ class Status {
   // Returns a copy whose message is prefixed with `context: ` (OK stays OK).
   Status WithContext(std::string_view context) const;
 
+  // The request field the error is about, when the code that found it knows one: "k",
+  // "filters.AND[1].price.gt". "" when none is named. The faces report it (the "field" of
+  // an HTTP error body, Python's InvalidArgument.field) without reading the message.
+  const std::string& field() const { return field_; }
+  // Returns a copy that names `field` (OK stays OK).
+  Status WithField(std::string field) const;
+
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string field_;
 };
 
 // Either a value or a non-OK Status.

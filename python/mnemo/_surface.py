@@ -24,10 +24,15 @@ MemoryIdLike = Union[int, str]
 
 # Mem0's names for the scope fields -> the api's.
 _SCOPE = {"user_id": "user", "agent_id": "agent", "run_id": "session"}
-# Filter keys that are api fields of their own; any other key matches a metadata value.
-_FILTER_FIELDS = {"user": "user", "agent": "agent", "session": "session", "kind": "kinds",
-                  "kinds": "kinds", "tags": "tags", "since": "since", "until": "until",
-                  "as_of": "as_of", "valid_at": "valid_at"}
+# Filter keys that are api arguments of their own rather than conditions.
+_FILTER_ARGS = {"kinds": "kinds", "since": "since", "until": "until", "as_of": "as_of",
+                "valid_at": "valid_at"}
+# The fields of the api's filter language (docs/api.md, "Filter expressions"); as in Mem0,
+# any other key of a filter is a metadata key (metadata.KEY in the api's language).
+_EXPRESSION_FIELDS = frozenset({
+    "id", "user", "user_id", "agent", "agent_id", "session", "session_id", "run_id", "role",
+    "speaker", "text", "memory", "kind", "time", "event_time", "created_at", "updated_at",
+    "importance", "tags"})
 _HISTORY_EVENTS = {"add": "ADD", "update": "UPDATE", "remove": "DELETE", "purge": "DELETE"}
 
 
@@ -61,26 +66,47 @@ def _scope(args: Dict[str, Any], user_id: Optional[str], agent_id: Optional[str]
     return args
 
 
+def _expression(expr: Any) -> Any:
+    """A Mem0 filter expression in the api's language: bare keys that name no field become
+    metadata.KEY, inside AND / OR / NOT too. Anything malformed goes as it is, for the api
+    to name."""
+    if not isinstance(expr, Mapping):
+        return expr
+    out: Dict[str, Any] = {}
+    for key, value in expr.items():
+        if key in ("AND", "OR", "NOT") and isinstance(value, (list, tuple)):
+            out[key] = [_expression(e) for e in value]
+        elif key == "NOT":
+            out[key] = _expression(value)
+        elif (not isinstance(key, str) or key in _EXPRESSION_FIELDS
+              or key.startswith(("metadata.", "meta."))):
+            out[key] = value
+        else:
+            out["metadata." + key] = value
+    return out
+
+
 def _filters(args: Dict[str, Any], filters: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
-    """Mem0's ``filters`` dict: scope ids and mnemo's filter fields by name, any other key
-    a metadata value to equal. The api checks every value (an operator object is an error
-    naming ``meta.KEY``)."""
+    """Mem0's ``filters``: a filter expression (fields, metadata keys, operators, AND / OR /
+    NOT) plus mnemo's view arguments (kinds, since, until, as_of, valid_at) by name."""
     if filters is None:
         return args
     if not isinstance(filters, Mapping):
-        raise InvalidArgument("filters must be a dict",
-                              field="filters")
+        raise InvalidArgument("filters must be a dict", field="filters")
+    expression = {}
     for key, value in filters.items():
-        field = _SCOPE.get(key) or _FILTER_FIELDS.get(key)
+        field = _FILTER_ARGS.get(key)
+        if field is None:
+            expression[key] = value
+            continue
         if field == "kinds" and isinstance(value, str):
             value = [value]
-        if field is None:
-            args.setdefault("meta", {})[key] = value
-        elif field in args and args[field] != value:
+        if field in args and args[field] != value:
             raise InvalidArgument(f"filters[{key!r}] contradicts the {key} argument",
                                   field=f"filters.{key}")
-        else:
-            args[field] = value
+        args[field] = value
+    if expression:
+        args["filters"] = _expression(expression)
     return args
 
 
@@ -121,7 +147,9 @@ def _mem0_field(field: Optional[str]) -> Optional[str]:
         return f"messages[{item.group(1)}]" + (
             f".{_MEM0_ITEM_NAMES.get(name, name)}" if name else "")
     if field.startswith("meta."):
-        return "filters." + field[5:]
+        return "metadata." + field[5:]
+    if field.startswith("filters"):  # metadata keys as the filter named them
+        return re.sub(r"(?<=\.)metadata\.", "", field)
     return _MEM0_NAMES.get(field, field)
 
 
@@ -422,8 +450,10 @@ class SyncMethods(_Sync):
         """Hybrid search (lexical, vector, time, entities), best first.
 
         ``limit`` is the number of hits (default 10), ``threshold`` the lowest score kept.
-        ``filters`` holds scope ids (user_id, agent_id, run_id), mnemo's filter fields
-        (kind, tags, since, until, as_of, valid_at) or metadata values to equal. Other
+        ``filters`` is a Mem0 filter: fields (user_id, run_id, kind, created_at, tags,
+        ...) and metadata keys, each equal to a value or compared by operators (eq, ne,
+        gt, gte, lt, lte, in, nin, contains, icontains, "*"), combined with AND / OR /
+        NOT; also kinds, since, until, as_of and valid_at by name. Other
         keyword ``options`` (explain=True, fusion weights, ...) go to the api as is.
         Returns ``{"results": [{"id", "memory", "score", "metadata", "user_id", ...}]}``."""
         return self._run(self._search(
@@ -519,8 +549,10 @@ class AsyncMethods(_Async):
         """Hybrid search (lexical, vector, time, entities), best first.
 
         ``limit`` is the number of hits (default 10), ``threshold`` the lowest score kept.
-        ``filters`` holds scope ids (user_id, agent_id, run_id), mnemo's filter fields
-        (kind, tags, since, until, as_of, valid_at) or metadata values to equal. Other
+        ``filters`` is a Mem0 filter: fields (user_id, run_id, kind, created_at, tags,
+        ...) and metadata keys, each equal to a value or compared by operators (eq, ne,
+        gt, gte, lt, lte, in, nin, contains, icontains, "*"), combined with AND / OR /
+        NOT; also kinds, since, until, as_of and valid_at by name. Other
         keyword ``options`` (explain=True, fusion weights, ...) go to the api as is.
         Returns ``{"results": [{"id", "memory", "score", "metadata", "user_id", ...}]}``."""
         return await self._run(self._search(

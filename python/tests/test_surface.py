@@ -4,10 +4,12 @@ shapes, mnemo's own calls, and errors that name the field."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
 import mnemo
+from mnemo import _surface
 
 
 def test_add_and_get_in_mem0_shapes(memory):
@@ -63,6 +65,30 @@ def test_get_all_filters_and_limits(memory):
     assert sorted(m["memory"] for m in odd) == ["note 1", "note 3"]
 
 
+def test_mem0_filter_expressions(memory):
+    for i, (user, amount, cat) in enumerate([("sam", 80, "Food"), ("sam", 20, "food"),
+                                             ("sam", 900, "housing"), ("alex", 60, "Food")]):
+        memory.add(f"paid {amount} EUR", user_id=user, infer=False,
+                   metadata={"amount": amount, "category": cat})
+
+    def texts(**kw):
+        return sorted(m["memory"] for m in memory.get_all(**kw)["results"])
+    assert texts(filters={"amount": {"gte": 60, "lt": 900}}) == ["paid 60 EUR", "paid 80 EUR"]
+    assert texts(filters={"AND": [{"user_id": "sam"}, {"category": {"icontains": "FOOD"}}]}) == [
+        "paid 20 EUR", "paid 80 EUR"]
+    assert texts(filters={"OR": [{"amount": 900}, {"NOT": {"user_id": "sam"}}]}) == [
+        "paid 60 EUR", "paid 900 EUR"]
+    assert texts(user_id="sam", filters={"category": {"in": ["housing", "Food"]}}) == [
+        "paid 80 EUR", "paid 900 EUR"]
+    assert texts(filters={"amount": {"nin": [20, 80, 900]}, "category": "*"}) == ["paid 60 EUR"]
+    # user_id inside the filters names the user a search of several users needs.
+    hits = memory.search("paid EUR", filters={"user_id": "alex"})["results"]
+    assert [h["memory"] for h in hits] == ["paid 60 EUR"]
+    hits = memory.search("paid", user_id="sam", filters={"amount": {"gt": 50}},
+                         threshold=0)["results"]
+    assert sorted(h["memory"] for h in hits) == ["paid 80 EUR", "paid 900 EUR"]
+
+
 def test_update_delete_and_history(memory):
     mid = memory.add("Sam lives in Berlin", user_id="sam", infer=False)["results"][0]["id"]
     assert memory.update(mid, "Sam lives in Munich") == {"message": "Memory updated successfully!"}
@@ -114,8 +140,11 @@ def test_errors_name_the_field(memory):
         memory.search("x", user_id="sam", limit=0)
     assert e.value.field == "limit"  # errors of Mem0's calls name their arguments
     with pytest.raises(mnemo.InvalidArgument) as e:
-        memory.search("x", user_id="sam", filters={"amount": {"gt": 50}})
-    assert e.value.field == "filters.amount"  # an operator is an error, never a silent []
+        memory.search("x", user_id="sam", filters={"OR": [{"kind": "fact"}, {"amount": {"gtt": 50}}]})
+    assert e.value.field == "filters.OR[1].amount.gtt"  # never a silent []
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.search("x", user_id="sam", filters={"user_id": "alex"})
+    assert e.value.field == "filters.user_id"  # contradicts user_id="sam"
     with pytest.raises(mnemo.InvalidArgument) as e:
         memory.add("x", user_id="sam", infer=False, metadata={"v": math.nan})
     with pytest.raises(mnemo.InvalidArgument):
@@ -142,3 +171,11 @@ def test_errors_name_the_field(memory):
         memory.op("no_such_op")
     assert e.value.field == "op"
     assert memory.get_all()["results"] == []  # nothing was stored by any of it
+
+
+def test_bare_filter_keys_are_metadata_exactly_when_the_api_has_no_such_field(memory):
+    # The api's list of fields (in its error for an unknown one) is what _surface keeps.
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.op("list_memories", filters={"no_such_field": 1})
+    fields = re.search(r"\(fields: ([^;)]*)", str(e.value)).group(1).split(", ")
+    assert set(fields) == _surface._EXPRESSION_FIELDS

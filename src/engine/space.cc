@@ -494,7 +494,7 @@ Result<Memory> Space::Get(MemoryId id) {
   return std::move(*m);
 }
 
-Status Space::ValidateFilter(const Filter& f) {
+Status Space::CheckFilterSizes(const Filter& f) {
   MNEMO_RETURN_IF_ERROR(ValidateTags(f.tags, "tags"));
   if (f.meta_equals.size() > kMaxTags) {
     return Status::TooLarge("metadata filter has " + std::to_string(f.meta_equals.size()) +
@@ -503,12 +503,22 @@ Status Space::ValidateFilter(const Filter& f) {
   return Status::Ok();
 }
 
-Result<ListPage> Space::List(const ListRequest& request) {
-  if (request.limit < 1 || request.limit > ctx_->options.max_list_limit) {
+Status Space::PrepareFilter(Filter* f) {
+  MNEMO_RETURN_IF_ERROR(CheckFilterSizes(*f));
+  if (f->expression.empty()) return Status::Ok();
+  MNEMO_ASSIGN_OR_RETURN(auto e, store::FilterExpression::Parse(f->expression));
+  MNEMO_RETURN_IF_ERROR(e.HoistScope(f));
+  f->expression = e.ToJson();
+  return Status::Ok();
+}
+
+Result<ListPage> Space::List(const ListRequest& list_request) {
+  if (list_request.limit < 1 || list_request.limit > ctx_->options.max_list_limit) {
     return Status::InvalidArgument("limit must be between 1 and " +
                                    std::to_string(ctx_->options.max_list_limit));
   }
-  MNEMO_RETURN_IF_ERROR(ValidateFilter(request.filter));
+  ListRequest request = list_request;
+  MNEMO_RETURN_IF_ERROR(PrepareFilter(&request.filter));
   ExpireIfDue();
   MemoryId cursor_id = 0;
   if (!request.cursor.empty()) {

@@ -259,7 +259,10 @@ class Space {
   Status CheckScope(const Filter& f);
   // The sizes of a filter's lists: no more tags than a memory can hold, as many metadata
   // keys (SQLite refuses deeper expressions than a few hundred terms).
-  static Status ValidateFilter(const Filter& f);
+  static Status CheckFilterSizes(const Filter& f);
+  // CheckFilterSizes, and checks the filter expression, whose scope conditions move into
+  // the plain fields (store::FilterExpression::HoistScope).
+  static Status PrepareFilter(Filter* f);
   // NotFound for an id without a live row: "was purged" when its history remains.
   Status Missing(store::Db& db, MemoryId id);
   // True when every memory of the space (retired ones included) belongs to `user`.

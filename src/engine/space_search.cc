@@ -25,7 +25,7 @@ constexpr size_t kMaxGraphFetch = 5000;
 // True when `f` selects by user (or all users) and state only.
 bool OnlyScope(const Filter& f) {
   return f.agent_id.empty() && f.session_id.empty() && f.kinds.empty() && !f.time_from &&
-         !f.time_to && f.tags.empty() && f.meta_equals.empty();
+         !f.time_to && f.tags.empty() && f.meta_equals.empty() && f.expression.empty();
 }
 
 }  // namespace
@@ -197,9 +197,14 @@ Result<read::Signal> Space::LexicalSignal(store::Db& db, const index::LexicalInd
   return lexical;
 }
 
-Result<std::vector<SearchHit>> Space::Search(const SearchRequest& req) {
-  MNEMO_RETURN_IF_ERROR(ValidateSearch(req));
-  MNEMO_RETURN_IF_ERROR(ValidateFilter(req.filter));
+Result<std::vector<SearchHit>> Space::Search(const SearchRequest& request) {
+  MNEMO_RETURN_IF_ERROR(ValidateSearch(request));
+  // A copy only for a filter expression, whose scope conditions PrepareFilter hoists.
+  std::optional<SearchRequest> prepared;
+  if (!request.filter.expression.empty()) prepared = request;
+  const SearchRequest& req = prepared ? *prepared : request;
+  MNEMO_RETURN_IF_ERROR(prepared ? PrepareFilter(&prepared->filter)
+                                 : CheckFilterSizes(request.filter));
   MNEMO_RETURN_IF_ERROR(CheckScope(req.filter));
   ExpireIfDue();
 

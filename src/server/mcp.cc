@@ -184,7 +184,8 @@ Json FilterProperties(bool for_search) {
       {"since", Time("")},
       {"until", Time("")},
       {"tags", StrArray("all of these")},
-      {"meta", Meta("key: value pairs to equal")},
+      {"filters",
+       {{"type", "object"}, {"description", "{\"AND\"|\"OR\"|\"NOT\"|field: {op: value}}"}}},
       {"include_retired", Bool("also deleted or superseded")},
   };
   if (for_search) {

@@ -459,6 +459,23 @@ TEST_F(McpTest, IngestThenList) {
   ToolErr("ingest_conversation", {{"user", "maya"}, {"messages", {{{"text", "who?"}}}}});
 }
 
+TEST_F(McpTest, SearchAndListTakeFilterExpressions) {
+  Ok("add_memory", {{"text", "Dinner cost 80 EUR"}, {"user", "maya"}, {"meta", {{"amount", 80}}}});
+  Ok("add_memory", {{"text", "Lunch cost 20 EUR"}, {"user", "maya"}, {"meta", {{"amount", 20}}}});
+  Ok("add_memory", {{"text", "Rent cost 900 EUR"}, {"user", "tom"}, {"meta", {{"amount", 900}}}});
+  Json hits =
+      Ok("search_memory", {{"query", "cost EUR"},
+                           {"filters", {{"user_id", "maya"}, {"metadata.amount", {{"gt", 50}}}}}});
+  ASSERT_EQ(hits["results"].size(), 1u) << hits.dump();
+  EXPECT_EQ(hits["results"][0]["text"], "Dinner cost 80 EUR");
+  Json page = Ok("list_memories",
+                 {{"filters", {{"OR", {{{"user", "tom"}}, {{"metadata.amount", {{"lt", 50}}}}}}}}});
+  ASSERT_EQ(page["memories"].size(), 2u) << page.dump();
+  EXPECT_EQ(page["memories"][0]["text"], "Lunch cost 20 EUR");
+  Json e = ToolErr("list_memories", {{"filters", {{"metadata.amount", {{"greater", 5}}}}}});
+  EXPECT_EQ(e["field"], "filters.metadata.amount.greater") << e.dump();
+}
+
 TEST_F(McpTest, UpdateThenHistoryShowsBothVersions) {
   const int64_t id = Add("Maya lives in Porto");
   Json u = Ok("update_memory", {{"id", id}, {"text", "Maya lives in Lisbon"}, {"reason", "moved"}});

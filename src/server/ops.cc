@@ -78,7 +78,7 @@ std::string ForNetwork(std::string m) {
 }
 
 ApiError EngineError(const Status& s, std::string field = "") {
-  std::string named = EngineField(s.message());
+  std::string named = s.field().empty() ? EngineField(s.message()) : s.field();
   return FromStatus(Status(s.code(), ForNetwork(s.message())),
                     named.empty() ? std::move(field) : std::move(named));
 }
@@ -505,15 +505,21 @@ ApiResult<std::string> Export(const Context& c, const Json& args) {
 }
 
 ApiResult<Json> DeleteMemories(const Context& c, const Json& args) {
-  OPS_RETURN_IF_ERROR(Known(args, {"space", "user", "agent", "session", "reason"}));
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "user", "agent", "session", "filters", "reason"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
   ListRequest req;
   OPS_ASSIGN_OR_RETURN(req.filter.user_id, Arg(util::GetString(args, "user", false)));
   OPS_ASSIGN_OR_RETURN(req.filter.agent_id, Arg(util::GetString(args, "agent", false)));
   OPS_ASSIGN_OR_RETURN(req.filter.session_id, Arg(util::GetString(args, "session", false)));
   OPS_ASSIGN_OR_RETURN(std::string reason, Arg(util::GetString(args, "reason", false)));
+  // The scope is named outright, never left to an expression: a filter narrows it.
   if (req.filter.user_id.empty() && req.filter.agent_id.empty() && req.filter.session_id.empty()) {
     return Invalid("give \"user\", \"agent\" or \"session\": whose memories to delete", "user");
+  }
+  if (auto it = args.find("filters"); it != args.end() && !it->is_null()) {
+    if (!it->is_object())
+      return Invalid("\"filters\" must be an object (a filter expression)", "filters");
+    req.filter.expression = util::DumpJson(*it);
   }
   req.filter.all_users = req.filter.user_id.empty();
   req.limit = c.limits.max_list_limit;

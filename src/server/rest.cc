@@ -26,6 +26,7 @@ enum class QueryType {
   kList,     // repeatable: ?tag=a&tag=b
   kCsvList,  // repeatable and comma-separated: ?kind=fact,preference&kind=summary
   kOrder,    // asc | desc -> "descending": false | true
+  kJson,     // a JSON value, URL-encoded: ?filters={"tags":"x"}
 };
 
 struct QueryParam {
@@ -42,6 +43,7 @@ constexpr QueryParam kListQuery[] = {
     {"tag", "tags", QueryType::kList},
     {"since", "since", QueryType::kString},
     {"until", "until", QueryType::kString},
+    {"filters", "filters", QueryType::kJson},
     {"include_retired", "include_retired", QueryType::kBool},
     {"include_archived", "include_archived", QueryType::kBool},
     {"as_of", "as_of", QueryType::kString},
@@ -238,6 +240,12 @@ Check AddParam(const QueryParam& p, const std::string& value, Json* args) {
       }
       slot = value == "desc";
       return std::nullopt;
+    case QueryType::kJson: {
+      auto parsed = util::ParseJson(value);
+      if (!parsed.ok()) return ParamError(p.name, "is not JSON: " + parsed.status().message());
+      slot = std::move(parsed).value();
+      return std::nullopt;
+    }
     case QueryType::kList:
     case QueryType::kCsvList:
       break;

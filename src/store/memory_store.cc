@@ -249,7 +249,7 @@ Result<MemoryId> MaxMemoryId(Db& db) {
   return std::max(a, b);
 }
 
-SqlWhere BuildFilter(const Filter& f) {
+Result<SqlWhere> BuildFilter(const Filter& f) {
   SqlWhere w;
   if (f.as_of) {
     // Known then: created by T and not retired before T (retired memories included).
@@ -299,17 +299,14 @@ SqlWhere BuildFilter(const Filter& f) {
   }
   for (const auto& [key, value_json] : f.meta_equals) {
     // json_extract of both sides gives SQL values of the same affinity (text, integer,
-    // real, 0/1 for booleans, minified JSON for containers). The key is quoted so any
-    // character may appear in it.
-    std::string path = "$.\"";
-    for (char c : key) {
-      if (c == '"' || c == '\\') path += '\\';
-      path += c;
-    }
-    path += "\"";
+    // real, 0/1 for booleans, minified JSON for containers).
     w.sql += " AND json_extract(coalesce(m.metadata,'{}'), ?) IS json_extract(?, '$')";
-    w.args.emplace_back(path);
+    w.args.emplace_back(MetadataPath(key));
     w.args.emplace_back(value_json);
+  }
+  if (!f.expression.empty()) {
+    MNEMO_ASSIGN_OR_RETURN(FilterExpression e, FilterExpression::Parse(f.expression));
+    e.AppendSql(&w);
   }
   return w;
 }
@@ -324,11 +321,11 @@ void BindAll(Stmt& st, const std::vector<SqlArg>& args, int first_index) {
 
 Result<std::vector<Memory>> ListMemories(Db& db, const Filter& f, MemoryId cursor_id,
                                          bool descending, int limit) {
-  SqlWhere w = BuildFilter(f);
+  MNEMO_ASSIGN_OR_RETURN(SqlWhere w, BuildFilter(f));
   std::string sql = std::string("SELECT ") + kColumns + " FROM memories m WHERE 1" + w.sql;
   if (cursor_id != 0) sql += descending ? " AND m.id<?" : " AND m.id>?";
   sql += descending ? " ORDER BY m.id DESC LIMIT ?" : " ORDER BY m.id LIMIT ?";
-  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql, w.cacheable));
   BindAll(st, w.args, 1);
   int next = static_cast<int>(w.args.size()) + 1;
   if (cursor_id != 0) st.Bind(next++, cursor_id);
@@ -343,9 +340,9 @@ Result<std::vector<Memory>> ListMemories(Db& db, const Filter& f, MemoryId curso
 }
 
 Result<std::vector<MemoryId>> MatchingIds(Db& db, const Filter& f, size_t limit) {
-  SqlWhere w = BuildFilter(f);
-  MNEMO_ASSIGN_OR_RETURN(Stmt st,
-                         db.Prepare("SELECT m.id FROM memories m WHERE 1" + w.sql + " LIMIT ?"));
+  MNEMO_ASSIGN_OR_RETURN(SqlWhere w, BuildFilter(f));
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("SELECT m.id FROM memories m WHERE 1" + w.sql + " LIMIT ?", w.cacheable));
   BindAll(st, w.args, 1);
   st.Bind(static_cast<int>(w.args.size()) + 1, static_cast<int64_t>(limit));
   std::vector<MemoryId> out;
@@ -375,11 +372,12 @@ Result<std::unordered_set<MemoryId>> PassingIds(Db& db, const std::vector<Memory
                                                 const Filter& f) {
   std::unordered_set<MemoryId> out;
   if (ids.empty()) return out;
-  SqlWhere w = BuildFilter(f);
-  MNEMO_ASSIGN_OR_RETURN(Stmt st,
-                         db.Prepare("SELECT m.id FROM memories m WHERE m.id IN (SELECT value FROM "
-                                    "json_each(?))" +
-                                    w.sql));
+  MNEMO_ASSIGN_OR_RETURN(SqlWhere w, BuildFilter(f));
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st,
+      db.Prepare(
+          "SELECT m.id FROM memories m WHERE m.id IN (SELECT value FROM json_each(?))" + w.sql,
+          w.cacheable));
   st.Bind(1, IdList(ids));
   BindAll(st, w.args, 2);
   for (;;) {
@@ -410,7 +408,7 @@ Result<std::vector<Memory>> FetchMatching(Db& db, const std::vector<MemoryId>& i
                                           const Filter& f) {
   std::vector<Memory> out;
   if (ids.empty()) return out;
-  SqlWhere w = BuildFilter(f);
+  MNEMO_ASSIGN_OR_RETURN(SqlWhere w, BuildFilter(f));
   // Chunks keep the statement under SQLite's bound-parameter limit.
   constexpr size_t kChunk = 500;
   for (size_t start = 0; start < ids.size(); start += kChunk) {
@@ -418,7 +416,7 @@ Result<std::vector<Memory>> FetchMatching(Db& db, const std::vector<MemoryId>& i
     const size_t slots = InListSize(n, kChunk);
     std::string sql = std::string("SELECT ") + kColumns + " FROM memories m WHERE m.id IN (" +
                       Placeholders(slots) + ")" + w.sql;
-    MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
+    MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql, w.cacheable));
     for (size_t i = 0; i < n; ++i) st.Bind(static_cast<int>(i) + 1, ids[start + i]);
     BindAll(st, w.args, static_cast<int>(slots) + 1);
     for (;;) {
@@ -431,7 +429,7 @@ Result<std::vector<Memory>> FetchMatching(Db& db, const std::vector<MemoryId>& i
 }
 
 bool IndexEvaluates(const Filter& f) {
-  return f.tags.empty() && f.meta_equals.empty() && !f.as_of && !f.valid_at;
+  return f.tags.empty() && f.meta_equals.empty() && f.expression.empty() && !f.as_of && !f.valid_at;
 }
 
 Status AppendHistory(Db& db, const HistoryEntry& h) {

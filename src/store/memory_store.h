@@ -19,6 +19,7 @@
 
 #include "mnemo/memory.h"
 #include "mnemo/query.h"
+#include "store/filter_expr.h"
 #include "store/sqlite.h"
 
 namespace mnemo::store {
@@ -36,12 +37,9 @@ Status EraseMemory(Db& db, const Memory& m);
 Result<MemoryId> MaxMemoryId(Db& db);
 
 // ---- filters --------------------------------------------------------------------------
-using SqlArg = std::variant<int64_t, double, std::string>;
-struct SqlWhere {
-  std::string sql;  // " AND ..." fragments over alias m
-  std::vector<SqlArg> args;
-};
-SqlWhere BuildFilter(const Filter& f);
+// The SQL of a Filter (its expression compiled by store/filter_expr.h). An expression
+// that does not parse is an error; the engine checks it before any statement runs.
+Result<SqlWhere> BuildFilter(const Filter& f);
 void BindAll(Stmt& st, const std::vector<SqlArg>& args, int first_index);
 
 // Memories matching `f` after `cursor_id` (exclusive; 0 = from the start), up to `limit`.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "text/analyzer.h"
 #include "text/fts5_tokenizer.h"
 
 namespace mnemo::store {
@@ -91,6 +92,20 @@ std::string_view Stmt::Blob(int col) const {
   return std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(s_, col)));
 }
 
+namespace {
+// mnemo_fold(text): text::FoldCase, for the filter language's icontains.
+void FoldFunction(sqlite3_context* ctx, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  const auto* p = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+  const std::string folded = text::FoldCase(
+      std::string_view(p ? p : "", static_cast<size_t>(sqlite3_value_bytes(argv[0]))));
+  sqlite3_result_text(ctx, folded.data(), static_cast<int>(folded.size()), SQLITE_TRANSIENT);
+}
+}  // namespace
+
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode, const DbOptions& options) {
   sqlite3* raw = nullptr;
   const int flags = (mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
@@ -106,6 +121,11 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode, const D
   sqlite3_busy_timeout(raw, 10000);
   sqlite3_extended_result_codes(raw, 1);
   MNEMO_RETURN_IF_ERROR(text::RegisterFts5Tokenizer(raw));
+  if (sqlite3_create_function_v2(raw, "mnemo_fold", 1,
+                                 SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                                 &FoldFunction, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return db->Error("cannot register mnemo_fold");
+  }
   if (mode == Mode::kReadWrite) {
     MNEMO_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
     // Freed pages are zeroed so that purged text does not linger in the file.

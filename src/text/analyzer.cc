@@ -128,6 +128,17 @@ std::vector<std::string> Words(std::string_view text) {
   return words;
 }
 
+std::string FoldCase(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t pos = 0; pos < text.size();) {
+    const DecodedChar c = DecodeAt(text, pos);  // an invalid byte: length 1, kept
+    internal::AppendLower(text, pos, c, &out);
+    pos += c.length;
+  }
+  return out;
+}
+
 std::string Stem(std::string_view lowercase_word) {
   std::string term;
   StemInto(lowercase_word, lowercase_word.size() > kMaxTermBytes, &term);

@@ -48,6 +48,11 @@ std::vector<std::string> Terms(std::string_view text);
 // Lower-cased words in order, without stop-word removal or stemming.
 std::vector<std::string> Words(std::string_view text);
 
+// `text` lower-cased with the analyzer's case fold (ASCII, Latin-1, Latin Extended-A,
+// basic Greek and Cyrillic), every other character and invalid byte kept as it is. The
+// filter language's icontains compares through it (store/filter_expr.h).
+std::string FoldCase(std::string_view text);
+
 // Terms and words are capped at this many bytes (cut at a UTF-8 boundary); longer words
 // are not stemmed.
 inline constexpr size_t kMaxTermBytes = 64;

@@ -19,7 +19,8 @@ Json TimeOrNull(const std::optional<TimeMs>& t) {
 
 Status FieldError(std::string_view key, std::string_view expected) {
   return Status::InvalidArgument("expected " + std::string(expected) + " for \"" +
-                                 std::string(key) + "\"");
+                                 std::string(key) + "\"")
+      .WithField(std::string(key));
 }
 
 const Json* Find(const Json& obj, std::string_view key) {
@@ -429,11 +430,16 @@ Status ParseFilter(const Json& j, Filter* f) {
       // An object or array would be compared as text and match nothing: say so instead.
       if (it.value().is_structured()) {
         return FieldError("meta." + it.key(),
-                          "a string, number, boolean or null to match (comparison operators "
-                          "are not supported)");
+                          "a string, number, boolean or null to equal (compare with \"filters\": "
+                          "{\"metadata." +
+                              it.key() + "\": {\"gt\": 50}})");
       }
       f->meta_equals.emplace_back(it.key(), DumpJson(it.value()));
     }
+  }
+  if (Has(j, "filters")) {
+    // The engine checks the expression (store/filter_expr.h); here only its container.
+    MNEMO_ASSIGN_OR_RETURN(f->expression, GetObjectText(j, "filters"));
   }
   MNEMO_ASSIGN_OR_RETURN(f->include_retired, GetBool(j, "include_retired", false));
   MNEMO_ASSIGN_OR_RETURN(f->include_archived, GetBool(j, "include_archived", false));
@@ -512,6 +518,7 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
                                   "until",
                                   "tags",
                                   "meta",
+                                  "filters",
                                   "include_retired",
                                   "include_archived",
                                   "explain",
@@ -849,9 +856,10 @@ Result<MemoryUpdate> MemoryUpdateFromJson(const Json& j) {
 
 Result<ListRequest> ListRequestFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a list request");
-  MNEMO_RETURN_IF_ERROR(CheckKnownFields(
-      j, {"user", "agent", "session", "kinds", "since", "until", "tags", "meta", "include_retired",
-          "include_archived", "as_of", "valid_at", "limit", "cursor", "descending"}));
+  MNEMO_RETURN_IF_ERROR(
+      CheckKnownFields(j, {"user", "agent", "session", "kinds", "since", "until", "tags", "meta",
+                           "filters", "include_retired", "include_archived", "as_of", "valid_at",
+                           "limit", "cursor", "descending"}));
   ListRequest r;
   MNEMO_RETURN_IF_ERROR(ParseFilter(j, &r.filter));
   if (Has(j, "limit")) {
@@ -884,6 +892,7 @@ std::string QuotedAt(std::string_view m, size_t open) {
 }  // namespace
 
 std::string ErrorField(const Status& s) {
+  if (!s.field().empty()) return s.field();
   const std::string_view m = s.message();
   if (m.starts_with("unknown kind ")) return "kinds";  // ParseFilter: an entry of "kinds"
   if (m.starts_with('"')) return QuotedAt(m, 0);

@@ -43,7 +43,16 @@ Status Status::WithContext(std::string_view context) const {
   std::string m(context);
   m += ": ";
   m += message_;
-  return Status(code_, std::move(m));
+  Status s(code_, std::move(m));
+  s.field_ = field_;
+  return s;
+}
+
+Status Status::WithField(std::string field) const {
+  if (ok()) return *this;
+  Status s = *this;
+  s.field_ = std::move(field);
+  return s;
 }
 
 }  // namespace mnemo

@@ -355,6 +355,26 @@ class ListFilterTest(MnemoCase):
                          ["alice is a nurse"])
         self.assertEqual(self.listed("--meta-eq", "color=green"), [])
 
+    def test_filter_expressions(self):
+        self.assertEqual(self.listed("--filters", '{"metadata.n": {"gt": 3}}'),
+                         ["alice is a nurse"])
+        self.assertEqual(self.listed("--filters", '{"OR": [{"tags": "food"}, {"kind": "fact"}]}'),
+                         ["alice is a nurse", "bob cooks pasta"])
+        self.assertEqual(self.listed("--user", "alice", "--filters",
+                                     '{"NOT": {"metadata.color": {"icontains": "RED"}}}'),
+                         ["alice likes jazz"])
+        self.assertEqual(self.listed("--filters", '{"time": {"gte": "2023-03-01"}}',
+                                     "--agent", "ag1"), ["alice is a nurse", "bob cooks pasta"])
+        hits = self.ok("search", "--space", "s", "alice", "--filters",
+                       '{"user_id": "alice", "agent_id": "ag1"}')["results"]
+        self.assertEqual(sorted(h["text"] for h in hits), ["alice is a nurse", "alice walks the dog"])
+        for bad, needle in (('{"metadata.n": {"gtt": 3}}', "filters.metadata.n.gtt"),
+                            ('{"colour": "red"}', "metadata.colour"),
+                            ('{"kind": "fact"', "filters"),
+                            ("", "empty")):
+            with self.subTest(bad=bad):
+                self.fails(EXIT_BAD_INPUT, "list", "--space", "s", "--filters", bad, contains=needle)
+
     def test_filter_include_retired(self):
         self.ok("delete", "--space", "s", str(self.ids["a2"]))
         self.assertNotIn("alice likes jazz", self.listed())

@@ -268,6 +268,10 @@ class OpenApi:
             if p is None:
                 raise AssertionError("%s: the server accepted query parameter %r, which the "
                                      "document does not list" % (what, name))
+            if "content" in p:  # a JSON value in the query string
+                schema = p["content"]["application/json"]["schema"]
+                self.validate(json.loads(vs[0]), schema, "query parameter %s of %s" % (name, what))
+                continue
             self.validate(self._typed(p["schema"], vs, p), p["schema"],
                           "query parameter %s of %s" % (name, what))
         if "requestBody" in op and body is not None:
@@ -972,6 +976,17 @@ class ListTest(ApiCase):
         self.assertEqual(ids("since=2024-02-01&until=2024-03-01T00:00:00Z"), [b["id"]])
         self.assertEqual(ids("user=u2&order=desc&include_retired=true"), [d["id"], c["id"]])
         self.assertEqual(ids("user=nobody"), [])
+        # A filter expression: URL-encoded JSON.
+        expr = {"OR": [{"tags": "y"}, {"time": {"gte": "2024-03-01"}}]}
+        self.assertEqual(ids("filters=" + urllib.parse.quote(json.dumps(expr))),
+                         [a["id"], c["id"]])
+        self.assertEqual(ids("user=u1&filters=" + urllib.parse.quote('{"NOT": {"tags": "y"}}')),
+                         [b["id"]])
+        self.reject(422, "invalid_argument", "GET", "/v1/spaces/notes/memories?filters=%7B",
+                    field="filters")
+        self.reject(422, "invalid_argument", "GET",
+                    "/v1/spaces/notes/memories?filters=" + urllib.parse.quote('{"tag": "x"}'),
+                    field="filters.tag")
 
     def test_an_unknown_parameter_named_like_an_argument_is_named_as_sent(self):
         # "kinds", "tags", "descending": the names the list operation uses for kind, tag and
@@ -1130,6 +1145,36 @@ class SearchTest(ApiCase):
         self.assertIn(a, ids(user="maya", rrf_k=10, context_weight=0.0, session_weight=0.0,
                              date_weight=0.0))
 
+    def test_search_filter_expressions(self):
+        self.seed()
+
+        def ids(filters, **body):
+            return sorted(h["id"] for h in self.search(query="allergic peanuts cats cookies",
+                                                       filters=filters, **body))
+        a, b, c = self.a["id"], self.b["id"], self.c["id"]
+        # The expression's user_id names the user the scope rule asks for.
+        self.assertEqual(ids({"user_id": "maya", "kind": {"ne": "fact"}}), [b])
+        self.assertEqual(ids({"OR": [{"tags": "food"}, {"metadata.color": "red"}]},
+                             all_users=True), sorted([a, b]))
+        self.assertEqual(ids({"AND": [{"kind": "fact"}, {"NOT": {"user_id": "maya"}}]},
+                             all_users=True), [c])
+        self.assertEqual(ids({"time": {"gte": "2024-02-01", "lt": "2024-03-01"}},
+                             all_users=True), [c])
+        self.assertEqual(ids({"memory": {"icontains": "COOKIES"}}, user="maya"), [b])
+        r = "/v1/spaces/notes/search"
+        q = {"query": "peanuts", "user": "maya"}
+        for filters, field in [({"metadata.color": {"gtt": 1}}, "filters.metadata.color.gtt"),
+                               ({"color": "red"}, "filters.color"),
+                               ({"OR": [{"kind": "fact"}, {"user": {"gt": "a"}}]},
+                                "filters.OR[1].user.gt"),
+                               ({"user_id": "tom"}, "filters.user_id"),  # contradicts user
+                               ([{"kind": "fact"}], "filters")]:
+            with self.subTest(filters=filters):
+                self.reject(422, "invalid_argument", "POST", r, dict(q, filters=filters),
+                            field=field)
+        many = {"OR": [{"tags": "t%d" % i} for i in range(65)]}
+        self.reject(413, "too_large", "POST", r, dict(q, filters=many), field="filters.OR[64].tags")
+
     def test_bad_searches_are_rejected(self):
         self.seed()
         r = "/v1/spaces/notes/search"
@@ -1197,6 +1242,18 @@ class OpsByNameTest(ApiCase):
         self.assertEqual({x["state"] for x in retired}, {"retired"})  # kept in history
         self.assertEqual(self.op("delete_memories", {"space": "notes", "user": "alice"}),
                          {"deleted": 0})
+        # A filter expression narrows the scope named; it never replaces it.
+        self.add("b2 draft", user="bob", tags=["draft"])
+        self.reject(422, "invalid_argument", "POST", "/v1/ops/delete_memories",
+                    {"space": "notes", "filters": {"tags": "draft"}}, field="user")
+        self.reject(422, "invalid_argument", "POST", "/v1/ops/delete_memories",
+                    {"space": "notes", "user": "bob", "filters": {"tags": {"has": "draft"}}},
+                    field="filters.tags.has")
+        self.assertEqual(self.op("delete_memories", {"space": "notes", "user": "bob",
+                                                     "filters": {"tags": "draft"}}),
+                         {"deleted": 1})
+        left = self.list_all(query="include_retired=false")
+        self.assertEqual([x["text"] for x in left], ["b1"])
 
     def test_bad_calls_are_rejected_and_change_nothing(self):
         self.add("x")

@@ -22,7 +22,7 @@ namespace {
 using util::Json;
 
 struct FilterArgs {
-  std::string user, agent, session, since, until, as_of, valid_at;
+  std::string user, agent, session, since, until, as_of, valid_at, filters;
   std::vector<std::string> kinds, tags, meta_eq;
   bool all_users = false;
   bool include_retired = false;
@@ -46,6 +46,9 @@ struct FilterArgs {
                     "metadata KEY=VALUE must match (VALUE is JSON, or a string)")
         ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_option("--filters", filters,
+                    "a filter expression (JSON; docs/api.md, \"Filter expressions\"), e.g. "
+                    "'{\"metadata.amount\": {\"gt\": 50}}'");
     cmd->add_flag("--include-retired,--include-history", include_retired,
                   "include removed, superseded and expired memories");
     cmd->add_flag("--include-archived", include_archived,
@@ -91,6 +94,7 @@ struct FilterArgs {
       f.meta_equals.emplace_back(
           kv.substr(0, eq), parsed.ok() ? util::DumpJson(*parsed) : util::DumpJson(Json(value)));
     }
+    f.expression = filters;  // checked by the engine
     f.include_retired = include_retired;
     f.include_archived = include_archived;
     return f;
