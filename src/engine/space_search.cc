@@ -38,7 +38,8 @@ bool Space::OwnsWholeSpace(const std::string& user) {
 
 Status Space::CheckScope(const Filter& f) {
   if (f.all_users && !f.user_id.empty()) {
-    return Status::InvalidArgument("give either a user or all_users (--all-users), not both");
+    return Status::InvalidArgument("give either a user or all users, not both")
+        .WithField("all_users");
   }
   if (f.all_users || !f.user_id.empty()) return Status::Ok();
   size_t users;
@@ -49,8 +50,8 @@ Status Space::CheckScope(const Filter& f) {
   if (users > 1) {
     return Status::InvalidArgument("space '" + name_ + "' holds memories of " +
                                    std::to_string(users) +
-                                   " users: name one (--user U) or search all of them "
-                                   "explicitly (--all-users)");
+                                   " users: name one, or search all of them explicitly")
+        .WithField("user");
   }
   return Status::Ok();
 }

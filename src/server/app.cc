@@ -65,6 +65,7 @@ App::App(Engine& engine, KeyStore& keys, AppConfig config, std::shared_ptr<Clock
       keys_(keys),
       config_(std::move(config)),
       clock_(std::move(clock)),
+      local_limits_(LocalLimits(config_.limits)),
       limiter_(config_.limits.rate_limit_per_key, config_.limits.rate_burst_per_key, clock_),
       mcp_(engine, config_.limits, config_.default_space, "mnemo", MNEMO_VERSION) {}
 
@@ -75,8 +76,9 @@ bool App::Authorize(const HttpRequest& req, Principal* principal, HttpResponse* 
   }
   std::optional<std::string_view> key = RequestKey(req);
   if (!key) {
-    // Once a key file exists (even with every key revoked) every call needs a key.
-    if (config_.anonymous_allowed && !keys_.Configured()) {
+    // Once a key file exists (even with every key revoked) every call needs a key, but
+    // on the owner-only Unix socket, whose callers may read the data files anyway.
+    if (req.local || (config_.anonymous_allowed && !keys_.Configured())) {
       principal->unrestricted = true;
       return true;
     }
@@ -163,8 +165,12 @@ HttpResponse App::Handle(const HttpRequest& req) {
     r = HandleMcpHttp(mcp_, req, principal,
                       principal.key_id.empty() ? "mcp" : "mcp:" + principal.key_id);
   } else {
-    const std::string actor = principal.key_id.empty() ? "http" : "http:" + principal.key_id;
-    r = HandleRest(ops::Context{engine_, principal, config_.limits, actor}, req);
+    // The data directory's owner on the Unix socket is the CLI (backend.h in tools/mnemo).
+    const std::string actor = !principal.key_id.empty() ? "http:" + principal.key_id
+                              : req.local               ? "cli"
+                                                        : "http";
+    r = HandleRest(
+        ops::Context{engine_, principal, req.local ? local_limits_ : config_.limits, actor}, req);
   }
   r.key_id = principal.key_id;
   return r;

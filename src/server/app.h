@@ -5,7 +5,9 @@
 //
 // Authentication: "Authorization: Bearer <key>" (or "X-API-Key: <key>"). When no key was
 // ever created (no keys.json), and only when the server listens on loopback, calls are
-// anonymous and unrestricted; otherwise a missing or unknown key is 401.
+// anonymous and unrestricted; otherwise a missing or unknown key is 401. On the data
+// directory's Unix socket (owner-only, server/local_socket.h) a call without a key is
+// the owner's: unrestricted, as the CLI is on the files; a key given there counts.
 //
 // Thread safety: Handle and Observe are called concurrently by HttpServer's threads.
 // The Engine, KeyStore and HttpServer passed in must outlive the App.
@@ -57,6 +59,7 @@ class App {
   KeyStore& keys_;
   AppConfig config_;
   std::shared_ptr<Clock> clock_;
+  Limits local_limits_;  // of REST calls on the Unix socket: the CLI's (LocalLimits)
   RateLimiter limiter_;
   McpServer mcp_;
   server::Metrics metrics_;

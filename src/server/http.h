@@ -18,7 +18,9 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
-  std::string remote;  // peer address "127.0.0.1"
+  std::string remote;  // peer address "127.0.0.1"; "local" on the Unix socket
+  // Arrived on the data directory's owner-only Unix socket (server/local_socket.h).
+  bool local = false;
 
   // First header with this (lower-case) name, or nullptr.
   const std::string* Header(std::string_view lower_name) const;

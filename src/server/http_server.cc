@@ -23,6 +23,7 @@
 
 #include "server/errors.h"
 #include "server/http_parser.h"
+#include "server/local_socket.h"
 
 namespace mnemo::server {
 namespace {
@@ -32,6 +33,7 @@ using TimePoint = SteadyClock::time_point;
 
 constexpr uint64_t kListenerTag = 0;
 constexpr uint64_t kWakeTag = 1;
+constexpr uint64_t kLocalListenerTag = 2;  // the data directory's Unix socket
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr auto kSweepEvery = std::chrono::milliseconds(100);
 
@@ -91,6 +93,7 @@ struct HttpServer::Impl {
     int fd = -1;
     uint64_t id = 0;
     std::string remote;
+    bool local = false;  // accepted on the Unix socket
     std::string in;
     std::string out;
     size_t out_off = 0;
@@ -126,6 +129,9 @@ struct HttpServer::Impl {
   Handler handler;
   Observer observer;
   int listen_fd = -1;
+  int local_fd = -1;       // ListenLocal's socket, or -1
+  Limits local_limits;     // its requests' sizes
+  std::string local_path;  // its file, removed when it closes
   int epoll_fd = -1;
   int wake_fd = -1;
   std::thread loop_thread;
@@ -133,7 +139,7 @@ struct HttpServer::Impl {
 
   // Loop-thread state.
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns;
-  uint64_t next_id = 2;
+  uint64_t next_id = 3;
   bool draining = false;
   TimePoint drain_deadline;
 
@@ -150,6 +156,7 @@ struct HttpServer::Impl {
 
   ~Impl() {
     if (listen_fd >= 0) close(listen_fd);
+    CloseLocal();
     if (epoll_fd >= 0) close(epoll_fd);
     if (wake_fd >= 0) close(wake_fd);
     for (auto& [id, c] : conns) close(c->fd);
@@ -178,17 +185,25 @@ struct HttpServer::Impl {
     n_conns.store(conns.size());
   }
 
+  void CloseLocal() {
+    if (local_fd < 0) return;
+    if (epoll_fd >= 0) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, local_fd, nullptr);
+    close(local_fd);
+    local_fd = -1;
+    unlink(local_path.c_str());
+  }
+
   // --- loop thread ---------------------------------------------------------------
 
-  void Accept() {
+  void Accept(bool local) {
     for (;;) {
       sockaddr_storage ss{};
       socklen_t len = sizeof ss;
-      int fd =
-          accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      int fd = accept4(local ? local_fd : listen_fd, reinterpret_cast<sockaddr*>(&ss), &len,
+                       SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) return;  // EAGAIN, or out of descriptors: retried on the next event
       int one = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      if (!local) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       if (conns.size() >= limits.max_connections) {
         std::string bytes = Serialize(Overloaded("too many open connections (limit " +
                                                  std::to_string(limits.max_connections) + ")"),
@@ -201,7 +216,8 @@ struct HttpServer::Impl {
       auto c = std::make_unique<Conn>();
       c->fd = fd;
       c->id = next_id++;
-      c->remote = PeerAddress(ss);
+      c->remote = local ? "local" : PeerAddress(ss);
+      c->local = local;
       c->last_activity = SteadyClock::now();
       c->events = EPOLLIN;
       epoll_event ev{};
@@ -239,7 +255,8 @@ struct HttpServer::Impl {
 
   void Read(Conn* c) {
     if (c->phase == Phase::kHandling || c->phase == Phase::kWriting) return;
-    const size_t cap = limits.max_header_bytes + limits.max_body_bytes + kReadChunk;
+    const Limits& l = c->local ? local_limits : limits;
+    const size_t cap = l.max_header_bytes + l.max_body_bytes + kReadChunk;
     char buf[kReadChunk];
     for (;;) {
       ssize_t n = recv(c->fd, buf, sizeof buf, 0);
@@ -284,13 +301,15 @@ struct HttpServer::Impl {
       size_t head_len = 0;
       ParseError err;
       c->req = HttpRequest{};
-      ParseStatus st = ParseHead(c->in, limits, &c->req, &head_len, &c->framing, &err);
+      const Limits& l = c->local ? local_limits : limits;
+      ParseStatus st = ParseHead(c->in, l, &c->req, &head_len, &c->framing, &err);
       if (st == ParseStatus::kNeedMore) return;
       if (st == ParseStatus::kError) return RespondError(c, err);
       c->req.remote = c->remote;
+      c->req.local = c->local;
       c->body_pos = head_len;
       c->phase = Phase::kBody;
-      if (c->framing.chunked) c->chunked.emplace(limits.max_body_bytes);
+      if (c->framing.chunked) c->chunked.emplace(l.max_body_bytes);
       const bool body_pending =
           c->framing.chunked ? true : c->in.size() - head_len < c->framing.content_length;
       if (c->framing.expect_continue && body_pending) {
@@ -451,6 +470,7 @@ struct HttpServer::Impl {
       close(listen_fd);
       listen_fd = -1;
     }
+    CloseLocal();
     std::vector<uint64_t> idle;
     for (auto& [id, c] : conns) {
       if (c->phase == Phase::kReading || c->phase == Phase::kBody)
@@ -471,8 +491,8 @@ struct HttpServer::Impl {
                          static_cast<int>(kSweepEvery.count()));
       for (int i = 0; i < n; ++i) {
         const uint64_t tag = events[i].data.u64;
-        if (tag == kListenerTag) {
-          if (!draining) Accept();
+        if (tag == kListenerTag || tag == kLocalListenerTag) {
+          if (!draining) Accept(tag == kLocalListenerTag);
         } else if (tag == kWakeTag) {
           DrainCompletions();
         } else {
@@ -574,6 +594,16 @@ Status HttpServer::Listen(const std::string& host, int port) {
   return Status::IOError("cannot listen on " + host + ":" + service + ": " + last_error);
 }
 
+Status HttpServer::ListenLocal(const std::string& path, const Limits& limits) {
+  auto fd = server::ListenLocal(path);
+  if (!fd.ok()) return fd.status();
+  impl_->CloseLocal();
+  impl_->local_fd = *fd;
+  impl_->local_path = path;
+  impl_->local_limits = limits;
+  return Status::Ok();
+}
+
 Status HttpServer::Start() {
   Impl& m = *impl_;
   if (m.listen_fd < 0) return Status::FailedPrecondition("Start() before a successful Listen()");
@@ -588,6 +618,10 @@ Status HttpServer::Start() {
   epoll_ctl(m.epoll_fd, EPOLL_CTL_ADD, m.listen_fd, &ev);
   ev.data.u64 = kWakeTag;
   epoll_ctl(m.epoll_fd, EPOLL_CTL_ADD, m.wake_fd, &ev);
+  if (m.local_fd >= 0) {
+    ev.data.u64 = kLocalListenerTag;
+    epoll_ctl(m.epoll_fd, EPOLL_CTL_ADD, m.local_fd, &ev);
+  }
   int n = m.limits.workers > 0 ? m.limits.workers
                                : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
   for (int i = 0; i < n; ++i) m.workers.emplace_back([&m] { m.Work(); });

@@ -66,6 +66,10 @@ class HttpServer {
   // a free port (see port()).
   Status Listen(const std::string& host, int port);
   int port() const { return port_; }
+  // Also answers on a Unix socket at `path` (server/local_socket.h; permissions 0600,
+  // the file removed when the server stops), reading requests there within `limits`'
+  // sizes (LocalLimits). Requests from it carry HttpRequest::local.
+  Status ListenLocal(const std::string& path, const Limits& limits);
 
   // Starts the event loop and the workers.
   Status Start();

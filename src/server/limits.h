@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "mnemo/options.h"
+
 namespace mnemo::server {
 
 struct Limits {
@@ -24,5 +26,17 @@ struct Limits {
   size_t max_queue = 512;                   // requests waiting for a worker; beyond, 503
   int workers = 0;                          // handler threads; 0 = max(2, hardware threads)
 };
+
+// The limits of the data directory's own callers: the CLI, in its process or through the
+// Unix socket of a running server (server/local_socket.h). An ingest of a whole file is
+// one transaction, and a search returns as many results as the engine allows.
+inline Limits LocalLimits(Limits l = {}) {
+  const Options engine;
+  l.max_body_bytes = size_t{1} << 30;
+  l.max_batch = 10'000'000;
+  l.max_k = engine.max_k;
+  l.max_list_limit = engine.max_list_limit;
+  return l;
+}
 
 }  // namespace mnemo::server

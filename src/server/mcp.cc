@@ -55,7 +55,7 @@ struct ToolDef {
   bool takes_space;  // the tool works on one space: a default space is filled in
 };
 
-constexpr std::array<ToolDef, 13> kTools = {{
+constexpr std::array<ToolDef, 14> kTools = {{
     {"add_memory", &ops::AddMemory, true},
     {"ingest_conversation", &ops::Ingest, true},
     {"search_memory", &ops::Search, true},
@@ -65,6 +65,7 @@ constexpr std::array<ToolDef, 13> kTools = {{
     {"delete_memory", &ops::DeleteMemory, true},
     {"memory_history", &ops::MemoryHistory, true},
     {"list_spaces", &ops::ListSpaces, false},
+    {"create_space", &ops::CreateSpace, false},
     {"list_jobs", &ops::ListJobs, true},
     {"job_stats", &ops::JobStats, true},
     {"get_profile", &ops::GetProfile, true},
@@ -181,11 +182,7 @@ Json FilterProperties(bool for_search) {
       {"agent", Str()},
       {"session", Str()},
       {"kinds", Kinds()},
-      {"since", Time("")},
-      {"until", Time("")},
-      {"tags", StrArray("all of these")},
-      {"filters",
-       {{"type", "object"}, {"description", "{\"AND\"|\"OR\"|\"NOT\"|field: {op: value}}"}}},
+      {"filters", {{"type", "object"}, {"description", "AND/OR/NOT of {field: {op: value}}"}}},
       {"include_retired", Bool("also deleted or superseded")},
   };
   if (for_search) {
@@ -262,7 +259,7 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
   tools.push_back(
       Tool("search_memory", "Search memories",
            "Recall the memories most relevant to a query, best first: {\"results\": [{\"id\", "
-           "\"text\", \"score\", ...}]}.",
+           "\"text\", ...}]}.",
            s.Object(search_props, {"query"}), Annotations(true, false, true)));
 
   tools.push_back(Tool("get_memory", "Get a memory",
@@ -278,8 +275,8 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
   list_props["descending"] = Bool("newest first");
   tools.push_back(
       Tool("list_memories", "List memories",
-           "Page through memories in time order. Returns {\"memories\", \"next_cursor\"} (\"\" on "
-           "the last page).",
+           "Page through memories, oldest first: {\"memories\", \"next_cursor\"} (\"\" at the "
+           "end).",
            s.Object(list_props, {}), Annotations(true, false, true)));
 
   tools.push_back(
@@ -313,6 +310,10 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
                        "The spaces this caller may read, with their number of memories.",
                        s.Object(Json::object(), {}, /*with_space=*/false),
                        Annotations(true, false, true)));
+  tools.push_back(Tool("create_space", "Create a space",
+                       "Create a space (admin role); the other tools name it in \"space\".",
+                       s.Object({{"name", SchemaBuilder::Space()}}, {"name"}, /*with_space=*/false),
+                       Annotations(false, false, false)));
   tools.push_back(
       Tool("list_jobs", "List pipeline jobs",
            "The background jobs deriving facts from conversations: why derived memories are late.",

@@ -313,7 +313,8 @@ TEST_F(McpTest, ToolsListDescribesEveryToolWithAStrictSchema) {
         EXPECT_NE(req, "space") << name << ": the server has a default space";
       }
     }
-    EXPECT_EQ(s["properties"].contains("space"), name != "list_spaces") << name;
+    EXPECT_EQ(s["properties"].contains("space"), name != "list_spaces" && name != "create_space")
+        << name;
     // Hints are given where they differ from MCP's defaults (readOnly false, destructive
     // true, idempotent false, openWorld true).
     const Json hints = t.value("annotations", Json::object());
@@ -324,10 +325,11 @@ TEST_F(McpTest, ToolsListDescribesEveryToolWithAStrictSchema) {
   }
   // Every agent's context holds this list: it stays small (the instructions say the rest).
   EXPECT_LE(util::DumpJson(r["result"]).size(), 8192u);
-  EXPECT_EQ(names, (std::set<std::string>{"add_memory", "ingest_conversation", "search_memory",
-                                          "get_memory", "list_memories", "update_memory",
-                                          "delete_memory", "memory_history", "list_spaces",
-                                          "list_jobs", "job_stats", "get_profile", "get_context"}));
+  EXPECT_EQ(names,
+            (std::set<std::string>{"add_memory", "ingest_conversation", "search_memory",
+                                   "get_memory", "list_memories", "update_memory", "delete_memory",
+                                   "memory_history", "list_spaces", "create_space", "list_jobs",
+                                   "job_stats", "get_profile", "get_context"}));
   auto tool = [&](const std::string& name) {
     for (const auto& t : tools) {
       if (t["name"] == name) return t["inputSchema"];
@@ -351,6 +353,10 @@ TEST_F(McpTest, WithoutADefaultSpaceTheSchemasRequireIt) {
     const Json& s = t["inputSchema"];
     if (t["name"] == "list_spaces") {
       EXPECT_FALSE(s.contains("required"));
+      continue;
+    }
+    if (t["name"] == "create_space") {  // names the space it creates
+      EXPECT_EQ(s["required"], Json::array({"name"}));
       continue;
     }
     ASSERT_TRUE(s.contains("required")) << t["name"];
@@ -724,6 +730,15 @@ TEST_F(McpTest, APrincipalSeesOnlyItsSpacesWithItsRole) {
   EXPECT_EQ(spaces["spaces"][0]["name"], "notes");
   Principal nobody;
   EXPECT_EQ(ToolErr("get_memory", {{"id", id}}, nobody)["code"], "forbidden");
+
+  // Creating a space takes the admin role on that name (or on "*").
+  EXPECT_EQ(ToolErr("create_space", {{"name", "journal"}}, writer)["code"], "forbidden");
+  Principal admin = writer;
+  admin.spaces["journal"] = Role::kAdmin;
+  EXPECT_EQ(Ok("create_space", {{"name", "journal"}}, admin)["name"], "journal");
+  EXPECT_EQ(ToolErr("create_space", {{"name", "journal"}}, admin)["code"], "already_exists");
+  EXPECT_EQ(ToolErr("create_space", {{"name", "no spaces"}}, admin)["field"], "name");
+  Ok("add_memory", {{"space", "journal"}, {"text", "first entry"}, {"user", "maya"}}, admin);
 }
 
 TEST_F(McpTest, ConcurrentCallsAreSafe) {

@@ -1,7 +1,6 @@
 #include "server/ops.h"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <charconv>
 #include <initializer_list>
@@ -49,7 +48,6 @@ std::string EngineField(std::string_view message) {
       "text",       "user",     "agent",      "session", "role",  "speaker",    "kind",   "time",
       "valid_from", "valid_to", "importance", "tier",    "tags",  "entities",   "reason", "query",
       "k",          "limit",    "cursor",     "sources", "space", "expires_at", "ttl"};
-  if (message.find("--user U") != std::string_view::npos) return "user";  // scope rule
   const size_t end = message.find_first_not_of("abcdefghijklmnopqrstuvwxyz_");
   const std::string_view word = message.substr(0, end);
   if (word == "invalid" && end != std::string_view::npos) {
@@ -64,23 +62,9 @@ std::string EngineField(std::string_view message) {
   return "";
 }
 
-// Engine messages name CLI flags in places; the network faces name their fields instead.
-std::string ForNetwork(std::string m) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 2> kFlags = {
-      {{"--user U", "\"user\""}, {"--all-users", "\"all_users\": true"}}};
-  for (const auto& [flag, field] : kFlags) {
-    for (size_t at = m.find(flag); at != std::string::npos; at = m.find(flag, at)) {
-      m.replace(at, flag.size(), field);
-      at += field.size();
-    }
-  }
-  return m;
-}
-
 ApiError EngineError(const Status& s, std::string field = "") {
   std::string named = s.field().empty() ? EngineField(s.message()) : s.field();
-  return FromStatus(Status(s.code(), ForNetwork(s.message())),
-                    named.empty() ? std::move(field) : std::move(named));
+  return FromStatus(s, named.empty() ? std::move(field) : std::move(named));
 }
 
 // Engine errors about a profile key quote it, lowercased ("invalid profile key \"a b\"",
@@ -396,8 +380,14 @@ ApiResult<Json> Search(const Context& c, const Json& args) {
   if (req.filter.all_users && !req.filter.user_id.empty()) {
     return Invalid("give either \"user\" or \"all_users\", not both", "all_users");
   }
-  return Answer(c.engine.Search(space, req), [](const std::vector<SearchHit>& hits) {
-    return Json{{"results", ArrayOf(hits, &util::SearchHitToJson)}};
+  auto hits = c.engine.Search(space, req);
+  if (!hits.ok() && hits.status().field() == "user") {  // the scope rule: say the fields
+    return EngineError(Status(hits.status().code(),
+                              hits.status().message() + " (\"user\", or \"all_users\": true)")
+                           .WithField("user"));
+  }
+  return Answer(std::move(hits), [](const std::vector<SearchHit>& found) {
+    return Json{{"results", ArrayOf(found, &util::SearchHitToJson)}};
   });
 }
 

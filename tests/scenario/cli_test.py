@@ -819,7 +819,8 @@ class BatchSearchTest(MnemoCase):
         out = r.json_lines()
         self.assertEqual(len(out), 1)
         self.assertIn("line 1", out[0]["error"]["message"])
-        self.assertIn("--all-users", out[0]["error"]["message"])
+        self.assertIn("2 users", out[0]["error"]["message"])
+        self.assertEqual(out[0]["error"]["field"], "user")  # the lines' field, not a flag
 
     def test_batch_and_query_together_is_usage_error(self):
         path = self.write_file("b.jsonl", json.dumps({"query": "x", "user": "bob"}) + "\n")

@@ -4,6 +4,7 @@ Every test starts the real server on a free loopback port and talks HTTP to it
 (server_harness.py). Route-by-route API behaviour is in api_test.py.
 """
 
+import json
 import os
 import re
 import signal
@@ -234,6 +235,112 @@ class OperationsTest(ServerCase):
         r = s2.request("POST", "/v1/spaces/notes/search", {"user": "u", "query": "durable note 7"})
         self.assertEqual(r.status, 200, repr(r))
         self.assertEqual(r.json()["results"][0]["text"], "durable note 7")
+
+
+class BesideServerTest(ServerCase):
+    """The CLI on a data directory a running server holds: its commands go through the
+    server's Unix socket (DIR/mnemo.sock) and answer as they do without a server."""
+
+    def test_cli_commands_go_through_the_running_server(self):
+        s = self.start_server()
+        sock = os.path.join(self.data, "mnemo.sock")
+        self.assertEqual(os.stat(sock).st_mode & 0o777, 0o600)  # the owner's only
+        self.assertEqual(self.ok("space", "create", "s"), {"space": "s", "created": True})
+        self.assertIn({"name": "s", "memories": 0}, self.ok("space", "list")["spaces"])
+        added = self.ok("add", "--space", "s", "--user", "maya", "--tag", "home",
+                        "--meta", '{"n": 3}', "Maya lives in Lisbon")
+        # The server holds the same store.
+        got = s.request("GET", "/v1/spaces/s/memories/%d" % added["id"]).json()
+        self.assertEqual(got["text"], "Maya lives in Lisbon")
+        lines = "\n".join(json.dumps({"role": "user", "text": t}) for t in
+                          ("I adopted a cat named Pixel", "Pixel loves tuna"))
+        self.assertEqual(self.ok("ingest", "--space", "s", "--user", "maya", "-", stdin=lines),
+                         {"added": 2})
+        self.ok("add", "--space", "s", "--user", "tom", "Tom plays chess")
+        listed = self.ok("list", "--space", "s", "--filters", '{"metadata.n": {"gte": 3}}')
+        self.assertEqual([m["text"] for m in listed["memories"]], ["Maya lives in Lisbon"])
+        self.assertIsNone(listed["next_cursor"])
+        hits = self.ok("search", "--space", "s", "--user", "maya", "Pixel")["results"]
+        self.assertIn("Pixel loves tuna", [h["text"] for h in hits])
+        human = self.ok("search", "--space", "s", "--user", "maya", "Lisbon",
+                        json_mode=False).out
+        self.assertIn("Maya lives in Lisbon", human)
+        mid = str(added["id"])
+        self.assertEqual(self.ok("get", "--space", "s", mid)["tags"], ["home"])
+        updated = self.ok("update", "--space", "s", mid, "Maya lives in Porto", "--reason", "moved")
+        self.assertEqual(updated["version"], 2)
+        history = self.ok("history", "--space", "s", mid)["history"]
+        self.assertEqual([(h["op"], h["actor"]) for h in history], [("add", "api"), ("update", "cli")])
+        self.assertEqual(self.ok("stats", "--space", "s")["space"], "s")
+        profile = self.ok("profile", "--space", "s", "--user", "maya", "--edit", "city=Porto")
+        self.assertIn(("city", "Porto"), [(e["key"], e["value"]) for e in profile["entries"]])
+        ctx = self.ok("context", "--space", "s", "--user", "maya", "where does Maya live")
+        self.assertIn("Porto", ctx["text"])
+        self.fails(1, "context", "--space", "s", "--user", "maya", "--budget", "5", "x",
+                   contains="--budget")
+        export = self.run_mnemo("export", "--space", "s", json_mode=False)
+        self.assertEqual(export.rc, 0, export.describe())
+        self.assertIn("Maya lives in Porto", export.out)
+        # Errors: the same exit codes and words as without a server.
+        self.fails(2, "get", "--space", "s", "999999999")
+        self.fails(2, "list", "--space", "nope")
+        self.fails(1, "add", "--space", "s", "--user", "u", "--time", "yesterday", "x",
+                   contains="--time")
+        self.fails(1, "search", "--space", "s", "chess", contains=("2 users", "--all-users"))
+        self.fails(1, "list", "--space", "s", "--filters", '{"n": 3}', contains="metadata.n")
+        # What needs the directory itself says so.
+        self.fails(1, "import", "--space", "s", self.write_file("e.jsonl", export.out),
+                   contains="stop the server")
+        self.assertEqual(self.ok("delete", "--space", "s", mid, "--purge"),
+                         {"id": int(mid), "deleted": True, "purged": True})
+        # Without the server (its socket removed) the same commands open the directory.
+        s.stop()
+        self.assertFalse(os.path.exists(sock))
+        listed = self.ok("list", "--space", "s", "--user", "maya", "--kind", "episode")
+        self.assertEqual([m["text"] for m in listed["memories"]],
+                         ["I adopted a cat named Pixel", "Pixel loves tuna"])
+
+    def test_stdio_mcp_goes_through_the_running_server(self):
+        s = self.start_server()
+        self.ok("space", "create", "notes")
+        msgs = [
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+             "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                        "clientInfo": {"name": "t", "version": "1"}}},
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+            {"jsonrpc": "2.0", "id": 3, "method": "tools/call",  # no space: --space's
+             "params": {"name": "add_memory",
+                        "arguments": {"text": "Maya drinks green tea", "user": "maya"}}},
+            {"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+             "params": {"name": "search_memory", "arguments": {"query": "tea"}}},
+        ]
+        stdin = "\n".join(json.dumps(m) for m in msgs) + "\n{not json\n"
+        proc = subprocess.run([self.bin, "--data", self.data, "mcp", "--space", "notes"],
+                              input=stdin.encode(), capture_output=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        answers = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+        self.assertEqual([a.get("id") for a in answers], [1, 2, 3, 4, None])  # none for the
+        self.assertEqual(answers[0]["result"]["serverInfo"]["name"], "mnemo")  # notification
+        self.assertIn("add_memory", [t["name"] for t in answers[1]["result"]["tools"]])
+        self.assertFalse(answers[2]["result"].get("isError"), answers[2])
+        self.assertIn("Maya drinks green tea", answers[3]["result"]["content"][0]["text"])
+        self.assertEqual(answers[4]["error"]["code"], -32700)  # the bad line: a parse error
+        listed = s.request("GET", "/v1/spaces/notes/memories").json()["memories"]
+        self.assertEqual([m["text"] for m in listed], ["Maya drinks green tea"])
+        bad = subprocess.run([self.bin, "--data", self.data, "mcp", "--space", "nope"],
+                             input=b"", capture_output=True, timeout=60)
+        self.assertEqual(bad.returncode, 2)
+        self.assertEqual(bad.stdout, b"")  # stdout is the protocol's only
+        self.assertEqual(bad.stderr.decode().count("does not exist"), 1, bad.stderr)
+
+    def test_a_stale_socket_is_not_a_server(self):
+        s = self.start_server()
+        s.stop(signal.SIGKILL)  # no clean-up: the socket file stays behind, unanswered
+        self.ok("space", "create", "s")  # the lock went with the process: direct access
+        s2 = self.start_server()  # replaces the stale file
+        self.assertEqual(self.ok("space", "list")["spaces"], [{"name": "s", "memories": 0}])
+        s2.stop()
 
 
 class ReadmeTest(ServerCase):

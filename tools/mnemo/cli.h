@@ -1,4 +1,5 @@
-// The `mnemo` command line: a thin face over mnemo::Engine.
+// The `mnemo` command line: a thin face over the operations of src/server/ops.h, run in
+// process or through a running server (backend.h).
 //
 // Exit codes (a contract scripts depend on): 0 ok, 1 bad usage or bad input, 2 not
 // found, 3 internal error.

@@ -1,18 +1,23 @@
 #include "context_cmd.h"
 
-#include "mnemo/engine.h"
-#include "util/time_util.h"
+#include "backend.h"
+#include "util/json_codec.h"
 
 namespace mnemo::cli {
 namespace {
 
-std::string ProfileText(const Profile& p) {
-  if (p.entries.empty()) return "(no profile entries for " + p.user + ")";
+// A profile of the api (util::ProfileToJson), for people.
+std::string ProfileText(const util::Json& p) {
+  const util::Json& entries = p["entries"];
+  if (entries.empty()) return "(no profile entries for " + p.value("user", "") + ")";
   std::string out;
-  for (const auto& e : p.entries) {
-    out += e.key + (e.value.empty() ? "" : " = " + e.value) + "\t" + e.text;
-    if (e.since) out += "\t(since " + util::FormatIso8601(*e.since).substr(0, 10) + ")";
-    if (e.edited) out += "\t[edited]";
+  for (const auto& e : entries) {
+    const std::string value = e.value("value", "");
+    out += e.value("key", "") + (value.empty() ? "" : " = " + value) + "\t" + e.value("text", "");
+    if (e["since"].is_string()) {
+      out += "\t(since " + e["since"].get<std::string>().substr(0, 10) + ")";
+    }
+    if (e.value("edited", false)) out += "\t[edited]";
     out += "\n";
   }
   out.pop_back();
@@ -50,51 +55,53 @@ ContextCommands RegisterContext(CLI::App* app, ContextArgs* a) {
 
 int RunContextCommand(const std::string& data, const ContextCommands& cmds, const ContextArgs& a,
                       const Output& out) {
-  // Parse everything before opening the store.
-  ProfileEdit edit;
-  edit.user = a.user;
-  edit.reason = a.reason;
-  for (const auto& kv : a.edits) {
-    const size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return out.Fail(Status::InvalidArgument("--edit expects KEY=VALUE, got \"" + kv + "\""));
-    }
-    edit.set.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  edit.unset = a.unsets;
-  if (!a.reason.empty() && edit.set.empty() && edit.unset.empty()) {
-    return out.Fail(Status::InvalidArgument("--reason needs --edit or --unset"));
-  }
-  ContextRequest req;
-  req.user = a.user;
-  for (const auto& w : a.query_words) req.query += (req.query.empty() ? "" : " ") + w;
-  req.budget_tokens = a.budget;
-  req.k = a.k;
-  req.profile_entries = a.profile_entries;
-  if (!a.now.empty()) {
-    auto t = util::ParseIso8601(a.now);
-    if (!t.ok()) return out.Fail(t.status().WithContext("--now"));
-    req.now = *t;
-  }
-
-  auto options = EngineOptions(data);
-  if (!options.ok()) return out.Fail(options.status());
-  auto engine = Engine::Open(data, *options);
-  if (!engine.ok()) return out.Fail(engine.status());
-  Engine& e = **engine;
+  // The operations' arguments (server/ops.h: get_profile, edit_profile, build_context),
+  // which check every value; here only the flags' own syntax.
+  util::Json args = {{"space", a.space}, {"user", a.user}};
+  std::string op;
   if (cmds.profile->parsed()) {
-    Result<Profile> p = edit.set.empty() && edit.unset.empty()
-                            ? e.GetProfile(a.space, a.user, a.limit)
-                            : e.EditProfile(a.space, edit);
-    if (!p.ok()) return out.Fail(p.status());
-    out.Emit(util::ProfileToJson(*p), ProfileText(*p));
+    util::Json set = util::Json::object();
+    for (const auto& kv : a.edits) {
+      const size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return out.Fail(Status::InvalidArgument("--edit expects KEY=VALUE, got \"" + kv + "\""));
+      }
+      set[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    const bool edits = !set.empty() || !a.unsets.empty();
+    if (!a.reason.empty() && !edits) {
+      return out.Fail(Status::InvalidArgument("--reason needs --edit or --unset"));
+    }
+    if (edits) {
+      op = "edit_profile";
+      if (!set.empty()) args["set"] = std::move(set);
+      if (!a.unsets.empty()) args["unset"] = a.unsets;
+      if (!a.reason.empty()) args["reason"] = a.reason;
+    } else {
+      op = "get_profile";
+      args["limit"] = a.limit;
+    }
+  } else {
+    op = "build_context";
+    std::string query;
+    for (const auto& w : a.query_words) query += (query.empty() ? "" : " ") + w;
+    args["query"] = query;
+    args["budget"] = a.budget;
+    args["k"] = a.k;
+    args["profile_entries"] = a.profile_entries;
+    if (!a.now.empty()) args["now"] = a.now;
+  }
+  auto b = Backend::Open(data);
+  if (!b.ok()) return out.Fail(b.status());
+  auto r = (*b)->Call(op, args);
+  if (!r.ok()) return out.Fail(ForCli(r.status()));
+  if (op != "build_context") {
+    out.Emit(*r, ProfileText(*r));
     return kExitOk;
   }
-  auto c = e.BuildContext(a.space, req);
-  if (!c.ok()) return out.Fail(c.status());
-  std::string human = c->text;
+  std::string human = r->value("text", "");
   if (!human.empty() && human.back() == '\n') human.pop_back();
-  out.Emit(util::ContextResultToJson(*c), human);
+  out.Emit(*r, human);
   return kExitOk;
 }
 

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "backend.h"
 #include "cli.h"
 #include "config_cmd.h"
 #include "context_cmd.h"
@@ -60,30 +61,19 @@ struct FilterArgs {
                     "what was true at this time (ISO 8601), superseded facts included");
   }
 
-  Result<Filter> Build() const {
-    Filter f;
-    f.user_id = user;
-    f.all_users = all_users;
-    f.agent_id = agent;
-    f.session_id = session;
-    for (const auto& k : kinds) {
-      MNEMO_ASSIGN_OR_RETURN(Kind kind, ParseKind(k));
-      f.kinds.push_back(kind);
+  // The filter as the list and search operations' arguments (server/ops.h), which
+  // check every value.
+  Status AddTo(Json* args) const {
+    Json& j = *args;
+    for (auto [value, name] :
+         {std::pair{&user, "user"}, std::pair{&agent, "agent"}, std::pair{&session, "session"},
+          std::pair{&since, "since"}, std::pair{&until, "until"}, std::pair{&as_of, "as_of"},
+          std::pair{&valid_at, "valid_at"}}) {
+      if (!value->empty()) j[name] = *value;
     }
-    if (!since.empty()) {
-      MNEMO_ASSIGN_OR_RETURN(f.time_from, util::ParseIso8601(since));
-    }
-    if (!until.empty()) {
-      MNEMO_ASSIGN_OR_RETURN(f.time_to, util::ParseIso8601(until));
-    }
-    for (auto [text, field, name] : {std::tuple{&as_of, &f.as_of, "--as-of"},
-                                     std::tuple{&valid_at, &f.valid_at, "--valid-at"}}) {
-      if (text->empty()) continue;
-      auto t = util::ParseIso8601(*text);
-      if (!t.ok()) return t.status().WithContext(name);
-      *field = *t;
-    }
-    f.tags = tags;
+    if (all_users) j["all_users"] = true;
+    if (!kinds.empty()) j["kinds"] = kinds;
+    if (!tags.empty()) j["tags"] = tags;
     for (const auto& kv : meta_eq) {
       const auto eq = kv.find('=');
       if (eq == std::string::npos || eq == 0) {
@@ -91,13 +81,19 @@ struct FilterArgs {
       }
       const std::string value = kv.substr(eq + 1);
       auto parsed = util::ParseJson(value);
-      f.meta_equals.emplace_back(
-          kv.substr(0, eq), parsed.ok() ? util::DumpJson(*parsed) : util::DumpJson(Json(value)));
+      j["meta"][kv.substr(0, eq)] = parsed.ok() ? *parsed : Json(value);
     }
-    f.expression = filters;  // checked by the engine
-    f.include_retired = include_retired;
-    f.include_archived = include_archived;
-    return f;
+    if (!filters.empty()) {
+      auto parsed = util::ParseJson(filters);
+      if (!parsed.ok()) {
+        return Status::InvalidArgument("\"filters\": " + parsed.status().message())
+            .WithField("filters");
+      }
+      j["filters"] = std::move(parsed).value();
+    }
+    if (include_retired) j["include_retired"] = true;
+    if (include_archived) j["include_archived"] = true;
+    return Status::Ok();
   }
 };
 
@@ -106,33 +102,42 @@ std::string DefaultDataDir() {
   return "mnemo-data";
 }
 
-std::string ShortTime(const std::optional<TimeMs>& t) {
-  if (!t) return "----------";
-  std::string s = util::FormatIso8601(*t);
+// "2024-05-08 13:56" of an ISO 8601 time of the api ("----------" for none).
+std::string ShortTime(const Json& iso) {
+  if (!iso.is_string() || iso.get_ref<const std::string&>().size() < 16) return "----------";
+  const std::string& s = iso.get_ref<const std::string&>();
   return s.substr(0, 10) + " " + s.substr(11, 5);
 }
 
-std::string HumanMemory(const Memory& m) {
+std::string Str(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// A memory of the api (util::MemoryToJson), for people.
+std::string HumanMemory(const Json& m) {
   std::ostringstream os;
-  os << "id " << m.id << " v" << m.version << " " << KindName(m.kind) << " (" << StateName(m.state)
-     << ")\n"
-     << "  user " << m.user_id;
-  if (!m.session_id.empty()) os << "  session " << m.session_id;
-  if (!m.speaker.empty() || !m.role.empty()) os << "  " << (m.speaker.empty() ? m.role : m.speaker);
-  os << "  time " << ShortTime(m.event_time) << "\n  " << m.text;
+  os << "id " << m.value("id", int64_t{0}) << " v" << m.value("version", int64_t{0}) << " "
+     << Str(m, "kind") << " (" << Str(m, "state") << ")\n"
+     << "  user " << Str(m, "user");
+  if (!Str(m, "session").empty()) os << "  session " << Str(m, "session");
+  const std::string who = Str(m, "speaker").empty() ? Str(m, "role") : Str(m, "speaker");
+  if (!who.empty()) os << "  " << who;
+  os << "  time " << ShortTime(m.value("time", Json())) << "\n  " << Str(m, "text");
   return os.str();
 }
 
-std::string HumanHit(size_t rank, const SearchHit& h) {
+// A search hit of the api (util::SearchHitToJson), for people.
+std::string HumanHit(size_t rank, const Json& h) {
   std::ostringstream os;
-  const Memory& m = h.memory;
-  os << rank << ". [" << ShortTime(m.event_time) << "] ";
-  const std::string& who = m.speaker.empty() ? m.role : m.speaker;
+  os << rank << ". [" << ShortTime(h.value("time", Json())) << "] ";
+  const std::string who = Str(h, "speaker").empty() ? Str(h, "role") : Str(h, "speaker");
   if (!who.empty()) os << who << ": ";
-  os << m.text << "  (score " << h.score << ", id " << m.id << ")";
-  for (const auto& e : h.explanation) {
-    os << "\n     " << e.signal << ": rank " << e.rank << ", raw " << e.raw << ", +"
-       << e.contribution;
+  os << Str(h, "text") << "  (score " << h.value("score", 0.0) << ", id "
+     << h.value("id", int64_t{0}) << ")";
+  for (const auto& e : h.value("explain", Json::array())) {
+    os << "\n     " << Str(e, "signal") << ": rank " << e.value("rank", 0) << ", raw "
+       << e.value("raw", 0.0) << ", +" << e.value("contribution", 0.0);
   }
   return os.str();
 }
@@ -176,17 +181,23 @@ std::vector<std::pair<size_t, std::string>> JsonLines(const std::string& data) {
   return out;
 }
 
-// Engine errors for item N of a batch become errors for the line it came from.
+// The ingest operation's errors about messages[i] become errors about the line it came
+// from.
 Status ItemToLine(const Status& s, const std::vector<size_t>& lines) {
-  const std::string& msg = s.message();
-  if (msg.rfind("item ", 0) == 0) {
-    const size_t colon = msg.find(':');
-    const size_t item = std::strtoul(msg.c_str() + 5, nullptr, 10);
-    if (colon != std::string::npos && item >= 1 && item <= lines.size()) {
-      return Status(s.code(), "line " + std::to_string(lines[item - 1]) + msg.substr(colon));
-    }
+  constexpr std::string_view kPrefix = "messages[";
+  const std::string& f = s.field();
+  if (!f.starts_with(kPrefix)) return s;
+  const size_t i = std::strtoul(f.c_str() + kPrefix.size(), nullptr, 10);
+  const std::string item = std::string(kPrefix) + std::to_string(i) + "]";
+  std::string msg = s.message();
+  if (i >= lines.size()) return s;
+  const std::string line = "line " + std::to_string(lines[i]);
+  if (msg.starts_with(item)) {
+    msg.replace(0, item.size(), line);
+  } else {
+    msg = line + ": " + msg;
   }
-  return s;
+  return Status(s.code(), msg).WithField(f);
 }
 
 struct Args {
@@ -218,79 +229,53 @@ class Runner {
   }
 
   int SpaceCreate(const std::string& name) {
-    return WithEngine([&](Engine& e) {
-      Status s = e.CreateSpace(name);
-      if (!s.ok()) return out_.Fail(s);
+    return Op("create_space", {{"name", name}}, [&](Backend&, const Json&) {
       out_.Emit({{"space", name}, {"created", true}}, "created space '" + name + "'");
-      return int(kExitOk);
     });
   }
 
   int SpaceList() {
-    return WithEngine([&](Engine& e) {
-      auto spaces = e.ListSpaces();
-      if (!spaces.ok()) return out_.Fail(spaces.status());
-      Json arr = Json::array();
+    return Op("list_spaces", Json::object(), [&](Backend&, const Json& r) {
       std::string human;
-      for (const auto& s : *spaces) {
-        arr.push_back({{"name", s.name}, {"memories", s.memories}});
-        human += s.name + "\t" + std::to_string(s.memories) + " memories\n";
+      for (const auto& s : r["spaces"]) {
+        human +=
+            Str(s, "name") + "\t" + std::to_string(s.value("memories", int64_t{0})) + " memories\n";
       }
       if (!human.empty()) human.pop_back();
-      out_.Emit({{"spaces", arr}}, human.empty() ? "(no spaces)" : human);
-      return int(kExitOk);
+      out_.Emit(r, human.empty() ? "(no spaces)" : human);
     });
   }
 
   int SpaceDrop(const std::string& name) {
-    return WithEngine([&](Engine& e) {
-      Status s = e.DropSpace(name);
-      if (!s.ok()) return out_.Fail(s);
+    return Op("drop_space", {{"space", name}}, [&](Backend&, const Json&) {
       out_.Emit({{"space", name}, {"dropped", true}}, "dropped space '" + name + "'");
-      return int(kExitOk);
     });
   }
 
   int Add(const Args& a) {
-    MemoryInput in;
-    in.text = a.text;
-    in.user_id = a.user;
-    in.agent_id = a.agent;
-    in.session_id = a.session;
-    in.role = a.role;
-    in.speaker = a.speaker;
-    in.tags = a.tags;
-    in.importance = a.importance;
-    in.metadata = a.meta.empty() ? "{}" : a.meta;
-    auto kind = ParseKind(a.kind);
-    if (!kind.ok()) return out_.Fail(kind.status());
-    in.kind = *kind;
-    if (!a.time.empty()) {
-      auto t = util::ParseIso8601(a.time);
-      if (!t.ok()) return out_.Fail(t.status().WithContext("--time"));
-      in.event_time = *t;
+    Json args = {{"space", a.space},
+                 {"text", a.text},
+                 {"user", a.user},
+                 {"kind", a.kind},
+                 {"importance", a.importance}};
+    for (auto [value, name] :
+         {std::pair{&a.agent, "agent"}, std::pair{&a.session, "session"},
+          std::pair{&a.role, "role"}, std::pair{&a.speaker, "speaker"}, std::pair{&a.time, "time"},
+          std::pair{&a.ttl, "ttl"}, std::pair{&a.expires, "expires_at"}}) {
+      if (!value->empty()) args[name] = *value;
     }
-    if (!a.ttl.empty() && !a.expires.empty()) {
-      return out_.Fail(Status::InvalidArgument("give either --ttl or --expires, not both"));
+    if (!a.tags.empty()) args["tags"] = a.tags;
+    if (!a.meta.empty()) {
+      auto meta = util::ParseJson(a.meta);
+      if (!meta.ok()) {
+        return out_.Fail(Status::InvalidArgument("--meta: metadata must be a JSON object: " +
+                                                 meta.status().message()));
+      }
+      args["meta"] = std::move(meta).value();
     }
-    if (!a.ttl.empty()) {
-      auto ms = util::ParseDuration(a.ttl);
-      if (!ms.ok()) return out_.Fail(ms.status().WithContext("--ttl"));
-      in.ttl_ms = *ms;
-    }
-    if (!a.expires.empty()) {
-      auto t = util::ParseIso8601(a.expires);
-      if (!t.ok()) return out_.Fail(t.status().WithContext("--expires"));
-      in.expires_at = *t;
-    }
-    if (a.role == "assistant") in.origin = Origin::kAssistant;
-    if (a.role == "tool") in.origin = Origin::kTool;
-    return WithEngine([&](Engine& e) {
-      auto id = e.Add(a.space, in);
-      if (!id.ok()) return out_.Fail(id.status());
-      DeriveNow(e, a.space);
-      out_.Emit({{"id", *id}}, "added memory " + std::to_string(*id));
-      return int(kExitOk);
+    return Op("add_memory", args, [&](Backend& b, const Json& m) {
+      b.DeriveNow(a.space);
+      out_.Emit({{"id", m["id"]}}, "added memory " + m["id"].dump());
     });
   }
 
@@ -310,188 +295,175 @@ class Runner {
     if (a.skip_bad) return out_.Fail(Status::InvalidArgument("--skip-bad needs --format"));
     auto data = ReadInput(a.file);
     if (!data.ok()) return out_.Fail(data.status());
-    std::vector<Message> messages;
+    Json messages = Json::array();
     std::vector<size_t> lines;
     for (auto& [n, line] : JsonLines(*data)) {
       auto j = util::ParseJson(line);
       if (!j.ok()) return out_.Fail(j.status().WithContext("line " + std::to_string(n)));
-      auto m = util::MessageFromJson(*j);
-      if (!m.ok()) return out_.Fail(m.status().WithContext("line " + std::to_string(n)));
-      messages.push_back(std::move(m).value());
+      messages.push_back(std::move(j).value());
       lines.push_back(n);
     }
     if (messages.empty()) return out_.Fail(Status::InvalidArgument("no messages in " + a.file));
-    return WithEngine([&](Engine& e) {
-      auto r = e.Ingest(a.space, a.user, messages);
-      if (!r.ok()) return out_.Fail(ItemToLine(r.status(), lines));
-      DeriveNow(e, a.space);
-      out_.Emit({{"added", r->ids.size()}}, "added " + std::to_string(r->ids.size()) + " memories");
-      return int(kExitOk);
-    });
+    const Json args = {{"space", a.space}, {"user", a.user}, {"messages", std::move(messages)}};
+    auto b = Backend::Open(data_);
+    if (!b.ok()) return out_.Fail(b.status());
+    auto r = (*b)->Call("ingest", args);
+    if (!r.ok()) return out_.Fail(ForCli(ItemToLine(r.status(), lines)));
+    (*b)->DeriveNow(a.space);
+    const size_t added = (*r)["ids"].size();
+    out_.Emit({{"added", added}}, "added " + std::to_string(added) + " memories");
+    return kExitOk;
   }
 
   int Get(const Args& a) {
     if (a.provenance) return Provenance(a);
-    return WithId(a, [&](Engine& e, MemoryId id) {
-      auto m = e.Get(a.space, id);
-      if (!m.ok()) return out_.Fail(m.status());
-      out_.Emit(util::MemoryToJson(*m), HumanMemory(*m));
-      return int(kExitOk);
-    });
+    return WithId(a, "get_memory", {},
+                  [&](Backend&, const Json& m) { out_.Emit(m, HumanMemory(m)); });
   }
 
   int Provenance(const Args& a) {
-    return WithId(a, [&](Engine& e, MemoryId id) {
-      auto steps = e.Provenance(a.space, id);
+    auto id = ParseId(a.id);
+    if (!id.ok()) return out_.Fail(id.status());
+    return WithEngine([&](Engine& e) {
+      auto steps = e.Provenance(a.space, *id);
       if (!steps.ok()) return out_.Fail(steps.status());
       Json arr = Json::array();
       std::string human;
       for (const auto& step : *steps) {
         Json j = util::MemoryToJson(step.memory);
-        j["depth"] = step.depth;
-        if (step.derived_into != 0) j["derived_into"] = step.derived_into;
-        arr.push_back(std::move(j));
         std::string indent(static_cast<size_t>(step.depth) * 2, ' ');
-        std::string block = HumanMemory(step.memory);
+        std::string block = HumanMemory(j);
         for (size_t pos = 0; (pos = block.find('\n', pos)) != std::string::npos; pos += 1)
           block.insert(pos + 1, indent);
         human += indent + (step.depth ? "<- " : "") + block + "\n";
+        j["depth"] = step.depth;
+        if (step.derived_into != 0) j["derived_into"] = step.derived_into;
+        arr.push_back(std::move(j));
       }
       if (!human.empty()) human.pop_back();
-      out_.Emit({{"id", id}, {"provenance", arr}}, human);
+      out_.Emit({{"id", *id}, {"provenance", arr}}, human);
       return int(kExitOk);
     });
   }
 
   int History(const Args& a) {
-    return WithId(a, [&](Engine& e, MemoryId id) {
-      auto h = e.History(a.space, id);
-      if (!h.ok()) return out_.Fail(h.status());
-      Json arr = Json::array();
+    return WithId(a, "memory_history", {}, [&](Backend&, const Json& r) {
       std::string human;
-      for (const auto& entry : *h) {
-        arr.push_back(util::HistoryToJson(entry));
-        human += "v" + std::to_string(entry.version) + " " + std::string(HistoryOpName(entry.op)) +
-                 " at " + util::FormatIso8601(entry.time) + " by " + entry.actor +
-                 (entry.reason.empty() ? "" : " (" + entry.reason + ")") + "\n";
+      for (const auto& h : r["history"]) {
+        human += "v" + std::to_string(h.value("version", int64_t{0})) + " " + Str(h, "op") +
+                 " at " + Str(h, "time") + " by " + Str(h, "actor") +
+                 (Str(h, "reason").empty() ? "" : " (" + Str(h, "reason") + ")") + "\n";
       }
       if (!human.empty()) human.pop_back();
-      out_.Emit({{"id", id}, {"history", arr}}, human);
-      return int(kExitOk);
+      out_.Emit({{"id", std::stoll(a.id)}, {"history", r["history"]}}, human);
     });
   }
 
   int Update(const Args& a) {
-    MemoryUpdate u;
-    u.text = a.text;
-    u.reason = a.reason;
-    u.actor = "cli";
-    return WithId(a, [&](Engine& e, MemoryId id) {
-      auto m = e.Update(a.space, id, u);
-      if (!m.ok()) return out_.Fail(m.status());
-      out_.Emit(util::MemoryToJson(*m), "updated memory " + std::to_string(id) + " to version " +
-                                            std::to_string(m->version));
-      return int(kExitOk);
+    Json args = {{"text", a.text}};
+    if (!a.reason.empty()) args["reason"] = a.reason;
+    return WithId(a, "update_memory", args, [&](Backend&, const Json& m) {
+      out_.Emit(m, "updated memory " + a.id + " to version " + m["version"].dump());
     });
   }
 
   int Delete(const Args& a) {
-    return WithId(a, [&](Engine& e, MemoryId id) {
-      Status s = a.purge ? e.Purge(a.space, id, a.reason) : e.Remove(a.space, id, a.reason);
-      if (!s.ok()) return out_.Fail(s);
-      out_.Emit({{"id", id}, {"deleted", true}, {"purged", a.purge}},
-                (a.purge ? "purged memory " : "removed memory ") + std::to_string(id));
-      return int(kExitOk);
+    Json args = {{"purge", a.purge}};
+    if (!a.reason.empty()) args["reason"] = a.reason;
+    return WithId(a, "delete_memory", args, [&](Backend&, const Json& r) {
+      out_.Emit(r, (a.purge ? "purged memory " : "removed memory ") + a.id);
     });
   }
 
   int List(const Args& a) {
-    ListRequest req;
-    auto f = a.filter.Build();
-    if (!f.ok()) return out_.Fail(f.status());
-    req.filter = *f;
-    req.limit = a.limit;
-    req.cursor = a.cursor;
-    req.descending = a.desc;
-    return WithEngine([&](Engine& e) {
-      auto page = e.List(a.space, req);
-      if (!page.ok()) return out_.Fail(page.status());
-      Json arr = Json::array();
+    Json args = {{"space", a.space}, {"limit", a.limit}, {"descending", a.desc}};
+    if (!a.cursor.empty()) args["cursor"] = a.cursor;
+    if (Status s = a.filter.AddTo(&args); !s.ok()) return out_.Fail(s);
+    return Op("list_memories", args, [&](Backend&, const Json& page) {
       std::string human;
-      for (const auto& m : page->memories) {
-        arr.push_back(util::MemoryToJson(m));
-        human += std::to_string(m.id) + "  " + ShortTime(m.event_time) + "  " +
-                 std::string(KindName(m.kind)) + "  " + m.user_id + "  " +
-                 (m.text.size() > 80 ? m.text.substr(0, 77) + "..." : m.text) + "\n";
+      for (const auto& m : page["memories"]) {
+        const std::string text = Str(m, "text");
+        human += m["id"].dump() + "  " + ShortTime(m.value("time", Json())) + "  " +
+                 Str(m, "kind") + "  " + Str(m, "user") + "  " +
+                 (text.size() > 80 ? text.substr(0, 77) + "..." : text) + "\n";
       }
-      if (!page->next_cursor.empty()) human += "next page: --cursor " + page->next_cursor + "\n";
+      const std::string cursor = Str(page, "next_cursor");
+      if (!cursor.empty()) human += "next page: --cursor " + cursor + "\n";
       if (!human.empty()) human.pop_back();
-      out_.Emit(
-          {{"memories", arr},
-           {"next_cursor", page->next_cursor.empty() ? Json(nullptr) : Json(page->next_cursor)}},
-          human.empty() ? "(no memories)" : human);
-      return int(kExitOk);
+      out_.Emit({{"memories", page["memories"]},
+                 {"next_cursor", cursor.empty() ? Json(nullptr) : Json(cursor)}},
+                human.empty() ? "(no memories)" : human);
     });
   }
 
   int Search(const Args& a) {
     if (!a.batch.empty()) return SearchBatch(a);
-    SearchRequest req = a.tuning;
-    for (const auto& w : a.query_words) req.query += (req.query.empty() ? "" : " ") + w;
-    auto f = a.filter.Build();
-    if (!f.ok()) return out_.Fail(f.status());
-    req.filter = *f;
-    req.k = a.k;
-    req.explain = a.explain;
-    req.expand_links = a.expand_links;
-    if (!a.now.empty()) {
-      auto t = util::ParseIso8601(a.now);
-      if (!t.ok()) return out_.Fail(t.status().WithContext("--now"));
-      req.now = *t;
-    }
-    if (a.fusion == "weighted") {
-      req.fusion = Fusion::kWeighted;
-    } else if (a.fusion != "rrf") {
+    std::string query;
+    for (const auto& w : a.query_words) query += (query.empty() ? "" : " ") + w;
+    if (a.fusion != "rrf" && a.fusion != "weighted") {
       return out_.Fail(Status::InvalidArgument("--fusion must be rrf or weighted"));
     }
-    return WithEngine([&](Engine& e) {
-      auto hits = e.Search(a.space, req);
-      if (!hits.ok()) return out_.Fail(hits.status());
-      Json arr = Json::array();
-      std::string human;
-      for (size_t i = 0; i < hits->size(); ++i) {
-        arr.push_back(util::SearchHitToJson((*hits)[i]));
-        human += HumanHit(i + 1, (*hits)[i]) + "\n";
+    Json args = {{"space", a.space},
+                 {"query", query},
+                 {"k", a.k},
+                 {"explain", a.explain},
+                 {"expand_links", a.expand_links},
+                 {"fusion", a.fusion}};
+    for (const SearchParam& p : SearchParams()) {  // mnemo/search_params.h
+      if (p.number != nullptr) {
+        args[std::string(p.name)] = a.tuning.*p.number;
+      } else {
+        args[std::string(p.name)] = a.tuning.*p.integer;
       }
-      if (!human.empty()) human.pop_back();
-      out_.Emit({{"results", arr}}, human.empty() ? "(no results)" : human);
-      return int(kExitOk);
-    });
+    }
+    if (!a.now.empty()) args["now"] = a.now;
+    if (Status s = a.filter.AddTo(&args); !s.ok()) return out_.Fail(s);
+    auto b = Backend::Open(data_);
+    if (!b.ok()) return out_.Fail(b.status());
+    auto r = (*b)->Call("search", args);
+    if (!r.ok()) {
+      Status s = ForCli(r.status());
+      // The scope rule names "user"; on the command line there is another way out.
+      if (s.field() == "user" && !a.filter.all_users && a.filter.user.empty()) {
+        s = Status(s.code(), s.message() + " (--user U or --all-users)").WithField("user");
+      }
+      return out_.Fail(s);
+    }
+    std::string human;
+    size_t rank = 0;
+    for (const auto& h : (*r)["results"]) human += HumanHit(++rank, h) + "\n";
+    if (!human.empty()) human.pop_back();
+    out_.Emit(*r, human.empty() ? "(no results)" : human);
+    return kExitOk;
   }
 
   int Export(const Args& a) {
-    return WithEngine([&](Engine& e) {
-      if (a.file.empty() || a.file == "-") {
-        Status s = e.Export(a.space, std::cout);
-        return s.ok() ? int(kExitOk) : out_.Fail(s);
-      }
-      const std::string tmp = a.file + ".partial";
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      if (!out) return out_.Fail(Status::IOError("cannot write " + tmp));
-      Status s = e.Export(a.space, out);
-      out.close();
-      if (s.ok() && !out) s = Status::IOError("writing " + tmp + " failed");
-      if (s.ok() && std::rename(tmp.c_str(), a.file.c_str()) != 0) {
-        s = Status::IOError("cannot rename " + tmp + " to " + a.file);
-      }
-      if (!s.ok()) {
-        std::remove(tmp.c_str());
-        return out_.Fail(s);
-      }
-      out_.Emit({{"space", a.space}, {"file", a.file}},
-                "exported space '" + a.space + "' to " + a.file);
-      return int(kExitOk);
-    });
+    auto b = Backend::Open(data_);
+    if (!b.ok()) return out_.Fail(b.status());
+    auto r = (*b)->Call("export", {{"space", a.space}});
+    if (!r.ok()) return out_.Fail(r.status());
+    const std::string& jsonl = r->get_ref<const std::string&>();
+    if (a.file.empty() || a.file == "-") {
+      std::cout << jsonl;
+      return std::cout.flush() ? int(kExitOk) : out_.Fail(Status::IOError("writing failed"));
+    }
+    const std::string tmp = a.file + ".partial";
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return out_.Fail(Status::IOError("cannot write " + tmp));
+    out << jsonl;
+    out.close();
+    Status s;
+    if (!out) s = Status::IOError("writing " + tmp + " failed");
+    if (s.ok() && std::rename(tmp.c_str(), a.file.c_str()) != 0) {
+      s = Status::IOError("cannot rename " + tmp + " to " + a.file);
+    }
+    if (!s.ok()) {
+      std::remove(tmp.c_str());
+      return out_.Fail(s);
+    }
+    out_.Emit({{"space", a.space}, {"file", a.file}},
+              "exported space '" + a.space + "' to " + a.file);
+    return kExitOk;
   }
 
   int Import(const Args& a) {
@@ -508,33 +480,15 @@ class Runner {
     });
   }
 
-  int Stats(const Args& a) {
-    return WithEngine([&](Engine& e) {
-      auto s = e.Stats(a.space);
-      if (!s.ok()) return out_.Fail(s.status());
-      Json j = util::StatsToJson(*s);
+  // stats and maintain: one line per field.
+  int Report(const char* op, const Args& a) {
+    return Op(op, {{"space", a.space}}, [&](Backend&, const Json& j) {
       std::string human;
       for (auto it = j.begin(); it != j.end(); ++it) {
         human += it.key() + ": " + (it->is_string() ? it->get<std::string>() : it->dump()) + "\n";
       }
-      human.pop_back();
+      if (!human.empty()) human.pop_back();
       out_.Emit(j, human);
-      return int(kExitOk);
-    });
-  }
-
-  int Maintain(const Args& a) {
-    return WithEngine([&](Engine& e) {
-      auto r = e.Maintain(a.space);
-      if (!r.ok()) return out_.Fail(r.status());
-      Json j = util::MaintenanceReportToJson(*r);
-      std::string human;
-      for (auto it = j.begin(); it != j.end(); ++it) {
-        human += it.key() + ": " + it->dump() + "\n";
-      }
-      human.pop_back();
-      out_.Emit(j, human);
-      return int(kExitOk);
     });
   }
 
@@ -543,7 +497,7 @@ class Runner {
     if (!o.ok()) return out_.Fail(o.status());
     o->create_if_missing = true;
     auto engine = Engine::Open(data_, *o);
-    if (!engine.ok()) return out_.Fail(engine.status());
+    if (!engine.ok()) return out_.Fail(InUseHint(engine.status()));
     Engine& e = **engine;
     const std::string space = "demo";
     if (auto st = e.DropSpace(space); !st.ok() && st.code() != StatusCode::kNotFound)
@@ -571,7 +525,7 @@ class Runner {
       human += "\nsearch: " + std::string(q) + "\n";
       for (size_t i = 0; i < hits->size(); ++i) {
         arr.push_back(util::SearchHitToJson((*hits)[i]));
-        human += "  " + HumanHit(i + 1, (*hits)[i]) + "\n";
+        human += "  " + HumanHit(i + 1, arr.back()) + "\n";
       }
       searches.push_back({{"query", q}, {"results", arr}});
     }
@@ -583,65 +537,86 @@ class Runner {
   }
 
  private:
+  // Runs operation `op` on the data directory (in process, or in the server that holds
+  // it) and lets `print` show its answer.
+  template <typename Print>
+  int Op(std::string_view op, const Json& args, Print print) {
+    auto b = Backend::Open(data_);
+    if (!b.ok()) return out_.Fail(b.status());
+    auto r = (*b)->Call(op, args);
+    if (!r.ok()) return out_.Fail(ForCli(r.status()));
+    print(**b, *r);
+    return kExitOk;
+  }
+
+  // Op on the memory a.id names.
+  template <typename Print>
+  int WithId(const Args& a, std::string_view op, Json args, Print print) {
+    auto id = ParseId(a.id);
+    if (!id.ok()) return out_.Fail(id.status());
+    args["space"] = a.space;
+    args["id"] = *id;
+    return Op(op, args, print);
+  }
+
+  // Commands no operation serves (import, provenance, batch search, the demo) open the
+  // directory themselves: they need it to themselves.
   template <typename Fn>
   int WithEngine(Fn fn) {
     auto o = EngineOptions(data_);
     if (!o.ok()) return out_.Fail(o.status());
     o->max_batch = 10'000'000;  // a CLI ingest or import is one transaction: all or nothing
-    rules_only_ = o->chat_model == nullptr;
     auto engine = Engine::Open(data_, *o);
-    if (!engine.ok()) return out_.Fail(engine.status());
+    if (!engine.ok()) return out_.Fail(InUseHint(engine.status()));
     return fn(**engine);
   }
 
-  // Without a chat model the pipeline's rules take milliseconds: a CLI write runs them
-  // before returning, so the derived memories exist when the command ends. With a model,
-  // the server or `mnemo jobs run` does that work.
-  void DeriveNow(Engine& e, const std::string& space) {
-    if (!rules_only_) return;
-    if (Status s = e.RunJobs(space, /*summaries_now=*/false); !s.ok()) {
-      std::cerr << "mnemo: warning: derivation postponed: " << s.message() << "\n";
+  // "in use by another mnemo process", and this command cannot go through the server.
+  Status InUseHint(const Status& s) const {
+    if (s.code() != StatusCode::kFailedPrecondition ||
+        s.message().find("in use") == std::string::npos) {
+      return s;
     }
+    return Status(s.code(), s.message() +
+                                "; this command needs the data directory to itself: stop the "
+                                "server first (the others go through it)");
   }
 
-  template <typename Fn>
-  int WithId(const Args& a, Fn fn) {
-    auto id = ParseId(a.id);
-    if (!id.ok()) return out_.Fail(id.status());
-    return WithEngine([&](Engine& e) { return fn(e, *id); });
-  }
-
+  // One search per JSONL line (the search operation's fields but "space"), one answer
+  // line each: {"results": [...]} or {"error": {...}}.
   int SearchBatch(const Args& a) {
     auto data = ReadInput(a.batch);
     if (!data.ok()) return out_.Fail(data.status());
-    return WithEngine([&](Engine& e) {
-      int rc = kExitOk;
-      for (auto& [n, line] : JsonLines(*data)) {
-        auto j = util::ParseJson(line);
-        Result<SearchRequest> req =
-            j.ok() ? util::SearchRequestFromJson(*j) : Result<SearchRequest>(j.status());
-        Result<std::vector<SearchHit>> hits =
-            req.ok() ? e.Search(a.space, *req) : Result<std::vector<SearchHit>>(req.status());
-        if (!hits.ok()) {
-          const Status s = hits.status().WithContext("line " + std::to_string(n));
-          std::cout << util::DumpJson(
-                           {{"error",
-                             {{"code", StatusCodeName(s.code())}, {"message", s.message()}}}})
-                    << "\n";
-          if (rc == kExitOk) rc = ExitCodeFor(s);
-          continue;
-        }
-        Json arr = Json::array();
-        for (const auto& h : *hits) arr.push_back(util::SearchHitToJson(h));
-        std::cout << util::DumpJson({{"results", arr}}) << "\n";
+    auto b = Backend::Open(data_);
+    if (!b.ok()) return out_.Fail(b.status());
+    int rc = kExitOk;
+    for (auto& [n, line] : JsonLines(*data)) {
+      auto j = util::ParseJson(line);
+      Result<Json> r = j.status();
+      if (j.ok() && j->is_object() && j->contains("space")) {
+        r = Status::InvalidArgument("unknown field \"space\": the space is --space")
+                .WithField("space");
+      } else if (j.ok() && j->is_object()) {
+        (*j)["space"] = a.space;
+        r = (*b)->Call("search", *j);
+      } else if (j.ok()) {
+        r = Status::InvalidArgument("expected a JSON object for a search");
       }
-      return rc;
-    });
+      if (!r.ok()) {
+        const Status s = r.status().WithContext("line " + std::to_string(n));
+        Json err = {{"code", StatusCodeName(s.code())}, {"message", s.message()}};
+        if (!s.field().empty()) err["field"] = s.field();
+        std::cout << util::DumpJson({{"error", std::move(err)}}) << "\n";
+        if (rc == kExitOk) rc = ExitCodeFor(s);
+        continue;
+      }
+      std::cout << util::DumpJson(*r) << "\n";
+    }
+    return rc;
   }
 
   std::string data_;
   Output out_;
-  bool rules_only_ = true;
 };
 
 // An option given an empty value (`--time ""`) is an error rather than the option's
@@ -879,8 +854,8 @@ int Main(int argc, char** argv) {
   if (search->parsed()) return r.Search(a);
   if (exp->parsed()) return r.Export(a);
   if (imp->parsed()) return r.Import(a);
-  if (stats->parsed()) return r.Stats(a);
-  if (maintain->parsed()) return r.Maintain(a);
+  if (stats->parsed()) return r.Report("get_space", a);
+  if (maintain->parsed()) return r.Report("maintain", a);
   return kExitBadInput;
 }
 

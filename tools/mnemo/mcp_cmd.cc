@@ -7,13 +7,17 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "mnemo/engine.h"
 #include "server/keys.h"
 #include "server/limits.h"
+#include "server/local_socket.h"
 #include "server/mcp.h"
 #include "server_cmd.h"
 #include "util/json_codec.h"
@@ -94,6 +98,112 @@ bool WriteLine(const std::string& message) {
          std::fputc('\n', stdout) != EOF && std::fflush(stdout) == 0;
 }
 
+// The stdio transport: one JSON-RPC message per line of standard input, each answer
+// `handle` gives (none for a notification) as one line of standard output, until the
+// input ends. A line over `max_bytes` is answered with an error and skipped; an error
+// from `handle` ends the session with its exit code.
+using LineHandler = std::function<Result<std::optional<std::string>>(std::string& line)>;
+int ServeStdio(size_t max_bytes, const LineHandler& handle) {
+  LineReader reader(STDIN_FILENO, max_bytes);
+  std::string line;
+  for (;;) {
+    const LineReader::Next next = reader.Read(&line);
+    if (next == LineReader::Next::kEof) break;
+    std::optional<std::string> answer;
+    if (next == LineReader::Next::kTooLong) {
+      answer = util::DumpJson(server::McpServer::ErrorResponse(
+          nullptr, server::kJsonRpcInvalidRequest,
+          "message longer than " + std::to_string(max_bytes) + " bytes, skipped"));
+    } else {
+      if (IsBlank(line)) continue;
+      auto r = handle(line);
+      if (!r.ok()) {
+        std::cerr << "mnemo mcp: " << r.status().message() << "\n";
+        return ExitCodeFor(r.status());
+      }
+      answer = std::move(r).value();
+    }
+    if (answer && !WriteLine(*answer)) {
+      std::cerr << "mnemo mcp: standard output closed\n";
+      break;
+    }
+  }
+  return kExitOk;
+}
+
+// `mnemo mcp` while `mnemo serve` holds the data directory: each message goes to the
+// server's /mcp through the directory's Unix socket (server/local_socket.h), each answer
+// comes back on stdout, so the client sees the same MCP server. The key rules are those
+// of the local server: with keys configured, $MNEMO_API_KEY is required and sent.
+int RunMcpProxy(const std::string& data, const McpArgs& args,
+                std::unique_ptr<server::LocalHttpClient> client) {
+  const server::Limits limits;
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"Content-Type", "application/json"}, {"Accept", "application/json, text/event-stream"}};
+  auto keys = server::KeyStore::Open(data, nullptr);
+  if (!keys.ok()) {
+    std::cerr << "mnemo mcp: " << keys.status().message() << "\n";
+    return ExitCodeFor(keys.status());
+  }
+  if ((*keys)->Configured()) {
+    const char* secret = std::getenv("MNEMO_API_KEY");
+    if (secret == nullptr || *secret == '\0') {
+      std::cerr << "mnemo mcp: " << data
+                << " has API keys: set MNEMO_API_KEY to one of them (see mnemo keys create)\n";
+      return kExitBadInput;
+    }
+    headers.emplace_back("Authorization", std::string("Bearer ") + secret);
+  }
+  auto call = [&](const std::string& target, const std::string& body) {
+    return client->Request("POST", target, headers, body);
+  };
+  if (!args.space.empty()) {
+    auto r = call("/v1/ops/get_space", util::DumpJson(util::Json{{"space", args.space}}));
+    if (!r.ok() || r->status != 200) {
+      if (r.ok() && r->status == 404) {
+        std::cerr << "mnemo mcp: space '" << args.space
+                  << "' does not exist (create it with: mnemo --data " << data << " space create "
+                  << args.space << ")\n";
+        return kExitNotFound;
+      }
+      std::cerr << "mnemo mcp: the server at " << server::LocalSocketPath(data) << " answered "
+                << (r.ok() ? r->body : r.status().message()) << "\n";
+      return r.ok() ? kExitBadInput : ExitCodeFor(r.status());
+    }
+  }
+  std::cerr << "mnemo mcp: serving " << data << " through the running server"
+            << (args.space.empty() ? std::string() : " (default space '" + args.space + "')")
+            << " on stdio\n";
+  return ServeStdio(
+      limits.max_body_bytes, [&](std::string& line) -> Result<std::optional<std::string>> {
+        // The default space goes into tool calls that name none, as --space does locally.
+        auto message = util::ParseJson(line);
+        if (!args.space.empty() && message.ok() && message->is_object() &&
+            message->value("method", "") == "tools/call" && (*message)["params"].is_object()) {
+          util::Json& arguments = (*message)["params"]["arguments"];
+          if (arguments.is_null()) arguments = util::Json::object();
+          if (arguments.is_object() && !arguments.contains("space")) {
+            arguments["space"] = args.space;
+            line = util::DumpJson(*message);
+          }
+        }
+        auto r = call("/mcp", line);
+        if (!r.ok()) return r.status();
+        // The negotiated version goes with every later message, as MCP clients send it.
+        auto body = util::ParseJson(r->body);
+        if (body.ok() && body->is_object() && (*body)["result"].is_object() &&
+            (*body)["result"].contains("protocolVersion") && message.ok() &&
+            message->value("method", "") == "initialize") {
+          std::erase_if(headers, [](const auto& h) { return h.first == "MCP-Protocol-Version"; });
+          headers.emplace_back("MCP-Protocol-Version",
+                               (*body)["result"]["protocolVersion"].get<std::string>());
+        }
+        if (r->status == 202 || r->body.empty())
+          return std::optional<std::string>();  // notification
+        return std::optional<std::string>(r->body);
+      });
+}
+
 }  // namespace
 
 CLI::App* RegisterMcp(CLI::App* app, McpArgs* args) {
@@ -117,6 +227,11 @@ int RunMcp(const std::string& data, const McpArgs& args) {
   options->max_text_bytes = limits.max_text_bytes;
   options->background_jobs = true;
   auto engine = Engine::Open(data, *options);
+  if (!engine.ok() && engine.status().code() == StatusCode::kFailedPrecondition) {
+    // Held by another process: a running server, when one answers on the socket.
+    auto client = std::make_unique<server::LocalHttpClient>(server::LocalSocketPath(data));
+    if (client->Connect().ok()) return RunMcpProxy(data, args, std::move(client));
+  }
   if (!engine.ok()) {
     std::cerr << "mnemo mcp: " << engine.status().message() << "\n";
     return ExitCodeFor(engine.status());
@@ -172,42 +287,26 @@ int RunMcp(const std::string& data, const McpArgs& args) {
             << (args.space.empty() ? std::string() : " (default space '" + args.space + "')")
             << " on stdio\n";
 
-  LineReader reader(STDIN_FILENO, limits.max_body_bytes);
-  std::string line;
   bool key_valid = true;
-  for (;;) {
-    const LineReader::Next next = reader.Read(&line);
-    if (next == LineReader::Next::kEof) break;
-    std::optional<std::string> answer;
-    if (next == LineReader::Next::kTooLong) {
-      answer = util::DumpJson(server::McpServer::ErrorResponse(
-          nullptr, server::kJsonRpcInvalidRequest,
-          "message longer than " + std::to_string(limits.max_body_bytes) + " bytes, skipped"));
-    } else {
-      if (IsBlank(line)) continue;
-      if (with_keys) {
-        if (Status s = (*keys)->MaybeReload(); !s.ok()) {
-          std::cerr << "mnemo mcp: keeping the keys loaded before: " << s.message() << "\n";
+  return ServeStdio(
+      limits.max_body_bytes, [&](std::string& line) -> Result<std::optional<std::string>> {
+        if (with_keys) {
+          if (Status s = (*keys)->MaybeReload(); !s.ok()) {
+            std::cerr << "mnemo mcp: keeping the keys loaded before: " << s.message() << "\n";
+          }
+          auto p = (*keys)->Authenticate(secret);
+          if (key_valid && !p) std::cerr << "mnemo mcp: MNEMO_API_KEY was revoked\n";
+          key_valid = p.has_value();
+          // A revoked key keeps the connection but may do nothing: every tool is forbidden.
+          if (p) {
+            principal = std::move(*p);
+          } else {
+            principal.spaces.clear();
+            principal.unrestricted = false;
+          }
         }
-        auto p = (*keys)->Authenticate(secret);
-        if (key_valid && !p) std::cerr << "mnemo mcp: MNEMO_API_KEY was revoked\n";
-        key_valid = p.has_value();
-        // A revoked key keeps the connection but may do nothing: every tool is forbidden.
-        if (p) {
-          principal = std::move(*p);
-        } else {
-          principal.spaces.clear();
-          principal.unrestricted = false;
-        }
-      }
-      answer = mcp.HandleMessage(line, principal, actor);
-    }
-    if (answer && !WriteLine(*answer)) {
-      std::cerr << "mnemo mcp: standard output closed\n";
-      break;
-    }
-  }
-  return kExitOk;
+        return mcp.HandleMessage(line, principal, actor);
+      });
 }
 
 }  // namespace mnemo::cli

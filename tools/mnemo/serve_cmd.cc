@@ -10,6 +10,7 @@
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/keys.h"
+#include "server/local_socket.h"
 #include "server_cmd.h"
 
 namespace mnemo::cli {
@@ -91,6 +92,14 @@ int RunServe(const std::string& data, const ServeArgs& args, const Output& out) 
       [&app](const server::AccessRecord& r) { app.Observe(r); });
   app.AttachServer(&http);
   if (Status s = http.Listen(config.host, config.port); !s.ok()) return out.Fail(s);
+  // The CLI and `mnemo mcp` reach this server there while it holds the directory.
+  if (Status s =
+          http.ListenLocal(server::LocalSocketPath(data), server::LocalLimits(config.limits));
+      !s.ok()) {
+    Say("mnemo: warning: the CLI and 'mnemo mcp' cannot use this data directory while the "
+        "server runs: " +
+        s.message() + "\n");
+  }
   const std::string url =
       "http://" +
       (config.host.find(':') != std::string::npos ? "[" + config.host + "]" : config.host) + ":" +
