@@ -228,6 +228,10 @@ class Engine {
   // Soft delete: the memory is retired (out of search, listed only on request) and
   // stays in history.
   virtual Status Remove(const std::string& space, MemoryId id, const std::string& reason) = 0;
+  // Remove for many memories in one transaction: all or none. Ids of memories that are
+  // retired already or do not exist are skipped. Returns how many were retired.
+  virtual Result<int64_t> RemoveMany(const std::string& space, const std::vector<MemoryId>& ids,
+                                     const std::string& reason) = 0;
   // Hard erase: the text leaves the memory table, history, lexical index, vector index and
   // the files on disk (secure delete + checkpoint). A history entry records the purge.
   virtual Status Purge(const std::string& space, MemoryId id, const std::string& reason) = 0;

@@ -25,7 +25,15 @@ _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError,
 
 def _target(base_url: str) -> Tuple[str, int, str]:
     """(host, port, path prefix) of an http:// base URL."""
-    url = urllib.parse.urlsplit(base_url)
+    if not isinstance(base_url, str):
+        raise InvalidArgument(f"base_url must be a string such as {DEFAULT_URL!r}; got "
+                              f"{type(base_url).__name__}", field="base_url")
+    try:
+        url = urllib.parse.urlsplit(base_url)
+        url.port  # noqa: B018 - parses the port, which raises for "http://h:x"
+    except ValueError as e:
+        raise InvalidArgument(f"base_url {base_url!r} is not a URL: {e}",
+                              field="base_url") from None
     if url.scheme != "http" or not url.hostname:
         raise InvalidArgument(f"base_url must be an http:// URL; got {base_url!r} (serve TLS "
                               "through a reverse proxy and reach mnemo over http on it)",
@@ -57,11 +65,18 @@ class _Http:
 
     def __init__(self, base_url: str = DEFAULT_URL, api_key: Optional[str] = None,
                  space: str = "default", timeout: float = 30.0) -> None:
+        self._host, self._port, self._prefix = _target(base_url)
+        if api_key is not None and not isinstance(api_key, str):
+            raise InvalidArgument("api_key must be a string or None", field="api_key")
+        if not isinstance(space, str):
+            raise InvalidArgument("space must be a string", field="space")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise InvalidArgument(f"timeout must be a positive number of seconds; got {timeout!r}",
+                                  field="timeout")
         self.base_url = base_url
         self.space = space
-        self.timeout = timeout
+        self.timeout = float(timeout)
         self._api_key = api_key
-        self._host, self._port, self._prefix = _target(base_url)
 
     def _request(self, operation: str, args: Dict[str, Any]) -> Tuple[str, bytes, Dict[str, str]]:
         """(path, body, headers) of one call."""

@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterable, Optional
 
 from . import _native
 from ._surface import SyncMethods, _dumps
-from .errors import from_answer
+from .errors import InvalidArgument, from_answer
 
 _open: "weakref.WeakSet[Memory]" = weakref.WeakSet()
 
@@ -34,7 +34,17 @@ class Memory(SyncMethods):
 
     def __init__(self, path: "str | os.PathLike[str]" = "mnemo-data", space: str = "default",
                  settings: Optional[Dict[str, Any]] = None) -> None:
-        self.path = os.fspath(path)
+        try:
+            self.path = os.fspath(path)
+        except TypeError:
+            raise InvalidArgument(f"path must be a str or os.PathLike; got {type(path).__name__}",
+                                  field="path") from None
+        if not isinstance(self.path, str):
+            raise InvalidArgument("path must be a text path, not bytes", field="path")
+        if not isinstance(space, str):
+            raise InvalidArgument("space must be a string", field="space")
+        if settings is not None and not isinstance(settings, dict):
+            raise InvalidArgument("settings must be a dict of key: value", field="settings")
         self.space = space
         overrides = [f"{k}={_setting(v)}" for k, v in (settings or {}).items()]
         status, engine = _native.NativeEngine.open(self.path, overrides, "python")

@@ -105,6 +105,24 @@ def test_embedded_settings_and_bad_settings(tmp_path):
     assert "window_turns" in e.value.message
 
 
+def test_bad_constructor_arguments_name_the_argument(tmp_path):
+    for kwargs, field in [({"path": 123}, "path"), ({"path": b"/tmp/x"}, "path"),
+                          ({"path": tmp_path / "a", "space": 5}, "space"),
+                          ({"path": tmp_path / "b", "settings": ["x"]}, "settings")]:
+        with pytest.raises(mnemo.InvalidArgument) as e:
+            mnemo.Memory(**kwargs)
+        assert e.value.field == field, kwargs
+    for cls in (mnemo.Client, mnemo.AsyncClient):
+        for kwargs, field in [({"base_url": None}, "base_url"),
+                              ({"base_url": "http://h:port"}, "base_url"),
+                              ({"base_url": "https://h"}, "base_url"),
+                              ({"api_key": 7}, "api_key"), ({"space": None}, "space"),
+                              ({"timeout": 0}, "timeout"), ({"timeout": "5"}, "timeout")]:
+            with pytest.raises(mnemo.InvalidArgument) as e:
+                cls(**kwargs)
+            assert e.value.field == field, (cls, kwargs)
+
+
 def test_a_process_exit_closes_open_memories(tmp_path):
     code = ("import mnemo, sys; m = mnemo.Memory(sys.argv[1]); "
             "m.add('saved at exit', user_id='u', infer=False)")

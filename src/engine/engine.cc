@@ -182,6 +182,11 @@ class EngineImpl final : public Engine {
     MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
     return s->Remove(id, reason);
   }
+  Result<int64_t> RemoveMany(const std::string& space, const std::vector<MemoryId>& ids,
+                             const std::string& reason) override {
+    MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
+    return s->RemoveMany(ids, reason);
+  }
   Status Purge(const std::string& space, MemoryId id, const std::string& reason) override {
     MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
     return s->Purge(id, reason);

@@ -310,6 +310,28 @@ TEST_F(EngineTest, RemoveRetiresButKeepsHistory) {
   EXPECT_EQ(engine_->Remove("s", id + 99, "").code(), StatusCode::kNotFound);
 }
 
+TEST_F(EngineTest, RemoveManyRetiresAllInOneTransaction) {
+  ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  const MemoryId a = MustAdd("s", Input("first"));
+  const MemoryId b = MustAdd("s", Input("second"));
+  const MemoryId c = MustAdd("s", Input("third"));
+  ASSERT_TRUE(engine_->Remove("s", b, "").ok());
+  // b is retired already and 12345 does not exist: both are skipped, not errors.
+  auto n = engine_->RemoveMany("s", {a, b, 12345, c}, "erasure request");
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 2);
+  EXPECT_EQ(ActiveCount("s"), 0);
+  auto h = engine_->History("s", c);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->back().reason, "erasure request");
+  // A bad argument changes nothing.
+  const MemoryId d = MustAdd("s", Input("fourth"));
+  EXPECT_EQ(engine_->RemoveMany("s", {d}, std::string(10000, 'r')).status().code(),
+            StatusCode::kTooLarge);
+  EXPECT_EQ(ActiveCount("s"), 1);
+  EXPECT_EQ(*engine_->RemoveMany("s", {}, ""), 0);
+}
+
 TEST_F(EngineTest, PurgeErasesTheTextFromEveryFile) {
   ASSERT_TRUE(engine_->CreateSpace("s").ok());
   const std::string secret = "zanzibarquokka";

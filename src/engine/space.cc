@@ -638,27 +638,42 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
 }
 
 Status Space::Remove(MemoryId id, const std::string& reason) {
+  return RemoveIds({id}, reason, /*missing_is_error=*/true).status();
+}
+
+Result<int64_t> Space::RemoveMany(const std::vector<MemoryId>& ids, const std::string& reason) {
+  return RemoveIds(ids, reason, /*missing_is_error=*/false);
+}
+
+Result<int64_t> Space::RemoveIds(const std::vector<MemoryId>& ids, const std::string& reason,
+                                 bool missing_is_error) {
   MNEMO_RETURN_IF_ERROR(ValidateShortField(reason, "reason"));
   WriteTxn txn(this);
   MNEMO_RETURN_IF_ERROR(txn.Begin());
   store::Db& db = txn.db();
-  MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));
-  if (!current) return Missing(db, id);
-  if (current->state == State::kRetired) return Status::Ok();  // already removed
-  Memory next = *current;
   const TimeMs now = Now();
-  next.state = State::kRetired;
-  next.expired_at = now;
-  next.updated_at = now;
-  next.version = current->version + 1;
-  MNEMO_RETURN_IF_ERROR(store::ReplaceMemory(db, *current, next));
-  MNEMO_RETURN_IF_ERROR(
-      store::AppendHistory(db, HistoryEntry{id, next.version, HistoryOp::kRemove,
-                                            MemoryJsonText(*current), "", "api", now, reason}));
-  MNEMO_RETURN_IF_ERROR(ScheduleSummaryRefresh(db, *current, now));
+  int64_t removed = 0;
+  for (MemoryId id : ids) {
+    MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));
+    if (!current && missing_is_error) return Missing(db, id);
+    if (!current || current->state == State::kRetired) continue;  // gone or removed already
+    Memory next = *current;
+    next.state = State::kRetired;
+    next.expired_at = now;
+    next.updated_at = now;
+    next.version = current->version + 1;
+    MNEMO_RETURN_IF_ERROR(store::ReplaceMemory(db, *current, next));
+    MNEMO_RETURN_IF_ERROR(
+        store::AppendHistory(db, HistoryEntry{id, next.version, HistoryOp::kRemove,
+                                              MemoryJsonText(*current), "", "api", now, reason}));
+    MNEMO_RETURN_IF_ERROR(ScheduleSummaryRefresh(db, *current, now));
+    ++removed;
+  }
   MNEMO_RETURN_IF_ERROR(txn.Commit());
-  if (pipeline_->enabled && pipeline_->summaries) WakeJobsAt(now + pipeline_->summary_wait_ms);
-  return Status::Ok();
+  if (removed > 0 && pipeline_->enabled && pipeline_->summaries) {
+    WakeJobsAt(now + pipeline_->summary_wait_ms);
+  }
+  return removed;
 }
 
 Status Space::EraseOne(store::Db& db, const Memory& current, const std::string& reason,

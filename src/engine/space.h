@@ -73,6 +73,7 @@ class Space {
   Result<ListPage> List(const ListRequest& request);
   Result<Memory> Update(MemoryId id, const MemoryUpdate& update);
   Status Remove(MemoryId id, const std::string& reason);
+  Result<int64_t> RemoveMany(const std::vector<MemoryId>& ids, const std::string& reason);
   Status Purge(MemoryId id, const std::string& reason);
   Result<std::vector<HistoryEntry>> History(MemoryId id);
   Result<std::vector<Link>> Links(MemoryId id);
@@ -153,6 +154,9 @@ class Space {
     std::string blob;  // empty for removals
     bool erase = false;
   };
+  // Remove and RemoveMany: one transaction retiring the active memories among `ids`.
+  Result<int64_t> RemoveIds(const std::vector<MemoryId>& ids, const std::string& reason,
+                            bool missing_is_error);
   class WriteTxn {
    public:
     explicit WriteTxn(Space* space);

@@ -522,14 +522,10 @@ ApiResult<Json> DeleteMemories(const Context& c, const Json& args) {
     if (page->next_cursor.empty()) break;
     req.cursor = page->next_cursor;
   }
-  int64_t deleted = 0;
-  for (MemoryId id : ids) {
-    Status s = c.engine.Remove(space, id, reason);
-    if (s.code() == StatusCode::kNotFound) continue;  // removed meanwhile by another call
-    if (!s.ok()) return EngineError(s);
-    ++deleted;
-  }
-  return Json{{"deleted", deleted}};
+  // One transaction: all of them or, on an error, none.
+  return Answer(c.engine.RemoveMany(space, ids, reason), [](int64_t deleted) {
+    return Json{{"deleted", deleted}};
+  });
 }
 
 namespace {

@@ -72,9 +72,10 @@ ApiResult<Json> BuildContext(const Context& c, const Json& args);  // {"space", 
 // Lossless JSONL export of a space (read role).
 ApiResult<std::string> Export(const Context& c, const Json& args);  // {"space"}
 
-// Soft-deletes every active memory of one user, agent or session (write role): at least
+// Soft-deletes every active memory of one user, agent or session (narrowed by "filters"),
+// in one transaction (write role): at least
 // one of "user", "agent", "session" is required, so a space is never emptied by omission.
-// {"space","user","agent","session","reason"} -> {"deleted": n}
+// {"space","user","agent","session","filters","reason"} -> {"deleted": n}
 ApiResult<Json> DeleteMemories(const Context& c, const Json& args);
 
 // Every operation by its name (snake_case): the embedded Python package calls them so.

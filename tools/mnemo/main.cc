@@ -440,20 +440,25 @@ class Runner {
   int Export(const Args& a) {
     auto b = Backend::Open(data_);
     if (!b.ok()) return out_.Fail(b.status());
-    auto r = (*b)->Call("export", {{"space", a.space}});
-    if (!r.ok()) return out_.Fail(r.status());
-    const std::string& jsonl = r->get_ref<const std::string&>();
+    // In process the engine streams the space; through a server it comes as one answer.
+    auto write = [&](std::ostream& os) -> Status {
+      if (Engine* e = (*b)->engine()) return e->Export(a.space, os);
+      auto r = (*b)->Call("export", {{"space", a.space}});
+      if (!r.ok()) return ForCli(r.status());
+      os << r->get_ref<const std::string&>();
+      return Status::Ok();
+    };
     if (a.file.empty() || a.file == "-") {
-      std::cout << jsonl;
-      return std::cout.flush() ? int(kExitOk) : out_.Fail(Status::IOError("writing failed"));
+      Status s = write(std::cout);
+      if (s.ok() && !std::cout.flush()) s = Status::IOError("writing standard output failed");
+      return s.ok() ? int(kExitOk) : out_.Fail(s);
     }
     const std::string tmp = a.file + ".partial";
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return out_.Fail(Status::IOError("cannot write " + tmp));
-    out << jsonl;
+    Status s = write(out);
     out.close();
-    Status s;
-    if (!out) s = Status::IOError("writing " + tmp + " failed");
+    if (s.ok() && !out) s = Status::IOError("writing " + tmp + " failed");
     if (s.ok() && std::rename(tmp.c_str(), a.file.c_str()) != 0) {
       s = Status::IOError("cannot rename " + tmp + " to " + a.file);
     }
