@@ -44,6 +44,10 @@ constexpr std::string_view kInstructions =
     "ISO 8601 (\"2024-05-08\" or \"2024-05-08T13:56:07Z\"; no zone means UTC).\n"
     "- In a space that holds several users, search_memory needs \"user\" or \"all_users\": "
     "true.\n"
+    "- search_memory and list_memories narrow with \"filters\": {\"tags\": \"work\"}, "
+    "{\"created_at\": {\"gte\": \"2024-07-01\"}}, {\"metadata.amount\": {\"gt\": 50}}, "
+    "combined with AND / OR / NOT; operators eq, ne, gt, gte, lt, lte, in, nin, contains, "
+    "icontains.\n"
     "- A failed call returns isError: true and {\"error\": {\"code\", \"message\", "
     "\"field\"}}: fix what the message names and call again.";
 

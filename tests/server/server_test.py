@@ -288,7 +288,11 @@ class BesideServerTest(ServerCase):
                    contains="--time")
         self.fails(1, "search", "--space", "s", "chess", contains=("2 users", "--all-users"))
         self.fails(1, "list", "--space", "s", "--filters", '{"n": 3}', contains="metadata.n")
+        self.assertIn("pending", self.ok("jobs", "stats", "--space", "s"))
+        self.assertIsInstance(self.ok("jobs", "list", "--space", "s")["jobs"], list)
+        self.fails(1, "jobs", "list", "--space", "s", "--state", "sleeping", contains="--state")
         # What needs the directory itself says so.
+        self.fails(1, "jobs", "run", "--space", "s", contains="stop the server")
         self.fails(1, "import", "--space", "s", self.write_file("e.jsonl", export.out),
                    contains="stop the server")
         self.assertEqual(self.ok("delete", "--space", "s", mid, "--purge"),

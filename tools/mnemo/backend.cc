@@ -61,6 +61,7 @@ Status ForCli(const Status& s) {
       {"budget", "--budget"},
       {"profile_entries", "--profile-entries"},
       {"set", "--edit"},
+      {"state", "--state"},
       {"unset", "--unset"}};
   const std::string& f = s.field();
   if (f.empty()) return s;

@@ -3,6 +3,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "backend.h"
 #include "config/config.h"
 #include "mnemo/engine.h"
 
@@ -70,76 +71,89 @@ JobsCommands RegisterJobs(CLI::App* app, JobsArgs* args) {
   return c;
 }
 
+namespace {
+
+// A job of the api (util::JobToJson), as one line for people.
+std::string JobLine(const util::Json& j) {
+  const std::string kind = j.value("kind", "");
+  const util::Json& memories = j["memories"];
+  // A reembed job covers an id range; the others list their memories.
+  const std::string covers =
+      kind == JobKindName(JobKind::kReembed) && memories.size() == 2
+          ? "ids " + memories[0].dump() + ".." + memories[1].dump()
+          : std::to_string(memories.size()) +
+                (kind == JobKindName(JobKind::kExtract) ? " episodes" : " memories");
+  const std::string done = kind == JobKindName(JobKind::kExtract) ? "\tderived " : "\tvectors ";
+  const std::string error = j.value("last_error", "");
+  return j["id"].dump() + "\t" + kind + "\t" + j.value("state", "") + "\t" + covers +
+         "\tattempts " + j["attempts"].dump() + done + j["derived"].dump() +
+         (error.empty() ? "" : "\t" + error);
+}
+
+// Job statistics of the api (util::JobStatsToJson), for people.
+std::string StatsText(const util::Json& s) {
+  auto n = [&](const char* key) { return std::to_string(s.value(key, int64_t{0})); };
+  const int64_t turns = s.value("turns", int64_t{0});
+  const int64_t budget = s.value("daily_token_budget", int64_t{0});
+  return "jobs: " + n("pending") + " pending, " + n("done") + " done, " + n("dead") +
+         " dead\nextractor: " + s.value("extractor", "") + "\nturns processed: " + n("turns") +
+         ", memories derived: " + n("derived") + "\nembed jobs pending: " + n("embed_pending") +
+         ", vectors written by jobs: " + n("embedded") + "\nchat calls: " + n("chat_calls") + " (" +
+         Ratio(s.value("chat_calls", int64_t{0}), turns) +
+         " per turn), prompt tokens: " + n("prompt_tokens") + " (" +
+         Ratio(s.value("prompt_tokens", int64_t{0}), turns) +
+         " per turn), completion tokens: " + n("completion_tokens") +
+         "\ntokens today: " + n("tokens_today") + " of " +
+         (budget ? std::to_string(budget) : "unlimited");
+}
+
+}  // namespace
+
 int RunJobsCommand(const std::string& data, const JobsCommands& cmds, const JobsArgs& args,
                    const Output& out) {
-  auto options = EngineOptions(data);
-  if (!options.ok()) return out.Fail(options.status());
-  auto engine = Engine::Open(data, *options);
-  if (!engine.ok()) return out.Fail(engine.status());
-  Engine& e = **engine;
+  util::Json request = {{"space", args.space}};
+  std::string op = "job_stats";
   if (cmds.list->parsed()) {
-    std::optional<JobState> state;
-    if (!args.state.empty()) {
-      auto s = ParseJobState(args.state);
-      if (!s.ok()) return out.Fail(s.status());
-      state = *s;
-    }
-    auto jobs = e.ListJobs(args.space, state, args.limit);
-    if (!jobs.ok()) return out.Fail(jobs.status());
-    util::Json arr = util::Json::array();
-    std::string human;
-    for (const auto& j : *jobs) {
-      arr.push_back(util::JobToJson(j));
-      // A reembed job covers an id range; the others list their memories.
-      const std::string covers =
-          j.kind == JobKind::kReembed && j.memories.size() == 2
-              ? "ids " + std::to_string(j.memories[0]) + ".." + std::to_string(j.memories[1])
-              : std::to_string(j.memories.size()) +
-                    (j.kind == JobKind::kExtract ? " episodes" : " memories");
-      const std::string done = j.kind == JobKind::kExtract ? "\tderived " : "\tvectors ";
-      human += std::to_string(j.id) + "\t" + std::string(JobKindName(j.kind)) + "\t" +
-               std::string(JobStateName(j.state)) + "\t" + covers + "\tattempts " +
-               std::to_string(j.attempts) + done + std::to_string(j.derived) +
-               (j.last_error.empty() ? "" : "\t" + j.last_error) + "\n";
-    }
-    if (!human.empty()) human.pop_back();
-    out.Emit({{"jobs", arr}}, human.empty() ? "(no jobs)" : human);
-    return kExitOk;
-  }
-  if (cmds.retry->parsed()) {
-    int64_t id = 0;
-    if (args.id != "all") {
+    op = "list_jobs";
+    if (!args.state.empty()) request["state"] = args.state;
+    request["limit"] = args.limit;
+  } else if (cmds.retry->parsed()) {
+    op = "retry_jobs";
+    if (args.id == "all") {
+      request["all"] = true;
+    } else {
       char* end = nullptr;
-      id = std::strtoll(args.id.c_str(), &end, 10);
+      const int64_t id = std::strtoll(args.id.c_str(), &end, 10);
       if (args.id.empty() || *end != '\0' || id <= 0) {
         return out.Fail(
             Status::InvalidArgument("invalid job id \"" + args.id + "\"; give a number or 'all'"));
       }
+      request["id"] = id;
     }
-    auto n = e.RetryJobs(args.space, id);
-    if (!n.ok()) return out.Fail(n.status());
-    out.Emit({{"retried", *n}}, "moved " + std::to_string(*n) + " dead job(s) back to pending");
-    return kExitOk;
   }
-  if (cmds.run->parsed()) {
-    if (Status s = e.RunJobs(args.space); !s.ok()) return out.Fail(s);
+  auto b = Backend::Open(data);
+  if (!b.ok()) return out.Fail(b.status());
+  if (cmds.run->parsed()) {  // the pipeline's jobs run in the process that holds the space
+    Engine* e = (*b)->engine();
+    if (e == nullptr) {
+      return out.Fail(Status::FailedPrecondition(
+          "the running server runs the jobs itself; 'jobs run' needs the data directory to "
+          "itself: stop the server first"));
+    }
+    if (Status s = e->RunJobs(args.space); !s.ok()) return out.Fail(s);
   }
-  auto s = e.GetJobStats(args.space);
-  if (!s.ok()) return out.Fail(s.status());
-  std::string human =
-      "jobs: " + std::to_string(s->pending) + " pending, " + std::to_string(s->done) + " done, " +
-      std::to_string(s->dead) + " dead\n" + "extractor: " + s->extractor + "\n" +
-      "turns processed: " + std::to_string(s->turns) +
-      ", memories derived: " + std::to_string(s->derived) + "\n" +
-      "embed jobs pending: " + std::to_string(s->embed_pending) +
-      ", vectors written by jobs: " + std::to_string(s->embedded) + "\n" +
-      "chat calls: " + std::to_string(s->calls) + " (" + Ratio(s->calls, s->turns) +
-      " per turn), prompt tokens: " + std::to_string(s->prompt_tokens) + " (" +
-      Ratio(s->prompt_tokens, s->turns) +
-      " per turn), completion tokens: " + std::to_string(s->completion_tokens) + "\n" +
-      "tokens today: " + std::to_string(s->tokens_today) + " of " +
-      (s->daily_token_budget ? std::to_string(s->daily_token_budget) : std::string("unlimited"));
-  out.Emit(util::JobStatsToJson(*s), human);
+  auto r = (*b)->Call(op, request);
+  if (!r.ok()) return out.Fail(ForCli(r.status()));
+  if (op == "list_jobs") {
+    std::string human;
+    for (const auto& j : (*r)["jobs"]) human += JobLine(j) + "\n";
+    if (!human.empty()) human.pop_back();
+    out.Emit(*r, human.empty() ? "(no jobs)" : human);
+  } else if (op == "retry_jobs") {
+    out.Emit(*r, "moved " + (*r)["retried"].dump() + " dead job(s) back to pending");
+  } else {
+    out.Emit(*r, StatsText(*r));
+  }
   return kExitOk;
 }
 

@@ -4,7 +4,6 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <tuple>
 
 #include "backend.h"
 #include "cli.h"
@@ -15,7 +14,6 @@
 #include "mnemo/search_params.h"
 #include "server_cmd.h"
 #include "util/json_codec.h"
-#include "util/time_util.h"
 
 namespace mnemo::cli {
 namespace {
@@ -597,15 +595,15 @@ class Runner {
     int rc = kExitOk;
     for (auto& [n, line] : JsonLines(*data)) {
       auto j = util::ParseJson(line);
-      Result<Json> r = j.status();
-      if (j.ok() && j->is_object() && j->contains("space")) {
+      Result<Json> r = Status::InvalidArgument("expected a JSON object for a search");
+      if (!j.ok()) {
+        r = j.status();
+      } else if (j->is_object() && j->contains("space")) {
         r = Status::InvalidArgument("unknown field \"space\": the space is --space")
                 .WithField("space");
-      } else if (j.ok() && j->is_object()) {
+      } else if (j->is_object()) {
         (*j)["space"] = a.space;
         r = (*b)->Call("search", *j);
-      } else if (j.ok()) {
-        r = Status::InvalidArgument("expected a JSON object for a search");
       }
       if (!r.ok()) {
         const Status s = r.status().WithContext("line " + std::to_string(n));
