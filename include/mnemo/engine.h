@@ -177,14 +177,20 @@ struct ProfileEdit {
   std::string reason;  // recorded in the history of what it supersedes
 };
 
+// The ranges of GetProfile's limit (1..kMaxProfileEntries) and of ContextRequest's fields.
+inline constexpr int kMaxProfileEntries = 100;
+inline constexpr int kMinContextBudget = 50;
+inline constexpr int kMaxContextBudget = 100000;
+inline constexpr int kMaxContextK = 200;
+
 // A prompt-ready block of memory for one user and query (docs/lifecycle.md, "Context").
 struct ContextRequest {
   std::string user;              // required
   std::string query;             // required: what the memories should be relevant to
-  int64_t budget_tokens = 1500;  // 50..100000; estimate: ceil(bytes / 4)
+  int64_t budget_tokens = 1500;  // kMinContextBudget..kMaxContextBudget; ceil(bytes / 4)
   std::optional<TimeMs> now;     // reference time (default: the clock); later events are left out
-  int k = 30;                    // memories retrieved before the budget cuts (1..200)
-  int profile_entries = 20;      // at most this many profile lines (0..100)
+  int k = 30;                    // memories retrieved before the budget cuts (1..kMaxContextK)
+  int profile_entries = 20;      // at most this many profile lines (0..kMaxProfileEntries)
 };
 
 struct ContextResult {
@@ -212,11 +218,13 @@ class Engine {
 
   // Adds one memory; it is durable and searchable (lexically and by vector) on return.
   virtual Result<MemoryId> Add(const std::string& space, const MemoryInput& input) = 0;
-  // Adds all or nothing, in one transaction. Ids are returned in input order.
+  // Adds all or nothing, in one transaction. Ids are returned in input order. An error
+  // about one input names it in Status::field() as "[2].text" (the third input's text).
   virtual Result<std::vector<MemoryId>> AddBatch(const std::string& space,
                                                  const std::vector<MemoryInput>& inputs) = 0;
   // Stores conversation messages as episode memories of `user`, each linked to the
-  // previous message of its session (type "next"), in one transaction.
+  // previous message of its session (type "next"), in one transaction. Errors name the
+  // message as AddBatch's do ("[2].text").
   virtual Result<IngestResult> Ingest(const std::string& space, const std::string& user,
                                       const std::vector<Message>& messages) = 0;
 
@@ -272,7 +280,7 @@ class Engine {
   // memories between tiers. `mnemo maintain`.
   virtual Result<MaintenanceReport> Maintain(const std::string& space) = 0;
 
-  // The profile of `user`: at most `limit` (1..100) entries.
+  // The profile of `user`: at most `limit` (1..kMaxProfileEntries) entries.
   virtual Result<Profile> GetProfile(const std::string& space, const std::string& user,
                                      int limit) = 0;
   // Applies `edit` and returns the profile after it.

@@ -52,7 +52,7 @@ Result<std::vector<SlotMemory>> SlotMemories(Engine& e, const std::string& space
 }
 
 Status CheckUser(const std::string& user) {
-  if (user.empty()) return Status::InvalidArgument("user is required");
+  if (user.empty()) return Status::InvalidArgument("user is required").WithField("user");
   return Status::Ok();
 }
 
@@ -79,7 +79,8 @@ std::string Pretty(std::string_view key) {
   return out;
 }
 
-Status CheckKey(const std::string& key) {
+// `field`: the request list that holds the key ("set" or "unset").
+Status CheckKey(const std::string& key, const char* field) {
   bool ok = !key.empty() && key.size() <= 64;
   for (char c : key) {
     ok = ok &&
@@ -87,7 +88,8 @@ Status CheckKey(const std::string& key) {
   }
   if (!ok) {
     return Status::InvalidArgument("invalid profile key \"" + key +
-                                   "\": use 1-64 characters of a-z 0-9 _ : -");
+                                   "\": use 1-64 characters of a-z 0-9 _ : -")
+        .WithField(field);
   }
   return Status::Ok();
 }
@@ -122,7 +124,11 @@ Result<int> RetireSlot(Engine& e, const std::string& space, const std::string& u
 Result<Profile> ReadProfile(Engine& e, const std::string& space, const std::string& user,
                             int limit) {
   MNEMO_RETURN_IF_ERROR(CheckUser(user));
-  if (limit < 1 || limit > 100) return Status::InvalidArgument("limit must be between 1 and 100");
+  if (limit < 1 || limit > kMaxProfileEntries) {
+    return Status::InvalidArgument("limit must be between 1 and " +
+                                   std::to_string(kMaxProfileEntries))
+        .WithField("limit");
+  }
   MNEMO_ASSIGN_OR_RETURN(auto rows, SlotMemories(e, space, user));
   Profile p;
   p.user = user;
@@ -153,16 +159,18 @@ Result<Profile> ApplyProfileEdit(Engine& e, const std::string& space, const Prof
                                  TimeMs now) {
   MNEMO_RETURN_IF_ERROR(CheckUser(edit.user));
   if (edit.set.empty() && edit.unset.empty()) {
-    return Status::InvalidArgument("a profile edit needs at least one key to set or unset");
+    return Status::InvalidArgument("a profile edit needs at least one key to set or unset")
+        .WithField("set");
   }
   // Everything is checked before anything is written.
   std::vector<std::pair<std::string, std::string>> set;
   for (const auto& [key, value] : edit.set) {
     const std::string k = Lowercase(key);
-    MNEMO_RETURN_IF_ERROR(CheckKey(k));
+    MNEMO_RETURN_IF_ERROR(CheckKey(k, "set"));
     if (value.empty() || value.size() > 1000) {
       return Status::InvalidArgument("the value of profile key \"" + k +
-                                     "\" must be 1-1000 bytes (unset the key to remove it)");
+                                     "\" must be 1-1000 bytes (unset the key to remove it)")
+          .WithField("set");
     }
     set.emplace_back(k, value);
   }
@@ -173,12 +181,14 @@ Result<Profile> ApplyProfileEdit(Engine& e, const std::string& space, const Prof
     for (const auto& s : rows) present.insert(s.slot);
     for (const auto& key : edit.unset) {
       const std::string k = Lowercase(key);
-      MNEMO_RETURN_IF_ERROR(CheckKey(k));
+      MNEMO_RETURN_IF_ERROR(CheckKey(k, "unset"));
       if (std::any_of(set.begin(), set.end(), [&](const auto& kv) { return kv.first == k; })) {
-        return Status::InvalidArgument("profile key \"" + k + "\" is both set and unset");
+        return Status::InvalidArgument("profile key \"" + k + "\" is both set and unset")
+            .WithField("unset");
       }
       if (!present.count(k)) {
-        return Status::NotFound("user \"" + edit.user + "\" has no profile entry \"" + k + "\"");
+        return Status::NotFound("user \"" + edit.user + "\" has no profile entry \"" + k + "\"")
+            .WithField("unset");
       }
       unset.push_back(k);
     }
@@ -210,14 +220,16 @@ Result<Profile> ApplyProfileEdit(Engine& e, const std::string& space, const Prof
 Result<ContextResult> AssembleContext(Engine& e, const std::string& space, const ContextRequest& r,
                                       TimeMs now) {
   MNEMO_RETURN_IF_ERROR(CheckUser(r.user));
-  if (r.query.empty()) return Status::InvalidArgument("query is required");
-  if (r.budget_tokens < 50 || r.budget_tokens > 100000) {
-    return Status::InvalidArgument("budget must be between 50 and 100000 tokens");
-  }
-  if (r.k < 1 || r.k > 200) return Status::InvalidArgument("k must be between 1 and 200");
-  if (r.profile_entries < 0 || r.profile_entries > 100) {
-    return Status::InvalidArgument("profile_entries must be between 0 and 100");
-  }
+  if (r.query.empty()) return Status::InvalidArgument("query is required").WithField("query");
+  auto range = [](int64_t v, int64_t min, int64_t max, const char* field) {
+    if (v >= min && v <= max) return Status::Ok();
+    return Status::InvalidArgument(std::string(field) + " must be between " + std::to_string(min) +
+                                   " and " + std::to_string(max))
+        .WithField(field);
+  };
+  MNEMO_RETURN_IF_ERROR(range(r.budget_tokens, kMinContextBudget, kMaxContextBudget, "budget"));
+  MNEMO_RETURN_IF_ERROR(range(r.k, 1, kMaxContextK, "k"));
+  MNEMO_RETURN_IF_ERROR(range(r.profile_entries, 0, kMaxProfileEntries, "profile_entries"));
   const TimeMs at = r.now.value_or(now);
   auto fits = [&](size_t bytes, int64_t budget) {
     return static_cast<int64_t>(write::EstimateTokensOfBytes(bytes)) <= budget;

@@ -32,6 +32,7 @@
 #include "engine/space.h"
 #include "index/quantize.h"
 #include "store/memory_store.h"
+#include "store/vector_store.h"
 #include "util/fs.h"
 
 namespace mnemo::engine {
@@ -53,16 +54,6 @@ std::shared_ptr<const Embedder> BuildKnown(const std::string& id, int dimension,
   return nullptr;
 }
 
-Result<std::vector<MemoryId>> Ids(store::Db& db, const char* sql) {
-  MNEMO_ASSIGN_OR_RETURN(store::Stmt st, db.Prepare(sql, false));
-  std::vector<MemoryId> out;
-  for (;;) {
-    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) return out;
-    out.push_back(st.Int(0));
-  }
-}
-
 // Inserts reembed jobs over `ids` (sorted), kEmbedJobItems memories per id range.
 Status InsertRanges(store::Db& db, const std::vector<MemoryId>& ids, TimeMs now) {
   for (size_t i = 0; i < ids.size(); i += kEmbedJobItems) {
@@ -72,10 +63,6 @@ Status InsertRanges(store::Db& db, const std::vector<MemoryId>& ids, TimeMs now)
   }
   return Status::Ok();
 }
-
-constexpr const char* kMissingNext =
-    "SELECT m.id FROM memories m WHERE NOT EXISTS (SELECT 1 FROM vectors_next n WHERE "
-    "n.id = m.id) ORDER BY m.id";
 
 }  // namespace
 
@@ -112,18 +99,12 @@ Status Space::SetUpEmbedders() {
     if (next_id) {
       // The space's own embedder is configured again: the re-embed is cancelled. Memories
       // written meanwhile may lack its vector (when it could not be built): embed jobs.
-      MNEMO_RETURN_IF_ERROR(db.Exec("DELETE FROM vectors_next"));
-      MNEMO_RETURN_IF_ERROR(db.Exec("DELETE FROM space_meta WHERE key='embedder_next'"));
-      MNEMO_ASSIGN_OR_RETURN(store::Stmt st,
-                             db.Prepare("UPDATE jobs SET state=1, updated_at=?, last_error=? "
-                                        "WHERE kind=2 AND state<>1"));
-      MNEMO_RETURN_IF_ERROR(
-          st.Bind(1, now).Bind(2, "cancelled: the space's embedder is configured again").Run());
-      MNEMO_ASSIGN_OR_RETURN(
-          auto missing,
-          Ids(db,
-              "SELECT m.id FROM memories m WHERE m.state=0 AND NOT EXISTS (SELECT 1 FROM "
-              "vectors v WHERE v.id = m.id) ORDER BY m.id"));
+      MNEMO_RETURN_IF_ERROR(store::ClearNextVectors(db));
+      MNEMO_RETURN_IF_ERROR(store::DeleteMeta(db, kNextKey));
+      MNEMO_RETURN_IF_ERROR(store::CancelJobs(db, JobKind::kReembed, /*dead_only=*/false,
+                                              "cancelled: the space's embedder is configured again",
+                                              now));
+      MNEMO_ASSIGN_OR_RETURN(auto missing, store::IdsWithoutVector(db, /*next=*/false));
       if (!missing.empty()) {
         MNEMO_RETURN_IF_ERROR(EnqueueEmbed(
             db, missing, "", Status::Unavailable("written during a cancelled re-embed"), now));
@@ -137,14 +118,13 @@ Status Space::SetUpEmbedders() {
                            store::EmbedderRowId(db, configured->id(), configured->dimension()));
     if (!next_id || *next_id != configured->id()) {
       // Start (or restart toward another embedder): every memory gets a reembed range.
-      MNEMO_RETURN_IF_ERROR(db.Exec("DELETE FROM vectors_next"));
+      MNEMO_RETURN_IF_ERROR(store::ClearNextVectors(db));
       MNEMO_RETURN_IF_ERROR(store::SetMeta(db, kNextKey, configured->id()));
-      MNEMO_ASSIGN_OR_RETURN(store::Stmt st,
-                             db.Prepare("UPDATE jobs SET state=1, updated_at=?, last_error=? "
-                                        "WHERE (kind=2 AND state<>1) OR (kind=1 AND state=2)"));
-      MNEMO_RETURN_IF_ERROR(
-          st.Bind(1, now).Bind(2, "superseded by the re-embed to " + configured->id()).Run());
-      MNEMO_ASSIGN_OR_RETURN(auto all, Ids(db, "SELECT id FROM memories ORDER BY id"));
+      const std::string why = "superseded by the re-embed to " + configured->id();
+      MNEMO_RETURN_IF_ERROR(store::CancelJobs(db, JobKind::kReembed, false, why, now));
+      MNEMO_RETURN_IF_ERROR(store::CancelJobs(db, JobKind::kEmbed, /*dead_only=*/true, why, now));
+      MNEMO_ASSIGN_OR_RETURN(auto all,
+                             store::MemoryIdsBetween(db, 0, std::numeric_limits<MemoryId>::max()));
       MNEMO_RETURN_IF_ERROR(InsertRanges(db, all, now));
       note = "re-embedding " + std::to_string(all.size()) + " memories from " + v->id + " to " +
              configured->id() + " in the background";
@@ -272,15 +252,7 @@ Status Space::RunEmbedJob(const Job& job) {
     if (range) {
       ids.clear();
       if (job.memories.size() == 2) {
-        MNEMO_ASSIGN_OR_RETURN(store::Stmt st,
-                               db.Prepare("SELECT id FROM memories WHERE id BETWEEN ? AND ? "
-                                          "ORDER BY id"));
-        st.Bind(1, job.memories[0]).Bind(2, job.memories[1]);
-        for (;;) {
-          MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-          if (!row) break;
-          ids.push_back(st.Int(0));
-        }
+        MNEMO_ASSIGN_OR_RETURN(ids, store::MemoryIdsBetween(db, job.memories[0], job.memories[1]));
       }
     }
     for (MemoryId id : ids) {
@@ -364,14 +336,11 @@ Result<bool> Space::FinishReembed() {
   {
     MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
     // Pending or dead embed work: wait for it (a dead job waits for `mnemo jobs retry`).
-    MNEMO_ASSIGN_OR_RETURN(store::Stmt st,
-                           (*reader).Prepare("SELECT 1 FROM jobs WHERE kind<>0 AND state<>1 "
-                                             "LIMIT 1"));
-    MNEMO_ASSIGN_OR_RETURN(bool busy, st.Step());
+    MNEMO_ASSIGN_OR_RETURN(bool busy, store::HasOpenEmbedJobs(*reader));
     if (busy) return false;
     // Memories still without their new vector (written while the new provider failed,
     // derived by the pipeline, imported): a sweep.
-    MNEMO_ASSIGN_OR_RETURN(auto missing, Ids(*reader, kMissingNext));
+    MNEMO_ASSIGN_OR_RETURN(auto missing, store::IdsWithoutVector(*reader, /*next=*/true));
     if (!missing.empty()) {
       // Twice in a row at the same time means something keeps failing: not in a loop.
       const bool again = now - last_sweep_at_ < pipeline_->retry_initial_ms;
@@ -381,9 +350,8 @@ Result<bool> Space::FinishReembed() {
         MNEMO_RETURN_IF_ERROR(txn.Begin());
         MNEMO_RETURN_IF_ERROR(InsertRanges(*writer_, missing, now));
         if (again) {
-          MNEMO_RETURN_IF_ERROR(writer_->Exec(
-              "UPDATE jobs SET next_run_at=" + std::to_string(now + pipeline_->retry_initial_ms) +
-              " WHERE kind=2 AND state=0"));
+          MNEMO_RETURN_IF_ERROR(
+              store::PostponeJobs(*writer_, JobKind::kReembed, now + pipeline_->retry_initial_ms));
         }
         MNEMO_RETURN_IF_ERROR(txn.Commit());
       }
@@ -416,14 +384,11 @@ Result<bool> Space::FinishReembed() {
     store::ReadSnapshot snapshot(&db);
     MNEMO_RETURN_IF_ERROR(snapshot.Begin());
     MNEMO_ASSIGN_OR_RETURN(built_seq, store::MaxIndexSeq(db));
-    MNEMO_ASSIGN_OR_RETURN(store::Stmt st,
-                           db.Prepare("SELECT id, vec FROM vectors_next ORDER BY id", false));
-    for (;;) {
-      MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      index->Seed(built_seq, st.Int(0), std::string(st.Blob(1)));
-      ++n;
-    }
+    MNEMO_RETURN_IF_ERROR(
+        store::ForEachVector(db, /*next=*/true, [&](MemoryId id, std::string_view blob) {
+          index->Seed(built_seq, id, std::string(blob));
+          ++n;
+        }));
   }
   while (index->IndexPending(1024) > 0) {
   }
@@ -436,16 +401,13 @@ Result<bool> Space::FinishReembed() {
     store::Db& db = *writer_;
     store::Transaction txn(&db);
     MNEMO_RETURN_IF_ERROR(txn.Begin());
-    MNEMO_ASSIGN_OR_RETURN(auto missing, Ids(db, kMissingNext));
+    MNEMO_ASSIGN_OR_RETURN(auto missing, store::IdsWithoutVector(db, /*next=*/true));
     if (!missing.empty()) return true;  // written meanwhile without a new vector: sweep
     MNEMO_ASSIGN_OR_RETURN(auto log, store::ReadIndexLog(db, built_seq));
-    MNEMO_RETURN_IF_ERROR(db.Exec("DELETE FROM vectors"));
-    MNEMO_RETURN_IF_ERROR(db.Exec(
-        "INSERT INTO vectors(id, embedder, vec) SELECT id, embedder, vec FROM vectors_next"));
-    MNEMO_RETURN_IF_ERROR(db.Exec("DELETE FROM vectors_next"));
+    MNEMO_RETURN_IF_ERROR(store::PromoteNextVectors(db));
     MNEMO_RETURN_IF_ERROR(store::SetMeta(db, "embedder", v->next->id()));
-    MNEMO_RETURN_IF_ERROR(
-        db.Exec("DELETE FROM space_meta WHERE key IN ('embedder_next', 'snapshot_seq')"));
+    MNEMO_RETURN_IF_ERROR(store::DeleteMeta(db, kNextKey));
+    MNEMO_RETURN_IF_ERROR(store::DeleteMeta(db, "snapshot_seq"));
     // The old log describes the old vectors; what the lexical snapshot on disk still needs
     // of it stays.
     MNEMO_RETURN_IF_ERROR(store::TruncateIndexLog(db, lexical_disk_seq_.load() < 0

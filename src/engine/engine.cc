@@ -50,7 +50,8 @@ Status ValidateSpaceName(const std::string& name) {
   if (!ok) {
     return Status::InvalidArgument("invalid space name \"" + name +
                                    "\": use 1-64 characters of A-Z a-z 0-9 _ - . "
-                                   "(not starting with '.')");
+                                   "(not starting with '.')")
+        .WithField("space");
   }
   return Status::Ok();
 }
@@ -101,11 +102,12 @@ class EngineImpl final : public Engine {
     if (name[0] == '-') {
       return Status::InvalidArgument("invalid space name \"" + name +
                                      "\": a new space's name may not start with '-' (the "
-                                     "command line would read it as an option)");
+                                     "command line would read it as an option)")
+          .WithField("space");
     }
     std::lock_guard<std::mutex> l(spaces_mu_);
     if (util::PathExists(SpaceDir(name))) {
-      return Status::AlreadyExists("space '" + name + "' already exists");
+      return Status::AlreadyExists("space '" + name + "' already exists").WithField("space");
     }
     auto space = engine::Space::Open(SpaceDir(name), name, /*create=*/true, &ctx_);
     if (!space.ok()) {
@@ -136,7 +138,7 @@ class EngineImpl final : public Engine {
     {
       std::lock_guard<std::mutex> l(spaces_mu_);
       if (!util::PathExists(SpaceDir(name))) {
-        return Status::NotFound("space '" + name + "' does not exist");
+        return Status::NotFound("space '" + name + "' does not exist").WithField("space");
       }
       auto it = spaces_.find(name);
       if (it != spaces_.end()) {
@@ -153,8 +155,13 @@ class EngineImpl final : public Engine {
 
   Result<MemoryId> Add(const std::string& space, const MemoryInput& input) override {
     MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
-    MNEMO_ASSIGN_OR_RETURN(auto ids, s->AddBatch({input}));
-    return ids.at(0);
+    auto ids = s->AddBatch({input});
+    if (!ids.ok()) {
+      // Not a batch: "[0].text" is "text".
+      const std::string& field = ids.status().field();
+      return ids.status().WithField(field.starts_with("[0].") ? field.substr(4) : "");
+    }
+    return ids->at(0);
   }
   Result<std::vector<MemoryId>> AddBatch(const std::string& space,
                                          const std::vector<MemoryInput>& inputs) override {

@@ -55,6 +55,58 @@ TEST_F(EngineTest, SpacesCreateListDrop) {
   EXPECT_EQ(ActiveCount("notes"), 0);
 }
 
+// Every validation error names its request field in Status::field(), so that no face
+// reads messages (the HTTP "field", Python's InvalidArgument.field, the CLI's flag).
+TEST_F(EngineTest, ErrorsNameTheirField) {
+  auto field = [](const Status& s) {
+    EXPECT_FALSE(s.ok());
+    return s.field();
+  };
+  EXPECT_EQ(field(engine_->CreateSpace("a b")), "space");
+  EXPECT_EQ(field(engine_->Add("nope", Input("x")).status()), "space");
+  ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  EXPECT_EQ(field(engine_->Add("s", Input("")).status()), "text");
+  MemoryInput bad = Input("x");
+  bad.importance = 2;
+  EXPECT_EQ(field(engine_->Add("s", bad).status()), "importance");
+  bad = Input("x");
+  bad.tags = {""};
+  EXPECT_EQ(field(engine_->Add("s", bad).status()), "tags");
+  bad = Input("x");
+  bad.metadata = "[1]";
+  EXPECT_EQ(field(engine_->Add("s", bad).status()), "meta");
+  // In a batch, the item: "[1].user" (the caller names the array).
+  auto batch = engine_->AddBatch("s", {Input("fine"), Input("x", "")});
+  EXPECT_EQ(field(batch.status()), "[1].user");
+  EXPECT_TRUE(batch.status().message().starts_with("item 2: ")) << batch.status().message();
+  EXPECT_EQ(field(engine_->AddBatch("s", {Input("")}).status()), "[0].text");
+  EXPECT_EQ(field(engine_->Ingest("s", std::string(300, 'u'), {Message{}}).status()), "user");
+  EXPECT_EQ(field(engine_->Get("s", 12345).status()), "id");
+  SearchRequest q;
+  q.query = "x";
+  q.k = 0;
+  EXPECT_EQ(field(engine_->Search("s", q).status()), "k");
+  q.k = 10;
+  q.lexical_weight = -1;
+  EXPECT_EQ(field(engine_->Search("s", q).status()), "lexical_weight");
+  ListRequest l;
+  l.cursor = "zz";
+  EXPECT_EQ(field(engine_->List("s", l).status()), "cursor");
+  ContextRequest c;
+  c.user = "u";
+  c.query = "x";
+  c.budget_tokens = kMaxContextBudget + 1;
+  EXPECT_EQ(field(engine_->BuildContext("s", c).status()), "budget");
+  EXPECT_EQ(field(engine_->GetProfile("s", "u", kMaxProfileEntries + 1).status()), "limit");
+  ProfileEdit edit;
+  edit.user = "u";
+  edit.unset = {"job"};
+  EXPECT_EQ(field(engine_->EditProfile("s", edit).status()), "unset");
+  edit.unset.clear();
+  edit.set = {{"bad key", "v"}};
+  EXPECT_EQ(field(engine_->EditProfile("s", edit).status()), "set");
+}
+
 TEST_F(EngineTest, AddAndGetKeepEveryField) {
   ASSERT_TRUE(engine_->CreateSpace("s").ok());
   MemoryInput in = Input("Maya is allergic to peanuts", "maya");

@@ -101,12 +101,8 @@ Status Space::RunJobs(bool flush, bool wake_summaries) {
       MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
       MNEMO_ASSIGN_OR_RETURN(ready, store::ReadyJobs(*reader, now, kReadyBatch));
       // The next wake-up: the earliest deferred job.
-      MNEMO_ASSIGN_OR_RETURN(store::Stmt st,
-                             (*reader).Prepare("SELECT MIN(next_run_at) FROM jobs WHERE state=0 "
-                                               "AND next_run_at>?"));
-      st.Bind(1, now);
-      MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (row && !st.IsNull(0)) WakeJobsAt(st.Int(0));
+      MNEMO_ASSIGN_OR_RETURN(auto next, store::NextJobAfter(*reader, now));
+      if (next) WakeJobsAt(*next);
     }
     if (ready.empty()) {
       // A re-embed enqueues what is still missing (then runs it), or switches.
@@ -329,7 +325,8 @@ Result<std::optional<Space::ExtractedGroup>> Space::ExtractGroup(const std::vect
 Result<std::vector<Job>> Space::ListJobs(std::optional<JobState> state, int limit) {
   if (limit < 1 || limit > ctx_->options.max_list_limit) {
     return Status::InvalidArgument("limit must be between 1 and " +
-                                   std::to_string(ctx_->options.max_list_limit));
+                                   std::to_string(ctx_->options.max_list_limit))
+        .WithField("limit");
   }
   MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
   return store::ListJobs(*reader, state, limit);
@@ -341,12 +338,14 @@ Result<int64_t> Space::RetryJobs(int64_t job_id) {
     MNEMO_ASSIGN_OR_RETURN(auto job, store::GetJob(*writer_, job_id));
     if (!job) {
       return Status::NotFound("job " + std::to_string(job_id) + " does not exist in space '" +
-                              name_ + "'");
+                              name_ + "'")
+          .WithField("id");
     }
     if (job->state != JobState::kDead) {
       return Status::FailedPrecondition("job " + std::to_string(job_id) + " is " +
                                         std::string(JobStateName(job->state)) +
-                                        "; only dead jobs can be retried");
+                                        "; only dead jobs can be retried")
+          .WithField("id");
     }
   }
   MNEMO_ASSIGN_OR_RETURN(int64_t n, store::RetryDeadJobs(*writer_, job_id, Now()));

@@ -7,6 +7,7 @@
 #include "index/quantize.h"
 #include "store/memory_store.h"
 #include "store/schema.h"
+#include "store/vector_store.h"
 #include "util/fs.h"
 #include "util/json_codec.h"
 #include "util/time_util.h"
@@ -25,11 +26,13 @@ std::string IndexPath(const std::string& dir) { return dir + "/vectors.idx"; }
 Status ValidateShortField(std::string_view value, std::string_view what) {
   if (value.size() > kMaxIdBytes) {
     return Status::TooLarge(std::string(what) + " is " + std::to_string(value.size()) +
-                            " bytes; the limit is " + std::to_string(kMaxIdBytes));
+                            " bytes; the limit is " + std::to_string(kMaxIdBytes))
+        .WithField(std::string(what));
   }
   if (auto bad = util::FindInvalidUtf8(value)) {
     return Status::InvalidArgument(std::string(what) + " is not valid UTF-8 (byte " +
-                                   std::to_string(*bad) + ")");
+                                   std::to_string(*bad) + ")")
+        .WithField(std::string(what));
   }
   return Status::Ok();
 }
@@ -37,10 +40,14 @@ Status ValidateShortField(std::string_view value, std::string_view what) {
 Status ValidateTags(const std::vector<std::string>& tags, std::string_view what) {
   if (tags.size() > kMaxTags) {
     return Status::TooLarge(std::string(what) + ": at most " + std::to_string(kMaxTags) +
-                            " allowed");
+                            " allowed")
+        .WithField(std::string(what));
   }
   for (const auto& t : tags) {
-    if (t.empty()) return Status::InvalidArgument(std::string(what) + " must not be empty strings");
+    if (t.empty()) {
+      return Status::InvalidArgument(std::string(what) + " must not be empty strings")
+          .WithField(std::string(what));
+    }
     MNEMO_RETURN_IF_ERROR(ValidateShortField(t, what));
   }
   return Status::Ok();
@@ -48,7 +55,8 @@ Status ValidateTags(const std::vector<std::string>& tags, std::string_view what)
 
 Status NotFoundId(MemoryId id, const std::string& space) {
   return Status::NotFound("memory " + std::to_string(id) + " does not exist in space '" + space +
-                          "'");
+                          "'")
+      .WithField("id");
 }
 
 std::string MemoryJsonText(const Memory& m) { return util::DumpJson(util::MemoryToJson(m)); }
@@ -105,7 +113,8 @@ Result<std::unique_ptr<Space>> Space::Open(const std::string& dir, const std::st
                                            bool create, const SpaceContext* ctx) {
   if (!create && !util::PathExists(DbPath(dir))) {
     return Status::NotFound("space '" + name +
-                            "' does not exist (create it with: mnemo space create " + name + ")");
+                            "' does not exist (create it with: mnemo space create " + name + ")")
+        .WithField("space");
   }
   if (create) MNEMO_RETURN_IF_ERROR(util::CreateDirs(dir));
   std::unique_ptr<Space> space(new Space(dir, name, ctx));
@@ -178,15 +187,12 @@ Status Space::OpenIndex() {
                               " with an invalid dimension " + std::to_string(vectors->dimension));
   }
   MNEMO_ASSIGN_OR_RETURN(int64_t seq, store::MaxIndexSeq(db));
-  MNEMO_ASSIGN_OR_RETURN(store::Stmt st,
-                         db.Prepare("SELECT id, vec FROM vectors ORDER BY id", false));
   int64_t n = 0;
-  for (;;) {
-    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    index->Seed(seq, st.Int(0), std::string(st.Blob(1)));
-    ++n;
-  }
+  MNEMO_RETURN_IF_ERROR(
+      store::ForEachVector(db, /*next=*/false, [&](MemoryId id, std::string_view blob) {
+        index->Seed(seq, id, std::string(blob));
+        ++n;
+      }));
   vectors->index = std::move(index);
   publish();
   vector_changes_ = n > 0 ? std::max<int64_t>(n, 1) : 0;
@@ -255,21 +261,26 @@ MemoryId Space::NextId() {
 }
 
 Status Space::ValidateText(std::string_view text, std::string_view what) const {
-  if (text.empty()) return Status::InvalidArgument(std::string(what) + " must not be empty");
+  if (text.empty()) {
+    return Status::InvalidArgument(std::string(what) + " must not be empty")
+        .WithField(std::string(what));
+  }
   if (text.size() > ctx_->options.max_text_bytes) {
     return Status::TooLarge(std::string(what) + " is " + std::to_string(text.size()) +
-                            " bytes; the limit is " + std::to_string(ctx_->options.max_text_bytes));
+                            " bytes; the limit is " + std::to_string(ctx_->options.max_text_bytes))
+        .WithField(std::string(what));
   }
   if (auto bad = util::FindInvalidUtf8(text)) {
     return Status::InvalidArgument(std::string(what) + " is not valid UTF-8 (byte " +
-                                   std::to_string(*bad) + ")");
+                                   std::to_string(*bad) + ")")
+        .WithField(std::string(what));
   }
   return Status::Ok();
 }
 
 Status Space::ValidateInput(const MemoryInput& in) const {
   MNEMO_RETURN_IF_ERROR(ValidateText(in.text, "text"));
-  if (in.user_id.empty()) return Status::InvalidArgument("user is required");
+  if (in.user_id.empty()) return Status::InvalidArgument("user is required").WithField("user");
   MNEMO_RETURN_IF_ERROR(ValidateShortField(in.user_id, "user"));
   MNEMO_RETURN_IF_ERROR(ValidateShortField(in.agent_id, "agent"));
   MNEMO_RETURN_IF_ERROR(ValidateShortField(in.session_id, "session"));
@@ -278,23 +289,25 @@ Status Space::ValidateInput(const MemoryInput& in) const {
   MNEMO_RETURN_IF_ERROR(ValidateTags(in.tags, "tags"));
   MNEMO_RETURN_IF_ERROR(ValidateTags(in.entities, "entities"));
   if (!(in.importance >= 0.0 && in.importance <= 1.0)) {
-    return Status::InvalidArgument("importance must be between 0 and 1");
+    return Status::InvalidArgument("importance must be between 0 and 1").WithField("importance");
   }
   if (in.valid_from && in.valid_to && *in.valid_to < *in.valid_from) {
-    return Status::InvalidArgument("valid_to is before valid_from");
+    return Status::InvalidArgument("valid_to is before valid_from").WithField("valid_to");
   }
   if (in.expires_at && in.ttl_ms) {
-    return Status::InvalidArgument("give either expires_at or ttl, not both");
+    return Status::InvalidArgument("give either expires_at or ttl, not both").WithField("ttl");
   }
   if (in.ttl_ms && (*in.ttl_ms <= 0 || *in.ttl_ms > util::kMaxDurationMs)) {
-    return Status::InvalidArgument("ttl must be positive and at most 100 years");
+    return Status::InvalidArgument("ttl must be positive and at most 100 years").WithField("ttl");
   }
   if (in.expires_at && *in.expires_at > Now() + util::kMaxDurationMs) {
-    return Status::InvalidArgument("expires_at is more than 100 years away");
+    return Status::InvalidArgument("expires_at is more than 100 years away")
+        .WithField("expires_at");
   }
   if (in.expires_at && *in.expires_at <= Now()) {
     return Status::InvalidArgument("expires_at " + util::FormatIso8601(*in.expires_at) +
-                                   " is not in the future");
+                                   " is not in the future")
+        .WithField("expires_at");
   }
   return util::NormalizeMetadata(in.metadata, ctx_->options.max_metadata_bytes).status();
 }
@@ -351,7 +364,8 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
   if (inputs.empty()) return std::vector<MemoryId>();
   if (inputs.size() > ctx_->options.max_batch) {
     return Status::TooLarge("batch of " + std::to_string(inputs.size()) +
-                            " memories; the limit is " + std::to_string(ctx_->options.max_batch));
+                            " memories; the limit is " + std::to_string(ctx_->options.max_batch))
+        .WithField("memories");
   }
   std::vector<std::string> metadata(inputs.size());
   std::vector<std::string_view> texts;
@@ -359,7 +373,11 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
   for (size_t i = 0; i < inputs.size(); ++i) {
     Status s = ValidateInput(inputs[i]);
     if (!s.ok()) {
-      return inputs.size() == 1 ? s : s.WithContext("item " + std::to_string(i + 1));
+      // Field "[2].text" (the caller names the array), message "item 3: text ..." (but
+      // in a batch of one).
+      const std::string at = "[" + std::to_string(i) + "]";
+      const Status named = s.WithField(s.field().empty() ? at : at + "." + s.field());
+      return inputs.size() == 1 ? named : named.WithContext("item " + std::to_string(i + 1));
     }
     metadata[i] = *util::NormalizeMetadata(inputs[i].metadata, ctx_->options.max_metadata_bytes);
     texts.push_back(inputs[i].text);
@@ -464,6 +482,9 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
 }
 
 Result<IngestResult> Space::Ingest(const std::string& user, const std::vector<Message>& messages) {
+  // The user is every message's: its errors are the call's, not an item's.
+  if (user.empty()) return Status::InvalidArgument("user is required").WithField("user");
+  MNEMO_RETURN_IF_ERROR(ValidateShortField(user, "user"));
   std::vector<MemoryInput> inputs;
   inputs.reserve(messages.size());
   for (const auto& msg : messages) {
@@ -498,7 +519,8 @@ Status Space::CheckFilterSizes(const Filter& f) {
   MNEMO_RETURN_IF_ERROR(ValidateTags(f.tags, "tags"));
   if (f.meta_equals.size() > kMaxTags) {
     return Status::TooLarge("metadata filter has " + std::to_string(f.meta_equals.size()) +
-                            " keys; at most " + std::to_string(kMaxTags) + " allowed");
+                            " keys; at most " + std::to_string(kMaxTags) + " allowed")
+        .WithField("meta");
   }
   return Status::Ok();
 }
@@ -515,7 +537,8 @@ Status Space::PrepareFilter(Filter* f) {
 Result<ListPage> Space::List(const ListRequest& list_request) {
   if (list_request.limit < 1 || list_request.limit > ctx_->options.max_list_limit) {
     return Status::InvalidArgument("limit must be between 1 and " +
-                                   std::to_string(ctx_->options.max_list_limit));
+                                   std::to_string(ctx_->options.max_list_limit))
+        .WithField("limit");
   }
   ListRequest request = list_request;
   MNEMO_RETURN_IF_ERROR(PrepareFilter(&request.filter));
@@ -527,7 +550,8 @@ Result<ListPage> Space::List(const ListRequest& list_request) {
     for (size_t i = 1; ok && i < c.size(); ++i) ok = c[i] >= '0' && c[i] <= '9';
     if (!ok)
       return Status::InvalidArgument("invalid cursor \"" + c +
-                                     "\"; pass a next_cursor from a previous page");
+                                     "\"; pass a next_cursor from a previous page")
+          .WithField("cursor");
     cursor_id = std::stoll(c.substr(1));
   }
   MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
@@ -568,7 +592,7 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
   if (u.tags) MNEMO_RETURN_IF_ERROR(ValidateTags(*u.tags, "tags"));
   if (u.entities) MNEMO_RETURN_IF_ERROR(ValidateTags(*u.entities, "entities"));
   if (u.importance && !(*u.importance >= 0.0 && *u.importance <= 1.0)) {
-    return Status::InvalidArgument("importance must be between 0 and 1");
+    return Status::InvalidArgument("importance must be between 0 and 1").WithField("importance");
   }
   MNEMO_RETURN_IF_ERROR(ValidateShortField(u.reason, "reason"));
   MNEMO_RETURN_IF_ERROR(ValidateShortField(u.actor, "actor"));
@@ -590,7 +614,8 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
   if (!current) return Missing(db, id);
   if (current->state == State::kRetired) {
     return Status::FailedPrecondition("memory " + std::to_string(id) +
-                                      " is retired; retired memories cannot be updated");
+                                      " is retired; retired memories cannot be updated")
+        .WithField("id");
   }
   Memory next = *current;
   if (u.text) next.text = *u.text;
@@ -605,12 +630,13 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
   if (u.entities) next.entities = *u.entities;
   if (metadata) next.metadata = *metadata;
   if (next.valid_from && next.valid_to && *next.valid_to < *next.valid_from) {
-    return Status::InvalidArgument("valid_to is before valid_from");
+    return Status::InvalidArgument("valid_to is before valid_from").WithField("valid_to");
   }
   const TimeMs now = Now();
   if (u.expires_at && *u.expires_at && **u.expires_at <= now) {
     return Status::InvalidArgument("expires_at " + util::FormatIso8601(**u.expires_at) +
-                                   " is not in the future (remove the memory instead)");
+                                   " is not in the future (remove the memory instead)")
+        .WithField("expires_at");
   }
   next.version = current->version + 1;
   next.updated_at = now;
@@ -714,7 +740,7 @@ Status Space::Purge(MemoryId id, const std::string& reason) {
     MNEMO_RETURN_IF_ERROR(txn.Commit());
     // Move the WAL into the database and truncate it (secure_delete zeroed the freed
     // pages).
-    MNEMO_RETURN_IF_ERROR(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+    MNEMO_RETURN_IF_ERROR(db.TruncateWal());
   }
   AdjustUserCount(user, -purged);
   // The snapshots on disk may hold the vector and the terms: rewrite them now.
@@ -725,7 +751,8 @@ Status Space::Missing(store::Db& db, MemoryId id) {
   MNEMO_ASSIGN_OR_RETURN(bool had, store::HasHistory(db, id));
   if (had) {
     return Status::NotFound("memory " + std::to_string(id) + " was purged from space '" + name_ +
-                            "'");
+                            "'")
+        .WithField("id");
   }
   return NotFoundId(id, name_);
 }
@@ -755,7 +782,7 @@ Result<std::vector<Link>> Space::Links(MemoryId id) {
 
 Result<int64_t> Space::ActiveCount() {
   MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
-  return store::CountWhere(*reader, "memories WHERE state=0");
+  return store::CountOf(*reader, store::Counted::kActive);
 }
 
 Result<SpaceStats> Space::Stats() {
@@ -763,19 +790,16 @@ Result<SpaceStats> Space::Stats() {
   store::Db& db = *reader;
   SpaceStats s;
   s.name = name_;
-  MNEMO_ASSIGN_OR_RETURN(s.memories_active, store::CountWhere(db, "memories WHERE state=0"));
-  MNEMO_ASSIGN_OR_RETURN(s.memories_retired, store::CountWhere(db, "memories WHERE state<>0"));
+  MNEMO_ASSIGN_OR_RETURN(s.memories_active, store::CountOf(db, store::Counted::kActive));
+  MNEMO_ASSIGN_OR_RETURN(s.memories_retired, store::CountOf(db, store::Counted::kRetired));
   MNEMO_ASSIGN_OR_RETURN(auto kinds, store::CountActiveBy(db, store::ActiveGroup::kKind));
   for (auto [k, n] : kinds) s.by_kind[std::string(KindName(static_cast<Kind>(k)))] = n;
   MNEMO_ASSIGN_OR_RETURN(auto tiers, store::CountActiveBy(db, store::ActiveGroup::kTier));
   for (auto [t, n] : tiers) s.by_tier[std::string(TierName(static_cast<Tier>(t)))] = n;
-  MNEMO_ASSIGN_OR_RETURN(s.users, store::CountWhere(db, "(SELECT DISTINCT user_id FROM memories)"));
-  MNEMO_ASSIGN_OR_RETURN(
-      s.sessions,
-      store::CountWhere(
-          db, "(SELECT DISTINCT user_id, session_id FROM memories WHERE session_id<>'')"));
-  MNEMO_ASSIGN_OR_RETURN(s.history_entries, store::CountWhere(db, "history"));
-  MNEMO_ASSIGN_OR_RETURN(s.links, store::CountWhere(db, "links"));
+  MNEMO_ASSIGN_OR_RETURN(s.users, store::CountOf(db, store::Counted::kUsers));
+  MNEMO_ASSIGN_OR_RETURN(s.sessions, store::CountOf(db, store::Counted::kSessions));
+  MNEMO_ASSIGN_OR_RETURN(s.history_entries, store::CountOf(db, store::Counted::kHistory));
+  MNEMO_ASSIGN_OR_RETURN(s.links, store::CountOf(db, store::Counted::kLinks));
   const auto vectors = CurrentVectors();
   const index::VectorIndex::Counts counts = vectors->index->counts();
   s.vectors_indexed = static_cast<int64_t>(counts.indexed);
@@ -786,8 +810,8 @@ Result<SpaceStats> Space::Stats() {
   if (vectors->next) {
     s.embedder_next = vectors->next->id();
     s.dimension_next = vectors->next->dimension();
-    MNEMO_ASSIGN_OR_RETURN(s.reembedded, store::CountWhere(db, "vectors_next"));
-    MNEMO_ASSIGN_OR_RETURN(s.reembed_total, store::CountWhere(db, "memories"));
+    MNEMO_ASSIGN_OR_RETURN(s.reembedded, store::CountOf(db, store::Counted::kNextVectors));
+    MNEMO_ASSIGN_OR_RETURN(s.reembed_total, store::CountOf(db, store::Counted::kMemories));
   }
   MNEMO_ASSIGN_OR_RETURN(s.schema_version, store::SchemaVersion(db));
   s.db_bytes = util::FileSizeOrZero(DbPath(dir_)) + util::FileSizeOrZero(DbPath(dir_) + "-wal");

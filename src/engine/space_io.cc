@@ -17,6 +17,7 @@
 #include "engine/space.h"
 #include "index/quantize.h"
 #include "store/memory_store.h"
+#include "store/vector_store.h"
 #include "util/base64.h"
 #include "util/json_codec.h"
 #include "util/time_util.h"

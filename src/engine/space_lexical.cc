@@ -181,15 +181,8 @@ Status Space::RebuildLexical(store::Db& db) {
   lexical_ = index::LexicalIndex::Create();
   MNEMO_ASSIGN_OR_RETURN(const int64_t seq, store::MaxIndexSeq(db));
   std::unordered_map<MemoryId, MemoryId> prev;
-  {
-    MNEMO_ASSIGN_OR_RETURN(store::Stmt st,
-                           db.Prepare("SELECT from_id, to_id FROM links WHERE type=4", false));
-    for (;;) {
-      MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-      if (!row) break;
-      prev[st.Int(1)] = st.Int(0);
-    }
-  }
+  MNEMO_RETURN_IF_ERROR(store::ForEachLinkOf(db, LinkType::kNext,
+                                             [&](MemoryId from, MemoryId to) { prev[to] = from; }));
   std::vector<index::LexicalDoc> docs;
   int64_t n = 0;
   MNEMO_RETURN_IF_ERROR(store::ForEachMemory(db, [&](const Memory& m, std::string_view) {

@@ -268,7 +268,7 @@ Result<MaintenanceReport> Space::Maintain() {
     report.purged = purged;
     for (const auto& user : users) AdjustUserCount(user, -1);
     // As Purge: the WAL moves into the database and is truncated.
-    if (purged > 0) MNEMO_RETURN_IF_ERROR(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+    if (purged > 0) MNEMO_RETURN_IF_ERROR(db.TruncateWal());
   }
   if (purged > 0) MNEMO_RETURN_IF_ERROR(Snapshot(/*min_changes=*/0));
   return report;

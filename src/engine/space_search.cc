@@ -136,12 +136,13 @@ Result<std::vector<std::pair<MemoryId, double>>> Space::VectorCandidates(
 Status Space::ValidateSearch(const SearchRequest& req) const {
   MNEMO_RETURN_IF_ERROR(ValidateText(req.query, "query"));
   if (req.k < 1 || req.k > ctx_->options.max_k) {
-    return Status::InvalidArgument("k must be between 1 and " +
-                                   std::to_string(ctx_->options.max_k));
+    return Status::InvalidArgument("k must be between 1 and " + std::to_string(ctx_->options.max_k))
+        .WithField("k");
   }
   MNEMO_RETURN_IF_ERROR(CheckSearchParams(req));  // mnemo/search_params.h
   if (req.filter.time_from && req.filter.time_to && *req.filter.time_to <= *req.filter.time_from) {
-    return Status::InvalidArgument("the time range is empty (until is not after since)");
+    return Status::InvalidArgument("the time range is empty (until is not after since)")
+        .WithField("until");
   }
   return Status::Ok();
 }

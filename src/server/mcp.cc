@@ -339,19 +339,19 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
            "How far the background pipeline has got: jobs, turns, derived memories, tokens.",
            s.Object(Json::object(), {}), Annotations(true, false, true)));
 
-  tools.push_back(
-      Tool("get_profile", "Get a user's profile",
-           "A user at a glance: the current value of each profile slot (city, job, allergies, "
-           "likes, ...).",
-           s.Object({{"user", NonEmptyStr()},
-                     {"limit",
-                      {{"type", "integer"},
-                       {"minimum", 1},
-                       {"maximum", ops::kMaxProfileEntries},
-                       {"description",
-                        "entries (default " + std::to_string(ops::kMaxProfileEntries) + ")"}}}},
-                    {"user"}),
-           Annotations(true, false, true)));
+  tools.push_back(Tool(
+      "get_profile", "Get a user's profile",
+      "A user at a glance: the current value of each profile slot (city, job, allergies, "
+      "likes, ...).",
+      s.Object(
+          {{"user", NonEmptyStr()},
+           {"limit",
+            {{"type", "integer"},
+             {"minimum", 1},
+             {"maximum", kMaxProfileEntries},
+             {"description", "entries (default " + std::to_string(kMaxProfileEntries) + ")"}}}},
+          {"user"}),
+      Annotations(true, false, true)));
 
   tools.push_back(Tool("get_context", "Get context for a turn",
                        "Call at the start of a turn: what is known about the user and relevant to "
@@ -360,14 +360,14 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
                                  {"query", NonEmptyStr("what the user said")},
                                  {"budget",
                                   {{"type", "integer"},
-                                   {"minimum", ops::kMinContextBudget},
-                                   {"maximum", ops::kMaxContextBudget},
+                                   {"minimum", kMinContextBudget},
+                                   {"maximum", kMaxContextBudget},
                                    {"description", "tokens (default 1500)"}}},
                                  {"now", Time("default now")},
                                  {"k",
                                   {{"type", "integer"},
                                    {"minimum", 1},
-                                   {"maximum", ops::kMaxContextK},
+                                   {"maximum", kMaxContextK},
                                    {"description", "default 30"}}}},
                                 {"user", "query"}),
                        Annotations(true, false, true)));

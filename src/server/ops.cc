@@ -32,8 +32,8 @@ using Check = std::optional<ApiError>;  // nullopt: fine
 
 // --- errors ----------------------------------------------------------------------------
 
-// A request-parsing error of util/json_codec, with the field it names.
-ApiError ArgError(const Status& s) { return FromStatus(s, util::ErrorField(s)); }
+// An error of util/json_codec or of the engine: Status carries the field it is about.
+ApiError ArgError(const Status& s) { return FromStatus(s, s.field()); }
 
 template <typename T>
 ApiResult<T> Arg(Result<T> r) {
@@ -41,48 +41,14 @@ ApiResult<T> Arg(Result<T> r) {
   return std::move(r).value();
 }
 
-// The request field an engine message is about: engine messages start with the name of
-// what was wrong ("text is 70000 bytes ...", "memory 42 does not exist ...").
-std::string EngineField(std::string_view message) {
-  static constexpr std::string_view kFields[] = {
-      "text",       "user",     "agent",      "session", "role",  "speaker",    "kind",   "time",
-      "valid_from", "valid_to", "importance", "tier",    "tags",  "entities",   "reason", "query",
-      "k",          "limit",    "cursor",     "sources", "space", "expires_at", "ttl"};
-  const size_t end = message.find_first_not_of("abcdefghijklmnopqrstuvwxyz_");
-  const std::string_view word = message.substr(0, end);
-  if (word == "invalid" && end != std::string_view::npos) {
-    return EngineField(message.substr(end + 1));  // "invalid cursor ...", "invalid space name"
-  }
-  if (word == "memory") return "id";
-  if (word == "metadata") return "meta";
-  if (std::find(std::begin(kFields), std::end(kFields), word) != std::end(kFields) ||
-      FindSearchParam(word) != nullptr) {  // mnemo/search_params.h names its parameters
-    return std::string(word);
-  }
-  return "";
+Check ArgStatus(const Status& s) {
+  if (s.ok()) return std::nullopt;
+  return ArgError(s);
 }
 
+// `field` names the argument when the engine's status names none.
 ApiError EngineError(const Status& s, std::string field = "") {
-  std::string named = s.field().empty() ? EngineField(s.message()) : s.field();
-  return FromStatus(s, named.empty() ? std::move(field) : std::move(named));
-}
-
-// Engine errors about a profile key quote it, lowercased ("invalid profile key \"a b\"",
-// "user \"maya\" has no profile entry \"job\""): the field is the list that holds it.
-ApiError ProfileEditError(const Status& s, const ProfileEdit& edit) {
-  if (EngineField(s.message()) == "space") return EngineError(s);
-  auto quoted = [&](std::string key) {
-    std::transform(key.begin(), key.end(), key.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    return s.message().find("\"" + key + "\"") != std::string::npos;
-  };
-  for (const auto& [key, value] : edit.set) {
-    if (quoted(key)) return FromStatus(s, "set");
-  }
-  for (const auto& key : edit.unset) {
-    if (quoted(key)) return FromStatus(s, "unset");
-  }
-  return EngineError(s);
+  return FromStatus(s, s.field().empty() ? std::move(field) : s.field());
 }
 
 std::string ItemName(std::string_view array, size_t index) {
@@ -90,30 +56,16 @@ std::string ItemName(std::string_view array, size_t index) {
 }
 
 // An error about one element of an array argument: the field reads "memories[2].text".
-ApiError ItemError(const Status& s, std::string_view array, size_t index,
-                   const std::string& field) {
+ApiError ItemError(const Status& s, std::string_view array, size_t index) {
   const std::string item = ItemName(array, index);
-  return FromStatus(s.WithContext(item), field.empty() ? item : item + "." + field);
+  return FromStatus(s.WithContext(item), s.field().empty() ? item : item + "." + s.field());
 }
 
-// The engine prefixes a batch error with the 1-based item ("item 3: text must not be
-// empty"), except in a batch of one. `outer` is an argument beside the array that the
-// engine copies into every item (ingest's "user"): its errors are not the item's.
-ApiError EngineItemError(const Status& s, std::string_view array, size_t count,
-                         std::string_view outer = "") {
-  Status inner = s;
-  size_t n = 0;  // 1-based item, 0 when the message names none
-  const std::string& m = s.message();
-  if (m.starts_with("item ")) {
-    const auto [p, ec] = std::from_chars(m.data() + 5, m.data() + m.size(), n);
-    const std::string_view rest(p, static_cast<size_t>(m.data() + m.size() - p));
-    if (ec != std::errc() || n > count || !rest.starts_with(": ")) n = 0;
-    if (n > 0) inner = Status(s.code(), std::string(rest.substr(2)));
-  }
-  const std::string field = EngineField(inner.message());
-  if (field == "space" || (n == 0 && (count != 1 || field.empty()))) return EngineError(s);
-  if (!outer.empty() && field == outer) return EngineError(inner);
-  return ItemError(inner, array, n == 0 ? 0 : n - 1, field);
+// The engine's error about a batch: its field reads "[2].text" for the third item, which
+// becomes "messages[2].text".
+ApiError EngineItemError(const Status& s, std::string_view array) {
+  if (s.field().starts_with('[')) return FromStatus(s, std::string(array) + s.field());
+  return EngineError(s);
 }
 
 ApiError TooLarge(std::string message, std::string field) {
@@ -181,15 +133,6 @@ Check CheckTextSize(const Limits& limits, std::string_view text, const std::stri
 }
 
 // An integer argument in [min, max].
-Check CheckRange(const Json& v, const std::string& field, int64_t min, int64_t max) {
-  if (v.is_number_integer() && v.get<int64_t>() >= min && v.get<int64_t>() <= max) {
-    return std::nullopt;
-  }
-  return Invalid("\"" + field + "\" must be an integer between " + std::to_string(min) + " and " +
-                     std::to_string(max),
-                 field);
-}
-
 // A non-empty array argument of at most Limits::max_batch items.
 ApiResult<const Json*> Items(const Context& c, const Json& args, const std::string& key) {
   auto it = args.find(key);
@@ -214,7 +157,7 @@ ApiResult<std::vector<T>> ParseItems(const Context& c, const Json& items, std::s
   out.reserve(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
     auto item = parse(items[i]);
-    if (!item.ok()) return ItemError(item.status(), array, i, util::ErrorField(item.status()));
+    if (!item.ok()) return ItemError(item.status(), array, i);
     OPS_RETURN_IF_ERROR(CheckTextSize(c.limits, item->text, ItemName(array, i) + ".text"));
     out.push_back(std::move(item).value());
   }
@@ -295,7 +238,7 @@ ApiResult<Json> AddMemories(const Context& c, const Json& args) {
   OPS_ASSIGN_OR_RETURN(const Json* items, Items(c, args, "memories"));
   OPS_ASSIGN_OR_RETURN(auto inputs, ParseItems(c, *items, "memories", &util::MemoryInputFromJson));
   auto ids = c.engine.AddBatch(space, inputs);
-  if (!ids.ok()) return EngineItemError(ids.status(), "memories", inputs.size());
+  if (!ids.ok()) return EngineItemError(ids.status(), "memories");
   return Json{{"ids", *ids}};
 }
 
@@ -359,11 +302,10 @@ ApiResult<Json> Ingest(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space", "user", "messages"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
   OPS_ASSIGN_OR_RETURN(std::string user, Arg(util::GetString(args, "user", true)));
-  if (user.empty()) return Invalid("\"user\" must not be empty", "user");
   OPS_ASSIGN_OR_RETURN(const Json* items, Items(c, args, "messages"));
   OPS_ASSIGN_OR_RETURN(auto messages, ParseItems(c, *items, "messages", &util::MessageFromJson));
   auto r = c.engine.Ingest(space, user, messages);
-  if (!r.ok()) return EngineItemError(r.status(), "messages", messages.size(), "user");
+  if (!r.ok()) return EngineItemError(r.status(), "messages");
   return Json{{"ids", r->ids}};
 }
 
@@ -456,12 +398,8 @@ ApiResult<Json> GetProfile(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space", "user", "limit"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
   OPS_ASSIGN_OR_RETURN(std::string user, Arg(util::GetString(args, "user", true)));
-  if (user.empty()) return Invalid("\"user\" must not be empty", "user");
   int limit = kMaxProfileEntries;
-  if (auto it = args.find("limit"); it != args.end() && !it->is_null()) {
-    OPS_RETURN_IF_ERROR(CheckRange(*it, "limit", 1, kMaxProfileEntries));
-    limit = static_cast<int>(it->get<int64_t>());
-  }
+  OPS_RETURN_IF_ERROR(ArgStatus(util::GetIntInto(args, "limit", &limit)));
   return Answer(c.engine.GetProfile(space, user, limit), util::ProfileToJson);
 }
 
@@ -469,7 +407,7 @@ ApiResult<Json> EditProfile(const Context& c, const Json& args) {
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
   OPS_ASSIGN_OR_RETURN(ProfileEdit edit, Arg(util::ProfileEditFromJson(Without(args, {"space"}))));
   auto profile = c.engine.EditProfile(space, edit);
-  if (!profile.ok()) return ProfileEditError(profile.status(), edit);
+  if (!profile.ok()) return EngineError(profile.status());
   return Json(util::ProfileToJson(*profile));
 }
 
@@ -478,10 +416,6 @@ ApiResult<Json> BuildContext(const Context& c, const Json& args) {
   OPS_ASSIGN_OR_RETURN(ContextRequest req,
                        Arg(util::ContextRequestFromJson(Without(args, {"space"}))));
   OPS_RETURN_IF_ERROR(CheckTextSize(c.limits, req.query, "query"));
-  OPS_RETURN_IF_ERROR(
-      CheckRange(req.budget_tokens, "budget", kMinContextBudget, kMaxContextBudget));
-  OPS_RETURN_IF_ERROR(CheckRange(req.k, "k", 1, kMaxContextK));
-  OPS_RETURN_IF_ERROR(CheckRange(req.profile_entries, "profile_entries", 0, kMaxProfileEntries));
   return Answer(c.engine.BuildContext(space, req), util::ContextResultToJson);
 }
 

@@ -58,13 +58,8 @@ ApiResult<Json> JobStats(const Context& c, const Json& args);   // {"space"}
 // One lifecycle maintenance pass now (write role): the MaintenanceReport.
 ApiResult<Json> Maintain(const Context& c, const Json& args);  // {"space"}
 
-// A user's profile (core memory) and prompt-ready context (docs/lifecycle.md). The
-// ranges of mnemo/engine.h's GetProfile limit and ContextRequest, checked by the ops so
-// that errors name the field as sent ("budget"), and published in the MCP schemas.
-inline constexpr int kMaxProfileEntries = 100;  // GetProfile limit 1..; profile_entries 0..
-inline constexpr int kMinContextBudget = 50;
-inline constexpr int kMaxContextBudget = 100000;
-inline constexpr int kMaxContextK = 200;
+// A user's profile (core memory) and prompt-ready context (docs/lifecycle.md); the engine
+// checks their ranges (mnemo/engine.h: kMaxProfileEntries, kMaxContextBudget, ...).
 ApiResult<Json> GetProfile(const Context& c, const Json& args);    // {"space","user","limit"}
 ApiResult<Json> EditProfile(const Context& c, const Json& args);   // {"space", ProfileEdit fields}
 ApiResult<Json> BuildContext(const Context& c, const Json& args);  // {"space", ContextRequest ...}

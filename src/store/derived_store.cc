@@ -1,13 +1,15 @@
 #include "store/derived_store.h"
 
+#include "store/sql_values.h"
 #include "util/json_codec.h"
 
 namespace mnemo::store {
 namespace {
 
-// "kind<>0 AND state=0" lets SQLite use the partial indexes (schema v5); "kind IN
-// (1,2,3)" leaves summaries (4) out.
-constexpr const char* kDerivedActive = "kind<>0 AND state=0 AND kind IN (1,2,3)";
+// "kind<>0 AND state=0" lets SQLite use the partial indexes (schema v5); the kind list
+// leaves summaries out.
+constexpr const char* kDerivedActive =
+    "kind<>" SQL_EPISODE " AND state=" SQL_ACTIVE " AND kind IN (" SQL_FACT_KINDS ")";
 
 std::string AsciiLower(std::string_view s) {
   std::string out(s);
@@ -32,16 +34,6 @@ std::vector<std::string> EntitiesAt(Stmt& st, int col) {
   return out;
 }
 
-Result<std::vector<MemoryId>> Ids(Stmt& st) {
-  std::vector<MemoryId> out;
-  for (;;) {
-    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    out.push_back(st.Int(0));
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<std::vector<MemoryId>> DerivedBySlot(Db& db, const std::string& user,
@@ -51,7 +43,7 @@ Result<std::vector<MemoryId>> DerivedBySlot(Db& db, const std::string& user,
                                                 "json_extract(metadata, '$.slot')=? AND ") +
                                     kDerivedActive + " LIMIT ?"));
   st.Bind(1, user).Bind(2, slot).Bind(3, limit);
-  return Ids(st);
+  return st.Ints();
 }
 
 Result<std::vector<MemoryId>> DerivedByText(Db& db, const std::string& user,
@@ -60,7 +52,7 @@ Result<std::vector<MemoryId>> DerivedByText(Db& db, const std::string& user,
                                                          "user_id=? AND text=? AND ") +
                                              kDerivedActive + " LIMIT ?"));
   st.Bind(1, user).Bind(2, text).Bind(3, limit);
-  return Ids(st);
+  return st.Ints();
 }
 
 Result<std::vector<std::pair<MemoryId, std::vector<std::string>>>> DerivedByEntity(
@@ -68,7 +60,8 @@ Result<std::vector<std::pair<MemoryId, std::vector<std::string>>>> DerivedByEnti
   MNEMO_ASSIGN_OR_RETURN(
       Stmt st, db.Prepare("SELECT m.id, m.entities FROM memory_entities e JOIN memories m ON "
                           "m.id=e.memory_id WHERE e.user_id=? AND e.entity=? AND e.memory_id<>? "
-                          "AND m.kind IN (1,2,3) AND m.state=0 ORDER BY e.memory_id DESC "
+                          "AND m.kind IN (" SQL_FACT_KINDS ") AND m.state=" SQL_ACTIVE
+                          " ORDER BY e.memory_id DESC "
                           "LIMIT ?"));
   st.Bind(1, user).Bind(2, AsciiLower(entity)).Bind(3, except).Bind(4, limit);
   std::vector<std::pair<MemoryId, std::vector<std::string>>> out;
@@ -92,7 +85,7 @@ Result<std::vector<Memory>> ActiveDerivedLight(Db& db, const std::vector<MemoryI
   MNEMO_ASSIGN_OR_RETURN(
       Stmt st, db.Prepare("SELECT id, kind, text, entities, metadata, valid_from, event_time, "
                           "created_at FROM memories WHERE id IN (SELECT value FROM json_each(?)) "
-                          "AND kind IN (1,2,3) AND state=0"));
+                          "AND kind IN (" SQL_FACT_KINDS ") AND state=" SQL_ACTIVE));
   st.Bind(1, list);
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store/sql_values.h"
+
 namespace mnemo::store {
 namespace {
 
@@ -50,7 +52,8 @@ Result<int64_t> InsertJob(Db& db, JobKind kind, const std::string& user, const s
                           const std::vector<MemoryId>& memories, TimeMs now) {
   MNEMO_ASSIGN_OR_RETURN(
       Stmt st, db.Prepare("INSERT INTO jobs(kind, state, user_id, session_id, payload, items, "
-                          "next_run_at, created_at, updated_at) VALUES(?,0,?,?,?,?,?,?,?)"));
+                          "next_run_at, created_at, updated_at) VALUES(?," SQL_JOB_PENDING
+                          ",?,?,?,?,?,?,?)"));
   st.Bind(1, static_cast<int64_t>(kind))
       .Bind(2, user)
       .Bind(3, session)
@@ -64,10 +67,10 @@ Result<int64_t> InsertJob(Db& db, JobKind kind, const std::string& user, const s
 }
 
 Result<std::vector<Job>> ReadyJobs(Db& db, TimeMs now, int limit) {
-  MNEMO_ASSIGN_OR_RETURN(Stmt st,
-                         db.Prepare(std::string("SELECT ") + kJobColumns +
-                                    " FROM jobs WHERE state=0 AND next_run_at<=? ORDER BY id "
-                                    "LIMIT ?"));
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(std::string("SELECT ") + kJobColumns +
+                                             " FROM jobs WHERE state=" SQL_JOB_PENDING
+                                             " AND next_run_at<=? ORDER BY id "
+                                             "LIMIT ?"));
   st.Bind(1, now).Bind(2, limit);
   return Collect(st);
 }
@@ -92,9 +95,10 @@ Result<std::optional<Job>> GetJob(Db& db, int64_t id) {
 
 Status CompleteJob(Db& db, int64_t id, const JobOutcome& o, TimeMs now) {
   MNEMO_ASSIGN_OR_RETURN(
-      Stmt st, db.Prepare("UPDATE jobs SET state=1, attempts=attempts+1, updated_at=?, "
-                          "last_error=NULL, calls=calls+?, prompt_tokens=prompt_tokens+?, "
-                          "completion_tokens=completion_tokens+?, derived=derived+? WHERE id=?"));
+      Stmt st,
+      db.Prepare("UPDATE jobs SET state=" SQL_JOB_DONE ", attempts=attempts+1, updated_at=?, "
+                 "last_error=NULL, calls=calls+?, prompt_tokens=prompt_tokens+?, "
+                 "completion_tokens=completion_tokens+?, derived=derived+? WHERE id=?"));
   st.Bind(1, now).Bind(2, o.calls).Bind(3, o.prompt_tokens).Bind(4, o.completion_tokens);
   st.Bind(5, o.derived).Bind(6, id);
   return st.Run();
@@ -107,7 +111,10 @@ Status FailJob(Db& db, int64_t id, const JobOutcome& o, const std::string& error
                           "updated_at=?, last_error=?, calls=calls+?, "
                           "prompt_tokens=prompt_tokens+?, completion_tokens=completion_tokens+? "
                           "WHERE id=?"));
-  st.Bind(1, dead ? 2 : 0).Bind(2, retry_at).Bind(3, now).Bind(4, error);
+  st.Bind(1, static_cast<int64_t>(dead ? JobState::kDead : JobState::kPending))
+      .Bind(2, retry_at)
+      .Bind(3, now)
+      .Bind(4, error);
   st.Bind(5, o.calls).Bind(6, o.prompt_tokens).Bind(7, o.completion_tokens).Bind(8, id);
   return st.Run();
 }
@@ -120,9 +127,10 @@ Status DeferJob(Db& db, int64_t id, const std::string& why, TimeMs run_at, TimeM
 }
 
 Status WakeWindowJobs(Db& db, TimeMs now, bool quiet_too) {
-  MNEMO_ASSIGN_OR_RETURN(Stmt st,
-                         db.Prepare("UPDATE jobs SET next_run_at=?, updated_at=? WHERE state=0 AND "
-                                    "next_run_at>? AND last_error IN (?,?)"));
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st,
+      db.Prepare("UPDATE jobs SET next_run_at=?, updated_at=? WHERE state=" SQL_JOB_PENDING " AND "
+                 "next_run_at>? AND last_error IN (?,?)"));
   st.Bind(1, now).Bind(2, now).Bind(3, now).Bind(4, kWaitingForWindow);
   st.Bind(5, quiet_too ? kWaitingForQuiet : kWaitingForWindow);
   return st.Run();
@@ -132,7 +140,7 @@ Status ScheduleJob(Db& db, JobKind kind, const std::string& user, const std::str
                    TimeMs run_at, const std::string& why, TimeMs now) {
   MNEMO_ASSIGN_OR_RETURN(
       Stmt up, db.Prepare("UPDATE jobs SET next_run_at=?, updated_at=?, last_error=? WHERE "
-                          "state=0 AND kind=? AND user_id=? AND session_id=?"));
+                          "state=" SQL_JOB_PENDING " AND kind=? AND user_id=? AND session_id=?"));
   up.Bind(1, run_at).Bind(2, now).Bind(3, why).Bind(4, static_cast<int64_t>(kind));
   up.Bind(5, user).Bind(6, session);
   MNEMO_RETURN_IF_ERROR(up.Run());
@@ -140,16 +148,48 @@ Status ScheduleJob(Db& db, JobKind kind, const std::string& user, const std::str
   MNEMO_ASSIGN_OR_RETURN(
       Stmt st, db.Prepare("INSERT INTO jobs(kind, state, user_id, session_id, payload, items, "
                           "next_run_at, created_at, updated_at, last_error) "
-                          "VALUES(?,0,?,?,'[]',0,?,?,?,?)"));
+                          "VALUES(?," SQL_JOB_PENDING ",?,?,'[]',0,?,?,?,?)"));
   st.Bind(1, static_cast<int64_t>(kind)).Bind(2, user).Bind(3, session).Bind(4, run_at);
   st.Bind(5, now).Bind(6, now).Bind(7, why);
   return st.Run();
 }
 
+Status CancelJobs(Db& db, JobKind kind, bool dead_only, const std::string& why, TimeMs now) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare(dead_only ? "UPDATE jobs SET state=" SQL_JOB_DONE ", updated_at=?, "
+                                      "last_error=? WHERE kind=? AND state=" SQL_JOB_DEAD
+                                    : "UPDATE jobs SET state=" SQL_JOB_DONE ", updated_at=?, "
+                                      "last_error=? WHERE kind=? AND state<>" SQL_JOB_DONE));
+  return st.Bind(1, now).Bind(2, why).Bind(3, static_cast<int64_t>(kind)).Run();
+}
+
+Status PostponeJobs(Db& db, JobKind kind, TimeMs run_at) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("UPDATE jobs SET next_run_at=? WHERE kind=? AND "
+                                             "state=" SQL_JOB_PENDING));
+  return st.Bind(1, run_at).Bind(2, static_cast<int64_t>(kind)).Run();
+}
+
+Result<bool> HasOpenEmbedJobs(Db& db) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("SELECT 1 FROM jobs WHERE kind IN (" SQL_JOB_EMBED "," SQL_JOB_REEMBED
+                          ") AND state<>" SQL_JOB_DONE " LIMIT 1"));
+  return st.Step();
+}
+
+Result<std::optional<TimeMs>> NextJobAfter(Db& db, TimeMs now) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st,
+                         db.Prepare("SELECT MIN(next_run_at) FROM jobs WHERE state=" SQL_JOB_PENDING
+                                    " AND next_run_at>?"));
+  st.Bind(1, now);
+  MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row || st.IsNull(0)) return std::optional<TimeMs>();
+  return std::optional<TimeMs>(st.Int(0));
+}
+
 Result<int64_t> RetryDeadJobs(Db& db, int64_t job_id, TimeMs now) {
   MNEMO_ASSIGN_OR_RETURN(
-      Stmt st, db.Prepare("UPDATE jobs SET state=0, attempts=0, next_run_at=?, updated_at=? "
-                          "WHERE state=2 AND (?=0 OR id=?)"));
+      Stmt st, db.Prepare("UPDATE jobs SET state=" SQL_JOB_PENDING ", attempts=0, next_run_at=?, "
+                          "updated_at=? WHERE state=" SQL_JOB_DEAD " AND (?=0 OR id=?)"));
   st.Bind(1, now).Bind(2, now).Bind(3, job_id).Bind(4, job_id);
   MNEMO_RETURN_IF_ERROR(st.Run());
   return db.Changes();
@@ -181,10 +221,13 @@ Result<int64_t> TokensOnDay(Db& db, const std::string& day) {
 Result<JobStats> ReadJobStats(Db& db, const std::string& today) {
   JobStats s;
   MNEMO_ASSIGN_OR_RETURN(
-      Stmt st, db.Prepare("SELECT state, COUNT(*), SUM(CASE WHEN kind=0 THEN items ELSE 0 END), "
-                          "SUM(CASE WHEN kind=0 THEN derived ELSE 0 END), SUM(calls), "
-                          "SUM(prompt_tokens), SUM(completion_tokens), SUM(kind IN (1,2)), "
-                          "SUM(CASE WHEN kind IN (1,2) THEN derived ELSE 0 END), SUM(kind=3) "
+      Stmt st, db.Prepare("SELECT state, COUNT(*), SUM(CASE WHEN kind=" SQL_JOB_EXTRACT
+                          " THEN items ELSE 0 END), "
+                          "SUM(CASE WHEN kind=" SQL_JOB_EXTRACT " THEN derived ELSE 0 END), "
+                          "SUM(calls), SUM(prompt_tokens), SUM(completion_tokens), "
+                          "SUM(kind IN (" SQL_JOB_EMBED "," SQL_JOB_REEMBED ")), "
+                          "SUM(CASE WHEN kind IN (" SQL_JOB_EMBED "," SQL_JOB_REEMBED ") THEN "
+                          "derived ELSE 0 END), SUM(kind=" SQL_JOB_SUMMARIZE ") "
                           "FROM jobs GROUP BY state"));
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());

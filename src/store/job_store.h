@@ -48,6 +48,15 @@ Status WakeWindowJobs(Db& db, TimeMs now, bool quiet_too);
 // the run back). Its last_error reads `why`, so that a flush can find it.
 Status ScheduleJob(Db& db, JobKind kind, const std::string& user, const std::string& session,
                    TimeMs run_at, const std::string& why, TimeMs now);
+// Marks the jobs of `kind` that are not done (only the dead ones, with `dead_only`) done,
+// with `why` as their last_error: work that a later decision made moot.
+Status CancelJobs(Db& db, JobKind kind, bool dead_only, const std::string& why, TimeMs now);
+// Moves every pending job of `kind` to `run_at`.
+Status PostponeJobs(Db& db, JobKind kind, TimeMs run_at);
+// Whether an embed or reembed job is pending or dead.
+Result<bool> HasOpenEmbedJobs(Db& db);
+// The earliest next_run_at after `now` among pending jobs (the pipeline's next wake-up).
+Result<std::optional<TimeMs>> NextJobAfter(Db& db, TimeMs now);
 // Dead -> pending (job_id 0: all dead jobs). Returns the number moved.
 Result<int64_t> RetryDeadJobs(Db& db, int64_t job_id, TimeMs now);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "store/memory_store.h"
+#include "store/sql_values.h"
 
 namespace mnemo::store {
 namespace {
@@ -24,7 +25,7 @@ Status NoteTierChange(Db& db, MemoryId id) {
 Result<std::vector<std::pair<MemoryId, TimeMs>>> DueExpiries(Db& db, TimeMs now, size_t limit) {
   std::vector<std::pair<MemoryId, TimeMs>> out;
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id, expires_at FROM memories WHERE "
-                                             "expires_at<=? AND state=0 LIMIT ?"));
+                                             "expires_at<=? AND state=" SQL_ACTIVE " LIMIT ?"));
   st.Bind(1, now).Bind(2, static_cast<int64_t>(limit));
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -36,7 +37,7 @@ Result<std::vector<std::pair<MemoryId, TimeMs>>> DueExpiries(Db& db, TimeMs now,
 
 Result<std::optional<TimeMs>> NextExpiry(Db& db) {
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT min(expires_at) FROM memories WHERE "
-                                             "expires_at IS NOT NULL AND state=0"));
+                                             "expires_at IS NOT NULL AND state=" SQL_ACTIVE));
   MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row || st.IsNull(0)) return std::optional<TimeMs>();
   return std::optional<TimeMs>(st.Int(0));
@@ -45,9 +46,9 @@ Result<std::optional<TimeMs>> NextExpiry(Db& db) {
 Result<std::vector<MemoryId>> ExpiredBefore(Db& db, TimeMs cutoff, size_t limit) {
   // Retired by expiry: retired at (or after) its expiry, not removed before it. The grace
   // period counts from the retirement (updated_at), never from an expiry in the past.
-  MNEMO_ASSIGN_OR_RETURN(
-      Stmt st, db.Prepare("SELECT id FROM memories WHERE state=1 AND expires_at IS NOT NULL AND "
-                          "expired_at>=expires_at AND updated_at<=? LIMIT ?"));
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id FROM memories WHERE state=" SQL_RETIRED
+                                             " AND expires_at IS NOT NULL AND "
+                                             "expired_at>=expires_at AND updated_at<=? LIMIT ?"));
   st.Bind(1, cutoff).Bind(2, static_cast<int64_t>(limit));
   std::vector<MemoryId> out;
   for (;;) {
@@ -59,8 +60,8 @@ Result<std::vector<MemoryId>> ExpiredBefore(Db& db, TimeMs cutoff, size_t limit)
 }
 
 Result<std::optional<std::pair<double, Tier>>> ActiveStrength(Db& db, MemoryId id) {
-  MNEMO_ASSIGN_OR_RETURN(Stmt st,
-                         db.Prepare("SELECT strength, tier FROM memories WHERE id=? AND state=0"));
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("SELECT strength, tier FROM memories WHERE id=? AND state=" SQL_ACTIVE));
   st.Bind(1, id);
   MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<std::pair<double, Tier>>();
@@ -90,11 +91,12 @@ Status SetTier(Db& db, MemoryId id, Tier tier) {
 
 Result<int64_t> EndIdleWorkingSets(Db& db, TimeMs quiet_before) {
   // Literal tier and state: SQLite then reads the memories_working partial index.
-  static_assert(kWorking == 0);
   MNEMO_ASSIGN_OR_RETURN(
       Stmt st, db.Prepare("UPDATE memories SET tier=? WHERE id IN (SELECT id FROM memories "
-                          "WHERE tier=0 AND state=0 AND (user_id, session_id) IN (SELECT "
-                          "user_id, session_id FROM memories WHERE tier=0 AND state=0 GROUP BY "
+                          "WHERE tier=" SQL_WORKING " AND state=" SQL_ACTIVE
+                          " AND (user_id, session_id) IN (SELECT "
+                          "user_id, session_id FROM memories WHERE tier=" SQL_WORKING
+                          " AND state=" SQL_ACTIVE " GROUP BY "
                           "user_id, session_id HAVING max(created_at)<=?))"));
   MNEMO_RETURN_IF_ERROR(st.Bind(1, kShortTerm).Bind(2, quiet_before).Run());
   return db.Changes();
@@ -107,7 +109,8 @@ Result<int64_t> BoundWorkingSet(Db& db, const std::string& user, const std::stri
   MNEMO_ASSIGN_OR_RETURN(
       Stmt st, db.Prepare("UPDATE memories SET tier=? WHERE id IN (SELECT id FROM memories "
                           "INDEXED BY memories_working WHERE user_id=? AND session_id=? AND "
-                          "tier=0 AND state=0 ORDER BY id DESC LIMIT -1 OFFSET ?)"));
+                          "tier=" SQL_WORKING " AND state=" SQL_ACTIVE
+                          " ORDER BY id DESC LIMIT -1 OFFSET ?)"));
   MNEMO_RETURN_IF_ERROR(st.Bind(1, kShortTerm)
                             .Bind(2, user)
                             .Bind(3, session)
@@ -144,18 +147,20 @@ Result<std::vector<TierRow>> ReadTierRows(Stmt& st) {
 
 Result<std::vector<TierRow>> HeatCandidates(Db& db, bool all_short_term) {
   // Literal tiers and state: SQLite reads memories_by_tier and memories_recalled.
-  static_assert(static_cast<int>(Tier::kShortTerm) == 1 && static_cast<int>(Tier::kLongTerm) == 2);
   MNEMO_ASSIGN_OR_RETURN(
-      Stmt st, db.Prepare(std::string(kTierColumns) +
-                          (all_short_term
-                               ? "WHERE state=0 AND tier IN (1, 2)"
-                               : "WHERE state=0 AND tier=2 UNION ALL " + std::string(kTierColumns) +
-                                     "WHERE state=0 AND access_count>0 AND tier=1")));
+      Stmt st,
+      db.Prepare(
+          std::string(kTierColumns) +
+          (all_short_term
+               ? "WHERE state=" SQL_ACTIVE " AND tier IN (" SQL_SHORT_TERM ", " SQL_LONG_TERM ")"
+               : "WHERE state=" SQL_ACTIVE " AND tier=" SQL_LONG_TERM " UNION ALL " +
+                     std::string(kTierColumns) +
+                     "WHERE state=" SQL_ACTIVE " AND access_count>0 AND tier=" SQL_SHORT_TERM)));
   return ReadTierRows(st);
 }
 
 Result<std::vector<TierRow>> TierRows(Db& db, const std::string& user, bool archived) {
-  std::string sql = std::string(kTierColumns) + "WHERE state=0 AND tier<>?";
+  std::string sql = std::string(kTierColumns) + "WHERE state=" SQL_ACTIVE " AND tier<>?";
   if (!archived) sql += " AND tier<>?";
   if (!user.empty()) sql += " AND user_id=?";
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(sql));
@@ -168,9 +173,10 @@ Result<std::vector<TierRow>> TierRows(Db& db, const std::string& user, bool arch
 
 Result<std::vector<std::pair<std::string, int64_t>>> UsersOverCapacity(Db& db, int64_t capacity) {
   // A session's working set does not count: only what the archive can take.
-  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT user_id, count(*) FROM memories WHERE "
-                                             "state=0 AND tier NOT IN (?,?) GROUP BY user_id "
-                                             "HAVING count(*)>?"));
+  MNEMO_ASSIGN_OR_RETURN(Stmt st,
+                         db.Prepare("SELECT user_id, count(*) FROM memories WHERE "
+                                    "state=" SQL_ACTIVE " AND tier NOT IN (?,?) GROUP BY user_id "
+                                    "HAVING count(*)>?"));
   st.Bind(1, kArchived).Bind(2, kWorking).Bind(3, capacity);
   std::vector<std::pair<std::string, int64_t>> out;
   for (;;) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "store/sql_values.h"
 #include "util/json_codec.h"
 
 namespace mnemo::store {
@@ -258,11 +259,11 @@ Result<SqlWhere> BuildFilter(const Filter& f) {
     w.args.emplace_back(*f.as_of);
   } else if (f.valid_at && !f.include_retired) {
     // Current knowledge of the past: superseded memories (validity closed) count.
-    w.sql += " AND (m.state=0 OR m.valid_to IS NOT NULL)";
+    w.sql += " AND (m.state=" SQL_ACTIVE " OR m.valid_to IS NOT NULL)";
   } else if (!f.include_retired) {
-    w.sql += " AND m.state=0";
+    w.sql += " AND m.state=" SQL_ACTIVE;
   }
-  if (!f.include_archived) w.sql += " AND m.tier<>3";  // Tier::kArchived
+  if (!f.include_archived) w.sql += " AND m.tier<>" SQL_ARCHIVED;
   if (f.valid_at) {
     w.sql +=
         " AND (m.valid_from IS NULL OR m.valid_from<=?) AND (m.valid_to IS NULL OR m.valid_to>?)";
@@ -537,77 +538,14 @@ Result<std::vector<Link>> LinksTouching(Db& db, const std::vector<MemoryId>& ids
 
 Result<std::optional<MemoryId>> LastInSession(Db& db, const std::string& user,
                                               const std::string& session, MemoryId before) {
-  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id FROM memories WHERE session_id=? AND "
-                                             "session_id<>'' AND user_id=? AND kind=0 AND id<? "
-                                             "ORDER BY id DESC LIMIT 1"));
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("SELECT id FROM memories WHERE session_id=? AND "
+                          "session_id<>'' AND user_id=? AND kind=" SQL_EPISODE " AND id<? "
+                          "ORDER BY id DESC LIMIT 1"));
   st.Bind(1, session).Bind(2, user).Bind(3, before);
   MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return std::optional<MemoryId>();
   return std::optional<MemoryId>(st.Int(0));
-}
-
-Result<int64_t> EmbedderRowId(Db& db, const std::string& name, int dimension) {
-  {
-    MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT id, dimension FROM embedders WHERE name=?"));
-    st.Bind(1, name);
-    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (row) {
-      if (st.Int(1) != dimension) {
-        return Status::Conflict("embedder " + name + " is recorded with dimension " +
-                                std::to_string(st.Int(1)) + ", not " + std::to_string(dimension));
-      }
-      return st.Int(0);
-    }
-  }
-  MNEMO_ASSIGN_OR_RETURN(Stmt ins,
-                         db.Prepare("INSERT INTO embedders(name, dimension) VALUES(?,?)"));
-  MNEMO_RETURN_IF_ERROR(ins.Bind(1, name).Bind(2, dimension).Run());
-  return static_cast<int64_t>(sqlite3_last_insert_rowid(db.raw()));
-}
-
-Result<std::optional<std::pair<std::string, int>>> SpaceEmbedder(Db& db) {
-  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT e.name, e.dimension FROM space_meta s JOIN "
-                                             "embedders e ON e.name = s.value WHERE "
-                                             "s.key='embedder'"));
-  MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-  if (!row) return std::optional<std::pair<std::string, int>>();
-  return std::optional<std::pair<std::string, int>>(
-      std::pair<std::string, int>(st.Text(0), static_cast<int>(st.Int(1))));
-}
-
-Status PutVector(Db& db, MemoryId id, int64_t embedder_row, std::string_view blob) {
-  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("INSERT OR REPLACE INTO vectors(id, embedder, vec) "
-                                             "VALUES(?,?,?)"));
-  return st.Bind(1, id).Bind(2, embedder_row).BindBlob(3, blob).Run();
-}
-
-Result<std::optional<std::string>> GetVector(Db& db, MemoryId id) {
-  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT vec FROM vectors WHERE id=?"));
-  st.Bind(1, id);
-  MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-  if (!row) return std::optional<std::string>();
-  return std::optional<std::string>(std::string(st.Blob(0)));
-}
-
-Status DeleteVector(Db& db, MemoryId id) {
-  return RunOne(db, "DELETE FROM vectors WHERE id=?", id);
-}
-
-Status PutNextVector(Db& db, MemoryId id, int64_t embedder_row, std::string_view blob) {
-  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("INSERT OR REPLACE INTO vectors_next(id, embedder, "
-                                             "vec) VALUES(?,?,?)"));
-  return st.Bind(1, id).Bind(2, embedder_row).BindBlob(3, blob).Run();
-}
-
-Status DeleteNextVector(Db& db, MemoryId id) {
-  return RunOne(db, "DELETE FROM vectors_next WHERE id=?", id);
-}
-
-Result<bool> HasVector(Db& db, MemoryId id, bool next) {
-  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(next ? "SELECT 1 FROM vectors_next WHERE id=?"
-                                                  : "SELECT 1 FROM vectors WHERE id=?"));
-  st.Bind(1, id);
-  return st.Step();
 }
 
 Result<int64_t> LogIndexChange(Db& db, MemoryId id, IndexOp op) {
@@ -620,9 +558,10 @@ Result<int64_t> LogIndexChange(Db& db, MemoryId id, IndexOp op) {
 
 Result<std::vector<IndexLogEntry>> ReadIndexLog(Db& db, int64_t after_seq, bool with_rows) {
   MNEMO_ASSIGN_OR_RETURN(
-      Stmt st, db.Prepare(with_rows ? "SELECT seq, id, op FROM index_log WHERE seq>? ORDER BY seq"
-                                    : "SELECT seq, id, op FROM index_log WHERE seq>? AND op<>3 "
-                                      "ORDER BY seq"));
+      Stmt st,
+      db.Prepare(with_rows ? "SELECT seq, id, op FROM index_log WHERE seq>? ORDER BY seq"
+                           : "SELECT seq, id, op FROM index_log WHERE seq>? AND op<>" SQL_OP_ROW " "
+                             "ORDER BY seq"));
   st.Bind(1, after_seq);
   std::vector<IndexLogEntry> out;
   for (;;) {
@@ -700,8 +639,51 @@ Result<std::optional<std::string>> GetMeta(Db& db, const std::string& key) {
   return std::optional<std::string>(st.Text(0));
 }
 
-Result<int64_t> CountWhere(Db& db, const std::string& sql_after_from) {
-  return ScalarInt(db, "SELECT count(*) FROM " + sql_after_from, false);
+Result<int64_t> CountOf(Db& db, Counted what) {
+  switch (what) {
+    case Counted::kMemories:
+      return ScalarInt(db, "SELECT count(*) FROM memories");
+    case Counted::kActive:
+      return ScalarInt(db, "SELECT count(*) FROM memories WHERE state=" SQL_ACTIVE);
+    case Counted::kRetired:
+      return ScalarInt(db, "SELECT count(*) FROM memories WHERE state<>" SQL_ACTIVE);
+    case Counted::kUsers:
+      return ScalarInt(db, "SELECT count(*) FROM (SELECT DISTINCT user_id FROM memories)");
+    case Counted::kSessions:
+      return ScalarInt(db,
+                       "SELECT count(*) FROM (SELECT DISTINCT user_id, session_id FROM "
+                       "memories WHERE session_id<>'')");
+    case Counted::kHistory:
+      return ScalarInt(db, "SELECT count(*) FROM history");
+    case Counted::kLinks:
+      return ScalarInt(db, "SELECT count(*) FROM links");
+    case Counted::kNextVectors:
+      return ScalarInt(db, "SELECT count(*) FROM vectors_next");
+  }
+  return Status::Internal("unknown count");
+}
+
+Result<std::vector<MemoryId>> MemoryIdsBetween(Db& db, MemoryId first, MemoryId last) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("SELECT id FROM memories WHERE id BETWEEN ? AND ? ORDER BY id", false));
+  st.Bind(1, first).Bind(2, last);
+  return st.Ints();
+}
+
+Status ForEachLinkOf(Db& db, LinkType type, const std::function<void(MemoryId, MemoryId)>& fn) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st,
+                         db.Prepare("SELECT from_id, to_id FROM links WHERE type=?", false));
+  st.Bind(1, static_cast<int64_t>(type));
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Status::Ok();
+    fn(st.Int(0), st.Int(1));
+  }
+}
+
+Status DeleteMeta(Db& db, const std::string& key) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("DELETE FROM space_meta WHERE key=?"));
+  return st.Bind(1, key).Run();
 }
 
 Result<std::vector<std::pair<std::string, int64_t>>> CountByUser(Db& db) {
@@ -719,8 +701,10 @@ Result<std::vector<std::pair<std::string, int64_t>>> CountByUser(Db& db) {
 Result<std::vector<std::pair<int, int64_t>>> CountActiveBy(Db& db, ActiveGroup group) {
   MNEMO_ASSIGN_OR_RETURN(
       Stmt st, db.Prepare(group == ActiveGroup::kKind
-                              ? "SELECT kind, count(*) FROM memories WHERE state=0 GROUP BY kind"
-                              : "SELECT tier, count(*) FROM memories WHERE state=0 GROUP BY tier"));
+                              ? "SELECT kind, count(*) FROM memories WHERE state=" SQL_ACTIVE
+                                " GROUP BY kind"
+                              : "SELECT tier, count(*) FROM memories WHERE state=" SQL_ACTIVE
+                                " GROUP BY tier"));
   std::vector<std::pair<int, int64_t>> out;
   for (;;) {
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());

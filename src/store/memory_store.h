@@ -78,20 +78,10 @@ Result<std::vector<Link>> LinksTouching(Db& db, const std::vector<MemoryId>& ids
 Result<std::optional<MemoryId>> LastInSession(Db& db, const std::string& user,
                                               const std::string& session, MemoryId before);
 
-// ---- vectors and the index log --------------------------------------------------------
+// ---- the index log (vectors: vector_store.h) ------------------------------------------
 // Vector changes (kUpsert, kRemove, kErase) and row changes (kRow: the memories row of
 // the id was written or deleted; the lexical index re-reads it).
 enum class IndexOp { kUpsert = 0, kRemove = 1, kErase = 2, kRow = 3 };
-Result<int64_t> EmbedderRowId(Db& db, const std::string& name, int dimension);
-Result<std::optional<std::pair<std::string, int>>> SpaceEmbedder(Db& db);
-Status PutVector(Db& db, MemoryId id, int64_t embedder_row, std::string_view blob);
-Result<std::optional<std::string>> GetVector(Db& db, MemoryId id);
-Status DeleteVector(Db& db, MemoryId id);
-// The memory's vector from the embedder a re-embed moves to (table vectors_next).
-Status PutNextVector(Db& db, MemoryId id, int64_t embedder_row, std::string_view blob);
-Status DeleteNextVector(Db& db, MemoryId id);
-// Whether the memory has a vector in `vectors` (or, with `next`, in `vectors_next`).
-Result<bool> HasVector(Db& db, MemoryId id, bool next);
 // Appends to index_log and to db.journal().last_seq; returns the seq.
 Result<int64_t> LogIndexChange(Db& db, MemoryId id, IndexOp op);
 struct IndexLogEntry {
@@ -113,11 +103,28 @@ Status ForEachMemory(Db& db,
                      const std::function<Status(const Memory&, std::string_view vector)>& fn);
 Status ForEachHistory(Db& db, const std::function<Status(const HistoryEntry&)>& fn);
 Status ForEachLink(Db& db, const std::function<Status(const Link&)>& fn);
+// Calls fn(from, to) for every link of `type`, in no particular order.
+Status ForEachLinkOf(Db& db, LinkType type, const std::function<void(MemoryId, MemoryId)>& fn);
+// The ids of the memories (any state) in [first, last], ascending.
+Result<std::vector<MemoryId>> MemoryIdsBetween(Db& db, MemoryId first, MemoryId last);
 
 // ---- meta and stats -------------------------------------------------------------------
 Status SetMeta(Db& db, const std::string& key, const std::string& value);
 Result<std::optional<std::string>> GetMeta(Db& db, const std::string& key);
-Result<int64_t> CountWhere(Db& db, const std::string& sql_after_from);
+Status DeleteMeta(Db& db, const std::string& key);
+// What CountOf counts: memories (all, active, retired), distinct users and (user, session)
+// pairs, history entries, links, and vectors of a re-embed's target.
+enum class Counted {
+  kMemories,
+  kActive,
+  kRetired,
+  kUsers,
+  kSessions,
+  kHistory,
+  kLinks,
+  kNextVectors
+};
+Result<int64_t> CountOf(Db& db, Counted what);
 Result<std::vector<std::pair<std::string, int64_t>>> CountByUser(Db& db);
 // Active memories per kind or per tier (the enum's ordinal).
 enum class ActiveGroup { kKind, kTier };

@@ -80,6 +80,16 @@ Status Stmt::Run() {
   }
 }
 
+Result<std::vector<int64_t>> Stmt::Ints() {
+  std::vector<int64_t> out;
+  for (;;) {
+    auto r = Step();
+    if (!r.ok()) return r.status();
+    if (!*r) return out;
+    out.push_back(Int(0));
+  }
+}
+
 std::string_view Stmt::TextView(int col) const {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
   if (!p) return {};

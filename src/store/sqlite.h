@@ -62,6 +62,8 @@ class Stmt {
   Result<bool> Step();
   // Steps to completion (for statements that return no rows).
   Status Run();
+  // Steps to completion, collecting column 0 of every row as an integer.
+  Result<std::vector<int64_t>> Ints();
   // Rewinds to run again (bindings are kept).
   void Reset() { sqlite3_reset(s_); }
 
@@ -126,6 +128,9 @@ class Db {
   // writers (SQLITE_CHECKPOINT_PASSIVE); the next writer restarts the WAL from its start
   // once all of it is copied and no reader needs it.
   Status CheckpointWal();
+  // Copies the whole WAL into the database and truncates it to zero bytes, waiting for
+  // readers (after a purge: no erased text stays in the WAL).
+  Status TruncateWal() { return Exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
 
  private:
   Db(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}

@@ -34,6 +34,27 @@ Result<int64_t> GetInt(const Json& obj, std::string_view key) {
   return v->get<int64_t>();
 }
 
+// Present and not null.
+bool Has(const Json& obj, std::string_view key) {
+  const Json* v = Find(obj, key);
+  return v && !v->is_null();
+}
+
+}  // namespace
+
+Status GetIntInto(const Json& obj, std::string_view key, int* out) {
+  if (!Has(obj, key)) return Status::Ok();
+  MNEMO_ASSIGN_OR_RETURN(int64_t v, GetInt(obj, key));
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
+    return Status::InvalidArgument("\"" + std::string(key) + "\" is out of range")
+        .WithField(std::string(key));
+  }
+  *out = static_cast<int>(v);
+  return Status::Ok();
+}
+
+namespace {
+
 Result<double> GetNumber(const Json& obj, std::string_view key) {
   const Json* v = Find(obj, key);
   if (!v || !v->is_number()) return FieldError(key, "number");
@@ -80,7 +101,8 @@ std::optional<MemoryId> AsMemoryId(const Json& v) {
 Result<MemoryId> GetMemoryId(const Json& obj, std::string_view key) {
   const Json* v = Find(obj, key);
   if (!v || v->is_null()) {
-    return Status::InvalidArgument("missing required field \"" + std::string(key) + "\"");
+    return Status::InvalidArgument("missing required field \"" + std::string(key) + "\"")
+        .WithField(std::string(key));
   }
   auto id = AsMemoryId(*v);
   if (!id) return FieldError(key, "memory id (a positive integer)");
@@ -172,11 +194,14 @@ Result<std::string> NormalizeMetadata(std::string_view text, size_t max_bytes) {
   if (text.empty()) return std::string("{}");
   if (text.size() > max_bytes) {
     return Status::TooLarge("metadata is " + std::to_string(text.size()) + " bytes; the limit is " +
-                            std::to_string(max_bytes));
+                            std::to_string(max_bytes))
+        .WithField("meta");
   }
   auto parsed = ParseJson(text);
-  if (!parsed.ok()) return parsed.status().WithContext("metadata");
-  if (!parsed->is_object()) return Status::InvalidArgument("metadata must be a JSON object");
+  if (!parsed.ok()) return parsed.status().WithContext("metadata").WithField("meta");
+  if (!parsed->is_object()) {
+    return Status::InvalidArgument("metadata must be a JSON object").WithField("meta");
+  }
   return DumpJson(*parsed);
 }
 
@@ -217,7 +242,8 @@ Result<std::string> GetString(const Json& obj, std::string_view key, bool requir
   const Json* v = Find(obj, key);
   if (!v || v->is_null()) {
     if (required)
-      return Status::InvalidArgument("missing required field \"" + std::string(key) + "\"");
+      return Status::InvalidArgument("missing required field \"" + std::string(key) + "\"")
+          .WithField(std::string(key));
     return std::string();
   }
   if (!v->is_string()) return FieldError(key, "string");
@@ -229,7 +255,8 @@ Result<std::optional<TimeMs>> GetTime(const Json& obj, std::string_view key) {
   if (!v || v->is_null()) return std::optional<TimeMs>();
   if (!v->is_string()) return FieldError(key, "ISO 8601 time string or null");
   auto t = ParseIso8601(v->get<std::string>());
-  if (!t.ok()) return t.status().WithContext("\"" + std::string(key) + "\"");
+  if (!t.ok())
+    return t.status().WithContext("\"" + std::string(key) + "\"").WithField(std::string(key));
   return std::optional<TimeMs>(*t);
 }
 
@@ -251,7 +278,8 @@ Result<Memory> MemoryFromJson(const Json& j) {
   MNEMO_ASSIGN_OR_RETURN(auto created, GetTime(j, "created_at"));
   MNEMO_ASSIGN_OR_RETURN(auto updated, GetTime(j, "updated_at"));
   if (!created || !updated)
-    return Status::InvalidArgument("created_at and updated_at are required");
+    return Status::InvalidArgument("created_at and updated_at are required")
+        .WithField(created ? "updated_at" : "created_at");
   m.created_at = *created;
   m.updated_at = *updated;
   MNEMO_ASSIGN_OR_RETURN(m.expired_at, GetTime(j, "expired_at"));
@@ -315,7 +343,7 @@ Result<HistoryEntry> HistoryFromJson(const Json& j) {
   }
   MNEMO_ASSIGN_OR_RETURN(h.actor, GetString(j, "actor", false));
   MNEMO_ASSIGN_OR_RETURN(auto t, GetTime(j, "time"));
-  if (!t) return Status::InvalidArgument("missing required field \"time\"");
+  if (!t) return Status::InvalidArgument("missing required field \"time\"").WithField("time");
   h.time = *t;
   MNEMO_ASSIGN_OR_RETURN(h.reason, GetString(j, "reason", false));
   return h;
@@ -372,12 +400,6 @@ Json SearchHitToJson(const SearchHit& hit) {
 namespace mnemo::util {
 namespace {
 
-// Present and not null.
-bool Has(const Json& obj, std::string_view key) {
-  const Json* v = Find(obj, key);
-  return v && !v->is_null();
-}
-
 // A JSON object field, as compact text.
 Result<std::string> GetObjectText(const Json& obj, std::string_view key) {
   const Json* v = Find(obj, key);
@@ -390,7 +412,9 @@ template <typename E>
 Result<E> GetName(const Json& obj, std::string_view key, Result<E> (*parse)(std::string_view)) {
   MNEMO_ASSIGN_OR_RETURN(std::string name, GetString(obj, key, true));
   auto parsed = parse(name);
-  if (!parsed.ok()) return parsed.status().WithContext("\"" + std::string(key) + "\"");
+  if (!parsed.ok()) {
+    return parsed.status().WithContext("\"" + std::string(key) + "\"").WithField(std::string(key));
+  }
   return parsed;
 }
 
@@ -414,8 +438,9 @@ Status ParseFilter(const Json& j, Filter* f) {
   if (j.contains("kinds")) {
     MNEMO_ASSIGN_OR_RETURN(auto kinds, GetStringArray(j, "kinds"));
     for (const auto& k : kinds) {
-      MNEMO_ASSIGN_OR_RETURN(Kind kind, ParseKind(k));
-      f->kinds.push_back(kind);
+      auto kind = ParseKind(k);
+      if (!kind.ok()) return kind.status().WithField("kinds");
+      f->kinds.push_back(*kind);
     }
   }
   MNEMO_ASSIGN_OR_RETURN(f->time_from, GetTime(j, "since"));
@@ -461,7 +486,8 @@ Status CheckKnown(const Json& j, std::span<const std::string_view> known) {
         if (!list.empty()) list += ", ";
         list += k;
       }
-      return Status::InvalidArgument("unknown field \"" + it.key() + "\" (known: " + list + ")");
+      return Status::InvalidArgument("unknown field \"" + it.key() + "\" (known: " + list + ")")
+          .WithField(it.key());
     }
   }
   return Status::Ok();
@@ -495,7 +521,7 @@ Result<Message> MessageFromJson(const Json& j) {
   MNEMO_ASSIGN_OR_RETURN(m.speaker, GetString(j, "speaker", false));
   MNEMO_ASSIGN_OR_RETURN(m.agent, GetString(j, "agent", false));
   if (m.role.empty() && m.speaker.empty()) {
-    return Status::InvalidArgument("a message needs \"role\" or \"speaker\"");
+    return Status::InvalidArgument("a message needs \"role\" or \"speaker\"").WithField("role");
   }
   MNEMO_ASSIGN_OR_RETURN(m.time, GetTime(j, "time"));
   if (Has(j, "meta")) {
@@ -534,12 +560,7 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   SearchRequest r;
   MNEMO_ASSIGN_OR_RETURN(r.query, GetString(j, "query", true));
   MNEMO_ASSIGN_OR_RETURN(r.filter.all_users, GetBool(j, "all_users", false));
-  if (j.contains("k")) {
-    if (!j["k"].is_number_integer()) return FieldError("k", "integer");
-    const int64_t k = j["k"].get<int64_t>();
-    if (k < 1 || k > 1000000) return Status::InvalidArgument("\"k\" is out of range");
-    r.k = static_cast<int>(k);
-  }
+  MNEMO_RETURN_IF_ERROR(GetIntInto(j, "k", &r.k));  // its range: the engine's (Options::max_k)
   MNEMO_RETURN_IF_ERROR(ParseFilter(j, &r.filter));
   MNEMO_ASSIGN_OR_RETURN(r.explain, GetBool(j, "explain", false));
   MNEMO_ASSIGN_OR_RETURN(r.expand_links, GetBool(j, "expand_links", false));
@@ -547,7 +568,8 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
   if (fusion == "weighted") {
     r.fusion = Fusion::kWeighted;
   } else if (!fusion.empty() && fusion != "rrf") {
-    return Status::InvalidArgument("\"fusion\" must be \"rrf\" or \"weighted\"");
+    return Status::InvalidArgument("\"fusion\" must be \"rrf\" or \"weighted\"")
+        .WithField("fusion");
   }
   // The tuning parameters: their types here; their ranges where the engine checks every
   // request (CheckSearchParams).
@@ -675,19 +697,11 @@ namespace {
 // A required, non-empty string.
 Result<std::string> GetNonEmptyString(const Json& obj, std::string_view key) {
   MNEMO_ASSIGN_OR_RETURN(std::string s, GetString(obj, key, true));
-  if (s.empty()) return Status::InvalidArgument("\"" + std::string(key) + "\" must not be empty");
-  return s;
-}
-
-// An optional integer that fits an int; the engine checks its range.
-Status GetIntInto(const Json& obj, std::string_view key, int* out) {
-  if (!Has(obj, key)) return Status::Ok();
-  MNEMO_ASSIGN_OR_RETURN(int64_t v, GetInt(obj, key));
-  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) {
-    return Status::InvalidArgument("\"" + std::string(key) + "\" is out of range");
+  if (s.empty()) {
+    return Status::InvalidArgument("\"" + std::string(key) + "\" must not be empty")
+        .WithField(std::string(key));
   }
-  *out = static_cast<int>(v);
-  return Status::Ok();
+  return s;
 }
 
 }  // namespace
@@ -703,7 +717,8 @@ Result<ProfileEdit> ProfileEditFromJson(const Json& j) {
     for (auto it = set.begin(); it != set.end(); ++it) {
       if (!it.value().is_string()) {
         return Status::InvalidArgument("expected a string value for \"set\" (key \"" + it.key() +
-                                       "\")");
+                                       "\")")
+            .WithField("set");
       }
       e.set.emplace_back(it.key(), it.value().get<std::string>());
     }
@@ -714,8 +729,9 @@ Result<ProfileEdit> ProfileEditFromJson(const Json& j) {
   MNEMO_ASSIGN_OR_RETURN(e.reason, GetString(j, "reason", false));
   if (e.set.empty() && e.unset.empty()) {
     return Status::InvalidArgument(
-        "a profile edit needs \"set\" (an object of key: value) or \"unset\" (an array of "
-        "keys) with at least one key");
+               "a profile edit needs \"set\" (an object of key: value) or \"unset\" (an array of "
+               "keys) with at least one key")
+        .WithField("set");
   }
   return e;
 }
@@ -761,9 +777,10 @@ Result<MemoryInput> MemoryInputFromJson(const Json& j) {
   if (Has(j, "ttl")) {
     MNEMO_ASSIGN_OR_RETURN(std::string ttl, GetString(j, "ttl", true));
     auto ms = ParseDuration(ttl);
-    if (!ms.ok()) return ms.status().WithContext("\"ttl\"");
+    if (!ms.ok()) return ms.status().WithContext("\"ttl\"").WithField("ttl");
     if (in.expires_at) {
-      return Status::InvalidArgument("give either \"expires_at\" or \"ttl\", not both");
+      return Status::InvalidArgument("give either \"expires_at\" or \"ttl\", not both")
+          .WithField("ttl");
     }
     in.ttl_ms = *ms;
   }
@@ -816,7 +833,8 @@ Result<MemoryUpdate> MemoryUpdateFromJson(const Json& j) {
   for (std::string_view key : {"text", "kind", "importance", "tier", "tags", "entities", "meta"}) {
     if (j.contains(key) && j.at(key).is_null()) {
       return Status::InvalidArgument("\"" + std::string(key) +
-                                     "\" cannot be null (only times can be cleared)");
+                                     "\" cannot be null (only times can be cleared)")
+          .WithField(std::string(key));
     }
   }
   MemoryUpdate u;
@@ -862,13 +880,7 @@ Result<ListRequest> ListRequestFromJson(const Json& j) {
                            "limit", "cursor", "descending"}));
   ListRequest r;
   MNEMO_RETURN_IF_ERROR(ParseFilter(j, &r.filter));
-  if (Has(j, "limit")) {
-    MNEMO_ASSIGN_OR_RETURN(int64_t limit, GetInt(j, "limit"));
-    if (limit < 1 || limit > 1000000000) {
-      return Status::InvalidArgument("\"limit\" must be a positive page size");
-    }
-    r.limit = static_cast<int>(limit);
-  }
+  MNEMO_RETURN_IF_ERROR(GetIntInto(j, "limit", &r.limit));  // range: Options::max_list_limit
   MNEMO_ASSIGN_OR_RETURN(r.cursor, GetString(j, "cursor", false));
   MNEMO_ASSIGN_OR_RETURN(r.descending, GetBool(j, "descending", false));
   return r;
@@ -878,35 +890,6 @@ Json ListPageToJson(const ListPage& page) {
   Json memories = Json::array();
   for (const auto& m : page.memories) memories.push_back(MemoryToJson(m));
   return Json{{"memories", std::move(memories)}, {"next_cursor", page.next_cursor}};
-}
-
-namespace {
-
-// The text between the quote at `open` and the next quote.
-std::string QuotedAt(std::string_view m, size_t open) {
-  const size_t close = m.find('"', open + 1);
-  if (close == std::string_view::npos) return "";
-  return std::string(m.substr(open + 1, close - open - 1));
-}
-
-}  // namespace
-
-std::string ErrorField(const Status& s) {
-  if (!s.field().empty()) return s.field();
-  const std::string_view m = s.message();
-  if (m.starts_with("unknown kind ")) return "kinds";  // ParseFilter: an entry of "kinds"
-  if (m.starts_with('"')) return QuotedAt(m, 0);
-  // CheckKnownFields quotes the caller's key, which may hold quotes itself.
-  constexpr std::string_view kUnknown = "unknown field \"";
-  if (const size_t end = m.rfind("\" (known: ");
-      m.starts_with(kUnknown) && end != m.npos && end >= kUnknown.size()) {
-    return std::string(m.substr(kUnknown.size(), end - kUnknown.size()));
-  }
-  for (std::string_view marker : {"for \"", "field \"", "needs \""}) {
-    const size_t at = m.find(marker);
-    if (at != std::string_view::npos) return QuotedAt(m, at + marker.size() - 1);
-  }
-  return "";
 }
 
 }  // namespace mnemo::util

@@ -109,16 +109,13 @@ Result<ListRequest> ListRequestFromJson(const Json& j);
 // {"memories": [MemoryToJson...], "next_cursor": "..."} ("" on the last page).
 Json ListPageToJson(const ListPage& page);
 
-// The request field a parse error of this file is about, or "" when it is not about one
-// field: the name the message quotes (`expected string for "text"` -> "text",
-// `unknown field "x" (known: ...)` -> "x", `"since": invalid time ...` -> "since"), and
-// "kinds" for an unknown kind in a filter.
-std::string ErrorField(const Status& s);
-
 // Typed field access for request parsing: errors read `expected string for "text"`.
 Result<std::string> GetString(const Json& obj, std::string_view key, bool required);
 // A boolean; `dflt` when absent or null.
 Result<bool> GetBool(const Json& obj, std::string_view key, bool dflt);
+// An integer that fits an int, into *out; *out unchanged when absent or null. Its range is
+// the engine's to check.
+Status GetIntInto(const Json& obj, std::string_view key, int* out);
 // An error naming the first key of `j` (an object) that is not in `known`:
 // `unknown field "x" (known: a, b)`.
 Status CheckKnownFields(const Json& j, std::initializer_list<std::string_view> known);

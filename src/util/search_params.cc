@@ -77,12 +77,14 @@ Status CheckSearchParams(const SearchRequest& r) {
     const double v = p.Get(r);
     if (!std::isfinite(v) || v < p.min || v > p.max) {
       return Status::InvalidArgument(std::string(p.name) + " must be between " + Number(p.min) +
-                                     " and " + Number(p.max) + ", got " + Number(v));
+                                     " and " + Number(p.max) + ", got " + Number(v))
+          .WithField(std::string(p.name));
     }
   }
   if (r.lexical_weight == 0 && r.vector_weight == 0) {
     return Status::InvalidArgument(
-        "lexical_weight and vector_weight are both 0: at least one signal must be on");
+               "lexical_weight and vector_weight are both 0: at least one signal must be on")
+        .WithField("vector_weight");
   }
   return Status::Ok();
 }

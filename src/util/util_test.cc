@@ -135,7 +135,7 @@ TEST(JsonCodecTest, MemoryInputFromJson) {
 
   auto error_field = [](const char* json) {
     auto r = MemoryInputFromJson(Json::parse(json));
-    return r.ok() ? std::string("(ok)") : ErrorField(r.status());
+    return r.ok() ? std::string("(ok)") : r.status().field();
   };
   EXPECT_EQ(error_field(R"({"text":"t"})"), "user");
   EXPECT_EQ(error_field(R"({"text":"t","user":"u","colour":1})"), "colour");
@@ -164,9 +164,9 @@ TEST(JsonCodecTest, MemoryUpdateFromJson) {
   EXPECT_EQ(t->event_time, std::optional<TimeMs>(1715126400000));
   EXPECT_FALSE(MemoryUpdateFromJson(Json::parse(R"({"reason":"r"})")).ok());
   EXPECT_FALSE(MemoryUpdateFromJson(Json::object()).ok());
-  EXPECT_EQ(ErrorField(MemoryUpdateFromJson(Json::parse(R"({"text":null})")).status()), "text");
-  EXPECT_EQ(ErrorField(MemoryUpdateFromJson(Json::parse(R"({"user":"u"})")).status()), "user");
-  EXPECT_EQ(ErrorField(MemoryUpdateFromJson(Json::parse(R"({"tags":"a"})")).status()), "tags");
+  EXPECT_EQ(MemoryUpdateFromJson(Json::parse(R"({"text":null})")).status().field(), "text");
+  EXPECT_EQ(MemoryUpdateFromJson(Json::parse(R"({"user":"u"})")).status().field(), "user");
+  EXPECT_EQ(MemoryUpdateFromJson(Json::parse(R"({"tags":"a"})")).status().field(), "tags");
 }
 
 TEST(JsonCodecTest, ListRequestFromJson) {
@@ -187,11 +187,11 @@ TEST(JsonCodecTest, ListRequestFromJson) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->limit, 100);
   EXPECT_FALSE(d->descending);
-  EXPECT_EQ(ErrorField(ListRequestFromJson(Json::parse(R"({"limit":0})")).status()), "limit");
-  EXPECT_EQ(ErrorField(ListRequestFromJson(Json::parse(R"({"limit":1.5})")).status()), "limit");
-  EXPECT_EQ(ErrorField(ListRequestFromJson(Json::parse(R"({"all_users":true})")).status()),
+  EXPECT_EQ(ListRequestFromJson(Json::parse(R"({"limit":99999999999})")).status().field(), "limit");
+  EXPECT_EQ(ListRequestFromJson(Json::parse(R"({"limit":1.5})")).status().field(), "limit");
+  EXPECT_EQ(ListRequestFromJson(Json::parse(R"({"all_users":true})")).status().field(),
             "all_users");
-  EXPECT_EQ(ErrorField(ListRequestFromJson(Json::parse(R"({"kinds":["x"]})")).status()), "kinds");
+  EXPECT_EQ(ListRequestFromJson(Json::parse(R"({"kinds":["x"]})")).status().field(), "kinds");
 }
 
 TEST(JsonCodecTest, SearchRequestFiltersUnchanged) {
@@ -276,7 +276,7 @@ TEST(JsonCodecTest, ProfileEditFromJson) {
   };
   auto error_field = [](const char* json) {
     auto r = ProfileEditFromJson(Json::parse(json));
-    return r.ok() ? std::string("(ok)") : ErrorField(r.status());
+    return r.ok() ? std::string("(ok)") : r.status().field();
   };
   EXPECT_EQ(error(R"({"user":7,"unset":["job"]})"), "expected string for \"user\"");
   EXPECT_EQ(error_field(R"({"unset":["job"]})"), "user");
@@ -319,7 +319,7 @@ TEST(JsonCodecTest, ContextRequestFromJson) {
 
   auto error_field = [](const char* json) {
     auto r = ContextRequestFromJson(Json::parse(json));
-    return r.ok() ? std::string("(ok)") : ErrorField(r.status());
+    return r.ok() ? std::string("(ok)") : r.status().field();
   };
   EXPECT_EQ(error_field(R"({"query":"q"})"), "user");
   EXPECT_EQ(error_field(R"({"user":"u"})"), "query");
@@ -347,22 +347,31 @@ TEST(JsonCodecTest, GetMemoryId) {
                           Json(""), Json(18446744073709551615ull), Json(nullptr)}) {
     auto r = GetMemoryId(Json{{"id", bad}}, "id");
     EXPECT_FALSE(r.ok()) << bad.dump();
-    EXPECT_EQ(ErrorField(r.status()), "id") << bad.dump();
+    EXPECT_EQ(r.status().field(), "id") << bad.dump();
   }
-  EXPECT_EQ(ErrorField(GetMemoryId(Json::object(), "id").status()), "id");
+  EXPECT_EQ(GetMemoryId(Json::object(), "id").status().field(), "id");
 }
 
-TEST(JsonCodecTest, ErrorFieldNamesTheField) {
-  auto field = [](std::string m) { return ErrorField(Status::InvalidArgument(std::move(m))); };
-  EXPECT_EQ(field("expected string for \"text\""), "text");
-  EXPECT_EQ(field("missing required field \"user\""), "user");
-  EXPECT_EQ(field("unknown field \"x\" (known: a, b)"), "x");
-  EXPECT_EQ(ErrorField(CheckKnownFields(Json{{"a for \"b\"", 1}}, {"a"})), "a for \"b\"");
-  EXPECT_EQ(field("\"since\": invalid time \"soon\": expected YYYY-MM-DD"), "since");
-  EXPECT_EQ(field("a message needs \"role\" or \"speaker\""), "role");
-  EXPECT_EQ(field("unknown kind \"x\" (valid: episode)"), "kinds");
-  EXPECT_EQ(field("expected a JSON object for a search"), "");
-  EXPECT_EQ(field("\"unterminated"), "");
+TEST(JsonCodecTest, ParseErrorsCarryTheirField) {
+  auto field = [](const Status& s) { return s.field(); };
+  EXPECT_EQ(field(CheckKnownFields(Json{{"a for \"b\"", 1}}, {"a"})), "a for \"b\"");
+  EXPECT_EQ(field(MemoryInputFromJson(Json{{"user", "u"}}).status()), "text");
+  EXPECT_EQ(field(MemoryInputFromJson(Json{{"user", "u"}, {"text", 5}}).status()), "text");
+  EXPECT_EQ(
+      field(MemoryInputFromJson(Json{{"user", "u"}, {"text", "t"}, {"time", "soon"}}).status()),
+      "time");
+  EXPECT_EQ(
+      field(MemoryInputFromJson(Json{{"user", "u"}, {"text", "t"}, {"ttl", "forever"}}).status()),
+      "ttl");
+  EXPECT_EQ(field(MessageFromJson(Json{{"text", "hi"}}).status()), "role");
+  EXPECT_EQ(field(ListRequestFromJson(Json{{"kinds", {"x"}}}).status()), "kinds");
+  EXPECT_EQ(field(SearchRequestFromJson(Json{{"query", "q"}, {"fusion", "x"}}).status()), "fusion");
+  EXPECT_EQ(field(SearchRequestFromJson(Json{{"query", "q"}, {"k", 1e20}}).status()), "k");
+  EXPECT_EQ(field(NormalizeMetadata("[1]", 100).status()), "meta");
+  EXPECT_EQ(field(NormalizeMetadata("{\"a\":1}", 2).status()), "meta");
+  // Not about one field: the whole body.
+  EXPECT_EQ(field(SearchRequestFromJson(Json::array()).status()), "");
+  EXPECT_EQ(field(ParseJson("{\"unterminated").status()), "");
 }
 
 }  // namespace
@@ -402,7 +411,7 @@ TEST(JsonCodecTest, AMetadataFilterValueMustBeAScalar) {
   for (const char* meta : {R"({"meta": {"amount": {"gt": 50}}})", R"({"meta": {"amount": [1]}})"}) {
     auto r = ListRequestFromJson(*ParseJson(meta));
     ASSERT_FALSE(r.ok()) << meta;
-    EXPECT_EQ(ErrorField(r.status()), "meta.amount") << r.status().message();
+    EXPECT_EQ(r.status().field(), "meta.amount") << r.status().message();
   }
   EXPECT_TRUE(ListRequestFromJson(*ParseJson(R"({"meta": {"a": 1, "b": "x", "c": null}})")).ok());
 }
