@@ -683,15 +683,7 @@ Result<int64_t> Space::RemoveIds(const std::vector<MemoryId>& ids, const std::st
     MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));
     if (!current && missing_is_error) return Missing(db, id);
     if (!current || current->state == State::kRetired) continue;  // gone or removed already
-    Memory next = *current;
-    next.state = State::kRetired;
-    next.expired_at = now;
-    next.updated_at = now;
-    next.version = current->version + 1;
-    MNEMO_RETURN_IF_ERROR(store::ReplaceMemory(db, *current, next));
-    MNEMO_RETURN_IF_ERROR(
-        store::AppendHistory(db, HistoryEntry{id, next.version, HistoryOp::kRemove,
-                                              MemoryJsonText(*current), "", "api", now, reason}));
+    MNEMO_RETURN_IF_ERROR(RetireOne(db, *current, now, now, "api", reason));
     MNEMO_RETURN_IF_ERROR(ScheduleSummaryRefresh(db, *current, now));
     ++removed;
   }
@@ -700,6 +692,18 @@ Result<int64_t> Space::RemoveIds(const std::vector<MemoryId>& ids, const std::st
     WakeJobsAt(now + pipeline_->summary_wait_ms);
   }
   return removed;
+}
+
+Status Space::RetireOne(store::Db& db, const Memory& current, TimeMs at, TimeMs now,
+                        const std::string& actor, const std::string& reason) {
+  Memory next = current;
+  next.state = State::kRetired;
+  next.expired_at = at;
+  next.updated_at = now;
+  next.version = current.version + 1;
+  MNEMO_RETURN_IF_ERROR(store::ReplaceMemory(db, current, next));
+  return store::AppendHistory(db, HistoryEntry{current.id, next.version, HistoryOp::kRemove,
+                                               MemoryJsonText(current), "", actor, now, reason});
 }
 
 Status Space::EraseOne(store::Db& db, const Memory& current, const std::string& reason,

@@ -328,6 +328,10 @@ class Space {
   // their index changes and their users (one per memory) to the lists.
   Result<int64_t> PurgeExpired(store::Db& db, TimeMs now, std::vector<IndexChange>* changes,
                                std::vector<std::string>* users);
+  // Retires an active memory as of `at` (it left every read then) and records the removal,
+  // by `actor`, in its history. The caller schedules what depends on it (summaries).
+  Status RetireOne(store::Db& db, const Memory& current, TimeMs at, TimeMs now,
+                   const std::string& actor, const std::string& reason);
   // Erases one memory (row, lexical postings, vector, links, history snapshots) and records
   // the purge.
   Status EraseOne(store::Db& db, const Memory& current, const std::string& reason,

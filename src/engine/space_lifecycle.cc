@@ -146,17 +146,9 @@ Result<int64_t> Space::Expire(TimeMs now) {
     for (const auto& [id, at] : due) {
       MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, id));
       if (!current || current->state != State::kActive) continue;
-      Memory next = *current;
-      next.state = State::kRetired;
-      next.expires_at = at;
-      next.expired_at = at;  // it left every read at its expiry (reads expire first)
-      next.updated_at = now;
-      next.version = current->version + 1;
-      MNEMO_RETURN_IF_ERROR(store::ReplaceMemory(db, *current, next));
-      MNEMO_RETURN_IF_ERROR(store::AppendHistory(
-          db, HistoryEntry{id, next.version, HistoryOp::kRemove,
-                           util::DumpJson(util::MemoryToJson(*current)), "", "lifecycle", now,
-                           "expired at " + util::FormatIso8601(at)}));
+      // Retired as of its expiry: it left every read then (reads expire first).
+      MNEMO_RETURN_IF_ERROR(
+          RetireOne(db, *current, at, now, "lifecycle", "expired at " + util::FormatIso8601(at)));
       // Its session's summary must not keep quoting it.
       MNEMO_RETURN_IF_ERROR(ScheduleSummaryRefresh(db, *current, now));
       ++expired;

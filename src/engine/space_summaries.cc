@@ -349,15 +349,7 @@ Status Space::ApplySummaries(const Job& job, std::vector<SummaryDraft>& drafts,
     for (const auto& [old, why] : retire) {
       MNEMO_ASSIGN_OR_RETURN(auto cur, store::GetMemory(db, old.id));
       if (!cur || cur->state != State::kActive) continue;
-      Memory next = *cur;
-      next.state = State::kRetired;
-      next.expired_at = now;
-      next.updated_at = now;
-      next.version = cur->version + 1;
-      MNEMO_RETURN_IF_ERROR(store::ReplaceMemory(db, *cur, next));
-      MNEMO_RETURN_IF_ERROR(store::AppendHistory(
-          db, HistoryEntry{cur->id, next.version, HistoryOp::kRemove,
-                           util::DumpJson(util::MemoryToJson(*cur)), "", kActor, now, why}));
+      MNEMO_RETURN_IF_ERROR(RetireOne(db, *cur, now, now, kActor, why));
       ++written;
     }
     // A write to the session while this job ran pushed it back (ScheduleJob): it stays
