@@ -343,6 +343,15 @@ class _Surface:
     def _export(self) -> Plan:
         return (yield "export", {"space": self.space})
 
+    def _import(self, export: str) -> Plan:
+        if not isinstance(export, str):
+            raise InvalidArgument("export must be the text of an export (a str)", field="export")
+        return (yield "import", {"space": self.space, "export": export})
+
+    def _provenance(self, memory_id: MemoryIdLike) -> Plan:
+        answer = yield "memory_provenance", {"space": self.space, "id": _memory_id(memory_id)}
+        return answer["provenance"]
+
 
 def _advance(plan: Plan, answer: Any, error: Optional[MnemoError]) -> Tuple[bool, Any]:
     """(True, result) when the plan is done, else (False, its next request)."""
@@ -521,6 +530,17 @@ class SyncMethods(_Sync):
         """The space as lossless JSONL (``mnemo import`` reads it)."""
         return self._run(self._export())
 
+    def import_(self, export: str) -> Dict[str, int]:
+        """Reads an export (``export()``'s text) into this space, created if missing, in one
+        transaction; ids and history are kept. Returns ``{"memories", "history", "links"}``.
+        An id that exists already raises ``Conflict`` and nothing is imported."""
+        return self._run(self._import(export))
+
+    def provenance(self, memory_id: MemoryIdLike) -> List[Dict[str, Any]]:
+        """The memory and, breadth first, what it was derived from, down to the episodes:
+        mnemo's memory fields plus ``depth`` and (below the top) ``derived_into``."""
+        return self._run(self._provenance(memory_id))
+
     def op(self, operation: str, **args: Any) -> Any:
         """Runs any operation of the api by name (docs/api.md, "by name") with its arguments;
         ``space`` defaults to this one's."""
@@ -619,6 +639,14 @@ class AsyncMethods(_Async):
     async def export(self) -> str:
         """The space as lossless JSONL (``mnemo import`` reads it)."""
         return await self._run(self._export())
+
+    async def import_(self, export: str) -> Dict[str, int]:
+        """Reads an export into this space; see the synchronous ``import_``."""
+        return await self._run(self._import(export))
+
+    async def provenance(self, memory_id: MemoryIdLike) -> List[Dict[str, Any]]:
+        """The memory and what it was derived from; see the synchronous ``provenance``."""
+        return await self._run(self._provenance(memory_id))
 
     async def op(self, operation: str, **args: Any) -> Any:
         """Runs any operation of the api by name (docs/api.md, "by name") with its arguments;

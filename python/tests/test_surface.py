@@ -132,6 +132,28 @@ def test_mnemo_calls(memory):
     assert hits and hits[0]["explain"]
 
 
+def test_provenance_export_and_import(memory):
+    ep = memory.add_memory("I moved to Lisbon in May", user_id="maya")
+    fact = memory.add_memory("Maya lives in Lisbon", user_id="maya", kind="fact",
+                             sources=[ep["id"]])
+    steps = memory.provenance(fact["id"])
+    assert [(s["id"], s["depth"]) for s in steps] == [(fact["id"], 0), (ep["id"], 1)]
+    assert steps[1]["derived_into"] == fact["id"] and steps[1]["text"] == ep["text"]
+    text = memory.export()
+    with pytest.raises(mnemo.Conflict):
+        memory.import_(text)  # the same ids: nothing is imported
+    memory.reset()
+    counts = memory.import_(text)
+    assert counts["memories"] >= 2 and counts["history"] >= 2 and counts["links"] >= 1
+    assert memory.get(fact["id"])["memory"] == "Maya lives in Lisbon"
+    assert memory.export().splitlines()[1:-1] == text.splitlines()[1:-1]
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.import_(b"not text")
+    assert e.value.field == "export"
+    with pytest.raises(mnemo.InvalidArgument):
+        memory.import_("not an export\n")
+
+
 def test_errors_name_the_field(memory):
     with pytest.raises(mnemo.NotFound) as e:
         memory.get(123456789)

@@ -288,6 +288,14 @@ ApiResult<Json> MemoryHistory(const Context& c, const Json& args) {
   });
 }
 
+ApiResult<Json> MemoryProvenance(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "id"}));
+  OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, Role::kRead));
+  return Answer(c.engine.Provenance(t.space, t.id), [&](const std::vector<ProvenanceStep>& steps) {
+    return Json{{"id", t.id}, {"provenance", ArrayOf(steps, &util::ProvenanceStepToJson)}};
+  });
+}
+
 ApiResult<Json> MemoryLinks(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space", "id"}));
   OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, Role::kRead));
@@ -428,6 +436,16 @@ ApiResult<std::string> Export(const Context& c, const Json& args) {
   return out.str();
 }
 
+ApiResult<Json> ImportSpace(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "export"}));
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kAdmin));
+  OPS_ASSIGN_OR_RETURN(std::string text, Arg(util::GetString(args, "export", true)));
+  std::istringstream in(std::move(text));
+  return Answer(c.engine.Import(space, in), [](const ImportResult& r) {
+    return Json{{"memories", r.memories}, {"history", r.history_entries}, {"links", r.links}};
+  });
+}
+
 ApiResult<Json> DeleteMemories(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space", "user", "agent", "session", "filters", "reason"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
@@ -484,6 +502,7 @@ constexpr Operation kOperations[] = {
     {"delete_memories", &DeleteMemories},
     {"memory_history", &MemoryHistory},
     {"memory_links", &MemoryLinks},
+    {"memory_provenance", &MemoryProvenance},
     {"ingest", &Ingest},
     {"search", &Search},
     {"list_jobs", &ListJobs},
@@ -494,6 +513,7 @@ constexpr Operation kOperations[] = {
     {"edit_profile", &EditProfile},
     {"build_context", &BuildContext},
     {"export", &ExportJson},
+    {"import", &ImportSpace},
 };
 
 }  // namespace

@@ -46,6 +46,9 @@ ApiResult<Json> DeleteMemory(const Context& c,
                              const Json& args);  // {"space","id","reason","purge"}
 ApiResult<Json> MemoryHistory(const Context& c, const Json& args);
 ApiResult<Json> MemoryLinks(const Context& c, const Json& args);
+// The memory and, breadth first, the memories it was derived from, down to episodes:
+// {"id", "provenance": [memory fields + "depth" (+ "derived_into")]}.
+ApiResult<Json> MemoryProvenance(const Context& c, const Json& args);  // {"space","id"}
 
 // Conversations and search.
 ApiResult<Json> Ingest(const Context& c, const Json& args);  // {"space","user","messages":[...]}
@@ -66,6 +69,9 @@ ApiResult<Json> BuildContext(const Context& c, const Json& args);  // {"space", 
 
 // Lossless JSONL export of a space (read role).
 ApiResult<std::string> Export(const Context& c, const Json& args);  // {"space"}
+// Imports an export (Export's text) into a space, created if missing, in one transaction
+// (admin role: it writes ids and history as they were): {"memories","history","links"}.
+ApiResult<Json> ImportSpace(const Context& c, const Json& args);  // {"space","export"}
 
 // Soft-deletes every active memory of one user, agent or session (narrowed by "filters"),
 // in one transaction (write role): at least

@@ -79,6 +79,7 @@ struct Route {
   int status;                // on success
   bool body;                 // takes a JSON object body
   std::span<const QueryParam> query = {};
+  std::string_view text_body = {};  // takes any body, as this string argument (import)
 };
 
 // Any operation by its name (ops::Operations), its arguments the JSON body: what the
@@ -106,9 +107,12 @@ const Route kRoutes[] = {
     {"DELETE", kMemory, &ops::DeleteMemory, nullptr, 200, false, kDeleteQuery},
     {"GET", "/v1/spaces/{space}/memories/{id}/history", &ops::MemoryHistory, nullptr, 200, false},
     {"GET", "/v1/spaces/{space}/memories/{id}/links", &ops::MemoryLinks, nullptr, 200, false},
+    {"GET", "/v1/spaces/{space}/memories/{id}/provenance", &ops::MemoryProvenance, nullptr, 200,
+     false},
     {"POST", "/v1/spaces/{space}/ingest", &ops::Ingest, nullptr, 201, true},
     {"POST", "/v1/spaces/{space}/search", &ops::Search, nullptr, 200, true},
     {"GET", "/v1/spaces/{space}/export", nullptr, &ops::Export, 200, false},
+    {"POST", "/v1/spaces/{space}/import", &ops::ImportSpace, nullptr, 201, false, {}, "export"},
     {"GET", "/v1/spaces/{space}/jobs", &ops::ListJobs, nullptr, 200, false, kJobsQuery},
     {"GET", "/v1/spaces/{space}/jobs/stats", &ops::JobStats, nullptr, 200, false},
     {"POST", "/v1/spaces/{space}/jobs/retry", &ops::RetryJobs, nullptr, 200, true},
@@ -288,6 +292,8 @@ ApiResult<Json> BuildArgs(const Route& r, const HttpRequest& req, const PathPara
     auto body = BodyObject(req);
     if (!body.ok()) return body.error();
     args = std::move(body).value();
+  } else if (!r.text_body.empty()) {
+    args[std::string(r.text_body)] = req.body;
   } else if (!req.body.empty()) {
     return BadRequest("malformed_request", req.method + " " + std::string(r.pattern) +
                                                " takes no request body; send its parameters in "

@@ -349,6 +349,13 @@ Result<HistoryEntry> HistoryFromJson(const Json& j) {
   return h;
 }
 
+Json ProvenanceStepToJson(const ProvenanceStep& step) {
+  Json j = MemoryToJson(step.memory);
+  j["depth"] = step.depth;
+  if (step.derived_into != 0) j["derived_into"] = step.derived_into;
+  return j;
+}
+
 Json LinkToJson(const Link& l) {
   return Json{{"from", l.from}, {"to", l.to}, {"type", LinkTypeName(l.type)}, {"weight", l.weight}};
 }

@@ -42,6 +42,8 @@ Result<Memory> MemoryFromJson(const Json& j);
 Json HistoryToJson(const HistoryEntry& h);
 Result<HistoryEntry> HistoryFromJson(const Json& j);
 Json LinkToJson(const Link& l);
+// A provenance step: the memory's fields, "depth" and, below the top, "derived_into".
+Json ProvenanceStepToJson(const ProvenanceStep& step);
 Result<Link> LinkFromJson(const Json& j);
 
 // The search result form: id, text, score, kind, user, session, role, speaker, time,

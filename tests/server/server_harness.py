@@ -82,9 +82,10 @@ class ServerProcess:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
     def request(self, method, path, body=None, headers=None, key=None, conn=None, raw=False):
-        """One request; `body` (dict/list) is sent as JSON unless raw=True (bytes/str)."""
+        """One request; `body` (dict/list) is sent as JSON, bytes (or anything with raw=True)
+        as they are."""
         headers = dict(headers or {})
-        if body is not None and not raw:
+        if body is not None and not raw and not isinstance(body, bytes):
             body = json.dumps(body)
             headers.setdefault("Content-Type", "application/json")
         if key:

@@ -293,8 +293,18 @@ class BesideServerTest(ServerCase):
         self.fails(1, "jobs", "list", "--space", "s", "--state", "sleeping", contains="--state")
         # What needs the directory itself says so.
         self.fails(1, "jobs", "run", "--space", "s", contains="stop the server")
-        self.fails(1, "import", "--space", "s", self.write_file("e.jsonl", export.out),
-                   contains="stop the server")
+        # Import and provenance go through it too: a clash is refused whole, a new space
+        # takes the export, and a memory's provenance reads as without a server.
+        exported = self.write_file("e.jsonl", export.out)
+        self.fails(1, "import", "--space", "s", exported, contains="already exists")
+        imported = self.ok("import", "--space", "copy", exported)
+        self.assertEqual(imported["memories"], self.ok("stats", "--space", "s")["memories_active"]
+                         + self.ok("stats", "--space", "s")["memories_retired"])
+        self.assertGreater(imported["history"], 0)
+        self.assertEqual(self.ok("get", "--space", "copy", mid)["text"], "Maya lives in Porto")
+        steps = self.ok("get", "--space", "copy", mid, "--provenance")
+        self.assertEqual(steps["id"], int(mid))
+        self.assertEqual([(p["id"], p["depth"]) for p in steps["provenance"]], [(int(mid), 0)])
         self.assertEqual(self.ok("delete", "--space", "s", mid, "--purge"),
                          {"id": int(mid), "deleted": True, "purged": True})
         # Without the server (its socket removed) the same commands open the directory.

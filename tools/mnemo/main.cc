@@ -320,27 +320,18 @@ class Runner {
   }
 
   int Provenance(const Args& a) {
-    auto id = ParseId(a.id);
-    if (!id.ok()) return out_.Fail(id.status());
-    return WithEngine([&](Engine& e) {
-      auto steps = e.Provenance(a.space, *id);
-      if (!steps.ok()) return out_.Fail(steps.status());
-      Json arr = Json::array();
+    return WithId(a, "memory_provenance", {}, [&](Backend&, const Json& r) {
       std::string human;
-      for (const auto& step : *steps) {
-        Json j = util::MemoryToJson(step.memory);
-        std::string indent(static_cast<size_t>(step.depth) * 2, ' ');
-        std::string block = HumanMemory(j);
+      for (const auto& step : r["provenance"]) {
+        const int depth = step["depth"].get<int>();
+        std::string indent(static_cast<size_t>(depth) * 2, ' ');
+        std::string block = HumanMemory(step);
         for (size_t pos = 0; (pos = block.find('\n', pos)) != std::string::npos; pos += 1)
           block.insert(pos + 1, indent);
-        human += indent + (step.depth ? "<- " : "") + block + "\n";
-        j["depth"] = step.depth;
-        if (step.derived_into != 0) j["derived_into"] = step.derived_into;
-        arr.push_back(std::move(j));
+        human += indent + (depth ? "<- " : "") + block + "\n";
       }
       if (!human.empty()) human.pop_back();
-      out_.Emit({{"id", *id}, {"provenance", arr}}, human);
-      return int(kExitOk);
+      out_.Emit(r, human);
     });
   }
 
@@ -470,16 +461,13 @@ class Runner {
   }
 
   int Import(const Args& a) {
-    std::ifstream in(a.file, std::ios::binary);
-    if (!in) return out_.Fail(Status::NotFound("cannot open " + a.file));
-    return WithEngine([&](Engine& e) {
-      auto r = e.Import(a.space, in);
-      if (!r.ok()) return out_.Fail(r.status());
-      out_.Emit({{"memories", r->memories}, {"history", r->history_entries}, {"links", r->links}},
-                "imported " + std::to_string(r->memories) + " memories, " +
-                    std::to_string(r->history_entries) + " history entries, " +
-                    std::to_string(r->links) + " links");
-      return int(kExitOk);
+    auto text = ReadInput(a.file);  // "-": stdin
+    if (!text.ok()) return out_.Fail(text.status());
+    const Json args = {{"space", a.space}, {"export", std::move(text).value()}};
+    return Op("import", args, [&](Backend&, const Json& r) {
+      out_.Emit(r, "imported " + std::to_string(r["memories"].get<int64_t>()) + " memories, " +
+                       std::to_string(r["history"].get<int64_t>()) + " history entries, " +
+                       std::to_string(r["links"].get<int64_t>()) + " links");
     });
   }
 
@@ -560,18 +548,6 @@ class Runner {
     args["space"] = a.space;
     args["id"] = *id;
     return Op(op, args, print);
-  }
-
-  // Commands no operation serves (import, provenance, batch search, the demo) open the
-  // directory themselves: they need it to themselves.
-  template <typename Fn>
-  int WithEngine(Fn fn) {
-    auto o = EngineOptions(data_);
-    if (!o.ok()) return out_.Fail(o.status());
-    o->max_batch = 10'000'000;  // a CLI ingest or import is one transaction: all or nothing
-    auto engine = Engine::Open(data_, *o);
-    if (!engine.ok()) return out_.Fail(InUseHint(engine.status()));
-    return fn(**engine);
   }
 
   // "in use by another mnemo process", and this command cannot go through the server.
@@ -788,7 +764,7 @@ int Main(int argc, char** argv) {
   exp->add_option("FILE", a.file, "output file (default: standard output)");
   auto* imp = app.add_subcommand("import", "import an export into a space");
   add_space(imp);
-  imp->add_option("FILE", a.file, "export file")->required();
+  imp->add_option("FILE", a.file, "export file (- for stdin)")->required();
 
   auto* stats = app.add_subcommand("stats", "space statistics");
   add_space(stats);
