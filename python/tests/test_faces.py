@@ -95,6 +95,34 @@ def test_embedded_close_and_the_folder_lock(tmp_path):
     assert "kept across opens" in str(listed)
 
 
+def test_embedded_next_to_a_running_server_goes_through_its_socket(tmp_path):
+    server = Server(tmp_path / "served")
+    try:
+        m = mnemo.Memory(tmp_path / "served", space="s")  # created on first use, as alone
+        added = m.add("Sam lives in Munich", user_id="sam", infer=False)["results"][0]
+        client = mnemo.Client(server.url, space="s")
+        assert client.get(added["id"])["memory"] == "Sam lives in Munich"
+        assert [h["memory"] for h in m.search("Munich", user_id="sam")["results"]] == \
+            ["Sam lives in Munich"]
+        with pytest.raises(mnemo.NotFound) as e:
+            m.get(123456789)
+        assert e.value.field == "memory_id"
+        with pytest.raises(mnemo.InvalidArgument) as e:
+            mnemo.Memory(tmp_path / "served", settings={"pipeline.enabled": False})
+        assert e.value.field == "settings"
+        m.close()
+        assert m.closed
+        with pytest.raises(mnemo.Conflict):
+            m.get_all(user_id="sam")
+    finally:
+        server.stop()
+    # The server gone (its socket removed), the folder opens in process again.
+    assert not os.path.exists(tmp_path / "served" / "mnemo.sock")
+    with mnemo.Memory(tmp_path / "served", space="s") as again:
+        assert [x["memory"] for x in again.get_all(user_id="sam")["results"]] == \
+            ["Sam lives in Munich"]
+
+
 def test_embedded_settings_and_bad_settings(tmp_path):
     with mnemo.Memory(tmp_path / "d", settings={"pipeline.enabled": False}) as m:
         m.add(CONVERSATION, user_id="sam")
