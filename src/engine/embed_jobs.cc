@@ -345,13 +345,12 @@ Result<bool> Space::FinishReembed() {
       // Twice in a row at the same time means something keeps failing: not in a loop.
       const bool again = now - last_sweep_at_ < pipeline_->retry_initial_ms;
       {
-        std::lock_guard<std::mutex> lock(write_mu_);
-        store::Transaction txn(writer_.get());
+        WriteTxn txn(this);
         MNEMO_RETURN_IF_ERROR(txn.Begin());
-        MNEMO_RETURN_IF_ERROR(InsertRanges(*writer_, missing, now));
+        MNEMO_RETURN_IF_ERROR(InsertRanges(txn.db(), missing, now));
         if (again) {
           MNEMO_RETURN_IF_ERROR(
-              store::PostponeJobs(*writer_, JobKind::kReembed, now + pipeline_->retry_initial_ms));
+              store::PostponeJobs(txn.db(), JobKind::kReembed, now + pipeline_->retry_initial_ms));
         }
         MNEMO_RETURN_IF_ERROR(txn.Commit());
       }

@@ -306,8 +306,20 @@ Result<SqlWhere> BuildFilter(const Filter& f) {
     w.args.emplace_back(value_json);
   }
   if (!f.expression.empty()) {
-    MNEMO_ASSIGN_OR_RETURN(FilterExpression e, FilterExpression::Parse(f.expression));
-    e.AppendSql(&w);
+    // One search builds its filter several times (candidates, passing ids, rows): the
+    // last expression compiled on this thread is kept, keyed by its exact text.
+    thread_local std::string last_expression;
+    thread_local SqlWhere last_sql;
+    if (f.expression != last_expression) {
+      MNEMO_ASSIGN_OR_RETURN(FilterExpression e, FilterExpression::Parse(f.expression));
+      SqlWhere compiled;
+      e.AppendSql(&compiled);
+      last_sql = std::move(compiled);
+      last_expression = f.expression;
+    }
+    w.sql += last_sql.sql;
+    w.args.insert(w.args.end(), last_sql.args.begin(), last_sql.args.end());
+    w.cacheable = w.cacheable && last_sql.cacheable;
   }
   return w;
 }

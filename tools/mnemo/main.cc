@@ -389,9 +389,6 @@ class Runner {
     if (!a.batch.empty()) return SearchBatch(a);
     std::string query;
     for (const auto& w : a.query_words) query += (query.empty() ? "" : " ") + w;
-    if (a.fusion != "rrf" && a.fusion != "weighted") {
-      return out_.Fail(Status::InvalidArgument("--fusion must be rrf or weighted"));
-    }
     Json args = {{"space", a.space},
                  {"query", query},
                  {"k", a.k},
