@@ -49,7 +49,7 @@ class NativeEngine {
       const std::string& actor) {
     auto fail = [](const Status& s) {
       return std::pair<int, std::variant<std::string, std::shared_ptr<NativeEngine>>>(
-          ErrorAnswer(server::FromStatus(s, "path")));
+          ErrorAnswer(server::FromStatus(s, s.field() == "set" ? "settings" : "path")));
     };
     std::unique_ptr<Engine> engine;
     {

@@ -130,7 +130,7 @@ def test_embedded_settings_and_bad_settings(tmp_path):
         assert {x["kind"] for x in m.get_all(user_id="sam")["results"]} == {"episode"}
     with pytest.raises(mnemo.InvalidArgument) as e:
         mnemo.Memory(tmp_path / "e", settings={"pipeline.window_turns": "many"})
-    assert "window_turns" in e.value.message
+    assert "window_turns" in e.value.message and e.value.field == "settings"
 
 
 def test_bad_constructor_arguments_name_the_argument(tmp_path):

@@ -340,9 +340,12 @@ Result<Json> Load(const std::string& data_dir, const std::vector<std::string>& o
     const size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
       return Status::InvalidArgument("--set takes KEY=VALUE (e.g. chat.model=llama3.1), got \"" +
-                                     kv + "\"");
+                                     kv + "\"")
+          .WithField("set");
     }
-    MNEMO_RETURN_IF_ERROR(SetKey(doc, defaults, kv.substr(0, eq), kv.substr(eq + 1), "--set"));
+    // Field "set": the override is at fault, not the folder's configuration.
+    Status s = SetKey(doc, defaults, kv.substr(0, eq), kv.substr(eq + 1), "--set");
+    if (!s.ok()) return s.WithField("set");
   }
   MNEMO_RETURN_IF_ERROR(Check(doc, defaults, "", "configuration"));
   // Validate now, so that `config show` reports what `serve` would refuse.

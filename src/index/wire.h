@@ -82,7 +82,7 @@ class Reader {
     uint32_t n;
     if (!U32(&n) || n > remaining() / sizeof(T)) return false;
     v->resize(n);
-    std::memcpy(v->data(), in_.data() + pos_, n * sizeof(T));
+    if (n > 0) std::memcpy(v->data(), in_.data() + pos_, n * sizeof(T));  // data() may be null
     pos_ += n * sizeof(T);
     return true;
   }
