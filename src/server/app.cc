@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "server/errors.h"
@@ -68,6 +70,74 @@ App::App(Engine& engine, KeyStore& keys, AppConfig config, std::shared_ptr<Clock
       local_limits_(LocalLimits(config_.limits)),
       limiter_(config_.limits.rate_limit_per_key, config_.limits.rate_burst_per_key, clock_),
       mcp_(engine, config_.limits, config_.default_space, "mnemo", MNEMO_VERSION) {}
+
+namespace {
+
+std::string Lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The name of a Host header value, without its port: "[::1]:8420" -> "[::1]".
+std::string_view HostName(std::string_view host) {
+  if (host.starts_with('[')) {
+    const size_t close = host.find(']');
+    return close == std::string_view::npos ? host : host.substr(0, close + 1);
+  }
+  return host.substr(0, host.find(':'));
+}
+
+bool IsLoopbackName(std::string_view name) {
+  if (name == "localhost" || name == "[::1]") return true;
+  // 127.0.0.0/8, written as four decimal numbers.
+  if (!name.starts_with("127.")) return false;
+  int dots = 0;
+  for (char c : name) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return dots == 3 && name.back() != '.';
+}
+
+}  // namespace
+
+std::optional<ApiError> App::CheckBrowser(const HttpRequest& req) const {
+  const std::string* host_header = req.Header("host");
+  const std::string host = host_header ? Lowercase(*host_header) : "";
+  auto listed = [](const std::vector<std::string>& list, std::string_view value) {
+    return std::any_of(list.begin(), list.end(),
+                       [&](const std::string& x) { return Lowercase(x) == value; });
+  };
+  if (config_.loopback_listener && !host.empty() && !IsLoopbackName(HostName(host)) &&
+      !listed(config_.allowed_hosts, host) && !listed(config_.allowed_hosts, HostName(host))) {
+    return ApiError{403, "forbidden",
+                    "this server listens on loopback and answers only requests addressed to "
+                    "localhost, 127.0.0.1 or [::1], not to \"" +
+                        *host_header +
+                        "\" (a defence against DNS rebinding); list other names in the "
+                        "server config's \"allowed_hosts\"",
+                    ""};
+  }
+  const std::string* origin_header = req.Header("origin");
+  if (origin_header == nullptr) return std::nullopt;
+  const std::string origin = Lowercase(*origin_header);
+  const size_t scheme_end = origin.find("://");
+  const bool same_origin =
+      !host.empty() && scheme_end != std::string::npos && origin.substr(scheme_end + 3) == host;
+  if (IsLoopbackOrigin(origin) || same_origin || listed(config_.allowed_origins, origin)) {
+    return std::nullopt;
+  }
+  return ApiError{403, "forbidden",
+                  "cross-origin request from \"" + *origin_header +
+                      "\" refused: pages may call this server only from its own origin or "
+                      "from localhost, 127.0.0.1 or [::1]; list other origins in the server "
+                      "config's \"allowed_origins\"",
+                  ""};
+}
 
 bool App::Authorize(const HttpRequest& req, Principal* principal, HttpResponse* error) {
   if (Status s = keys_.MaybeReload(); !s.ok()) {
@@ -145,6 +215,13 @@ HttpResponse App::Handle(const HttpRequest& req) {
     HttpResponse r =
         ErrorResponse(ApiError{404, "not_found", "no route for " + req.method + " " + path, ""});
     return r;
+  }
+  if (!req.local && !is_mcp) {  // /mcp checks the Origin itself, answering JSON-RPC
+    if (auto refused = CheckBrowser(req)) {
+      HttpResponse r = ErrorResponse(*refused);
+      r.route = is_metrics ? "/metrics" : "/v1";
+      return r;
+    }
   }
   Principal principal;
   HttpResponse error;

@@ -17,9 +17,12 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "mnemo/engine.h"
+#include "server/errors.h"
 #include "server/http_server.h"
 #include "server/keys.h"
 #include "server/limits.h"
@@ -32,8 +35,18 @@ namespace mnemo::server {
 struct AppConfig {
   Limits limits;
   bool anonymous_allowed = false;  // true only with no keys and a loopback listener
-  bool access_log = true;          // one JSON line per request on `log`
-  std::string default_space;       // MCP tools that omit "space"
+  // Browser defences, for /v1 and /metrics over TCP (/mcp checks Origin itself; the Unix
+  // socket is exempt). With a loopback listener a request must be addressed to localhost,
+  // 127.0.0.1, [::1] or one of `allowed_hosts` ("name" or "name:port"): a page that
+  // rebinds its own name to 127.0.0.1 is refused (DNS rebinding). A request that carries
+  // an Origin must come from a loopback page, from the server's own origin, or from one of
+  // `allowed_origins` ("https://app.example"): a page elsewhere cannot write or read
+  // (cross-site requests). Both refusals are 403 forbidden.
+  bool loopback_listener = false;
+  std::vector<std::string> allowed_hosts;
+  std::vector<std::string> allowed_origins;
+  bool access_log = true;     // one JSON line per request on `log`
+  std::string default_space;  // MCP tools that omit "space"
   FILE* log = stderr;
 };
 
@@ -50,6 +63,8 @@ class App {
   void SetDraining() { draining_.store(true); }
 
  private:
+  // The browser defences of AppConfig: an error for a request they refuse.
+  std::optional<ApiError> CheckBrowser(const HttpRequest& req) const;
   // Resolves the caller; on failure fills `error` (401/429) and returns false.
   bool Authorize(const HttpRequest& req, Principal* principal, HttpResponse* error);
   HttpResponse Metrics();

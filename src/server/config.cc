@@ -94,6 +94,17 @@ Result<ServerConfig> ParseServerConfig(std::string_view json_text) {
       c.access_log = v.get<bool>();
     } else if (key == "limits") {
       MNEMO_RETURN_IF_ERROR(ParseLimits(v, &c.limits));
+    } else if (key == "allowed_hosts" || key == "allowed_origins") {
+      auto& out = key == "allowed_hosts" ? c.allowed_hosts : c.allowed_origins;
+      if (!v.is_array()) {
+        return Status::InvalidArgument("expected an array of strings for \"" + key + "\"");
+      }
+      for (const auto& item : v) {
+        if (!item.is_string() || item.get<std::string>().empty()) {
+          return Status::InvalidArgument("expected non-empty strings in \"" + key + "\"");
+        }
+        out.push_back(item.get<std::string>());
+      }
     } else {
       return Status::InvalidArgument("unknown key \"" + key + "\"");
     }

@@ -9,6 +9,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mnemo/status.h"
 #include "server/limits.h"
@@ -21,6 +22,10 @@ struct ServerConfig {
   std::string default_space;  // MCP tools that omit "space"
   bool access_log = true;
   Limits limits;
+  // Browser defences (AppConfig): more names this server answers to, and more origins
+  // whose pages may call it.
+  std::vector<std::string> allowed_hosts;
+  std::vector<std::string> allowed_origins;
 };
 
 Result<ServerConfig> ParseServerConfig(std::string_view json_text);

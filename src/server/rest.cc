@@ -197,12 +197,18 @@ bool IsJsonMediaType(std::string_view content_type) {
 }
 
 ApiResult<Json> BodyObject(const HttpRequest& req) {
-  if (const std::string* ct = req.Header("content-type"); ct && !IsJsonMediaType(*ct)) {
-    return ApiError{415, "unsupported_media_type",
-                    "Content-Type \"" + *ct + "\" is not supported; send application/json", ""};
-  }
   if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
     return BadRequest("malformed_json", "the request body is empty; send a JSON object");
+  }
+  // Required, not assumed: a browser may send a body without one to any site unasked.
+  const std::string* ct = req.Header("content-type");
+  if (ct == nullptr) {
+    return ApiError{415, "unsupported_media_type",
+                    "the request has no Content-Type; send the body as application/json", ""};
+  }
+  if (!IsJsonMediaType(*ct)) {
+    return ApiError{415, "unsupported_media_type",
+                    "Content-Type \"" + *ct + "\" is not supported; send application/json", ""};
   }
   auto parsed = util::ParseJson(req.body);
   if (!parsed.ok()) return BadRequest("malformed_json", parsed.status().message());

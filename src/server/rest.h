@@ -3,8 +3,9 @@
 // A route's path parameters ({space}, {id}), its typed query parameters and the fields of
 // its JSON body become the `args` of one operation; the answer is that operation's JSON
 // (or, for export, NDJSON). Request rules (docs/api.md):
-//   - POST and PATCH take a JSON object body (Content-Type application/json, or none);
-//     another media type is 415 unsupported_media_type, unparseable JSON is 400
+//   - POST and PATCH take a JSON object body with Content-Type application/json (none,
+//     or another media type, is 415 unsupported_media_type; import takes its NDJSON body
+//     under any type), unparseable JSON is 400
 //     malformed_json (the message names the byte offset), a non-object is 422.
 //   - GET and DELETE take no body (400 malformed_request) and only the query parameters
 //     their route documents (others are 422 invalid_argument naming the parameter).

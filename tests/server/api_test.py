@@ -612,10 +612,13 @@ class SpacesTest(ApiCase):
         self.reject(400, "malformed_json", "POST", r, b'{"name": "\xff"}', **raw())
         self.reject(415, "unsupported_media_type", "POST", r, '{"name": "y"}',
                     **raw("text/plain"))
-        # A Content-Type with parameters, in any case, is JSON; none at all is read as JSON.
+        # A Content-Type with parameters, in any case, is JSON; none at all is refused (a
+        # browser sends a body without one to any site, unasked).
         self.expect(201, "POST", r, '{"name": "y1"}',
                     **raw("Application/JSON; charset=utf-8"))
-        self.expect(201, "POST", r, '{"name": "y2"}', **raw(None))
+        err = self.reject(415, "unsupported_media_type", "POST", r, '{"name": "y2"}',
+                          **raw(None))
+        self.assertIn("no Content-Type", err["message"])
 
     def test_get_space_statistics(self):
         self.add("one", kind="fact")
@@ -1744,6 +1747,79 @@ class SmallLimitsTest(ApiCase):
     def test_a_search_without_k_works_when_max_k_is_below_the_default(self):
         self.add("y")
         self.expect(200, "POST", "/v1/spaces/notes/search", {"query": "y", "user": "u"})
+
+
+class BrowserDefenceTest(ApiCase):
+    """A loopback server without keys trusts its callers: a web page the user visits must
+    not be one of them (cross-site requests, DNS rebinding)."""
+
+    def test_a_page_elsewhere_can_neither_write_nor_read(self):
+        m = self.add("Maya's spare key is under the mat", user="maya")
+        evil = {"Origin": "http://evil.example"}
+        for method, path, body in [
+                ("POST", "/v1/spaces/notes/memories", {"user": "maya", "text": "planted"}),
+                ("POST", "/v1/spaces", {"name": "planted"}),
+                ("POST", "/v1/spaces/notes/ingest",
+                 {"user": "maya", "messages": [{"role": "user", "text": "planted"}]}),
+                ("POST", "/v1/spaces/notes/maintain", None),
+                ("POST", "/v1/ops/export", {"space": "notes"}),
+                ("GET", "/v1/spaces/notes/export", None),
+                ("DELETE", "/v1/spaces/notes/memories/%d" % m["id"], None)]:
+            with self.subTest(method=method, path=path):
+                err = self.reject(403, "forbidden", method, path, body, headers=evil)
+                self.assertIn("cross-origin request from \"http://evil.example\"",
+                              err["message"])
+        self.expect(404, "GET", "/v1/spaces/planted")
+        # Without a Content-Type too (what a page can send without asking first).
+        self.reject(403, "forbidden", "POST", "/v1/spaces/notes/memories",
+                    '{"user": "maya", "text": "planted"}',
+                    headers={"Origin": "http://evil.example"}, raw=True)
+        self.reject(403, "forbidden", "GET", "/v1/spaces/notes/export",
+                    headers={"Origin": "null"})
+
+    def test_a_rebound_name_is_refused(self):
+        port = self.server.port
+        for host in ("rebind.evil.example:%d" % port, "evil.example", "127.0.0.1.evil.example",
+                     "localhost.evil.example:%d" % port, "0.0.0.0:%d" % port):
+            with self.subTest(host=host):
+                err = self.reject(403, "forbidden", "GET", "/v1/spaces/notes/export",
+                                  headers={"Host": host})
+                self.assertIn("DNS rebinding", err["message"])
+        # Even same-origin by its own (rebound) name.
+        self.reject(403, "forbidden", "POST", "/v1/spaces/notes/memories",
+                    {"user": "u", "text": "planted"},
+                    headers={"Host": "evil.example:%d" % port,
+                             "Origin": "http://evil.example:%d" % port})
+
+    def test_loopback_pages_and_names_work(self):
+        port = self.server.port
+        for host, origin in [("127.0.0.1:%d" % port, "http://127.0.0.1:%d" % port),
+                             ("localhost:%d" % port, "http://localhost:3000"),
+                             ("LOCALHOST", None), ("127.1.2.3:%d" % port, "https://[::1]"),
+                             ("[::1]:%d" % port, None)]:
+            with self.subTest(host=host, origin=origin):
+                headers = {"Host": host}
+                if origin:
+                    headers["Origin"] = origin
+                self.expect(201, "POST", "/v1/spaces/notes/memories",
+                            {"user": "u", "text": "from " + host}, headers=headers)
+        # The operations routes stay open (health checks name the host as they like).
+        self.expect(200, "GET", "/healthz", headers={"Host": "evil.example"})
+
+
+class AllowedHostsTest(ApiCase):
+    """The server config's allowed_hosts and allowed_origins widen the defences."""
+
+    CONFIG = {"allowed_hosts": ["mnemo.internal"],
+              "allowed_origins": ["https://app.example"]}
+
+    def test_listed_names_and_origins_are_answered(self):
+        self.expect(201, "POST", "/v1/spaces/notes/memories", {"user": "u", "text": "ok"},
+                    headers={"Host": "MNEMO.internal:8420", "Origin": "https://app.example"})
+        self.reject(403, "forbidden", "GET", "/v1/spaces/notes",
+                    headers={"Host": "other.internal"})
+        self.reject(403, "forbidden", "GET", "/v1/spaces/notes",
+                    headers={"Origin": "https://app.example.evil"})
 
 
 class HttpLimitsTest(ApiCase):

@@ -84,6 +84,9 @@ int RunServe(const std::string& data, const ServeArgs& args, const Output& out) 
   server::AppConfig app_config;
   app_config.limits = config.limits;
   app_config.anonymous_allowed = loopback;
+  app_config.loopback_listener = loopback;
+  app_config.allowed_hosts = config.allowed_hosts;
+  app_config.allowed_origins = config.allowed_origins;
   app_config.access_log = config.access_log;
   app_config.default_space = config.default_space;
   server::App app(**engine, **keys, app_config, clock);
