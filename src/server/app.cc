@@ -195,7 +195,9 @@ HttpResponse App::Handle(const HttpRequest& req) {
     r.route = path;
     return r;
   }
-  if (path == "/healthz") return JsonResponse(200, {{"status", "ok"}}, "/healthz");
+  if (path == "/healthz") {
+    return JsonResponse(200, {{"status", "ok"}, {"version", MNEMO_VERSION}}, "/healthz");
+  }
   if (path == "/readyz") {
     if (draining_.load()) {
       return JsonResponse(503, {{"status", "shutting_down"}}, "/readyz");

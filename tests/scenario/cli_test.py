@@ -752,6 +752,25 @@ class SearchTest(MnemoCase):
         self.fails(EXIT_BAD_INPUT, "search", "--space", "s", "--session-weight", "-0.5", "x",
                    contains="session_weight")
 
+    def test_typos_get_a_suggestion_and_version_prints(self):
+        self.add("s", "u", "something")
+        self.fails(EXIT_BAD_INPUT, "serch", "--space", "s", "x",
+                   contains=("unknown command 'serch'", "did you mean 'search'"))
+        self.fails(EXIT_BAD_INPUT, "space", "craete", "t",
+                   contains=("unknown command 'craete' for 'mnemo space'", "'create'"))
+        self.fails(EXIT_BAD_INPUT, "search", "--space", "s", "--usr", "u", "x",
+                   contains=("unknown option '--usr' for 'mnemo search'", "'--user'"))
+        self.fails(EXIT_BAD_INPUT, "add", "--space", "s", "--user", "u", "--tga=a", "x",
+                   contains=("unknown option '--tga'", "'--tag'"))
+        # Nothing close: no guess, but still the word at fault.
+        self.fails(EXIT_BAD_INPUT, "frobnicate", contains="unknown command 'frobnicate'")
+        # A value that looks like an option is the option's value, not a word to flag.
+        self.fails(EXIT_BAD_INPUT, "add", "--space", "s", "--user", "u", "--importance", "-0.5",
+                   "x", contains="importance")
+        v = self.run_mnemo("--version", json_mode=False)
+        self.assertEqual(v.rc, 0, v.describe())
+        self.assertRegex(v.out.strip(), r"^mnemo \d+\.\d+\.\d+$")
+
     def test_search_dates_in_the_query(self):
         lines = [json.dumps({"session": "s%d" % i, "speaker": "Al", "time": t,
                              "text": "we went hiking by the lake"})

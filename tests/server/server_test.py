@@ -23,7 +23,12 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 class StartupTest(ServerCase):
     def test_serves_loopback_without_keys_and_says_so(self):
         s = self.start_server()
-        self.assertEqual(s.request("GET", "/healthz").json(), {"status": "ok"})
+        health = s.request("GET", "/healthz").json()
+        self.assertEqual(health["status"], "ok")
+        # One version: the binary's --version and the server's /healthz.
+        version = self.run_mnemo("--version", json_mode=False)
+        self.assertEqual(version.rc, 0, version.describe())
+        self.assertEqual(version.out.strip(), "mnemo " + health["version"])
         self.assertEqual(s.request("GET", "/readyz").json(), {"status": "ready"})
         self.assertEqual(s.request("POST", "/v1/spaces", {"name": "notes"}).status, 201)
         self.assertIn("without authentication", s.stderr())

@@ -13,6 +13,7 @@
 #include "mnemo/engine.h"
 #include "mnemo/search_params.h"
 #include "server_cmd.h"
+#include "suggest.h"
 #include "util/json_codec.h"
 
 namespace mnemo::cli {
@@ -664,6 +665,7 @@ int Output::Fail(const Status& s) const {
 int Main(int argc, char** argv) {
   CLI::App app{"mnemo: long-term memory for LLM agents"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("mnemo ") + MNEMO_VERSION);
   app.fallthrough();
   std::string data = DefaultDataDir();
   bool json = false;
@@ -787,11 +789,12 @@ int Main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    std::cerr << "mnemo: " << e.what() << "\nRun 'mnemo --help' for usage.\n";
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    const std::optional<std::string> unknown = UnknownWordMessage(app, argc, argv);
+    const std::string message = unknown ? *unknown : e.what();
+    std::cerr << "mnemo: " << message << (unknown ? "" : "\nRun 'mnemo --help' for usage.") << "\n";
     if (json) {
-      std::cout << util::DumpJson(
-                       {{"error", {{"code", "invalid_argument"}, {"message", e.what()}}}})
+      std::cout << util::DumpJson({{"error", {{"code", "invalid_argument"}, {"message", message}}}})
                 << "\n";
     }
     return kExitBadInput;
