@@ -38,15 +38,15 @@
 
 namespace mnemo::store::sql_values {
 
-// The value of a one-digit literal.
-constexpr int Digit(const char* s) { return s[0] - '0'; }
+// The value of the digit at s[i].
+constexpr int Digit(const char* s, int i = 0) { return s[i] - '0'; }
 
 static_assert(Digit(SQL_ACTIVE) == static_cast<int>(State::kActive));
 static_assert(Digit(SQL_RETIRED) == static_cast<int>(State::kRetired));
 static_assert(Digit(SQL_EPISODE) == static_cast<int>(Kind::kEpisode));
 static_assert(Digit(SQL_FACT_KINDS) == static_cast<int>(Kind::kFact));
-static_assert(Digit(SQL_FACT_KINDS + 2) == static_cast<int>(Kind::kPreference));
-static_assert(Digit(SQL_FACT_KINDS + 4) == static_cast<int>(Kind::kProcedure));
+static_assert(Digit(SQL_FACT_KINDS, 2) == static_cast<int>(Kind::kPreference));
+static_assert(Digit(SQL_FACT_KINDS, 4) == static_cast<int>(Kind::kProcedure));
 static_assert(Digit(SQL_WORKING) == static_cast<int>(Tier::kWorking));
 static_assert(Digit(SQL_SHORT_TERM) == static_cast<int>(Tier::kShortTerm));
 static_assert(Digit(SQL_LONG_TERM) == static_cast<int>(Tier::kLongTerm));
