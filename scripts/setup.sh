@@ -22,6 +22,7 @@ PACKAGES=(
   curl                                        # the README's HTTP example is tested as written
   python3-jsonschema                          # API tests validate answers against docs/openapi.json
   clang libclang-rt-14-dev llvm               # fuzzing: clang, libFuzzer + sanitizer runtimes, symbolizer
+  dpkg-dev lintian                            # Debian packages (scripts/package.sh: shlibdeps) and their check
 )
 
 missing=()

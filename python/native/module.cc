@@ -22,6 +22,7 @@
 
 #include "config/config.h"
 #include "mnemo/engine.h"
+#include "mnemo/version.h"
 #include "server/ops.h"
 
 namespace py = pybind11;

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "mnemo/version.h"
 #include "server/errors.h"
 #include "server/openapi.h"
 #include "server/rest.h"

@@ -7,11 +7,13 @@
 
 #include "backend.h"
 #include "cli.h"
+#include "cli_docs.h"
 #include "config_cmd.h"
 #include "context_cmd.h"
 #include "eval_cmd.h"
 #include "mnemo/engine.h"
 #include "mnemo/search_params.h"
+#include "mnemo/version.h"
 #include "server_cmd.h"
 #include "suggest.h"
 #include "util/json_codec.h"
@@ -784,6 +786,8 @@ int Main(int argc, char** argv) {
   const JobsCommands jobs = RegisterJobs(&app, &jobs_args);
   ContextArgs context_args;
   const ContextCommands context = RegisterContext(&app, &context_args);
+  DocsCommands docs;
+  RegisterDocs(&app, &docs);
   RefuseEmptyValues(&app);
 
   try {
@@ -806,6 +810,7 @@ int Main(int argc, char** argv) {
     return Output(json).Fail(Status::InvalidArgument("give either a QUERY or --batch, not both"));
   }
 
+  if (docs.man->parsed() || docs.completion->parsed()) return RunDocs(app, docs);
   SetConfigOverrides(overrides);
   if (config.show->parsed()) return RunConfigShow(data, Output(json));
   if (context.profile->parsed() || context.context->parsed())

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "mnemo/engine.h"
+#include "mnemo/version.h"
 #include "server/keys.h"
 #include "server/limits.h"
 #include "server/local_socket.h"
