@@ -230,6 +230,10 @@ class Engine {
 
   virtual Result<Memory> Get(const std::string& space, MemoryId id) = 0;
   virtual Result<ListPage> List(const std::string& space, const ListRequest& request) = 0;
+  // The users with active memories in `space`, by user id, `limit` (1..max_list_limit)
+  // per page; `cursor` is "" or the next_cursor of the previous page.
+  virtual Result<UserPage> ListUsers(const std::string& space, const std::string& cursor,
+                                     int limit) = 0;
   // Writes a new version; the previous one stays in history. Returns the new version.
   virtual Result<Memory> Update(const std::string& space, MemoryId id,
                                 const MemoryUpdate& update) = 0;

@@ -62,6 +62,20 @@ struct ListPage {
   std::string next_cursor;  // "" when this is the last page
 };
 
+// One user of a space (Engine::ListUsers): how many active memories they own and the
+// span of those memories' times (event time, else creation time).
+struct UserInfo {
+  std::string user;
+  int64_t memories = 0;
+  TimeMs first_time = 0;
+  TimeMs last_time = 0;
+};
+
+struct UserPage {
+  std::vector<UserInfo> users;  // ordered by user id
+  std::string next_cursor;      // "" when this is the last page
+};
+
 enum class Fusion { kRrf, kWeighted };
 
 struct SearchRequest {

@@ -319,6 +319,14 @@ class _Surface:
         answer = yield "list_spaces", {}
         return answer["spaces"]
 
+    def _users(self, limit: Optional[int], cursor: Optional[str]) -> Plan:
+        args: Dict[str, Any] = {"space": self.space}
+        if limit is not None:
+            args["limit"] = limit
+        if cursor:
+            args["cursor"] = cursor
+        return (yield "list_users", args)
+
     def _context(self, query: str, user_id: str, **options: Any) -> Plan:
         return (yield "build_context", {"space": self.space, "query": query, "user": user_id,
                                         **options})
@@ -511,6 +519,11 @@ class SyncMethods(_Sync):
         """Every space: ``[{"name", "memories"}]``."""
         return self._run(self._list_spaces())
 
+    def users(self, *, limit: Optional[int] = None, cursor: Optional[str] = None) -> Dict[str, Any]:
+        """The users of this space, by id: ``{"users": [{"user", "memories", "first_time",
+        "last_time"}], "next_cursor"}`` (pass ``next_cursor`` as ``cursor`` for the next page)."""
+        return self._run(self._users(limit, cursor))
+
     def context(self, query: str, *, user_id: str, **options: Any) -> Dict[str, Any]:
         """A prompt-ready, token-budgeted context block for ``query`` and ``user_id``
         (options: budget, k, now, profile_entries). Returns ``{"text", "tokens", ...}``."""
@@ -620,6 +633,11 @@ class AsyncMethods(_Async):
     async def list_spaces(self) -> List[Dict[str, Any]]:
         """Every space: ``[{"name", "memories"}]``."""
         return await self._run(self._list_spaces())
+
+    async def users(self, *, limit: Optional[int] = None,
+                    cursor: Optional[str] = None) -> Dict[str, Any]:
+        """The users of this space, by id: ``{"users": [...], "next_cursor"}``."""
+        return await self._run(self._users(limit, cursor))
 
     async def context(self, query: str, *, user_id: str, **options: Any) -> Dict[str, Any]:
         """A prompt-ready, token-budgeted context block for ``query`` and ``user_id``

@@ -115,6 +115,22 @@ def test_delete_all_is_scoped_and_reset_empties(memory):
     assert memory.get_all()["results"] == []
 
 
+def test_users_are_listed_by_id_in_pages(memory):
+    for user, n in (("sam", 2), ("alex", 1), ("kim", 3)):
+        for i in range(n):
+            memory.add(f"{user} note {i}", user_id=user, infer=False)
+    first = memory.users(limit=2)
+    assert [(u["user"], u["memories"]) for u in first["users"]] == [("alex", 1), ("kim", 3)]
+    assert first["users"][0]["first_time"] <= first["users"][0]["last_time"]
+    second = memory.users(limit=2, cursor=first["next_cursor"])
+    assert [u["user"] for u in second["users"]] == ["sam"] and second["next_cursor"] == ""
+    memory.delete_all(user_id="kim")  # only active memories count
+    assert [u["user"] for u in memory.users()["users"]] == ["alex", "sam"]
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.users(cursor="not-a-cursor")
+    assert e.value.field == "cursor"
+
+
 def test_mnemo_calls(memory):
     m = memory.add_memory("Sam prefers tea over coffee", user_id="sam", kind="preference",
                           tags=["drinks"], importance=0.9)

@@ -248,6 +248,12 @@ class EngineImpl final : public Engine {
     MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
     return s->Provenance(id);
   }
+  Result<UserPage> ListUsers(const std::string& space, const std::string& cursor,
+                             int limit) override {
+    MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
+    return s->ListUsers(cursor, limit);
+  }
+
   Result<std::vector<Job>> ListJobs(const std::string& space, std::optional<JobState> state,
                                     int limit) override {
     MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));

@@ -203,6 +203,47 @@ TEST_F(EngineTest, InvalidInputIsRejectedAndLeavesTheStoreUnchanged) {
   EXPECT_EQ(ActiveCount("s"), 1);
 }
 
+TEST_F(EngineTest, ListUsersPagesThroughUsersWithActiveMemories) {
+  ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  std::vector<MemoryInput> batch;
+  // Odd names on purpose: the cursor must carry any user id ("=" and "/" included).
+  const std::vector<std::string> users = {"b/=", "a", "c d", "é", "a"};
+  for (size_t i = 0; i < users.size(); ++i) {
+    MemoryInput in = Input("note " + std::to_string(i), users[i]);
+    in.event_time = 1000 * static_cast<TimeMs>(i + 1);
+    batch.push_back(in);
+  }
+  auto ids = engine_->AddBatch("s", batch);
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  ASSERT_TRUE(engine_->Remove("s", (*ids)[2], "").ok());  // "c d" has none active left
+
+  std::vector<UserInfo> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto page = engine_->ListUsers("s", cursor, 1);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_LE(page->users.size(), 1u);
+    seen.insert(seen.end(), page->users.begin(), page->users.end());
+    cursor = page->next_cursor;
+    ASSERT_LT(++pages, 10);
+  } while (!cursor.empty());
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].user, "a");
+  EXPECT_EQ((std::vector<int64_t>{seen[0].memories, seen[0].first_time, seen[0].last_time}),
+            (std::vector<int64_t>{2, 2000, 5000}));
+  EXPECT_EQ(seen[1].user, "b/=");
+  EXPECT_EQ(seen[2].user, "é");
+
+  for (const std::string bad : {"c12", "u", "u!!", "zzz"}) {
+    auto page = engine_->ListUsers("s", bad, 10);
+    ASSERT_FALSE(page.ok()) << bad;
+    EXPECT_EQ(page.status().field(), "cursor") << bad;
+  }
+  EXPECT_EQ(engine_->ListUsers("s", "", 0).status().field(), "limit");
+  EXPECT_EQ(engine_->ListUsers("nope", "", 10).status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(EngineTest, ListFiltersAndPaginatesWithoutGapsOrDuplicates) {
   ASSERT_TRUE(engine_->CreateSpace("s").ok());
   std::vector<MemoryInput> batch;

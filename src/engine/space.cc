@@ -8,6 +8,7 @@
 #include "store/memory_store.h"
 #include "store/schema.h"
 #include "store/vector_store.h"
+#include "util/base64.h"
 #include "util/fs.h"
 #include "util/json_codec.h"
 #include "util/time_util.h"
@@ -567,6 +568,35 @@ Result<ListPage> Space::List(const ListRequest& list_request) {
     for (auto& m : rows) MNEMO_RETURN_IF_ERROR(RewindTo(*reader, *request.filter.as_of, &m));
   }
   page.memories = std::move(rows);
+  return page;
+}
+
+Result<UserPage> Space::ListUsers(const std::string& cursor, int limit) {
+  if (limit < 1 || limit > ctx_->options.max_list_limit) {
+    return Status::InvalidArgument("limit must be between 1 and " +
+                                   std::to_string(ctx_->options.max_list_limit))
+        .WithField("limit");
+  }
+  // The cursor is "u" + base64 of the last user id of the previous page.
+  std::string after;
+  if (!cursor.empty()) {
+    auto decoded = util::Base64Decode(cursor.substr(1));
+    if (cursor[0] != 'u' || !decoded.ok() || decoded->empty()) {
+      return Status::InvalidArgument("invalid cursor \"" + cursor +
+                                     "\"; pass a next_cursor from a previous page")
+          .WithField("cursor");
+    }
+    after = std::move(decoded).value();
+  }
+  ExpireIfDue();
+  MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
+  MNEMO_ASSIGN_OR_RETURN(auto users, store::ListUsers(*reader, after, limit + 1));
+  UserPage page;
+  if (static_cast<int>(users.size()) > limit) {
+    users.resize(static_cast<size_t>(limit));
+    page.next_cursor = "u" + util::Base64Encode(users.back().user);
+  }
+  page.users = std::move(users);
   return page;
 }
 

@@ -91,6 +91,7 @@ class Space {
   // False when no job can be ready (nothing enqueued or deferred since the last run).
   bool MayHaveReadyJobs() const { return Now() >= next_job_check_.load(); }
   Result<std::vector<Job>> ListJobs(std::optional<JobState> state, int limit);
+  Result<UserPage> ListUsers(const std::string& cursor, int limit);
 
   // The lifecycle (space_lifecycle.cc, docs/lifecycle.md). Maintain: one pass now.
   // MaintenanceDue: the interval passed or an expiry is due. RecallsDue: counted recalls

@@ -261,6 +261,19 @@ ApiResult<Json> ListMemories(const Context& c, const Json& args) {
   return Answer(c.engine.List(space, req), util::ListPageToJson);
 }
 
+ApiResult<Json> ListUsers(const Context& c, const Json& args) {
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "cursor", "limit"}));
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
+  OPS_ASSIGN_OR_RETURN(std::string cursor, Arg(util::GetString(args, "cursor", false)));
+  int limit = std::min(100, c.limits.max_list_limit);
+  OPS_RETURN_IF_ERROR(ArgStatus(util::GetIntInto(args, "limit", &limit)));
+  if (limit > c.limits.max_list_limit) {
+    return Invalid("\"limit\" must be between 1 and " + std::to_string(c.limits.max_list_limit),
+                   "limit");
+  }
+  return Answer(c.engine.ListUsers(space, cursor, limit), util::UserPageToJson);
+}
+
 ApiResult<Json> UpdateMemory(const Context& c, const Json& args) {
   OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, Role::kWrite));
   OPS_ASSIGN_OR_RETURN(MemoryUpdate u,
@@ -505,6 +518,7 @@ constexpr Operation kOperations[] = {
     {"memory_provenance", &MemoryProvenance},
     {"ingest", &Ingest},
     {"search", &Search},
+    {"list_users", &ListUsers},
     {"list_jobs", &ListJobs},
     {"retry_jobs", &RetryJobs},
     {"job_stats", &JobStats},

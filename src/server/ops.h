@@ -55,6 +55,7 @@ ApiResult<Json> Ingest(const Context& c, const Json& args);  // {"space","user",
 ApiResult<Json> Search(const Context& c, const Json& args);  // {"space", search request fields}
 
 // The background pipeline's jobs (docs/pipeline.md).
+ApiResult<Json> ListUsers(const Context& c, const Json& args);  // {"space","cursor","limit"}
 ApiResult<Json> ListJobs(const Context& c, const Json& args);   // {"space","state","limit"}
 ApiResult<Json> RetryJobs(const Context& c, const Json& args);  // {"space","id"|"all":true}
 ApiResult<Json> JobStats(const Context& c, const Json& args);   // {"space"}

@@ -53,6 +53,11 @@ constexpr QueryParam kListQuery[] = {
     {"order", "descending", QueryType::kOrder},
 };
 
+constexpr QueryParam kUsersQuery[] = {
+    {"cursor", "cursor", QueryType::kString},
+    {"limit", "limit", QueryType::kInt},
+};
+
 constexpr QueryParam kJobsQuery[] = {
     {"state", "state", QueryType::kString},
     {"limit", "limit", QueryType::kInt},
@@ -113,6 +118,7 @@ const Route kRoutes[] = {
     {"POST", "/v1/spaces/{space}/search", &ops::Search, nullptr, 200, true},
     {"GET", "/v1/spaces/{space}/export", nullptr, &ops::Export, 200, false},
     {"POST", "/v1/spaces/{space}/import", &ops::ImportSpace, nullptr, 201, false, {}, "export"},
+    {"GET", "/v1/spaces/{space}/users", &ops::ListUsers, nullptr, 200, false, kUsersQuery},
     {"GET", "/v1/spaces/{space}/jobs", &ops::ListJobs, nullptr, 200, false, kJobsQuery},
     {"GET", "/v1/spaces/{space}/jobs/stats", &ops::JobStats, nullptr, 200, false},
     {"POST", "/v1/spaces/{space}/jobs/retry", &ops::RetryJobs, nullptr, 200, true},

@@ -710,6 +710,22 @@ Result<std::vector<std::pair<std::string, int64_t>>> CountByUser(Db& db) {
   return out;
 }
 
+Result<std::vector<UserInfo>> ListUsers(Db& db, const std::string& after, int limit) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("SELECT user_id, count(*), min(coalesce(event_time, created_at)), "
+                          "max(coalesce(event_time, created_at)) FROM memories "
+                          "WHERE user_id>? AND state=" SQL_ACTIVE
+                          " GROUP BY user_id ORDER BY user_id LIMIT ?"));
+  st.Bind(1, after).Bind(2, limit);
+  std::vector<UserInfo> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out.push_back({st.Text(0), st.Int(1), st.Int(2), st.Int(3)});
+  }
+  return out;
+}
+
 Result<std::vector<std::pair<int, int64_t>>> CountActiveBy(Db& db, ActiveGroup group) {
   MNEMO_ASSIGN_OR_RETURN(
       Stmt st, db.Prepare(group == ActiveGroup::kKind

@@ -126,6 +126,8 @@ enum class Counted {
 };
 Result<int64_t> CountOf(Db& db, Counted what);
 Result<std::vector<std::pair<std::string, int64_t>>> CountByUser(Db& db);
+// Users with active memories whose id sorts after `after`, by id, at most `limit`.
+Result<std::vector<UserInfo>> ListUsers(Db& db, const std::string& after, int limit);
 // Active memories per kind or per tier (the enum's ordinal).
 enum class ActiveGroup { kKind, kTier };
 Result<std::vector<std::pair<int, int64_t>>> CountActiveBy(Db& db, ActiveGroup group);

@@ -899,4 +899,15 @@ Json ListPageToJson(const ListPage& page) {
   return Json{{"memories", std::move(memories)}, {"next_cursor", page.next_cursor}};
 }
 
+Json UserPageToJson(const UserPage& page) {
+  Json users = Json::array();
+  for (const auto& u : page.users) {
+    users.push_back({{"user", u.user},
+                     {"memories", u.memories},
+                     {"first_time", FormatIso8601(u.first_time)},
+                     {"last_time", FormatIso8601(u.last_time)}});
+  }
+  return Json{{"users", std::move(users)}, {"next_cursor", page.next_cursor}};
+}
+
 }  // namespace mnemo::util

@@ -110,6 +110,8 @@ Result<ListRequest> ListRequestFromJson(const Json& j);
 
 // {"memories": [MemoryToJson...], "next_cursor": "..."} ("" on the last page).
 Json ListPageToJson(const ListPage& page);
+// {"users": [{"user","memories","first_time","last_time"}...], "next_cursor"}
+Json UserPageToJson(const UserPage& page);
 
 // Typed field access for request parsing: errors read `expected string for "text"`.
 Result<std::string> GetString(const Json& obj, std::string_view key, bool required);

@@ -405,6 +405,21 @@ class ListFilterTest(MnemoCase):
 
 class ListPaginationTest(MnemoCase):
 
+    def test_users_with_counts_in_pages(self):
+        self.create_space("p")
+        for user, n in (("sam", 2), ("alex", 1)):
+            for i in range(n):
+                self.add("p", user, "%s note %d" % (user, i))
+        first = self.ok("users", "--space", "p", "--limit", "1")
+        self.assertEqual([(u["user"], u["memories"]) for u in first["users"]], [("alex", 1)])
+        rest = self.ok("users", "--space", "p", "--cursor", first["next_cursor"])
+        self.assertEqual(([u["user"] for u in rest["users"]], rest["next_cursor"]), (["sam"], None))
+        human = self.run_mnemo("users", "--space", "p", json_mode=False)
+        self.assertEqual(human.rc, 0, human.describe())
+        self.assertRegex(human.out, r"^alex  1 memories  \d{4}-\d\d-\d\d \d\d:\d\d \.\. ")
+        self.fails(EXIT_BAD_INPUT, "users", "--space", "p", "--cursor", "bogus", contains="cursor")
+        self.fails(EXIT_NOT_FOUND, "users", "--space", "nope")
+
     def test_cursor_pagination_over_250_memories(self):
         self.create_space("p")
         msgs = [{"session": "big", "role": "user", "text": "paged message %03d" % i}

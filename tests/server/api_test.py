@@ -333,6 +333,7 @@ def space_routes(space, mid):
         ("GET", m + "/history", None, "read", 200),
         ("GET", m + "/links", None, "read", 200),
         ("GET", m + "/provenance", None, "read", 200),
+        ("GET", s + "/users", None, "read", 200),
         ("POST", s + "/ingest",
          {"user": "u", "messages": [{"role": "user", "text": "intruder message"}]}, "write", 201),
         ("POST", s + "/search", {"query": "note", "all_users": True}, "read", 200),
@@ -966,6 +967,25 @@ class ListTest(ApiCase):
         # The default page holds everything here; the last page says "".
         page = self.expect(200, "GET", "/v1/spaces/notes/memories")
         self.assertEqual(([m["id"] for m in page["memories"]], page["next_cursor"]), (ids, ""))
+
+    def test_users_of_a_space_in_pages(self):
+        self.expect(201, "POST", "/v1/spaces/notes/memories/batch", {"memories": [
+            {"user": u, "text": "note of %s" % u, "time": t} for u, t in (
+                ("zoe", "2024-01-02"), ("amir", "2024-03-04"), ("amir", "2024-01-01"),
+                ("lin", "2024-02-02"))]})
+        page = self.expect(200, "GET", "/v1/spaces/notes/users?limit=2")
+        self.assertEqual([(u["user"], u["memories"]) for u in page["users"]],
+                         [("amir", 2), ("lin", 1)])
+        self.assertEqual((page["users"][0]["first_time"], page["users"][0]["last_time"]),
+                         ("2024-01-01T00:00:00Z", "2024-03-04T00:00:00Z"))
+        rest = self.expect(200, "GET", "/v1/spaces/notes/users?limit=2&cursor=" +
+                           urllib.parse.quote(page["next_cursor"]))
+        self.assertEqual(([u["user"] for u in rest["users"]], rest["next_cursor"]), (["zoe"], ""))
+        for bad, field in (("limit=0", "limit"), ("limit=x", "limit"), ("cursor=c12", "cursor"),
+                           ("color=red", "color")):
+            e = self.expect(422, "GET", "/v1/spaces/notes/users?" + bad)
+            self.assertEqual(e["error"]["field"], field, bad)
+        self.expect(404, "GET", "/v1/spaces/nope/users")
 
     def test_filters(self):
         a = self.add("a fact", user="u1", kind="fact", tags=["x", "y"], time="2024-01-10",

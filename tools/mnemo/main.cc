@@ -388,6 +388,24 @@ class Runner {
     });
   }
 
+  int Users(const Args& a) {
+    Json args = {{"space", a.space}, {"limit", a.limit}};
+    if (!a.cursor.empty()) args["cursor"] = a.cursor;
+    return Op("list_users", args, [&](Backend&, const Json& page) {
+      std::string human;
+      for (const auto& u : page["users"]) {
+        human += Str(u, "user") + "  " + u["memories"].dump() + " memories  " +
+                 ShortTime(u["first_time"]) + " .. " + ShortTime(u["last_time"]) + "\n";
+      }
+      const std::string cursor = Str(page, "next_cursor");
+      if (!cursor.empty()) human += "next page: --cursor " + cursor + "\n";
+      if (!human.empty()) human.pop_back();
+      out_.Emit({{"users", page["users"]},
+                 {"next_cursor", cursor.empty() ? Json(nullptr) : Json(cursor)}},
+                human.empty() ? "(no users)" : human);
+    });
+  }
+
   int Search(const Args& a) {
     if (!a.batch.empty()) return SearchBatch(a);
     std::string query;
@@ -743,6 +761,11 @@ int Main(int argc, char** argv) {
   list->add_option("--cursor", a.cursor, "next_cursor of the previous page");
   list->add_flag("--desc", a.desc, "newest first");
 
+  auto* users = app.add_subcommand("users", "list the users of a space, with their memory counts");
+  add_space(users);
+  users->add_option("--limit", a.limit, "page size (default 100)");
+  users->add_option("--cursor", a.cursor, "next_cursor of the previous page");
+
   auto* search = app.add_subcommand("search", "hybrid search");
   add_space(search);
   a.filter.Register(search, /*with_all_users=*/true);
@@ -835,6 +858,7 @@ int Main(int argc, char** argv) {
   if (update->parsed()) return r.Update(a);
   if (del->parsed()) return r.Delete(a);
   if (list->parsed()) return r.List(a);
+  if (users->parsed()) return r.Users(a);
   if (search->parsed()) return r.Search(a);
   if (exp->parsed()) return r.Export(a);
   if (imp->parsed()) return r.Import(a);
