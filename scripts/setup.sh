@@ -23,6 +23,7 @@ PACKAGES=(
   python3-jsonschema                          # API tests validate answers against docs/openapi.json
   clang libclang-rt-14-dev llvm               # fuzzing: clang, libFuzzer + sanitizer runtimes, symbolizer
   dpkg-dev lintian                            # Debian packages (scripts/package.sh: shlibdeps) and their check
+  chromium                                    # the web UI's browser tests (tests/ui, puppeteer-core)
 )
 
 missing=()
@@ -44,9 +45,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# The MCP SDK client of tests/mcp, pinned by its package-lock.json (node_modules is not
-# committed; npm ci installs exactly the locked versions from the npm registry).
-MCP_TESTS="$(cd "$(dirname "$0")/../tests/mcp" && pwd)"
-if [ ! -d "$MCP_TESTS/node_modules/@modelcontextprotocol/sdk" ]; then
-  (cd "$MCP_TESTS" && npm ci --no-audit --no-fund)
+# The MCP SDK client of tests/mcp and the browser driver of tests/ui, pinned by their
+# package-lock.json (node_modules is not committed; npm ci installs exactly the locked
+# versions from the npm registry; puppeteer-core downloads no browser).
+TESTS="$(cd "$(dirname "$0")/../tests" && pwd)"
+if [ ! -d "$TESTS/mcp/node_modules/@modelcontextprotocol/sdk" ]; then
+  (cd "$TESTS/mcp" && npm ci --no-audit --no-fund)
+fi
+if [ ! -d "$TESTS/ui/node_modules/puppeteer-core" ]; then
+  (cd "$TESTS/ui" && npm ci --no-audit --no-fund)
 fi

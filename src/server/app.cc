@@ -13,6 +13,7 @@
 #include "server/errors.h"
 #include "server/openapi.h"
 #include "server/rest.h"
+#include "server/ui_files.h"
 #include "util/json_codec.h"
 #include "util/time_util.h"
 
@@ -211,6 +212,7 @@ HttpResponse App::Handle(const HttpRequest& req) {
     r.route = "/openapi.json";
     return r;
   }
+  if (path == "/" || path == "/ui" || StartsWith(path, "/ui/")) return UiResponse(req);
   const bool is_metrics = path == "/metrics";
   const bool is_mcp = path == "/mcp";
   const bool is_rest = path == "/v1" || StartsWith(path, "/v1/");
@@ -253,6 +255,49 @@ HttpResponse App::Handle(const HttpRequest& req) {
         ops::Context{engine_, principal, req.local ? local_limits_ : config_.limits, actor}, req);
   }
   r.key_id = principal.key_id;
+  return r;
+}
+
+// The web UI's files. They hold no data (the page reads it through /v1 with the user's
+// key), so they are served to anyone who can reach the server, under a content security
+// policy that allows nothing but this server.
+HttpResponse App::UiResponse(const HttpRequest& req) {
+  const std::string& path = req.path;
+  HttpResponse r;
+  r.route = "/ui";
+  if (req.method != "GET" && req.method != "HEAD") {
+    r = ErrorResponse(ApiError{405, "method_not_allowed",
+                               req.method + " is not allowed on " + path + " (allowed: GET, HEAD)",
+                               ""});
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    r.route = "/ui";
+    return r;
+  }
+  if (path == "/" || path == "/ui") {
+    r.status = path == "/" ? 302 : 301;
+    r.headers.emplace_back("Location", "/ui/");
+    r.body = "";
+    return r;
+  }
+  std::string_view name = std::string_view(path).substr(4);
+  if (name.empty()) name = "index.html";
+  const UiFile* file = FindUiFile(name);
+  if (file == nullptr) {
+    r = ErrorResponse(ApiError{404, "not_found", "no UI file " + path, ""});
+    r.route = "/ui";
+    return r;
+  }
+  r.content_type = std::string(file->content_type);
+  r.body = std::string(file->body);
+  r.headers = {
+      {"Cache-Control", "no-cache"},
+      {"Content-Security-Policy",
+       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"X-Frame-Options", "DENY"},
+      {"Referrer-Policy", "no-referrer"},
+  };
   return r;
 }
 

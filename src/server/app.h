@@ -1,7 +1,8 @@
 // App: the request handler of `mnemo serve`. It answers the operations routes itself
-// (/healthz, /readyz, /metrics, /openapi.json), authenticates and rate-limits every
-// call to /v1 (REST, rest.h) and /mcp (MCP over Streamable HTTP, mcp.h), and turns each
-// answered request into a metrics sample and one structured access-log line.
+// (/healthz, /readyz, /metrics, /openapi.json) and the web UI's files (/ui/, ui_files.h),
+// authenticates and rate-limits every call to /v1 (REST, rest.h) and /mcp (MCP over
+// Streamable HTTP, mcp.h), and turns each answered request into a metrics sample and one
+// structured access-log line.
 //
 // Authentication: "Authorization: Bearer <key>" (or "X-API-Key: <key>"). When no key was
 // ever created (no keys.json), and only when the server listens on loopback, calls are
@@ -67,6 +68,7 @@ class App {
   std::optional<ApiError> CheckBrowser(const HttpRequest& req) const;
   // Resolves the caller; on failure fills `error` (401/429) and returns false.
   bool Authorize(const HttpRequest& req, Principal* principal, HttpResponse* error);
+  HttpResponse UiResponse(const HttpRequest& req);
   HttpResponse Metrics();
   void Log(const AccessRecord& record);
 

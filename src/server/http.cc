@@ -26,6 +26,10 @@ std::string_view StatusReason(int status) {
       return "Accepted";
     case 204:
       return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
     case 400:
       return "Bad Request";
     case 401:

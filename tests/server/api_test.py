@@ -1629,7 +1629,7 @@ class RoutingTest(ApiCase):
 
     def test_unknown_routes_are_404(self):
         m = self.add("x")
-        for path in ("/v1", "/v1/", "/v1/nothing", "/v2/spaces", "/nope", "/",
+        for path in ("/v1", "/v1/", "/v1/nothing", "/v2/spaces", "/nope", "/uix", "/ui.js",
                      "/v1/spaces/notes/memories/", "/v1/spaces//memories",
                      "/v1/spaces/notes/memories/%d/nothing" % m["id"],
                      "/v1/spaces/notes/memories/batch/more", "/healthz/x", "/mcp/x"):
