@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <map>
 #include <memory>
@@ -124,6 +125,10 @@ struct Job {
   int64_t derived = 0;  // extract: memories it added, superseded or merged into;
                         // embed, reembed: vectors it wrote
 };
+
+// Progress of a long call: `done` units of `total`, an estimate that may grow while the
+// work runs. Called on the calling thread between units.
+using Progress = std::function<void(int64_t done, int64_t total)>;
 
 struct JobStats {
   int64_t pending = 0;
@@ -276,7 +281,10 @@ class Engine {
   // Jobs waiting for a retry or for tomorrow's token budget stay pending. Sessions' summaries
   // are made at once too unless `summaries_now` is false (the CLI after a write: they wait
   // for the session to be quiet, as in the server).
-  virtual Status RunJobs(const std::string& space, bool summaries_now = true) = 0;
+  // `progress`, when set, is called on this thread as jobs finish, with the jobs done and
+  // the jobs done plus those ready (which grows when jobs enqueue others).
+  virtual Status RunJobs(const std::string& space, bool summaries_now = true,
+                         const Progress& progress = nullptr) = 0;
 
   // The lifecycle's maintenance, now, in the calling thread (the background thread runs it
   // every LifecycleOptions::maintenance_interval_ms): saves the recalls counted since the

@@ -267,9 +267,9 @@ class EngineImpl final : public Engine {
     MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
     return s->GetJobStats();
   }
-  Status RunJobs(const std::string& space, bool summaries_now) override {
+  Status RunJobs(const std::string& space, bool summaries_now, const Progress& progress) override {
     MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
-    return s->RunJobs(/*flush=*/true, summaries_now);
+    return s->RunJobs(/*flush=*/true, summaries_now, progress);
   }
   Result<MaintenanceReport> Maintain(const std::string& space) override {
     MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));

@@ -84,8 +84,13 @@ Result<bool> Space::EnqueueExtraction(store::Db& db, const std::vector<Memory>& 
   return !order.empty();
 }
 
-Status Space::RunJobs(bool flush, bool wake_summaries) {
+Status Space::RunJobs(bool flush, bool wake_summaries, const Progress& progress) {
   std::lock_guard<std::mutex> run_lock(pipeline_mu_);
+  int64_t done = 0, total = 0;
+  auto finished = [&](size_t jobs) {
+    done += static_cast<int64_t>(jobs);
+    if (progress) progress(done, std::max(done, total));
+  };
   for (;;) {
     if (flush) {
       // A flush does not wait for windows to fill, including windows deferred earlier,
@@ -100,6 +105,11 @@ Status Space::RunJobs(bool flush, bool wake_summaries) {
     {
       MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
       MNEMO_ASSIGN_OR_RETURN(ready, store::ReadyJobs(*reader, now, kReadyBatch));
+      if (progress) {
+        MNEMO_ASSIGN_OR_RETURN(int64_t waiting, store::CountReadyJobs(*reader, now));
+        total = done + waiting;
+        progress(done, total);
+      }
       // The next wake-up: the earliest deferred job.
       MNEMO_ASSIGN_OR_RETURN(auto next, store::NextJobAfter(*reader, now));
       if (next) WakeJobsAt(*next);
@@ -148,6 +158,7 @@ Status Space::RunJobs(bool flush, bool wake_summaries) {
       for (auto& group : list) {
         if (Stopping()) return apply();  // the rest stays pending for the next start
         MNEMO_ASSIGN_OR_RETURN(auto g, ExtractGroup(group, flush));
+        finished(group.size());
         if (!g) continue;  // deferred or failed (recorded)
         episodes += g->episodes;
         extracted.push_back(std::move(*g));
@@ -158,10 +169,12 @@ Status Space::RunJobs(bool flush, bool wake_summaries) {
     for (const auto& job : embed_jobs) {
       if (Stopping()) return Status::Ok();
       MNEMO_RETURN_IF_ERROR(RunEmbedJob(job));
+      finished(1);
     }
     for (const auto& job : summarize_jobs) {
       if (Stopping()) return Status::Ok();
       MNEMO_RETURN_IF_ERROR(RunSummarizeJob(job));
+      finished(1);
     }
   }
 }

@@ -87,7 +87,7 @@ class Space {
   // The background pipeline (pipeline.cc). RunJobs runs ready jobs until none is ready;
   // `flush` sends partial session windows at once. One runner at a time per space.
   // `wake_summaries`: a flush also runs summaries waiting for their session to be quiet.
-  Status RunJobs(bool flush, bool wake_summaries = true);
+  Status RunJobs(bool flush, bool wake_summaries = true, const Progress& progress = nullptr);
   // False when no job can be ready (nothing enqueued or deferred since the last run).
   bool MayHaveReadyJobs() const { return Now() >= next_job_check_.load(); }
   Result<std::vector<Job>> ListJobs(std::optional<JobState> state, int limit);

@@ -89,19 +89,25 @@ int EvalConfig::SearchK() const {
 }
 
 Result<IngestCounts> IngestLocomo(Engine& engine, const std::string& space,
-                                  const LocomoDataset& data) {
+                                  const LocomoDataset& data, const Progress& progress) {
   IngestCounts counts;
+  const auto total = static_cast<int64_t>(data.samples.size());
+  int64_t done = 0;
   for (const auto& s : data.samples) {
     MNEMO_RETURN_IF_ERROR(IngestOne(engine, space, s.sample_id, s.messages, &counts));
+    if (progress) progress(++done, total);
   }
   return counts;
 }
 
 Result<IngestCounts> IngestLongMemEval(Engine& engine, const std::string& space,
-                                       const LongMemEvalDataset& data) {
+                                       const LongMemEvalDataset& data, const Progress& progress) {
   IngestCounts counts;
+  const auto total = static_cast<int64_t>(data.questions.size());
+  int64_t done = 0;
   for (const auto& q : data.questions) {
     MNEMO_RETURN_IF_ERROR(IngestOne(engine, space, q.question_id, q.messages, &counts));
+    if (progress) progress(++done, total);
   }
   return counts;
 }
@@ -112,7 +118,8 @@ Result<EvalReport> EvalLocomo(Engine& engine, const std::string& space, const Lo
   report.dataset = "locomo";
   report.config = config;
   report.load = data.stats;
-  MNEMO_ASSIGN_OR_RETURN(report.ingested, IngestLocomo(engine, space, data));
+  MNEMO_ASSIGN_OR_RETURN(report.ingested,
+                         IngestLocomo(engine, space, data, config.ingest_progress));
   if (config.summaries) MNEMO_RETURN_IF_ERROR(engine.RunJobs(space));
   // Searching while the indexer still moves vectors into the graph would time the
   // ingest's tail, not search.
@@ -124,8 +131,12 @@ Result<EvalReport> EvalLocomo(Engine& engine, const std::string& space, const Lo
   for (int k : config.session_ks) report.metric_order.push_back(Cut("session_recall_any", k));
 
   Searcher searcher(engine, space, config);
+  int64_t asked = 0, questions = 0;
+  for (const auto& sample : data.samples)
+    questions += static_cast<int64_t>(sample.questions.size());
   for (const auto& sample : data.samples) {
     for (const auto& q : sample.questions) {
+      if (config.search_progress) config.search_progress(++asked, questions);
       if (q.category < 1 || q.category > 4 || q.evidence.empty()) {
         ++report.skipped;  // adversarial questions have nothing to retrieve
         continue;
@@ -166,7 +177,8 @@ Result<EvalReport> EvalLongMemEval(Engine& engine, const std::string& space,
   report.dataset = "longmemeval";
   report.config = config;
   report.load = data.stats;
-  MNEMO_ASSIGN_OR_RETURN(report.ingested, IngestLongMemEval(engine, space, data));
+  MNEMO_ASSIGN_OR_RETURN(report.ingested,
+                         IngestLongMemEval(engine, space, data, config.ingest_progress));
   if (config.summaries) MNEMO_RETURN_IF_ERROR(engine.RunJobs(space));
   MNEMO_RETURN_IF_ERROR(engine.WaitForIndexing());
   for (const char* m : {"recall_any", "recall_all", "ndcg_any"}) {
@@ -178,7 +190,10 @@ Result<EvalReport> EvalLongMemEval(Engine& engine, const std::string& space,
   }
 
   Searcher searcher(engine, space, config);
+  int64_t asked = 0;
+  const auto questions = static_cast<int64_t>(data.questions.size());
   for (const auto& q : data.questions) {
+    if (config.search_progress) config.search_progress(++asked, questions);
     if (q.abstention() || (q.answer_session_ids.empty() && q.answer_turns.empty())) {
       ++report.skipped;
       continue;

@@ -39,6 +39,9 @@ struct EvalConfig {
   // enables it) and the evaluation flushes the job queue after ingesting, so that every
   // session has its summary before the first search.
   bool summaries = false;
+  // Called after each user ingested and each question searched (the CLI's progress line).
+  Progress ingest_progress;
+  Progress search_progress;
 
   // Defaults of each protocol: LoCoMo 1,5,10,25,50 at both levels; LongMemEval 5,10,50
   // turns and 5,10 sessions.
@@ -55,10 +58,12 @@ struct IngestCounts {
 
 // Ingests each user's messages with one Engine::Ingest call (one transaction per user;
 // users with no messages are skipped).
+// `progress` (optional) counts users.
 Result<IngestCounts> IngestLocomo(Engine& engine, const std::string& space,
-                                  const LocomoDataset& data);
+                                  const LocomoDataset& data, const Progress& progress = nullptr);
 Result<IngestCounts> IngestLongMemEval(Engine& engine, const std::string& space,
-                                       const LongMemEvalDataset& data);
+                                       const LongMemEvalDataset& data,
+                                       const Progress& progress = nullptr);
 
 struct EvalReport {
   std::string dataset;    // "locomo" or "longmemeval"

@@ -75,6 +75,15 @@ Result<std::vector<Job>> ReadyJobs(Db& db, TimeMs now, int limit) {
   return Collect(st);
 }
 
+Result<int64_t> CountReadyJobs(Db& db, TimeMs now) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st,
+      db.Prepare("SELECT count(*) FROM jobs WHERE state=" SQL_JOB_PENDING " AND next_run_at<=?"));
+  st.Bind(1, now);
+  MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+  return row ? st.Int(0) : 0;
+}
+
 Result<std::vector<Job>> ListJobs(Db& db, std::optional<JobState> state, int limit) {
   std::string sql = std::string("SELECT ") + kJobColumns + " FROM jobs";
   if (state) sql += " WHERE state=" + std::to_string(static_cast<int>(*state));

@@ -55,6 +55,8 @@ Status CancelJobs(Db& db, JobKind kind, bool dead_only, const std::string& why, 
 Status PostponeJobs(Db& db, JobKind kind, TimeMs run_at);
 // Whether an embed or reembed job is pending or dead.
 Result<bool> HasOpenEmbedJobs(Db& db);
+// How many pending jobs are ready at `now`.
+Result<int64_t> CountReadyJobs(Db& db, TimeMs now);
 // The earliest next_run_at after `now` among pending jobs (the pipeline's next wake-up).
 Result<std::optional<TimeMs>> NextJobAfter(Db& db, TimeMs now);
 // Dead -> pending (job_id 0: all dead jobs). Returns the number moved.

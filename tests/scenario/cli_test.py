@@ -11,6 +11,7 @@ contract checked here is the one scripts depend on (commands, JSON fields, exit 
 import datetime
 import json
 import os
+import pty
 import re
 import shlex
 import shutil
@@ -211,6 +212,51 @@ CONVERSATION = [
 
 
 class IngestTest(MnemoCase):
+
+    def run_with_terminal_stderr(self, *args):
+        """Runs mnemo with stderr on a pseudo-terminal (stdout a pipe); returns
+        (exit code, stdout, what the terminal received)."""
+        controller, terminal = pty.openpty()
+        try:
+            with subprocess.Popen([self.bin, "--data", self.data, *args],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=terminal) as proc:
+                os.close(terminal)
+                received = b""
+                while True:
+                    try:
+                        chunk = os.read(controller, 65536)
+                    except OSError:  # EIO: the process closed the terminal
+                        break
+                    if not chunk:
+                        break
+                    received += chunk
+                out = proc.stdout.read()
+                proc.wait(timeout=120)
+        finally:
+            os.close(controller)
+        return proc.returncode, out.decode(), received.decode()
+
+    def test_progress_on_a_terminal_only(self):
+        self.create_space("p")
+        lines = "".join(json.dumps({"session": "s%d" % (i // 40), "role": "user",
+                                    "text": "I moved to Berlin and adopted a dog named Rex %d" % i}) + "\n"
+                        for i in range(400))
+        path = self.write_file("turns.jsonl", lines)
+        rc, out, terminal = self.run_with_terminal_stderr("--json", "ingest", "--space", "p",
+                                                          "--user", "u", path)
+        self.assertEqual((rc, json.loads(out)), (0, {"added": 400}), terminal)
+        self.assertRegex(terminal, r"storing  400 messages in [0-9.]+ s")
+        self.assertRegex(terminal, r"deriving  \d+ jobs in [0-9.]+ s")
+        self.assertIn("\x1b[K", terminal)  # each redraw erases the previous line
+        # Not a terminal: nothing on stderr.
+        r = self.run_mnemo("ingest", "--space", "p", "--user", "v", path)
+        self.assertEqual((r.rc, r.err), (0, ""))
+        # A failed command leaves no progress line behind, only its error.
+        rc, out, terminal = self.run_with_terminal_stderr("ingest", "--space", "p", "--user", "u",
+                                                          self.write_file("bad.jsonl", '{"role": "user", "text": ""}\n'))
+        self.assertEqual(rc, EXIT_BAD_INPUT)
+        self.assertRegex(terminal, r"\x1b\[K\r\x1b\[Kmnemo: line 1: .*text")
 
     def setUp(self):
         super().setUp()

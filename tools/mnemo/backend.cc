@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "mnemo/search_params.h"
+#include "progress.h"
 #include "server/auth.h"
 #include "server/limits.h"
 #include "server/ops.h"
@@ -131,9 +132,12 @@ Result<Json> Backend::Call(std::string_view op, const Json& args) {
 
 void Backend::DeriveNow(const std::string& space) {
   if (!engine_ || !rules_only_) return;
-  if (Status s = engine_->RunJobs(space, /*summaries_now=*/false); !s.ok()) {
+  ProgressLine progress("deriving", "jobs");
+  if (Status s = engine_->RunJobs(space, /*summaries_now=*/false, progress.Callback()); !s.ok()) {
     std::cerr << "mnemo: warning: derivation postponed: " << s.message() << "\n";
+    return;
   }
+  progress.Done();
 }
 
 }  // namespace mnemo::cli

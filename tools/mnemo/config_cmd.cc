@@ -6,6 +6,7 @@
 #include "backend.h"
 #include "config/config.h"
 #include "mnemo/engine.h"
+#include "progress.h"
 
 namespace mnemo::cli {
 namespace {
@@ -140,7 +141,10 @@ int RunJobsCommand(const std::string& data, const JobsCommands& cmds, const Jobs
           "the running server runs the jobs itself; 'jobs run' needs the data directory to "
           "itself: stop the server first"));
     }
-    if (Status s = e->RunJobs(args.space); !s.ok()) return out.Fail(s);
+    ProgressLine progress("running jobs", "jobs");
+    if (Status s = e->RunJobs(args.space, /*summaries_now=*/true, progress.Callback()); !s.ok())
+      return out.Fail(s);
+    progress.Done();
   }
   auto r = (*b)->Call(op, request);
   if (!r.ok()) return out.Fail(ForCli(r.status()));

@@ -9,6 +9,7 @@
 #include "eval/scratch_dir.h"
 #include "mnemo/engine.h"
 #include "mnemo/search_params.h"
+#include "progress.h"
 
 namespace mnemo::cli {
 namespace {
@@ -102,18 +103,28 @@ int RunEval(const std::string& dataset, const EvalArgs& args, const Output& out)
   if (args.summaries) config.search.filter.kinds = {Kind::kEpisode, Kind::kSummary};
   eval::ParseOptions parse;
   parse.skip_bad = args.skip_bad;
+  ProgressLine ingesting("ingesting", "users"), searching("searching", "questions");
+  config.ingest_progress = ingesting.Callback();
+  config.search_progress = [&](int64_t done, int64_t total) {
+    ingesting.Done();
+    searching.Update(done, total);
+  };
   if (dataset == "locomo") {
     return Evaluate(
         eval::LoadLocomo(args.file, parse),
         [&](Engine& e, const std::string& space, const eval::LocomoDataset& d) {
-          return eval::EvalLocomo(e, space, d, config);
+          auto report = eval::EvalLocomo(e, space, d, config);
+          searching.Done();  // before the report is printed
+          return report;
         },
         out, config.summaries);
   }
   return Evaluate(
       eval::LoadLongMemEval(args.file, parse),
       [&](Engine& e, const std::string& space, const eval::LongMemEvalDataset& d) {
-        return eval::EvalLongMemEval(e, space, d, config);
+        auto report = eval::EvalLongMemEval(e, space, d, config);
+        searching.Done();
+        return report;
       },
       out, config.summaries);
 }
@@ -145,13 +156,20 @@ int IngestDataset(const std::string& data, const std::string& space, const std::
   if (!configured.ok()) return out.Fail(configured.status());
   auto engine = Engine::Open(data, DatasetOptions(*configured));
   if (!engine.ok()) return out.Fail(engine.status());
-  auto counts = locomo ? eval::IngestLocomo(**engine, space, *locomo)
-                       : eval::IngestLongMemEval(**engine, space, *lme);
+  ProgressLine ingesting("ingesting", "users");
+  auto counts = locomo ? eval::IngestLocomo(**engine, space, *locomo, ingesting.Callback())
+                       : eval::IngestLongMemEval(**engine, space, *lme, ingesting.Callback());
+  ingesting.Done();
   if (!counts.ok()) return out.Fail(counts.status());
   // As for `mnemo ingest`: without a chat model the rules run before the command returns.
   if (configured->chat_model == nullptr) {
-    if (Status s = (*engine)->RunJobs(space, /*summaries_now=*/false); !s.ok())
+    ProgressLine progress("deriving", "jobs");
+    if (Status s = (*engine)->RunJobs(space, /*summaries_now=*/false, progress.Callback());
+        !s.ok()) {
       std::cerr << "mnemo: warning: derivation postponed: " << s.message() << "\n";
+    } else {
+      progress.Done();
+    }
   }
   const int64_t skipped = stats->skipped_records;
   out.Emit({{"added", counts->added}, {"users", counts->users}, {"skipped", skipped}},

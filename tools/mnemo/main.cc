@@ -1,5 +1,6 @@
 // mnemo — the command line. Parses arguments, calls the engine, prints the result.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include "mnemo/engine.h"
 #include "mnemo/search_params.h"
 #include "mnemo/version.h"
+#include "progress.h"
 #include "server_cmd.h"
 #include "suggest.h"
 #include "util/json_codec.h"
@@ -305,11 +307,19 @@ class Runner {
       lines.push_back(n);
     }
     if (messages.empty()) return out_.Fail(Status::InvalidArgument("no messages in " + a.file));
+    const auto count = static_cast<int64_t>(messages.size());
     const Json args = {{"space", a.space}, {"user", a.user}, {"messages", std::move(messages)}};
     auto b = Backend::Open(data_);
     if (!b.ok()) return out_.Fail(b.status());
+    ProgressLine storing("storing", "messages");  // one transaction: all or nothing
+    storing.Update(0, count);
     auto r = (*b)->Call("ingest", args);
-    if (!r.ok()) return out_.Fail(ForCli(ItemToLine(r.status(), lines)));
+    if (!r.ok()) {
+      storing.Abandon();
+      return out_.Fail(ForCli(ItemToLine(r.status(), lines)));
+    }
+    storing.Update(count, count);
+    storing.Done();
     (*b)->DeriveNow(a.space);
     const size_t added = (*r)["ids"].size();
     out_.Emit({{"added", added}}, "added " + std::to_string(added) + " memories");
@@ -481,12 +491,23 @@ class Runner {
   int Import(const Args& a) {
     auto text = ReadInput(a.file);  // "-": stdin
     if (!text.ok()) return out_.Fail(text.status());
+    const auto lines = static_cast<int64_t>(std::count(text->begin(), text->end(), '\n'));
     const Json args = {{"space", a.space}, {"export", std::move(text).value()}};
-    return Op("import", args, [&](Backend&, const Json& r) {
-      out_.Emit(r, "imported " + std::to_string(r["memories"].get<int64_t>()) + " memories, " +
-                       std::to_string(r["history"].get<int64_t>()) + " history entries, " +
-                       std::to_string(r["links"].get<int64_t>()) + " links");
-    });
+    auto b = Backend::Open(data_);
+    if (!b.ok()) return out_.Fail(b.status());
+    ProgressLine importing("importing", "lines");  // one transaction: all or nothing
+    importing.Update(0, lines);
+    auto r = (*b)->Call("import", args);
+    if (!r.ok()) {
+      importing.Abandon();
+      return out_.Fail(ForCli(r.status()));
+    }
+    importing.Update(lines, lines);
+    importing.Done();
+    out_.Emit(*r, "imported " + std::to_string((*r)["memories"].get<int64_t>()) + " memories, " +
+                      std::to_string((*r)["history"].get<int64_t>()) + " history entries, " +
+                      std::to_string((*r)["links"].get<int64_t>()) + " links");
+    return kExitOk;
   }
 
   // stats and maintain: one line per field.
