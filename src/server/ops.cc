@@ -463,7 +463,7 @@ ApiResult<Json> DeleteMemories(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space", "user", "agent", "session", "filters", "reason"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
   ListRequest req;
-  OPS_ASSIGN_OR_RETURN(req.filter.user_id, Arg(util::GetString(args, "user", false)));
+  OPS_ASSIGN_OR_RETURN(req.filter.user_id, Arg(util::GetScopeUser(args)));
   OPS_ASSIGN_OR_RETURN(req.filter.agent_id, Arg(util::GetString(args, "agent", false)));
   OPS_ASSIGN_OR_RETURN(req.filter.session_id, Arg(util::GetString(args, "session", false)));
   OPS_ASSIGN_OR_RETURN(std::string reason, Arg(util::GetString(args, "reason", false)));

@@ -439,7 +439,7 @@ Result<std::vector<MemoryId>> GetIdArray(const Json& obj, std::string_view key) 
 
 // The filter fields shared by search and list (all but "all_users").
 Status ParseFilter(const Json& j, Filter* f) {
-  MNEMO_ASSIGN_OR_RETURN(f->user_id, GetString(j, "user", false));
+  MNEMO_ASSIGN_OR_RETURN(f->user_id, GetScopeUser(j));
   MNEMO_ASSIGN_OR_RETURN(f->agent_id, GetString(j, "agent", false));
   MNEMO_ASSIGN_OR_RETURN(f->session_id, GetString(j, "session", false));
   if (j.contains("kinds")) {
@@ -697,6 +697,17 @@ Json ContextResultToJson(const ContextResult& r) {
               {"memories", r.memories},
               {"omitted", r.omitted},
               {"profile", ProfileToJson(r.profile)}};
+}
+
+Result<std::string> GetScopeUser(const Json& obj) {
+  MNEMO_ASSIGN_OR_RETURN(std::string user, GetString(obj, "user", false));
+  if (user.empty() && obj.contains("user") && !obj["user"].is_null()) {
+    return Status::InvalidArgument(
+               "\"user\" is empty; name a user, or leave it out to cover every user (a "
+               "search says so with \"all_users\": true)")
+        .WithField("user");
+  }
+  return user;
 }
 
 namespace {

@@ -115,6 +115,9 @@ Json UserPageToJson(const UserPage& page);
 
 // Typed field access for request parsing: errors read `expected string for "text"`.
 Result<std::string> GetString(const Json& obj, std::string_view key, bool required);
+// A user id that narrows a scope: "" when absent or null, an error when given empty (an
+// empty user must never widen a read or a delete to every user).
+Result<std::string> GetScopeUser(const Json& obj);
 // A boolean; `dflt` when absent or null.
 Result<bool> GetBool(const Json& obj, std::string_view key, bool dflt);
 // An integer that fits an int, into *out; *out unchanged when absent or null. Its range is

@@ -1983,6 +1983,29 @@ class McpTest(ApiCase):
                           headers={"MCP-Protocol-Version": "2025-03-26"})
         self.assertEqual(sorted(x["id"] for x in out), [1, 2])
 
+    def test_empty_user_is_422_everywhere(self):
+        """Audit finding (issue 17): an empty user listed every user. It is a 422 naming
+        "user" on every route and tool that scopes by user; leaving it out is what covers
+        every user."""
+        self.add("alice's note", user="alice")
+        self.add("bob's note", user="bob", agent="bot")
+        cases = [("GET", "/v1/spaces/notes/memories?user=", None),
+                 ("POST", "/v1/spaces/notes/search", {"user": "", "query": "note"}),
+                 ("GET", "/v1/spaces/notes/profile?user=", None),
+                 ("POST", "/v1/spaces/notes/context", {"user": "", "query": "note"}),
+                 ("POST", "/v1/ops/delete_memories", {"space": "notes", "user": "", "agent": "bot"}),
+                 ("POST", "/v1/ops/list_memories", {"space": "notes", "user": ""})]
+        for method, path, body in cases:
+            with self.subTest(path=path, body=body):
+                e = self.expect(422, method, path, body)
+                self.assertEqual(e["error"]["field"], "user")
+        res = self.call("list_memories", {"space": "notes", "user": ""})
+        self.assertTrue(res["isError"], res)
+        self.assertIn("user", res["content"][0]["text"])
+        # Nothing was deleted; leaving "user" out still lists everyone.
+        page = self.expect(200, "GET", "/v1/spaces/notes/memories")
+        self.assertEqual(sorted(m["user"] for m in page["memories"]), ["alice", "bob"])
+
     def test_mcp_transport_errors_change_nothing(self):
         self.add("kept")
         add = rpc("tools/call", {"name": "add_memory",
