@@ -252,7 +252,8 @@ HttpResponse App::Handle(const HttpRequest& req) {
                               : req.local               ? "cli"
                                                         : "http";
     r = HandleRest(
-        ops::Context{engine_, principal, req.local ? local_limits_ : config_.limits, actor}, req);
+        ops::Context{engine_, principal, req.local ? local_limits_ : config_.limits, actor, &keys_},
+        req);
   }
   r.key_id = principal.key_id;
   return r;

@@ -17,6 +17,10 @@
 #include "server/limits.h"
 #include "util/json_codec.h"
 
+namespace mnemo::server {
+class KeyStore;
+}  // namespace mnemo::server
+
 namespace mnemo::server::ops {
 
 using util::Json;
@@ -25,8 +29,15 @@ struct Context {
   Engine& engine;
   const Principal& principal;
   const Limits& limits;
-  std::string actor;  // recorded in history: "http:<key id>", "mcp:<key id>", "http" ...
+  std::string actor;         // recorded in history: "http:<key id>", "mcp:<key id>", "http" ...
+  KeyStore* keys = nullptr;  // the server's API keys (key operations); null elsewhere
 };
+
+// API keys (key_ops.cc): admin on "*". {} -> {"keys": [...]}; {"name", "grants": {space:
+// role}} -> the key with its secret ("key", shown once); {"id"} -> the revoked key.
+ApiResult<Json> ListKeys(const Context& c, const Json& args);
+ApiResult<Json> CreateKey(const Context& c, const Json& args);
+ApiResult<Json> RevokeKey(const Context& c, const Json& args);
 
 // Spaces.
 ApiResult<Json> ListSpaces(const Context& c, const Json& args);   // {} -> {"spaces":[...]}

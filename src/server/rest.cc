@@ -100,6 +100,9 @@ constexpr std::string_view kSpace = "/v1/spaces/{space}";
 constexpr std::string_view kMemory = "/v1/spaces/{space}/memories/{id}";
 
 const Route kRoutes[] = {
+    {"GET", "/v1/keys", &ops::ListKeys, nullptr, 200, false},
+    {"POST", "/v1/keys", &ops::CreateKey, nullptr, 201, true},
+    {"DELETE", "/v1/keys/{id}", &ops::RevokeKey, nullptr, 200, false},
     {"GET", "/v1/spaces", &ops::ListSpaces, nullptr, 200, false},
     {"POST", "/v1/spaces", &ops::CreateSpace, nullptr, 201, true},
     {"GET", kSpace, &ops::GetSpace, nullptr, 200, false},

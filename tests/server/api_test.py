@@ -1827,6 +1827,48 @@ class BrowserDefenceTest(ApiCase):
         self.expect(200, "GET", "/healthz", headers={"Host": "evil.example"})
 
 
+class KeysHttpTest(ApiCase):
+    """API keys over HTTP (/v1/keys: what `mnemo keys` does), for admins on "*"."""
+
+    def test_create_list_and_revoke_keys(self):
+        self.assertEqual(self.expect(200, "GET", "/v1/keys"), {"keys": []})
+        # Anonymous on loopback (no keys yet) may create the first key: an admin on "*".
+        admin = self.expect(201, "POST", "/v1/keys", {"name": "ops", "grants": {"*": "admin"}})
+        self.assertRegex(admin["key"], r"^mnemo_[0-9a-f]{8}_[0-9a-f]{64}$")
+        self.assertEqual((admin["name"], admin["grants"], admin["revoked_at"]),
+                         ("ops", {"*": "admin"}, None))
+        # From now on the server wants keys.
+        k = admin["key"]
+        self.reject(401, "unauthorized", "GET", "/v1/keys", state_key=k)
+        reader = self.expect(201, "POST", "/v1/keys", {"name": "app", "grants": {"notes": "read"}},
+                             key=k)
+        listed = self.expect(200, "GET", "/v1/keys", key=k)["keys"]
+        self.assertEqual([(x["id"], x["name"]) for x in listed],
+                         [(admin["id"], "ops"), (reader["id"], "app")])
+        self.assertNotIn("key", listed[0])  # the secret is never shown again
+        self.assertNotIn("hash", listed[0])
+        # A key without admin on "*" manages no keys.
+        for method, path, body in (("GET", "/v1/keys", None),
+                                   ("POST", "/v1/keys", {"name": "x", "grants": {"notes": "admin"}}),
+                                   ("DELETE", "/v1/keys/" + admin["id"], None)):
+            self.reject(403, "forbidden", method, path, body, key=reader["key"], state_key=k)
+        self.expect(200, "GET", "/v1/spaces/notes", key=reader["key"])
+        revoked = self.expect(200, "DELETE", "/v1/keys/" + reader["id"], key=k)
+        self.assertIsNotNone(revoked["revoked_at"])
+        self.reject(401, "unauthorized", "GET", "/v1/spaces/notes", key=reader["key"], state_key=k)
+        # Bad input names its field and changes nothing.
+        for body, field in (({"name": "x"}, "grants"), ({"name": "x", "grants": {}}, "grants"),
+                            ({"name": "x", "grants": {"notes": "owner"}}, "grants"),
+                            ({"name": "x", "grants": {"../x": "read"}}, "grants"),
+                            ({"grants": {"notes": "read"}}, "name"),
+                            ({"name": "x", "grants": {"notes": "read"}, "ttl": 5}, "ttl")):
+            with self.subTest(body=body):
+                e = self.reject(422, "invalid_argument", "POST", "/v1/keys", body, key=k, state_key=k)
+                self.assertEqual(e["field"], field)
+        self.reject(404, "not_found", "DELETE", "/v1/keys/0badc0de", key=k, state_key=k)
+        self.assertEqual(len(self.expect(200, "GET", "/v1/keys", key=k)["keys"]), 2)
+
+
 class AllowedHostsTest(ApiCase):
     """The server config's allowed_hosts and allowed_origins widen the defences."""
 

@@ -6,9 +6,11 @@ import { href } from "./nav.js";
 import { activityPage, memoriesPage, spacesPage, usersPage } from "./views_space.js";
 import { memoryPage } from "./views_memory.js";
 import { userPage } from "./views_user.js";
+import { keysPage } from "./views_keys.js";
 
 const ROUTES = [
   [/^\/$/, spacesPage],
+  [/^\/keys$/, keysPage],
   [/^\/spaces\/([^/]+)$/, memoriesPage],
   [/^\/spaces\/([^/]+)\/users$/, usersPage],
   [/^\/spaces\/([^/]+)\/users\/([^/]+)$/, userPage],
@@ -59,6 +61,7 @@ async function render() {
 
 function crumbTrail(args, path) {
   const out = [h("a", { href: "#/" }, "spaces")];
+  if (path === "/keys") out.push(" / API keys");
   if (!path.startsWith("/spaces/")) return out;
   const space = args[0];
   out.push(" / ", h("a", { href: href("/spaces/" + encodeURIComponent(space)) }, space));

@@ -30,7 +30,8 @@ export async function spacesPage() {
           ["Space", (s) => h("a", { href: spaceHref(s.name) }, s.name)],
           ["Memories", (s) => s.memories],
         ], { class: "spaces" }),
-    form);
+    form,
+    h("p", {}, h("a", { href: "#/keys" }, "API keys"), " (admin)"));
 }
 
 export function spaceTabs(space, current) {

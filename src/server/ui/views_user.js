@@ -87,7 +87,7 @@ async function profile(space, user) {
           }
         },
       }, key, value, h("button", { type: "submit" }, "Add entry")),
-      h("p", {}, reason));
+      h("p", {}, h("label", {}, "Reason recorded with each edit: ", reason)));
   };
   render(await api("GET", path + query({ user })));
   return root;

@@ -1,0 +1,71 @@
+// API keys (admin on "*"): list, create (the secret is shown once) and revoke.
+import { api, apiKey, setApiKey } from "./api.js";
+import { action, badge, errorBox, h, table, when } from "./dom.js";
+
+// "notes:write, *:read" -> {"notes": "write", "*": "read"}
+function parseGrants(text) {
+  const grants = {};
+  for (const part of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const colon = part.lastIndexOf(":");
+    grants[colon < 0 ? part : part.slice(0, colon)] = colon < 0 ? "" : part.slice(colon + 1);
+  }
+  return grants;
+}
+
+export async function keysPage() {
+  const root = h("section", { class: "keys" });
+  const fill = async (created) => {
+    const { keys } = await api("GET", "/v1/keys");
+    const name = h("input", { name: "name", placeholder: "name, e.g. support bot", required: true });
+    const grants = h("input", { name: "grants", placeholder: "space:role, e.g. notes:write, *:read",
+                                required: true, size: 36 });
+    const result = h("div");
+    root.replaceChildren(
+      h("h1", {}, "API keys"),
+      h("p", { class: "count" }, "A key holds a role (read, write, admin) per space; ",
+        h("code", {}, "*"), " means every space. Only the key's hash is stored."),
+      created ? newKeyBox(created) : "",
+      keys.length === 0 ? h("p", { class: "empty" }, "No keys: the server answers loopback only, without keys.")
+        : table(keys, [
+          ["Id", (k) => k.id], ["Name", (k) => k.name],
+          ["Grants", (k) => Object.entries(k.grants).map(([s, r]) => s + ":" + r).join(", ")],
+          ["Created", (k) => when(k.created_at)],
+          ["", (k) => k.revoked_at ? badge("revoked " + when(k.revoked_at), "state")
+            : action("Revoke", async () => {
+              if (!window.confirm("Revoke key " + k.id + " (" + k.name + ")? Calls with it will fail.")) return "";
+              await api("DELETE", "/v1/keys/" + encodeURIComponent(k.id));
+              await fill(null);
+              return "";
+            }, { class: "danger" })],
+        ], { class: "key-list" }),
+      h("h2", {}, "New key"),
+      h("form", {
+        class: "inline",
+        onsubmit: async (ev) => {
+          ev.preventDefault();
+          try {
+            const k = await api("POST", "/v1/keys", { name: name.value.trim(), grants: parseGrants(grants.value) });
+            await fill(k).catch(() => root.prepend(newKeyBox(k)));  // a first key locks the page out
+          } catch (e) {
+            result.replaceChildren(errorBox(e));
+          }
+        },
+      }, name, grants, h("button", { type: "submit" }, "Create key")),
+      result);
+  };
+  await fill(null);
+  return root;
+}
+
+function newKeyBox(k) {
+  const use = h("button", {
+    type: "button",
+    onclick: () => {
+      setApiKey(k.key);
+      use.replaceWith(h("span", {}, "This tab now uses it."));
+    },
+  }, "Use this key in this tab");
+  return h("div", { class: "new-key", role: "status" },
+    h("p", {}, "Key ", h("strong", {}, k.name), " created. Copy it now: it is not shown again."),
+    h("pre", { class: "secret" }, k.key), apiKey() === k.key ? "" : use);
+}
