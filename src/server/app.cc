@@ -146,6 +146,20 @@ bool App::Authorize(const HttpRequest& req, Principal* principal, HttpResponse* 
     std::lock_guard<std::mutex> lock(log_mu_);
     std::fprintf(config_.log, "mnemo: keeping the previous API keys: %s\n", s.ToString().c_str());
   }
+  // Two credentials (two Authorization headers, or one and an X-API-Key) are refused:
+  // whichever one a server picked, the other might be the one the caller meant.
+  int credentials = 0;
+  for (const auto& header : req.headers) {
+    credentials += header.first == "authorization" || header.first == "x-api-key";
+  }
+  if (credentials > 1) {
+    *error = ErrorResponse(ApiError{400, "malformed_request",
+                                    "send one credential: this request has " +
+                                        std::to_string(credentials) +
+                                        " Authorization / X-API-Key headers",
+                                    ""});
+    return false;
+  }
   std::optional<std::string_view> key = RequestKey(req);
   if (!key) {
     // Once a key file exists (even with every key revoked) every call needs a key, but

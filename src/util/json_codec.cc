@@ -6,6 +6,9 @@
 #include <limits>
 #include <optional>
 #include <span>
+#include <string>
+#include <unordered_set>
+#include <vector>
 
 #include "mnemo/search_params.h"
 #include "util/time_util.h"
@@ -152,7 +155,26 @@ Result<Json> ParseJson(std::string_view text) {
     return Status::InvalidArgument("malformed JSON at byte " + std::to_string(nul) +
                                    ": a NUL byte (inside a string, write it as \\u0000)");
   }
-  Json j = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  // A key given twice in one object is refused: the parser would keep the last, so
+  // {"user": "alice", ..., "user": "bob"} would be read as bob's without a word.
+  std::vector<std::unordered_set<std::string>> keys;  // of each object being parsed
+  std::string duplicate;
+  auto track = [&](int, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) {
+      keys.emplace_back();
+    } else if (event == Json::parse_event_t::object_end) {
+      keys.pop_back();
+    } else if (event == Json::parse_event_t::key && !keys.empty() && duplicate.empty()) {
+      const std::string& key = parsed.get_ref<const std::string&>();
+      if (!keys.back().insert(key).second) duplicate = key;
+    }
+    return true;
+  };
+  Json j = Json::parse(text.begin(), text.end(), track, /*allow_exceptions=*/false);
+  if (!j.is_discarded() && !duplicate.empty()) {
+    return Status::InvalidArgument("malformed JSON: the key \"" + duplicate.substr(0, 100) +
+                                   "\" appears twice in one object (give each key once)");
+  }
   if (j.is_discarded()) {
     // Re-parse with a sax-free approach to find the position: nlohmann reports it only
     // through exceptions, which we keep inside this function.
