@@ -443,7 +443,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const std::string& dir, const Optio
         return Status::FailedPrecondition(dir + " exists and is not a mnemo data directory");
       }
     }
-    MNEMO_RETURN_IF_ERROR(util::CreateDirs(dir + "/spaces"));
+    MNEMO_RETURN_IF_ERROR(util::CreatePrivateDirs(dir));
     MNEMO_RETURN_IF_ERROR(util::WriteFileAtomic(marker, kMarkerText));
   }
   MNEMO_ASSIGN_OR_RETURN(std::string text, util::ReadFile(marker));
@@ -451,7 +451,10 @@ Result<std::unique_ptr<Engine>> Engine::Open(const std::string& dir, const Optio
     return Status::FailedPrecondition(marker +
                                       " is not a data directory marker this mnemo understands");
   }
-  MNEMO_RETURN_IF_ERROR(util::CreateDirs(dir + "/spaces"));
+  // The data directory and its spaces are owner-only (0700), whatever the umask or the
+  // mode an older mnemo left: nothing inside is readable by other accounts.
+  MNEMO_RETURN_IF_ERROR(util::CreatePrivateDirs(dir));
+  MNEMO_RETURN_IF_ERROR(util::CreatePrivateDirs(dir + "/spaces"));
   MNEMO_ASSIGN_OR_RETURN(auto lock, util::FileLock::Acquire(dir + "/LOCK"));
   engine::SpaceContext ctx;
   ctx.options = options;

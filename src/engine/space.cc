@@ -117,7 +117,7 @@ Result<std::unique_ptr<Space>> Space::Open(const std::string& dir, const std::st
                             "' does not exist (create it with: mnemo space create " + name + ")")
         .WithField("space");
   }
-  if (create) MNEMO_RETURN_IF_ERROR(util::CreateDirs(dir));
+  if (create) MNEMO_RETURN_IF_ERROR(util::CreatePrivateDirs(dir));
   std::unique_ptr<Space> space(new Space(dir, name, ctx));
   store::DbOptions writer_options = DbOptionsOf(ctx->options);
   writer_options.background_checkpoint = true;  // Space::CheckpointWal

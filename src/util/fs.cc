@@ -31,6 +31,16 @@ Status CreateDirs(const std::string& path) {
   return Status::Ok();
 }
 
+Status CreatePrivateDirs(const std::string& path) {
+  MNEMO_RETURN_IF_ERROR(CreateDirs(path));
+  std::error_code ec;
+  fs::permissions(path, fs::perms::owner_all, fs::perm_options::replace, ec);
+  if (ec) {
+    return Status::IOError("cannot make " + path + " owner-only (chmod 0700): " + ec.message());
+  }
+  return Status::Ok();
+}
+
 Status RemoveAll(const std::string& path) {
   std::error_code ec;
   fs::remove_all(path, ec);

@@ -14,6 +14,9 @@ namespace mnemo::util {
 
 bool PathExists(const std::string& path);
 Status CreateDirs(const std::string& path);
+// CreateDirs, then the last directory owner-only (0700) whatever the umask: memories are
+// private to the account that runs mnemo.
+Status CreatePrivateDirs(const std::string& path);
 Status RemoveAll(const std::string& path);
 int64_t FileSizeOrZero(const std::string& path);
 Result<std::vector<std::string>> ListDirectories(const std::string& path);

@@ -42,6 +42,32 @@ def ids_of(results):
 
 
 class InitTest(MnemoCase):
+
+    def test_files_and_directories_are_owner_only_whatever_the_umask(self):
+        """Audit finding (issue 17): data files were world-readable (0644, dirs 0755)."""
+        old = os.umask(0o022)
+        try:
+            self.ok("init")
+            self.create_space("s")
+            self.add("s", "u", "a private memory")
+            self.ok("keys", "create", "--name", "k", "--grant", "s:read")
+            self.ok("export", "--space", "s", os.path.join(self.tmp, "out.jsonl"))
+            self.ok("search", "--space", "s", "--user", "u", "private")
+        finally:
+            os.umask(old)
+        self.assertEqual(os.stat(os.path.join(self.tmp, "out.jsonl")).st_mode & 0o777, 0o600)
+        seen = 0
+        for root, dirs, files in os.walk(self.data):
+            self.assertEqual(os.stat(root).st_mode & 0o777, 0o700, root)
+            for f in files:
+                path = os.path.join(root, f)
+                self.assertEqual(os.stat(path).st_mode & 0o077, 0, path)
+                seen += 1
+        self.assertGreater(seen, 3)
+        # A directory an older mnemo left open is closed at the next open.
+        os.chmod(self.data, 0o755)
+        self.ok("space", "list")
+        self.assertEqual(os.stat(self.data).st_mode & 0o777, 0o700)
     INIT = False
 
     def test_init_creates_data_dir_and_is_idempotent(self):

@@ -1,4 +1,6 @@
 // mnemo — the command line. Parses arguments, calls the engine, prints the result.
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdlib>
@@ -890,4 +892,9 @@ int Main(int argc, char** argv) {
 
 }  // namespace mnemo::cli
 
-int main(int argc, char** argv) { return mnemo::cli::Main(argc, argv); }
+int main(int argc, char** argv) {
+  // Every file mnemo writes (databases, snapshots, keys, exports) is owner-only, whatever
+  // the umask it was started with; the engine makes its directories 0700 as well.
+  umask(077);
+  return mnemo::cli::Main(argc, argv);
+}
