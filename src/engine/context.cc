@@ -34,7 +34,7 @@ Result<std::vector<SlotMemory>> SlotMemories(Engine& e, const std::string& space
     MNEMO_ASSIGN_OR_RETURN(ListPage page, e.List(space, req));
     read += static_cast<int>(page.memories.size());
     for (auto& m : page.memories) {
-      auto meta = util::ParseJson(m.metadata);
+      auto meta = util::ParseStoredJson(m.metadata);
       if (!meta.ok() || !meta->is_object()) continue;
       auto slot = meta->find("slot");
       if (slot == meta->end() || !slot->is_string() || slot->get<std::string>().empty()) continue;

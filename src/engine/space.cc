@@ -608,7 +608,7 @@ Status Space::RewindTo(store::Db& db, TimeMs t, Memory* m) {
     // The first change after t: the memory before it is the version of time t. A purge
     // emptied `before`; the memory then stays as it is (erased).
     if (h.before.empty()) return Status::Ok();
-    MNEMO_ASSIGN_OR_RETURN(auto j, util::ParseJson(h.before));
+    MNEMO_ASSIGN_OR_RETURN(auto j, util::ParseStoredJson(h.before));
     MNEMO_ASSIGN_OR_RETURN(Memory then, util::MemoryFromJson(j));
     then.id = m->id;
     *m = std::move(then);

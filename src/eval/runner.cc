@@ -14,7 +14,7 @@ std::string Cut(const std::string& metric, int k) { return metric + "@" + std::t
 // The metadata of a hit as an object ({} if it does not parse, which cannot happen for
 // memories the engine validated).
 Json MetaOf(const Memory& m) {
-  auto j = util::ParseJson(m.metadata);
+  auto j = util::ParseStoredJson(m.metadata);
   return j.ok() && j->is_object() ? std::move(j).value() : Json::object();
 }
 

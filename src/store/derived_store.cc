@@ -25,7 +25,7 @@ std::string AsciiLower(std::string_view s) {
 std::vector<std::string> EntitiesAt(Stmt& st, int col) {
   std::vector<std::string> out;
   if (st.IsNull(col)) return out;
-  auto parsed = util::ParseJson(st.TextView(col));
+  auto parsed = util::ParseStoredJson(st.TextView(col));
   if (parsed.ok() && parsed->is_array()) {
     for (const auto& x : *parsed) {
       if (x.is_string()) out.push_back(x.get<std::string>());

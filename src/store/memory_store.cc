@@ -25,7 +25,7 @@ template <typename T>
 std::vector<T> TextToList(std::string_view text) {
   std::vector<T> out;
   if (text.empty()) return out;
-  auto j = util::ParseJson(text);
+  auto j = util::ParseStoredJson(text);
   if (!j.ok() || !j->is_array()) return out;
   for (const auto& e : *j) {
     if constexpr (std::is_same_v<T, std::string>) {

@@ -141,9 +141,7 @@ int NestingDepth(std::string_view text, int limit) {
   return max_depth;
 }
 
-}  // namespace
-
-Result<Json> ParseJson(std::string_view text) {
+Result<Json> Parse(std::string_view text, bool reject_duplicates) {
   // Deep nesting is refused before parsing: copying, dumping and comparing JSON values
   // recurse, and SQLite's JSON functions stop at 1,000 levels.
   if (NestingDepth(text, kMaxJsonDepth) > kMaxJsonDepth) {
@@ -170,7 +168,9 @@ Result<Json> ParseJson(std::string_view text) {
     }
     return true;
   };
-  Json j = Json::parse(text.begin(), text.end(), track, /*allow_exceptions=*/false);
+  Json j = reject_duplicates
+               ? Json::parse(text.begin(), text.end(), track, /*allow_exceptions=*/false)
+               : Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (!j.is_discarded() && !duplicate.empty()) {
     return Status::InvalidArgument("malformed JSON: the key \"" + duplicate.substr(0, 100) +
                                    "\" appears twice in one object (give each key once)");
@@ -206,6 +206,14 @@ Result<Json> ParseJson(std::string_view text) {
     return Status::InvalidArgument("malformed JSON");
   }
   return j;
+}
+
+}  // namespace
+
+Result<Json> ParseJson(std::string_view text) { return Parse(text, /*reject_duplicates=*/true); }
+
+Result<Json> ParseStoredJson(std::string_view text) {
+  return Parse(text, /*reject_duplicates=*/false);
 }
 
 std::string DumpJson(const Json& j) {
@@ -255,7 +263,7 @@ Json MemoryToJson(const Memory& m) {
   j["origin"] = OriginName(m.origin);
   j["tags"] = m.tags;
   j["entities"] = m.entities;
-  auto meta = ParseJson(m.metadata);
+  auto meta = ParseStoredJson(m.metadata);
   j["meta"] = meta.ok() ? *meta : Json::object();
   return j;
 }
@@ -338,7 +346,7 @@ Json HistoryToJson(const HistoryEntry& h) {
   j["op"] = HistoryOpName(h.op);
   auto parse_or_null = [](const std::string& s) -> Json {
     if (s.empty()) return nullptr;
-    auto p = ParseJson(s);
+    auto p = ParseStoredJson(s);
     return p.ok() ? *p : Json(nullptr);
   };
   j["before"] = parse_or_null(h.before);
@@ -407,7 +415,7 @@ Json SearchHitToJson(const SearchHit& hit) {
   j["speaker"] = m.speaker;
   j["time"] = TimeOrNull(m.event_time);
   j["tags"] = m.tags;
-  auto meta = ParseJson(m.metadata);
+  auto meta = ParseStoredJson(m.metadata);
   j["meta"] = meta.ok() ? *meta : Json::object();
   j["created_at"] = FormatIso8601(m.created_at);
   j["updated_at"] = FormatIso8601(m.updated_at);
