@@ -186,6 +186,30 @@ def test_client_keys_roles_and_space_creation(tmp_path):
         server.stop()
 
 
+def test_client_with_an_end_user_key_reaches_its_user_only(tmp_path):
+    data = tmp_path / "served"
+    cli(data, "init")
+    cli(data, "space", "create", "shared")
+    bob = cli(data, "add", "--space", "shared", "--user", "bob", "bob lives in Paris")["id"]
+    alice = cli(data, "keys", "create", "--name", "alice app", "--grant", "shared:write",
+                "--user", "alice")["key"]
+    server = Server(data)
+    try:
+        c = mnemo.Client(server.url, api_key=alice, space="shared")
+        c.add("alice lives in Oslo", user_id="alice", infer=False)
+        with pytest.raises(mnemo.PermissionDenied) as e:
+            c.add("planted", user_id="bob", infer=False)
+        assert e.value.status == 403 and e.value.field == "messages[0].user"
+        with pytest.raises(mnemo.PermissionDenied):
+            c.search("lives", user_id="bob")
+        with pytest.raises(mnemo.NotFound):
+            c.get(bob)
+        hits = c.search("lives Paris Oslo", user_id="alice")["results"]
+        assert [h["memory"] for h in hits] == ["alice lives in Oslo"]
+    finally:
+        server.stop()
+
+
 def test_client_errors_when_the_server_is_gone(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

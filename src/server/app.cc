@@ -250,9 +250,10 @@ HttpResponse App::Handle(const HttpRequest& req) {
   }
   HttpResponse r;
   if (is_metrics) {
-    if (!principal.Can("*", Role::kRead)) {
-      r = ErrorResponse(ApiError{403, "forbidden",
-                                 "/metrics needs a key with a role on every space (\"*\")", ""});
+    if (!principal.Can("*", Role::kRead) || !principal.user.empty()) {
+      r = ErrorResponse(
+          ApiError{403, "forbidden",
+                   "/metrics needs a key with a role on every space (\"*\") and every user", ""});
     } else {
       r = Metrics();
     }

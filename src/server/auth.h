@@ -5,6 +5,7 @@
 //   write: read + add, batch add, ingest, update, delete (soft)
 //   admin: write + purge, drop space; admin on a space name also creates that space
 // The space name "*" grants its role on every space (and listing/creating spaces).
+// A key bound to one end user holds its roles for that user's memories only.
 //
 // Thread safety: plain values.
 #pragma once
@@ -24,6 +25,9 @@ struct Principal {
   std::string key_id;         // id of the API key; "" when anonymous
   bool unrestricted = false;  // no keys configured (loopback only): every role everywhere
   std::map<std::string, Role, std::less<>> spaces;  // space name (or "*") -> role
+  // The end user an end-user key is bound to; "" for a key that covers every user of its
+  // spaces. A bound principal acts as this user only (server/ops.h, "End-user keys").
+  std::string user;
 
   // The strongest role this principal holds on `space` (its own entry or "*").
   Role RoleFor(std::string_view space) const;

@@ -1,6 +1,7 @@
 // The operations on API keys (ops.h: ListKeys, CreateKey, RevokeKey): what `mnemo keys`
 // does, for the HTTP API and the web UI. They need the admin role on every space ("*"),
-// which the unrestricted loopback principal and the data directory's owner hold.
+// which the unrestricted loopback principal and the data directory's owner hold, and
+// never a key bound to one end user.
 #include "server/keys.h"
 #include "server/ops.h"
 #include "util/time_util.h"
@@ -12,7 +13,8 @@ std::optional<ApiError> Check(const Context& c, const Json& args,
                               std::initializer_list<std::string_view> known) {
   if (!args.is_object()) return Invalid("expected a JSON object of arguments", "");
   if (Status s = util::CheckKnownFields(args, known); !s.ok()) return FromStatus(s, s.field());
-  if (!c.principal.Can("*", Role::kAdmin)) {
+  // A key bound to one end user never manages keys: it could mint one without the binding.
+  if (!c.principal.Can("*", Role::kAdmin) || !c.principal.user.empty()) {
     return ApiError{403, "forbidden",
                     "managing API keys needs the admin role on every space (\"*\")", ""};
   }
@@ -31,7 +33,8 @@ Json KeyToJson(const KeyInfo& k) {
               {"name", k.name},
               {"created_at", util::FormatIso8601(k.created_at)},
               {"revoked_at", k.revoked_at ? Json(util::FormatIso8601(*k.revoked_at)) : Json()},
-              {"grants", std::move(grants)}};
+              {"grants", std::move(grants)},
+              {"user", k.user.empty() ? Json() : Json(k.user)}};
 }
 
 }  // namespace
@@ -44,9 +47,14 @@ ApiResult<Json> ListKeys(const Context& c, const Json& args) {
 }
 
 ApiResult<Json> CreateKey(const Context& c, const Json& args) {
-  if (auto e = Check(c, args, {"name", "grants"})) return *e;
+  if (auto e = Check(c, args, {"name", "grants", "user"})) return *e;
   auto name = util::GetString(args, "name", true);
   if (!name.ok()) return FromStatus(name.status(), "name");
+  auto user = util::GetString(args, "user", false);
+  if (!user.ok()) return FromStatus(user.status(), "user");
+  if (args.contains("user") && !args["user"].is_null()) {
+    if (Status s = ValidateKeyUser(*user); !s.ok()) return FromStatus(s, "user");
+  }
   if (!args.contains("grants") || !args["grants"].is_object() || args["grants"].empty()) {
     return Invalid(
         "\"grants\" must be an object of space name (or \"*\") to role, e.g. "
@@ -64,7 +72,7 @@ ApiResult<Json> CreateKey(const Context& c, const Json& args) {
     grants[space] = r;
   }
   if (Status s = ValidateGrants(grants); !s.ok()) return FromStatus(s, "grants");
-  auto created = c.keys->Create(*name, grants);
+  auto created = c.keys->Create(*name, grants, *user);
   if (!created.ok()) {
     return FromStatus(created.status(), created.status().field().empty()
                                             ? std::string("name")
@@ -81,7 +89,10 @@ ApiResult<Json> RevokeKey(const Context& c, const Json& args) {
   if (!id.ok()) return FromStatus(id.status(), "id");
   auto revoked = c.keys->Revoke(*id);
   if (!revoked.ok()) return FromStatus(revoked.status(), "id");
-  return KeyToJson(*revoked);
+  Json out = KeyToJson(*revoked);
+  out["active_keys"] = c.keys->HasKeys();
+  if (!c.keys->HasKeys()) out["note"] = std::string(kNoActiveKeysNote);
+  return out;
 }
 
 }  // namespace mnemo::server::ops

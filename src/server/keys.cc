@@ -110,6 +110,30 @@ Status ValidateName(std::string_view name) {
   return Status::Ok();
 }
 
+}  // namespace
+
+Status ValidateKeyUser(std::string_view user) {
+  constexpr size_t kMaxUserBytes = 256;  // the engine's limit on a user id
+  if (user.empty() || user.size() > kMaxUserBytes) {
+    return Status::InvalidArgument("the user a key is bound to must be 1-" +
+                                   std::to_string(kMaxUserBytes) + " bytes long")
+        .WithField("user");
+  }
+  if (!util::IsValidUtf8(user)) {
+    return Status::InvalidArgument("the user a key is bound to must be UTF-8").WithField("user");
+  }
+  for (unsigned char c : user) {
+    if (c < 0x20 || c == 0x7f) {
+      return Status::InvalidArgument(
+                 "the user a key is bound to must not contain control characters")
+          .WithField("user");
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
 KeyStore::FileStamp StampOf(const struct stat& st) {
   KeyStore::FileStamp s;
   s.exists = true;
@@ -232,6 +256,7 @@ std::string Serialize(const Snapshot& snap) {
     k["revoked_at"] =
         e.info.revoked_at ? Ordered(util::FormatIso8601(*e.info.revoked_at)) : Ordered(nullptr);
     k["grants"] = std::move(grants);
+    if (!e.info.user.empty()) k["user"] = e.info.user;
     k["hash"] = Hex(e.hash.data(), e.hash.size());
     arr.push_back(std::move(k));
   }
@@ -247,7 +272,7 @@ Status ParseEntry(const Json& k, Snapshot::Entry* e) {
   if (!k.is_object()) return Status::Corruption("not a JSON object");
   static const char* const kFields[] = {"id", "name", "hash", "created_at", "revoked_at", "grants"};
   for (const auto& [field, value] : k.items()) {
-    bool known = false;
+    bool known = field == "user";  // optional: only end-user keys have it
     for (const char* f : kFields) known = known || field == f;
     if (!known) return Status::Corruption("unknown field \"" + field + "\"");
   }
@@ -301,6 +326,14 @@ Status ParseEntry(const Json& k, Snapshot::Entry* e) {
   }
   if (Status s = ValidateGrants(e->info.grants); !s.ok()) {
     return Status::Corruption("\"grants\": " + s.message());
+  }
+  if (k.contains("user")) {
+    const Json& user = k["user"];
+    if (!user.is_string()) return Status::Corruption("\"user\" must be a string");
+    if (Status s = ValidateKeyUser(user.get_ref<const std::string&>()); !s.ok()) {
+      return Status::Corruption("\"user\": " + s.message());
+    }
+    e->info.user = user.get<std::string>();
   }
   return Status::Ok();
 }
@@ -497,7 +530,7 @@ void KeyStore::Install(std::shared_ptr<const Snapshot> snap) {
 
 bool KeyStore::HasKeys() const { return Current()->has_active; }
 
-bool KeyStore::Configured() const { return Current()->stamp.exists; }
+bool KeyStore::Configured() const { return !Current()->keys.empty(); }
 
 std::optional<Principal> KeyStore::Authenticate(std::string_view secret) const {
   if (secret.size() != kKeyLen || secret.substr(0, kKeyPrefix.size()) != kKeyPrefix ||
@@ -516,6 +549,7 @@ std::optional<Principal> KeyStore::Authenticate(std::string_view secret) const {
   Principal p;
   p.key_id = e.info.id;
   p.spaces = e.info.grants;
+  p.user = e.info.user;
   return p;
 }
 
@@ -562,9 +596,11 @@ Status KeyStore::Mutate(const std::function<Status(Snapshot*)>& fn) {
   return Status::Ok();
 }
 
-Result<NewKey> KeyStore::Create(std::string_view name, const Grants& grants) {
+Result<NewKey> KeyStore::Create(std::string_view name, const Grants& grants,
+                                std::string_view user) {
   MNEMO_RETURN_IF_ERROR(ValidateName(name));
   MNEMO_RETURN_IF_ERROR(ValidateGrants(grants));
+  if (!user.empty()) MNEMO_RETURN_IF_ERROR(ValidateKeyUser(user));
   NewKey out;
   MNEMO_RETURN_IF_ERROR(Mutate([&](Snapshot* snap) -> Status {
     std::string id;
@@ -577,6 +613,7 @@ Result<NewKey> KeyStore::Create(std::string_view name, const Grants& grants) {
     e.info.name = std::string(name);
     e.info.created_at = clock_->NowMillis();
     e.info.grants = grants;
+    e.info.user = std::string(user);
     out.secret = std::string(kKeyPrefix) + id + "_" + random;
     MNEMO_ASSIGN_OR_RETURN(e.hash, Sha256(out.secret));
     out.info = e.info;
@@ -601,6 +638,25 @@ Result<KeyInfo> KeyStore::Revoke(std::string_view id) {
     return Status::Ok();
   }));
   return out;
+}
+
+Result<size_t> KeyStore::Reset() {
+  size_t forgotten = 0;
+  MNEMO_RETURN_IF_ERROR(Mutate([&](Snapshot* snap) -> Status {
+    std::string active;
+    for (const auto& e : snap->keys) {
+      if (!e.info.revoked_at) active += (active.empty() ? "" : ", ") + e.info.id;
+    }
+    if (!active.empty()) {
+      return Status::FailedPrecondition("API keys " + active +
+                                        " are still active: revoke them first (mnemo keys "
+                                        "revoke ID), then reset");
+    }
+    forgotten = snap->keys.size();
+    snap->keys.clear();
+    return Status::Ok();
+  }));
+  return forgotten;
 }
 
 }  // namespace mnemo::server

@@ -11,7 +11,10 @@
 //   {"format": "mnemo-keys", "version": 1, "keys": [
 //     {"id": "1a2b3c4d", "name": "ci bot", "created_at": "2024-05-01T12:00:00Z",
 //      "revoked_at": null, "grants": {"notes": "write", "*": "read"},
+//      "user": "alice",   (only on an end-user key: it acts as this user only)
 //      "hash": "<64 hex: SHA-256 of the whole key string>"}, ...]}
+// A binary that does not know "user" refuses the file (unknown field) rather than
+// read a bound key as one that covers every user.
 // Every field is checked on load (types, unique 8-hex ids, 64-hex hashes, valid grants,
 // no unknown fields); anything else is kCorruption naming the file, the key and the
 // problem, so a server refuses to start instead of running with keys it cannot read. A
@@ -53,6 +56,7 @@ struct KeyInfo {
   TimeMs created_at = 0;
   std::optional<TimeMs> revoked_at;
   Grants grants;
+  std::string user;  // "" = every user of its spaces; else the one end user it acts as
 };
 
 // The result of Create: the only moment the secret exists outside the caller's hands.
@@ -79,8 +83,8 @@ class KeyStore {
 
   // True when at least one key is not revoked.
   bool HasKeys() const;
-  // True when keys.json exists (even if every key in it is revoked). A server that has
-  // ever been given keys should stay closed when they are all revoked.
+  // True when keys.json lists at least one key, even if every one is revoked: a server
+  // that has been given keys stays closed when they are all revoked, until Reset.
   bool Configured() const;
 
   // The principal of a valid, non-revoked key; nullopt otherwise (malformed, unknown,
@@ -96,13 +100,20 @@ class KeyStore {
   // Every key, oldest first, as of the last load.
   std::vector<KeyInfo> List() const;
 
-  // Adds a key (name: 1-100 chars, no control characters; grants: see ValidateGrants)
-  // and writes the file. The returned secret is not stored anywhere.
-  Result<NewKey> Create(std::string_view name, const Grants& grants);
+  // Adds a key (name: 1-100 chars, no control characters; grants: see ValidateGrants;
+  // user: "" or an end user, see ValidateKeyUser) and writes the file. The returned
+  // secret is not stored anywhere.
+  Result<NewKey> Create(std::string_view name, const Grants& grants, std::string_view user = {});
 
   // Marks a key revoked (kNotFound for an unknown id; revoking twice keeps the first
   // time). Returns the key as it now is.
   Result<KeyInfo> Revoke(std::string_view id);
+
+  // Forgets every key once all of them are revoked, so that the data directory returns
+  // to the keyless mode (anonymous calls on loopback only); a running server follows
+  // within a second. kFailedPrecondition naming the active keys otherwise. Returns how
+  // many revoked keys were forgotten.
+  Result<size_t> Reset();
 
   const std::string& path() const { return path_; }
 
@@ -136,11 +147,18 @@ class KeyStore {
   std::atomic<TimeMs> next_check_ms_{0};  // MaybeReload: no file check before this time
 };
 
+// What to tell someone who revoked the last active key.
+inline constexpr std::string_view kNoActiveKeysNote =
+    "no active API key remains: calls over HTTP and MCP are refused until you create a key "
+    "(mnemo keys create) or return to the keyless loopback mode (mnemo keys reset)";
+
 // Checks grants: at least one; each space is "*" or a space name (1-64 chars of
 // [A-Za-z0-9_.-], not starting with '.'); each role read, write or admin.
 Status ValidateGrants(const Grants& grants);
 // Parses "SPACE:ROLE" (the CLI's --grant) into `grants`; a space given twice is an error.
 Status ParseGrant(std::string_view text, Grants* grants);
+// The user an end-user key is bound to: 1-256 bytes of UTF-8 without control characters.
+Status ValidateKeyUser(std::string_view user);
 std::string GrantsToString(const Grants& grants);  // "notes:write,*:read"
 
 // The token of an "Authorization" header value "Bearer <token>" (scheme

@@ -167,6 +167,68 @@ TEST_F(KeysTest, ListAndReopenKeepEveryField) {
   EXPECT_EQ(keys[1].grants, G({{"*", Role::kWrite}, {"b.c", Role::kRead}}));
 }
 
+// An end-user key carries its user through the file and into the principal; a key
+// without one covers every user (and writes no "user" field, as before).
+TEST_F(KeysTest, EndUserKeyKeepsItsUser) {
+  std::string bound_secret, open_secret;
+  {
+    auto store = OpenStore();
+    auto bound = store->Create("alice's app", G({{"a", Role::kWrite}}), "alice");
+    ASSERT_TRUE(bound.ok()) << bound.status().ToString();
+    EXPECT_EQ(bound->info.user, "alice");
+    bound_secret = bound->secret;
+    auto open = store->Create("ops", G({{"*", Role::kAdmin}}));
+    ASSERT_TRUE(open.ok());
+    open_secret = open->secret;
+    for (const std::string& bad :
+         {std::string(257, 'u'), std::string("a\nb"), std::string("\xff")}) {
+      auto refused = store->Create("x", G({{"a", Role::kRead}}), bad);
+      ASSERT_FALSE(refused.ok());
+      EXPECT_EQ(refused.status().field(), "user") << refused.status().ToString();
+    }
+    EXPECT_EQ(store->List().size(), 2u);
+  }
+  const std::string file = ReadKeysFile();
+  EXPECT_EQ(file.find("\"user\""), file.rfind("\"user\"")) << "one key has a user: " << file;
+  auto store = OpenStore();
+  EXPECT_EQ(store->List()[0].user, "alice");
+  EXPECT_EQ(store->List()[1].user, "");
+  auto p = store->Authenticate(bound_secret);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->user, "alice");
+  EXPECT_EQ(p->RoleFor("a"), Role::kWrite);
+  EXPECT_EQ(store->Authenticate(open_secret)->user, "");
+}
+
+// Reset forgets revoked keys once none is active: the directory is keyless again.
+TEST_F(KeysTest, ResetAfterTheLastRevokeReturnsToNoKeys) {
+  auto store = OpenStore();
+  auto a = store->Create("a", G({{"*", Role::kAdmin}}));
+  auto b = store->Create("b", G({{"s", Role::kRead}}));
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(store->Revoke(a->info.id).ok());
+  auto refused = store->Reset();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find(b->info.id), std::string::npos)
+      << refused.status().message();
+  EXPECT_EQ(store->List().size(), 2u);
+  ASSERT_TRUE(store->Revoke(b->info.id).ok());
+  EXPECT_TRUE(store->Configured()) << "revoked keys keep a server closed until reset";
+  auto forgotten = store->Reset();
+  ASSERT_TRUE(forgotten.ok()) << forgotten.status().ToString();
+  EXPECT_EQ(*forgotten, 2u);
+  EXPECT_FALSE(store->Configured());
+  EXPECT_FALSE(store->Authenticate(a->secret));
+  // Another process (a server) sees the reset at its next reload.
+  auto other = OpenStore();
+  EXPECT_FALSE(other->Configured());
+  EXPECT_TRUE(store->Create("again", G({{"s", Role::kRead}})).ok());
+  clock_->Advance(2000);
+  ASSERT_TRUE(other->MaybeReload().ok());
+  EXPECT_TRUE(other->Configured());
+}
+
 TEST_F(KeysTest, FileHoldsOnlyTheHashAndIsPrivate) {
   auto store = OpenStore();
   auto key = store->Create("k", G({{"s", Role::kRead}}));
@@ -297,6 +359,8 @@ TEST_F(KeysTest, MalformedFileIsCorruptionNamingTheProblem) {
       {replace(R"("grants":{"s":"read"})", R"("grants":{"../x":"read"})"), "../x"},
       {replace(R"("name":"n",)", ""), "missing field \"name\""},
       {replace(R"("name":"n")", R"("name":"n","extra":true)"), "unknown field \"extra\""},
+      {replace(R"("name":"n")", R"("name":"n","user":"")"), "\"user\""},
+      {replace(R"("name":"n")", R"("name":"n","user":7)"), "\"user\""},
       {R"({"format":"mnemo-keys","version":1,"keys":[{)" + good_fields + "},{" + good_fields +
            "}]}",
        "duplicate id"},

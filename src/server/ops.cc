@@ -107,6 +107,58 @@ ApiResult<std::string> Space(const Context& c, const Json& args, Role needed) {
   return space;
 }
 
+// --- end-user keys ---------------------------------------------------------------------
+// A key bound to one end user (Principal::user) acts as that user: a missing "user" is
+// that user, another user is a 403, another user's memory is the 404 of a missing one,
+// and operations over every user of a space are refused.
+
+bool Bound(const Context& c) { return !c.principal.user.empty(); }
+
+std::string ActsAs(const Context& c) {
+  return "this key acts as user \"" + c.principal.user + "\" only";
+}
+
+// Refuses an operation that covers every user of a space to a bound key.
+Check EveryUser(const Context& c, std::string_view what) {
+  if (!Bound(c)) return std::nullopt;
+  return ApiError{403, "forbidden",
+                  ActsAs(c) + ", and " + std::string(what) + " covers every user of the space", ""};
+}
+
+// Fills in or checks the "user" of `obj` for a bound key. A "user" that is not a
+// non-empty string is left to the codec, which names what is wrong with it.
+Check BindUserField(const Context& c, Json* obj, const std::string& field) {
+  if (!obj->is_object()) return std::nullopt;
+  Json& user = (*obj)["user"];
+  if (user.is_null()) {
+    user = c.principal.user;
+    return std::nullopt;
+  }
+  if (!user.is_string() || user.get_ref<const std::string&>().empty() ||
+      user.get_ref<const std::string&>() == c.principal.user) {
+    return std::nullopt;
+  }
+  return ApiError{
+      403, "forbidden",
+      ActsAs(c) + ": \"" + field + "\" must be \"" + c.principal.user + "\" or left out", field};
+}
+
+// The arguments as an operation scoped by "user" reads them: `raw` itself for a key that
+// covers every user, else a copy (in `storage`) whose "user" is the key's.
+ApiResult<const Json*> AsUser(const Context& c, const Json& raw, Json* storage) {
+  if (!Bound(c) || !raw.is_object()) return &raw;
+  *storage = raw;
+  OPS_RETURN_IF_ERROR(BindUserField(c, storage, "user"));
+  return storage;
+}
+
+// Whether a bound key may see memory `id` (a memory it cannot see is as good as absent).
+bool Visible(const Context& c, const std::string& space, MemoryId id) {
+  if (!Bound(c)) return true;
+  auto m = c.engine.Get(space, id);
+  return m.ok() && m->user_id == c.principal.user;
+}
+
 struct Target {
   std::string space;
   MemoryId id = 0;
@@ -115,6 +167,15 @@ struct Target {
 ApiResult<Target> MemoryTarget(const Context& c, const Json& args, Role needed) {
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, needed));
   OPS_ASSIGN_OR_RETURN(MemoryId id, Arg(util::GetMemoryId(args, "id")));
+  if (Bound(c)) {
+    auto m = c.engine.Get(space, id);
+    if (!m.ok()) return EngineError(m.status(), "id");
+    if (m->user_id != c.principal.user) {
+      return FromStatus(Status::NotFound("memory " + std::to_string(id) +
+                                         " does not exist in space '" + space + "'"),
+                        "id");
+    }
+  }
   return Target{std::move(space), id};
 }
 
@@ -183,7 +244,9 @@ Json SpacesJson(const Context& c, const std::vector<SpaceInfo>& spaces) {
   Json out = Json::array();
   for (const auto& s : spaces) {
     if (c.principal.RoleFor(s.name) == Role::kNone) continue;  // not this key's to see
-    out.push_back({{"name", s.name}, {"memories", s.memories}});
+    Json space = {{"name", s.name}, {"memories", s.memories}};
+    if (Bound(c)) space.erase("memories");  // a count over every user of the space
+    out.push_back(std::move(space));
   }
   return Json{{"spaces", std::move(out)}};
 }
@@ -202,6 +265,7 @@ ApiResult<Json> CreateSpace(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"name"}));
   OPS_ASSIGN_OR_RETURN(std::string name, Arg(util::GetString(args, "name", true)));
   OPS_RETURN_IF_ERROR(Authorize(c, name, Role::kAdmin, "name"));
+  OPS_RETURN_IF_ERROR(EveryUser(c, "creating a space"));
   Status s = c.engine.CreateSpace(name);
   if (!s.ok()) return FromStatus(s, "name");
   return Json{{"name", name}};
@@ -210,12 +274,14 @@ ApiResult<Json> CreateSpace(const Context& c, const Json& args) {
 ApiResult<Json> GetSpace(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
+  OPS_RETURN_IF_ERROR(EveryUser(c, "a space's statistics"));
   return Answer(c.engine.Stats(space), util::StatsToJson);
 }
 
 ApiResult<Json> DropSpace(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kAdmin));
+  OPS_RETURN_IF_ERROR(EveryUser(c, "dropping a space"));
   Status s = c.engine.DropSpace(space);
   if (!s.ok()) return EngineError(s, "space");
   return Json{{"name", space}, {"dropped", true}};
@@ -223,7 +289,10 @@ ApiResult<Json> DropSpace(const Context& c, const Json& args) {
 
 // --- memories --------------------------------------------------------------------------
 
-ApiResult<Json> AddMemory(const Context& c, const Json& args) {
+ApiResult<Json> AddMemory(const Context& c, const Json& raw) {
+  Json bound;
+  OPS_ASSIGN_OR_RETURN(const Json* scoped, AsUser(c, raw, &bound));
+  const Json& args = *scoped;
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
   OPS_ASSIGN_OR_RETURN(MemoryInput in, Arg(util::MemoryInputFromJson(Without(args, {"space"}))));
   OPS_RETURN_IF_ERROR(CheckTextSize(c.limits, in.text, "text"));
@@ -236,6 +305,14 @@ ApiResult<Json> AddMemories(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space", "memories"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
   OPS_ASSIGN_OR_RETURN(const Json* items, Items(c, args, "memories"));
+  Json bound;
+  if (Bound(c)) {
+    bound = *items;
+    for (size_t i = 0; i < bound.size(); ++i) {
+      OPS_RETURN_IF_ERROR(BindUserField(c, &bound[i], ItemName("memories", i) + ".user"));
+    }
+    items = &bound;
+  }
   OPS_ASSIGN_OR_RETURN(auto inputs, ParseItems(c, *items, "memories", &util::MemoryInputFromJson));
   auto ids = c.engine.AddBatch(space, inputs);
   if (!ids.ok()) return EngineItemError(ids.status(), "memories");
@@ -248,7 +325,10 @@ ApiResult<Json> GetMemory(const Context& c, const Json& args) {
   return Answer(c.engine.Get(t.space, t.id), util::MemoryToJson);
 }
 
-ApiResult<Json> ListMemories(const Context& c, const Json& args) {
+ApiResult<Json> ListMemories(const Context& c, const Json& raw) {
+  Json bound;
+  OPS_ASSIGN_OR_RETURN(const Json* scoped, AsUser(c, raw, &bound));
+  const Json& args = *scoped;
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
   OPS_ASSIGN_OR_RETURN(ListRequest req, Arg(util::ListRequestFromJson(Without(args, {"space"}))));
   if (auto it = args.find("limit"); it == args.end() || it->is_null()) {
@@ -264,6 +344,7 @@ ApiResult<Json> ListMemories(const Context& c, const Json& args) {
 ApiResult<Json> ListUsers(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space", "cursor", "limit"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
+  OPS_RETURN_IF_ERROR(EveryUser(c, "listing users"));
   OPS_ASSIGN_OR_RETURN(std::string cursor, Arg(util::GetString(args, "cursor", false)));
   int limit = std::min(100, c.limits.max_list_limit);
   OPS_RETURN_IF_ERROR(ArgStatus(util::GetIntInto(args, "limit", &limit)));
@@ -304,22 +385,36 @@ ApiResult<Json> MemoryHistory(const Context& c, const Json& args) {
 ApiResult<Json> MemoryProvenance(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space", "id"}));
   OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, Role::kRead));
-  return Answer(c.engine.Provenance(t.space, t.id), [&](const std::vector<ProvenanceStep>& steps) {
-    return Json{{"id", t.id}, {"provenance", ArrayOf(steps, &util::ProvenanceStepToJson)}};
+  auto steps = c.engine.Provenance(t.space, t.id);
+  if (steps.ok() && Bound(c)) {  // only the key's user's part of the chain
+    std::erase_if(*steps,
+                  [&](const ProvenanceStep& s) { return s.memory.user_id != c.principal.user; });
+  }
+  return Answer(std::move(steps), [&](const std::vector<ProvenanceStep>& found) {
+    return Json{{"id", t.id}, {"provenance", ArrayOf(found, &util::ProvenanceStepToJson)}};
   });
 }
 
 ApiResult<Json> MemoryLinks(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space", "id"}));
   OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, Role::kRead));
-  return Answer(c.engine.Links(t.space, t.id), [](const std::vector<Link>& links) {
-    return Json{{"links", ArrayOf(links, &util::LinkToJson)}};
+  auto links = c.engine.Links(t.space, t.id);
+  if (links.ok() && Bound(c)) {  // only links between the key's user's memories
+    std::erase_if(*links, [&](const Link& l) {
+      return !Visible(c, t.space, l.from == t.id ? l.to : l.from);
+    });
+  }
+  return Answer(std::move(links), [](const std::vector<Link>& found) {
+    return Json{{"links", ArrayOf(found, &util::LinkToJson)}};
   });
 }
 
 // --- conversations and search ----------------------------------------------------------
 
-ApiResult<Json> Ingest(const Context& c, const Json& args) {
+ApiResult<Json> Ingest(const Context& c, const Json& raw) {
+  Json bound;
+  OPS_ASSIGN_OR_RETURN(const Json* scoped, AsUser(c, raw, &bound));
+  const Json& args = *scoped;
   OPS_RETURN_IF_ERROR(Known(args, {"space", "user", "messages"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
   OPS_ASSIGN_OR_RETURN(std::string user, Arg(util::GetString(args, "user", true)));
@@ -330,7 +425,13 @@ ApiResult<Json> Ingest(const Context& c, const Json& args) {
   return Json{{"ids", r->ids}};
 }
 
-ApiResult<Json> Search(const Context& c, const Json& args) {
+ApiResult<Json> Search(const Context& c, const Json& raw) {
+  if (Bound(c) && raw.is_object() && raw.contains("all_users") && raw["all_users"] == true) {
+    return ApiError{403, "forbidden", ActsAs(c) + ": \"all_users\" is not for it", "all_users"};
+  }
+  Json bound;
+  OPS_ASSIGN_OR_RETURN(const Json* scoped, AsUser(c, raw, &bound));
+  const Json& args = *scoped;
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
   OPS_ASSIGN_OR_RETURN(SearchRequest req,
                        Arg(util::SearchRequestFromJson(Without(args, {"space"}))));
@@ -359,6 +460,7 @@ ApiResult<Json> Search(const Context& c, const Json& args) {
 ApiResult<Json> ListJobs(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space", "state", "limit"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
+  OPS_RETURN_IF_ERROR(EveryUser(c, "the job list"));
   OPS_ASSIGN_OR_RETURN(std::string state_name, Arg(util::GetString(args, "state", false)));
   std::optional<JobState> state;
   if (!state_name.empty()) {
@@ -382,6 +484,7 @@ ApiResult<Json> ListJobs(const Context& c, const Json& args) {
 ApiResult<Json> RetryJobs(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space", "id", "all"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
+  OPS_RETURN_IF_ERROR(EveryUser(c, "retrying jobs"));
   OPS_ASSIGN_OR_RETURN(bool all, Arg(util::GetBool(args, "all", false)));
   const bool has_id = args.contains("id") && !args["id"].is_null();
   if (all == has_id) {
@@ -404,18 +507,23 @@ ApiResult<Json> RetryJobs(const Context& c, const Json& args) {
 ApiResult<Json> JobStats(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
+  OPS_RETURN_IF_ERROR(EveryUser(c, "job statistics"));
   return Answer(c.engine.GetJobStats(space), util::JobStatsToJson);
 }
 
 ApiResult<Json> Maintain(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
+  OPS_RETURN_IF_ERROR(EveryUser(c, "maintenance"));
   return Answer(c.engine.Maintain(space), util::MaintenanceReportToJson);
 }
 
 // --- profile and context ------------------------------------------------------------------
 
-ApiResult<Json> GetProfile(const Context& c, const Json& args) {
+ApiResult<Json> GetProfile(const Context& c, const Json& raw) {
+  Json bound;
+  OPS_ASSIGN_OR_RETURN(const Json* scoped, AsUser(c, raw, &bound));
+  const Json& args = *scoped;
   OPS_RETURN_IF_ERROR(Known(args, {"space", "user", "limit"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
   OPS_ASSIGN_OR_RETURN(std::string user, Arg(util::GetString(args, "user", true)));
@@ -424,7 +532,10 @@ ApiResult<Json> GetProfile(const Context& c, const Json& args) {
   return Answer(c.engine.GetProfile(space, user, limit), util::ProfileToJson);
 }
 
-ApiResult<Json> EditProfile(const Context& c, const Json& args) {
+ApiResult<Json> EditProfile(const Context& c, const Json& raw) {
+  Json bound;
+  OPS_ASSIGN_OR_RETURN(const Json* scoped, AsUser(c, raw, &bound));
+  const Json& args = *scoped;
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
   OPS_ASSIGN_OR_RETURN(ProfileEdit edit, Arg(util::ProfileEditFromJson(Without(args, {"space"}))));
   auto profile = c.engine.EditProfile(space, edit);
@@ -432,7 +543,10 @@ ApiResult<Json> EditProfile(const Context& c, const Json& args) {
   return Json(util::ProfileToJson(*profile));
 }
 
-ApiResult<Json> BuildContext(const Context& c, const Json& args) {
+ApiResult<Json> BuildContext(const Context& c, const Json& raw) {
+  Json bound;
+  OPS_ASSIGN_OR_RETURN(const Json* scoped, AsUser(c, raw, &bound));
+  const Json& args = *scoped;
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
   OPS_ASSIGN_OR_RETURN(ContextRequest req,
                        Arg(util::ContextRequestFromJson(Without(args, {"space"}))));
@@ -443,6 +557,7 @@ ApiResult<Json> BuildContext(const Context& c, const Json& args) {
 ApiResult<std::string> Export(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
+  OPS_RETURN_IF_ERROR(EveryUser(c, "a space's export"));
   std::ostringstream out;
   Status s = c.engine.Export(space, out);
   if (!s.ok()) return EngineError(s);
@@ -452,6 +567,7 @@ ApiResult<std::string> Export(const Context& c, const Json& args) {
 ApiResult<Json> ImportSpace(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space", "export"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kAdmin));
+  OPS_RETURN_IF_ERROR(EveryUser(c, "an import"));
   OPS_ASSIGN_OR_RETURN(std::string text, Arg(util::GetString(args, "export", true)));
   std::istringstream in(std::move(text));
   return Answer(c.engine.Import(space, in), [](const ImportResult& r) {
@@ -459,7 +575,10 @@ ApiResult<Json> ImportSpace(const Context& c, const Json& args) {
   });
 }
 
-ApiResult<Json> DeleteMemories(const Context& c, const Json& args) {
+ApiResult<Json> DeleteMemories(const Context& c, const Json& raw) {
+  Json bound;
+  OPS_ASSIGN_OR_RETURN(const Json* scoped, AsUser(c, raw, &bound));
+  const Json& args = *scoped;
   OPS_RETURN_IF_ERROR(Known(args, {"space", "user", "agent", "session", "filters", "reason"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
   ListRequest req;

@@ -39,9 +39,9 @@ class OpsTest : public mnemo::testing::EngineTest {
     ASSERT_TRUE(engine_->CreateSpace("a").ok());
     ASSERT_TRUE(engine_->CreateSpace("b").ok());
     admin_.unrestricted = true;
-    reader_ = {"reader", false, {{"a", Role::kRead}}};
-    writer_ = {"writer", false, {{"a", Role::kWrite}}};
-    a_admin_ = {"a-admin", false, {{"a", Role::kAdmin}}};
+    reader_ = {"reader", false, {{"a", Role::kRead}}, ""};
+    writer_ = {"writer", false, {{"a", Role::kWrite}}, ""};
+    a_admin_ = {"a-admin", false, {{"a", Role::kAdmin}}, ""};
     limits_.max_text_bytes = 1000;
     limits_.max_batch = 3;
     limits_.max_k = 20;
@@ -96,9 +96,9 @@ TEST_F(OpsTest, CreateSpaceNeedsAdminOnTheName) {
       IsError(Run(ops::CreateSpace, {{"name", "d"}, {"x", 1}}), 422, "invalid_argument", "x"));
   EXPECT_TRUE(IsError(Run(ops::CreateSpace, {{"name", "d"}}, &a_admin_), 403, "forbidden", "name"));
   EXPECT_TRUE(IsError(Run(ops::CreateSpace, {{"name", "d"}}, &writer_), 403, "forbidden", "name"));
-  const Principal star_admin{"star", false, {{"*", Role::kAdmin}}};
+  const Principal star_admin{"star", false, {{"*", Role::kAdmin}}, ""};
   EXPECT_EQ(Must(ops::CreateSpace, {{"name", "d"}}, &star_admin), Json({{"name", "d"}}));
-  const Principal d_admin{"d", false, {{"e", Role::kAdmin}}};
+  const Principal d_admin{"d", false, {{"e", Role::kAdmin}}, ""};
   EXPECT_EQ(Must(ops::CreateSpace, {{"name", "e"}}, &d_admin), Json({{"name", "e"}}));
 }
 
@@ -480,6 +480,108 @@ TEST_F(OpsTest, KeyOfOneSpaceCannotTouchAnother) {
   EXPECT_EQ(util::StatsToJson(*after), util::StatsToJson(*before));
   EXPECT_EQ(engine_->Get("b", id)->version, 1);
   EXPECT_TRUE(IsError(Run(ops::GetSpace, {{"space", "nope"}}), 404, "not_found", "space"));
+}
+
+// An end-user key (bound to alice, admin on "a") on every operation, aimed at bob or at
+// every user: 403, or the 404 of a missing memory for bob's memory by id; nothing changes.
+TEST_F(OpsTest, EndUserKeyReachesNoOtherUserThroughAnyOperation) {
+  const MemoryId bob = AddText("a", "bob lives in Paris", "bob");
+  const MemoryId alice = AddText("a", "alice lives in Oslo", "alice");
+  ASSERT_TRUE(engine_->WaitForIndexing().ok());
+  const Principal bound{"alice-app", false, {{"a", Role::kAdmin}}, "alice"};
+  const Json of_bob = {{"space", "a"}, {"id", bob}};
+  const Json msg = Json::array({{{"role", "user"}, {"text", "hi"}}});
+  struct Case {
+    std::string op;
+    Json args;
+    int status;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"list_keys", Json::object(), 403, ""},
+      {"create_key", {{"name", "x"}, {"grants", {{"a", "read"}}}}, 403, ""},
+      {"revoke_key", {{"id", "0badc0de"}}, 403, ""},
+      {"create_space", {{"name", "a"}}, 403, ""},
+      {"get_space", {{"space", "a"}}, 403, ""},
+      {"drop_space", {{"space", "a"}}, 403, ""},
+      {"add_memory", {{"space", "a"}, {"user", "bob"}, {"text", "x"}}, 403, "user"},
+      {"add_memories",
+       {{"space", "a"},
+        {"memories", Json::array({{{"text", "x"}}, {{"user", "bob"}, {"text", "y"}}})}},
+       403,
+       "memories[1].user"},
+      {"get_memory", of_bob, 404, "id"},
+      {"list_memories", {{"space", "a"}, {"user", "bob"}}, 403, "user"},
+      {"update_memory", {{"space", "a"}, {"id", bob}, {"text", "changed"}}, 404, "id"},
+      {"delete_memory", of_bob, 404, "id"},
+      {"delete_memories", {{"space", "a"}, {"user", "bob"}}, 403, "user"},
+      {"memory_history", of_bob, 404, "id"},
+      {"memory_links", of_bob, 404, "id"},
+      {"memory_provenance", of_bob, 404, "id"},
+      {"ingest", {{"space", "a"}, {"user", "bob"}, {"messages", msg}}, 403, "user"},
+      {"search", {{"space", "a"}, {"user", "bob"}, {"query", "lives"}}, 403, "user"},
+      {"list_users", {{"space", "a"}}, 403, ""},
+      {"list_jobs", {{"space", "a"}}, 403, ""},
+      {"retry_jobs", {{"space", "a"}, {"all", true}}, 403, ""},
+      {"job_stats", {{"space", "a"}}, 403, ""},
+      {"maintain", {{"space", "a"}}, 403, ""},
+      {"get_profile", {{"space", "a"}, {"user", "bob"}}, 403, "user"},
+      {"edit_profile",
+       {{"space", "a"}, {"user", "bob"}, {"set", {{"home_city", "x"}}}},
+       403,
+       "user"},
+      {"build_context", {{"space", "a"}, {"user", "bob"}, {"query", "lives"}}, 403, "user"},
+      {"export", {{"space", "a"}}, 403, ""},
+      {"import", {{"space", "a"}, {"export", ""}}, 403, ""},
+  };
+  std::vector<std::string> covered;
+  for (const Case& k : cases) covered.push_back(k.op);
+  for (const ops::Operation& op : ops::Operations()) {
+    if (op.name == "list_spaces") continue;  // checked below: names without counts
+    EXPECT_NE(std::find(covered.begin(), covered.end(), op.name), covered.end())
+        << op.name << " has no end-user key case";
+  }
+  auto dump = [&] {
+    auto r = ops::Call(Ctx(admin_), "export", {{"space", "a"}});
+    return r.ok() ? r.value() : Json("export failed: " + r.error().message);
+  };
+  const Json before = dump();
+  for (const Case& k : cases) {
+    EXPECT_TRUE(IsError(ops::Call(Ctx(bound), k.op, k.args), k.status,
+                        k.status == 404 ? "not_found" : "forbidden", k.field))
+        << k.op << " " << k.args.dump();
+  }
+  EXPECT_TRUE(IsError(
+      ops::Call(Ctx(bound), "search", {{"space", "a"}, {"all_users", true}, {"query", "lives"}}),
+      403, "forbidden", "all_users"));
+  // Another space is still a matter of roles.
+  EXPECT_TRUE(IsError(ops::Call(Ctx(bound), "add_memory", {{"space", "b"}, {"text", "x"}}), 403,
+                      "forbidden", "space"));
+  EXPECT_EQ(dump(), before);
+  EXPECT_EQ(engine_->Get("a", bob)->text, "bob lives in Paris");
+
+  // What the key may do, it does as alice, with "user" left out or given as "alice".
+  EXPECT_EQ(Must(ops::ListSpaces, Json::object(), &bound),
+            Json::parse(R"({"spaces":[{"name":"a"}]})"));
+  const Json added =
+      Must(ops::AddMemory, {{"space", "a"}, {"text", "alice moved to Bergen"}}, &bound);
+  EXPECT_EQ(added["user"], "alice");
+  ASSERT_TRUE(engine_->WaitForIndexing().ok());
+  for (const Json& args : {Json{{"space", "a"}, {"query", "lives moved"}},
+                           Json{{"space", "a"}, {"query", "lives moved"}, {"user", "alice"}}}) {
+    const Json hits = Must(ops::Search, args, &bound)["results"];
+    ASSERT_FALSE(hits.empty());
+    for (const Json& h : hits) EXPECT_EQ(h["user"], "alice") << h.dump();
+  }
+  const Json listed = Must(ops::ListMemories, {{"space", "a"}}, &bound)["memories"];
+  EXPECT_EQ(listed.size(), 2u);
+  for (const Json& m : listed) EXPECT_EQ(m["user"], "alice");
+  EXPECT_EQ(Must(ops::GetMemory, {{"space", "a"}, {"id", alice}}, &bound)["user"], "alice");
+  EXPECT_EQ(
+      Must(ops::BuildContext, {{"space", "a"}, {"query", "where"}}, &bound)["profile"]["user"],
+      "alice");
+  EXPECT_EQ(Must(ops::DeleteMemories, {{"space", "a"}, {"reason", "mine"}}, &bound)["deleted"], 2);
+  EXPECT_EQ(engine_->Get("a", bob)->state, State::kActive);
 }
 
 // --- REST --------------------------------------------------------------------------------

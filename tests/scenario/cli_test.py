@@ -903,7 +903,7 @@ class SearchTest(MnemoCase):
 
         self.assertEqual(complete("mnemo", "se"), ["search", "serve"])
         self.assertEqual(complete("mnemo", "space", "c"), ["create"])
-        self.assertEqual(complete("mnemo", "--data", "d", "keys", ""), ["create", "list", "revoke"])
+        self.assertEqual(complete("mnemo", "--data", "d", "keys", ""), ["create", "list", "reset", "revoke"])
         self.assertIn("--include-history", complete("mnemo", "search", "--space", "s", "--inc"))
         self.assertIn("--json", complete("mnemo", "add", "--j"))  # a global option
         self.assertEqual(complete("mnemo", "ingest", "--space", "s", "--user", "u", "not"),

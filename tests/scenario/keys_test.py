@@ -27,7 +27,7 @@ from mnemo_harness import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NOT_FOUND,  # noq
 KEY_RE = re.compile(r"^mnemo_([0-9a-f]{8})_[0-9a-f]{64}$")
 ID_RE = re.compile(r"^[0-9a-f]{8}$")
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
-LIST_FIELDS = {"id", "name", "created_at", "revoked_at", "grants"}
+LIST_FIELDS = {"id", "name", "created_at", "revoked_at", "grants", "user"}
 
 
 class KeysCase(MnemoCase):
@@ -40,7 +40,7 @@ class KeysCase(MnemoCase):
         for g in grants or ("notes:write",):
             args += ["--grant", g]
         out = self.ok(*args)
-        self.assertEqual(set(out), {"id", "name", "key", "grants"}, out)
+        self.assertEqual(set(out), {"id", "name", "key", "grants", "user"}, out)
         return out
 
     def listed(self):
@@ -95,7 +95,8 @@ class CreateListRevokeTest(KeysCase):
         a = self.create("a")
         b = self.create("b")
         out = self.ok("keys", "revoke", a["id"])
-        self.assertEqual(set(out), {"id", "name", "revoked", "revoked_at"}, out)
+        self.assertEqual(set(out), {"id", "name", "revoked", "revoked_at", "active_keys"}, out)
+        self.assertIs(out["active_keys"], True)
         self.assertEqual(out["id"], a["id"])
         self.assertEqual(out["name"], "a")
         self.assertIs(out["revoked"], True)
@@ -106,6 +107,30 @@ class CreateListRevokeTest(KeysCase):
         # Revoking again succeeds and keeps the first time.
         again = self.ok("keys", "revoke", a["id"])
         self.assertEqual(again["revoked_at"], out["revoked_at"])
+
+    def test_revoking_the_last_key_says_how_to_go_on_and_reset_does_it(self):
+        a = self.create("a")
+        self.fails(EXIT_BAD_INPUT, "keys", "reset", contains=(a["id"], "still active"))
+        out = self.run_mnemo("keys", "revoke", a["id"], json_mode=False)
+        self.assertEqual(out.rc, EXIT_OK, out.describe())
+        self.assertIn("no active API key remains", out.out)
+        self.assertIn("mnemo keys reset", out.out)
+        self.assertEqual(self.ok("keys", "reset"), {"forgotten": 1})
+        self.assertEqual(self.listed(), [])
+        self.assertEqual(self.ok("keys", "reset"), {"forgotten": 0})
+
+    def test_a_key_bound_to_an_end_user(self):
+        out = self.ok("keys", "create", "--name", "alice app", "--grant", "notes:write",
+                      "--user", "alice")
+        self.assertEqual(out["user"], "alice")
+        self.assertEqual(self.listed()[0]["user"], "alice")
+        human = self.run_mnemo("keys", "list", json_mode=False)
+        self.assertIn("user=alice", human.out)
+        for bad in ("", "x" * 257, "a\tb"):
+            with self.subTest(user=bad):
+                self.fails(EXIT_BAD_INPUT, "keys", "create", "--name", "b", "--grant",
+                           "notes:read", "--user", bad, contains=("--user",))
+        self.assertEqual(len(self.listed()), 1)
 
     def test_revoke_by_the_key_itself(self):
         a = self.create("leaked")

@@ -1890,6 +1890,26 @@ class KeysHttpTest(ApiCase):
         self.assertEqual(len(self.expect(200, "GET", "/v1/keys", key=k)["keys"]), 2)
 
 
+    def test_revoking_the_last_key_says_how_to_reopen_and_keys_reset_does(self):
+        admin = self.expect(201, "POST", "/v1/keys", {"name": "ops", "grants": {"*": "admin"}})
+        other = self.expect(201, "POST", "/v1/keys", {"name": "app", "grants": {"notes": "read"}},
+                            key=admin["key"])
+        first = self.expect(200, "DELETE", "/v1/keys/" + other["id"], key=admin["key"])
+        self.assertEqual((first["active_keys"], "note" in first), (True, False))
+        # The reset refuses while a key is active, naming it.
+        self.fails(1, "keys", "reset", contains=(admin["id"],))
+        last = self.expect(200, "DELETE", "/v1/keys/" + admin["id"], key=admin["key"])
+        self.assertFalse(last["active_keys"])
+        self.assertIn("mnemo keys reset", last["note"])
+        self.assertError(self.req("GET", "/v1/spaces"), 401, "unauthorized")
+        self.assertEqual(self.ok("keys", "reset")["forgotten"], 2)
+        deadline = time.monotonic() + 10  # the server rereads keys.json once a second
+        while self.req("GET", "/v1/spaces").status == 401 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.expect(200, "GET", "/v1/spaces")
+        self.assertEqual(self.expect(200, "GET", "/v1/keys"), {"keys": []})
+
+
 class AllowedHostsTest(ApiCase):
     """The server config's allowed_hosts and allowed_origins widen the defences."""
 
@@ -2115,7 +2135,8 @@ class IsolationTest(ApiCase):
             for g in grants:
                 args += ["--grant", g]
             out = self.ok(*args)
-            self.assertEqual(set(out), {"id", "name", "key", "grants"})
+            self.assertEqual(set(out), {"id", "name", "key", "grants", "user"})
+            self.assertIsNone(out["user"])
             return out["key"]
         self.ka = key("writer-a", "a:write")
         self.kb = key("admin-b", "b:admin")
@@ -2229,6 +2250,103 @@ class IsolationTest(ApiCase):
         self.assertEqual(sorted(names(self.ko)), ["a", "b"])
         out = self.expect(200, "GET", "/v1/spaces", key=self.kb)
         self.assertEqual(out, {"spaces": [{"name": "b", "memories": 2}]})
+
+
+class EndUserKeyTest(ApiCase):
+    """A key bound to one end user ("alice", admin on a): every route and tool acts as
+    alice; another user's memory is 404, another user or every user 403."""
+
+    SPACES = ("a",)
+
+    def prepare(self):
+        self.bob = self.ok("add", "--space", "a", "--user", "u", "u lives in Paris")["id"]
+        self.alice = self.ok("add", "--space", "a", "--user", "alice", "alice lives in Oslo")["id"]
+        out = self.ok("keys", "create", "--name", "alice app", "--grant", "a:admin",
+                      "--user", "alice")
+        self.assertEqual(out["user"], "alice")
+        self.kalice = out["key"]
+        self.kops = self.ok("keys", "create", "--name", "ops", "--grant", "*:admin")["key"]
+        listed = self.ok("keys", "list")["keys"]
+        self.assertEqual([k["user"] for k in listed], ["alice", None])
+
+    # What a bound key gets on each route of space_routes("a", <u's memory>), which aims
+    # at user "u" (or every user); 404 where it names u's memory.
+    EXPECTED = {
+        ("GET", ""): (403, None), ("GET", "/memories"): (200, None),
+        ("POST", "/memories"): (403, "user"), ("POST", "/memories/batch"): (403, "memories[0].user"),
+        ("GET", "/memories/M"): (404, "id"), ("PATCH", "/memories/M"): (404, "id"),
+        ("GET", "/memories/M/history"): (404, "id"), ("GET", "/memories/M/links"): (404, "id"),
+        ("GET", "/memories/M/provenance"): (404, "id"), ("GET", "/users"): (403, None),
+        ("POST", "/ingest"): (403, "user"), ("POST", "/search"): (403, "all_users"),
+        ("GET", "/export"): (403, None), ("POST", "/import"): (403, None),
+        ("GET", "/jobs"): (403, None), ("GET", "/jobs/stats"): (403, None),
+        ("POST", "/jobs/retry"): (403, None), ("POST", "/maintain"): (403, None),
+        ("GET", "/profile?user=u"): (403, "user"), ("PATCH", "/profile"): (403, "user"),
+        ("POST", "/context"): (403, "user"), ("DELETE", "/memories/M"): (404, "id"),
+        ("DELETE", "/memories/M?purge=true"): (404, "id"), ("DELETE", ""): (403, None),
+    }
+
+    def test_every_route_refuses_other_users_and_changes_nothing(self):
+        prefix = "/v1/spaces/a"
+        for method, path, body, _role, _status in space_routes("a", self.bob):
+            shape = path[len(prefix):].replace("/memories/%d" % self.bob, "/memories/M")
+            status, field = self.EXPECTED.pop((method, shape))
+            with self.subTest(method=method, path=path):
+                if status == 200:
+                    listed = self.expect(200, method, path, body, key=self.kalice)["memories"]
+                    self.assertEqual({m["user"] for m in listed}, {"alice"})
+                    continue
+                code = "forbidden" if status == 403 else "not_found"
+                err = self.reject(status, code, method, path, body, field=field, space="a",
+                                  state_key=self.kops, key=self.kalice)
+                if status == 403:
+                    self.assertIn('acts as user "alice" only', err["message"])
+        self.assertEqual(self.EXPECTED, {}, "routes the table names but space_routes lacks")
+        for method, path, body in (("GET", "/metrics", None), ("GET", "/v1/keys", None),
+                                   ("POST", "/v1/keys", {"name": "x", "grants": {"a": "read"}}),
+                                   ("POST", "/v1/spaces", {"name": "a"})):
+            with self.subTest(method=method, path=path):
+                self.reject(403, "forbidden", method, path, body, space="a",
+                            state_key=self.kops, key=self.kalice)
+
+    def test_the_key_acts_as_its_user_with_user_left_out(self):
+        self.assertEqual(self.expect(200, "GET", "/v1/spaces", key=self.kalice),
+                         {"spaces": [{"name": "a"}]})
+        added = self.expect(201, "POST", "/v1/spaces/a/memories",
+                            {"text": "alice moved to Bergen"}, key=self.kalice)
+        self.assertEqual(added["user"], "alice")
+        self.expect(201, "POST", "/v1/spaces/a/memories",
+                    {"user": "alice", "text": "alice likes skiing"}, key=self.kalice)
+        self.expect(201, "POST", "/v1/spaces/a/ingest",
+                    {"messages": [{"role": "user", "text": "I live in Bergen now"}]},
+                    key=self.kalice)
+        hits = self.expect(200, "POST", "/v1/spaces/a/search", {"query": "lives Paris Oslo"},
+                           key=self.kalice)["results"]
+        self.assertTrue(hits)
+        self.assertEqual({h["user"] for h in hits}, {"alice"})
+        ctx = self.expect(200, "POST", "/v1/spaces/a/context", {"query": "where does she live"},
+                          key=self.kalice)
+        self.assertNotIn("Paris", ctx["text"])
+        self.assertEqual(self.expect(200, "GET", "/v1/spaces/a/profile",
+                                     key=self.kalice)["user"], "alice")
+        self.expect(200, "GET", "/v1/spaces/a/memories/%d/history" % self.alice, key=self.kalice)
+        # MCP: the same rules through tools.
+        def tool(name, arguments):
+            out = self.expect(200, "POST", "/mcp", rpc("tools/call", {
+                "name": name, "arguments": arguments}), key=self.kalice)["result"]
+            return out["isError"], json.loads(out["content"][0]["text"])
+        failed, answer = tool("search_memory", {"space": "a", "user": "u", "query": "Paris"})
+        self.assertTrue(failed)
+        self.assertEqual(answer["error"]["code"], "forbidden")
+        failed, answer = tool("get_memory", {"space": "a", "id": self.bob})
+        self.assertTrue(failed)
+        self.assertEqual(answer["error"]["code"], "not_found")
+        failed, answer = tool("search_memory", {"space": "a", "query": "lives"})
+        self.assertFalse(failed)
+        self.assertEqual({h["user"] for h in answer["results"]}, {"alice"})
+        failed, answer = tool("add_memory", {"space": "a", "user": "u", "text": "planted"})
+        self.assertTrue(failed)
+        self.assertNotIn("planted", json.dumps(self.list_all("a", key=self.kops)))
 
 
 # ----------------------------------------------------------------------------------------

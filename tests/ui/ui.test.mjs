@@ -223,24 +223,32 @@ describe('mnemo web UI', { skip: !existsSync(CHROMIUM) && `no browser at ${CHROM
     await p.waitForSelector('table.spaces a');
     assert.equal(await text(p, 'table.spaces a'), 'demo');
     assert.equal(await p.evaluate(() => document.getElementById('banner').hidden), true);
-    // The admin key manages keys: create one (its secret shown once), then revoke it.
+    // The admin key manages keys: create one bound to maya (its secret shown once), then
+    // revoke it.
     await p.goto(keyedServer.base + '/ui/#/keys');
     await p.waitForSelector('table.key-list');
     await p.type('input[name=name]', 'support bot');
     await p.type('input[name=grants]', 'demo:read');
+    await p.type('input[name=user]', 'maya');
     await p.click('.keys form button[type=submit]');
     await p.waitForSelector('.new-key pre.secret');
     const secret = await text(p, '.new-key pre.secret');
     assert.match(secret, /^mnemo_[0-9a-f]{8}_[0-9a-f]{64}$/);
-    const ok = await fetch(keyedServer.base + '/v1/spaces/demo', { headers: { Authorization: 'Bearer ' + secret } });
+    const bound = { headers: { Authorization: 'Bearer ' + secret } };
+    const ok = await fetch(keyedServer.base + '/v1/spaces/demo/memories', bound);
     assert.equal(ok.status, 200);
+    const own = (await ok.json()).memories;
+    assert.ok(own.length > 0 && own.every((m) => m.user === 'maya'));
+    assert.equal((await fetch(keyedServer.base + '/v1/spaces/demo/memories?user=sam', bound)).status, 403);
+    assert.match(await p.$$eval('table.key-list tbody tr', (trs) =>
+      trs.find((tr) => tr.cells[1].textContent === 'support bot').cells[3].textContent), /^maya$/);
     await shot(p, 'keys');
     p.once('dialog', (d) => d.accept());
     await p.$$eval('table.key-list tbody tr', (trs) =>
       trs.find((tr) => tr.cells[1].textContent === 'support bot').querySelector('button').click());
     await p.waitForFunction(() => [...document.querySelectorAll('table.key-list tbody tr')]
       .some((tr) => tr.cells[1].textContent === 'support bot' && /revoked/.test(tr.textContent)));
-    const refused = await fetch(keyedServer.base + '/v1/spaces/demo', { headers: { Authorization: 'Bearer ' + secret } });
+    const refused = await fetch(keyedServer.base + '/v1/spaces/demo/memories', bound);
     assert.equal(refused.status, 401);
     await p.close();
   });

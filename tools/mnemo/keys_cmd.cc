@@ -1,4 +1,4 @@
-// `mnemo keys create|list|revoke`: the API keys of a data directory (server/keys.h).
+// `mnemo keys create|list|revoke|reset`: the API keys of a data directory (server/keys.h).
 // Works beside a running server: it edits DATA/keys.json without opening the engine,
 // and the server picks the change up within about a second.
 #include <string>
@@ -42,15 +42,23 @@ int Create(KeyStore& store, const KeysArgs& args, const Output& out) {
     Status s = server::ParseGrant(g, &grants);
     if (!s.ok()) return out.Fail(s);
   }
-  auto key = store.Create(args.name, grants);
+  if (args.user) {  // one check for "" too, which would otherwise mean "every user"
+    if (Status s = server::ValidateKeyUser(*args.user); !s.ok()) {
+      return out.Fail(Status::InvalidArgument("--user: " + s.message()).WithField("--user"));
+    }
+  }
+  auto key = store.Create(args.name, grants, args.user.value_or(""));
   if (!key.ok()) return out.Fail(key.status());
   const KeyInfo& info = key->info;
   out.Emit({{"id", info.id},
             {"name", info.name},
             {"key", key->secret},
-            {"grants", GrantsJson(info.grants)}},
+            {"grants", GrantsJson(info.grants)},
+            {"user", info.user.empty() ? Json(nullptr) : Json(info.user)}},
            "created API key " + info.id + " (\"" + info.name + "\"), grants " +
-               server::GrantsToString(info.grants) + "\n\n  " + key->secret +
+               server::GrantsToString(info.grants) +
+               (info.user.empty() ? "" : ", acting as user \"" + info.user + "\" only") + "\n\n  " +
+               key->secret +
                "\n\nThis key is shown only once: store it now (mnemo keeps only its hash).\n"
                "Clients send it as: Authorization: Bearer <key>");
   return kExitOk;
@@ -64,10 +72,12 @@ int List(const KeyStore& store, const Output& out) {
                    {"name", k.name},
                    {"created_at", util::FormatIso8601(k.created_at)},
                    {"revoked_at", TimeJson(k.revoked_at)},
-                   {"grants", GrantsJson(k.grants)}});
+                   {"grants", GrantsJson(k.grants)},
+                   {"user", k.user.empty() ? Json(nullptr) : Json(k.user)}});
     human += k.id + "  " + util::FormatIso8601(k.created_at) + "  " +
              (k.revoked_at ? "revoked " + util::FormatIso8601(*k.revoked_at) : "active") + "  " +
-             server::GrantsToString(k.grants) + "  " + k.name + "\n";
+             server::GrantsToString(k.grants) + (k.user.empty() ? "" : "  user=" + k.user) + "  " +
+             k.name + "\n";
   }
   if (!human.empty()) human.pop_back();
   out.Emit({{"keys", arr}}, human.empty()
@@ -85,10 +95,26 @@ int Revoke(KeyStore& store, const KeysArgs& args, const Output& out) {
   auto info = store.Revoke(id);
   if (!info.ok()) return out.Fail(info.status());
   const std::string when = util::FormatIso8601(info->revoked_at.value_or(0));
-  out.Emit({{"id", info->id}, {"name", info->name}, {"revoked", true}, {"revoked_at", when}},
-           was_revoked
-               ? "API key " + info->id + " (\"" + info->name + "\") was already revoked at " + when
-               : "revoked API key " + info->id + " (\"" + info->name + "\")");
+  std::string human = was_revoked ? "API key " + info->id + " (\"" + info->name +
+                                        "\") was already revoked at " + when
+                                  : "revoked API key " + info->id + " (\"" + info->name + "\")";
+  if (!store.HasKeys()) human += "\n" + std::string(server::kNoActiveKeysNote);
+  out.Emit({{"id", info->id},
+            {"name", info->name},
+            {"revoked", true},
+            {"revoked_at", when},
+            {"active_keys", store.HasKeys()}},
+           human);
+  return kExitOk;
+}
+
+int Reset(KeyStore& store, const Output& out) {
+  auto forgotten = store.Reset();
+  if (!forgotten.ok()) return out.Fail(forgotten.status());
+  out.Emit({{"forgotten", *forgotten}},
+           "forgot " + std::to_string(*forgotten) +
+               " revoked API key(s): a server on loopback now answers calls without a key "
+               "(mnemo keys create closes it again)");
   return kExitOk;
 }
 
@@ -101,6 +127,9 @@ KeysCommands RegisterKeys(CLI::App* app, KeysArgs* args) {
   k.create = k.keys->add_subcommand("create", "create a key (its secret is printed once)");
   k.create->add_option("--name", args->name, "a label for the key (who or what uses it)")
       ->required();
+  k.create->add_option("--user", args->user,
+                       "bind the key to one end user: every call acts as this user, and "
+                       "other users' memories are out of its reach");
   k.create
       ->add_option("--grant", args->grants,
                    "SPACE:ROLE, role read, write or admin; SPACE * means every space "
@@ -114,6 +143,8 @@ KeysCommands RegisterKeys(CLI::App* app, KeysArgs* args) {
                                     "accepting it within a second)");
   k.revoke->add_option("ID", args->id, "key id (as shown by keys list), or the key itself")
       ->required();
+  k.reset = k.keys->add_subcommand(
+      "reset", "forget every key once all are revoked: back to the keyless mode (loopback only)");
   return k;
 }
 
@@ -130,6 +161,7 @@ int RunKeys(const std::string& data, const KeysCommands& cmds, const KeysArgs& a
   if (cmds.create->parsed()) return Create(**store, args, out);
   if (cmds.list->parsed()) return List(**store, out);
   if (cmds.revoke->parsed()) return Revoke(**store, args, out);
+  if (cmds.reset->parsed()) return Reset(**store, out);
   return kExitBadInput;
 }
 

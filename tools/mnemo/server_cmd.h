@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ int RunMcp(const std::string& data, const McpArgs& args);
 struct KeysArgs {
   std::string name;                 // create: a label
   std::vector<std::string> grants;  // create: "SPACE:ROLE" (SPACE may be "*")
+  std::optional<std::string> user;  // create: the end user the key acts as (none = every user)
   std::string id;                   // revoke: key id
 };
 struct KeysCommands {
@@ -38,6 +40,7 @@ struct KeysCommands {
   CLI::App* create = nullptr;
   CLI::App* list = nullptr;
   CLI::App* revoke = nullptr;
+  CLI::App* reset = nullptr;
 };
 KeysCommands RegisterKeys(CLI::App* app, KeysArgs* args);
 int RunKeys(const std::string& data, const KeysCommands& cmds, const KeysArgs& args,

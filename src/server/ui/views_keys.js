@@ -19,16 +19,19 @@ export async function keysPage() {
     const name = h("input", { name: "name", placeholder: "name, e.g. support bot", required: true });
     const grants = h("input", { name: "grants", placeholder: "space:role, e.g. notes:write, *:read",
                                 required: true, size: 36 });
+    const user = h("input", { name: "user", placeholder: "end user (optional)" });
     const result = h("div");
     root.replaceChildren(
       h("h1", {}, "API keys"),
       h("p", { class: "count" }, "A key holds a role (read, write, admin) per space; ",
-        h("code", {}, "*"), " means every space. Only the key's hash is stored."),
+        h("code", {}, "*"), " means every space. A key bound to an end user acts as that user only. ",
+        "Only the key's hash is stored."),
       created ? newKeyBox(created) : "",
       keys.length === 0 ? h("p", { class: "empty" }, "No keys: the server answers loopback only, without keys.")
         : table(keys, [
           ["Id", (k) => k.id], ["Name", (k) => k.name],
           ["Grants", (k) => Object.entries(k.grants).map(([s, r]) => s + ":" + r).join(", ")],
+          ["User", (k) => k.user ?? "every user"],
           ["Created", (k) => when(k.created_at)],
           ["", (k) => k.revoked_at ? badge("revoked " + when(k.revoked_at), "state")
             : action("Revoke", async () => {
@@ -44,13 +47,15 @@ export async function keysPage() {
         onsubmit: async (ev) => {
           ev.preventDefault();
           try {
-            const k = await api("POST", "/v1/keys", { name: name.value.trim(), grants: parseGrants(grants.value) });
+            const body = { name: name.value.trim(), grants: parseGrants(grants.value) };
+            if (user.value.trim()) body.user = user.value.trim();
+            const k = await api("POST", "/v1/keys", body);
             await fill(k).catch(() => root.prepend(newKeyBox(k)));  // a first key locks the page out
           } catch (e) {
             result.replaceChildren(errorBox(e));
           }
         },
-      }, name, grants, h("button", { type: "submit" }, "Create key")),
+      }, name, grants, user, h("button", { type: "submit" }, "Create key")),
       result);
   };
   await fill(null);
