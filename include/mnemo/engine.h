@@ -251,7 +251,10 @@ class Engine {
                                      const std::string& reason) = 0;
   // Hard erase: the text leaves the memory table, history, lexical index, vector index and
   // the files on disk (secure delete + checkpoint). A history entry records the purge.
-  virtual Status Purge(const std::string& space, MemoryId id, const std::string& reason) = 0;
+  // What was derived from the memory (its provenance successors) goes too, but never a
+  // memory of another user. Returns the erased ids, `id` first.
+  virtual Result<std::vector<MemoryId>> Purge(const std::string& space, MemoryId id,
+                                              const std::string& reason) = 0;
   virtual Result<std::vector<HistoryEntry>> History(const std::string& space, MemoryId id) = 0;
   virtual Result<std::vector<Link>> Links(const std::string& space, MemoryId id) = 0;
 

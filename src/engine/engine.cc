@@ -194,7 +194,8 @@ class EngineImpl final : public Engine {
     MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
     return s->RemoveMany(ids, reason);
   }
-  Status Purge(const std::string& space, MemoryId id, const std::string& reason) override {
+  Result<std::vector<MemoryId>> Purge(const std::string& space, MemoryId id,
+                                      const std::string& reason) override {
     MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
     return s->Purge(id, reason);
   }

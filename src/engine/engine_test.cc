@@ -1,8 +1,12 @@
 // Engine API tests: spaces, the write path, reads, versions, erasure, validation.
+#include <zlib.h>
+
 #include <algorithm>
 #include <set>
+#include <sstream>
 
 #include "engine/engine_test_util.h"
+#include "util/json_codec.h"
 
 namespace mnemo::testing {
 namespace {
@@ -425,6 +429,71 @@ TEST_F(EngineTest, RemoveManyRetiresAllInOneTransaction) {
   EXPECT_EQ(*engine_->RemoveMany("s", {}, ""), 0);
 }
 
+// Audit finding (issue 17): a memory of alice naming bob's episode among its sources was
+// erased by the purge of that episode. Sources are now checked at write (each a memory of
+// the same user, at most 64, no repeats), and a purge never takes another user's memory.
+TEST_F(EngineTest, AuditPurgeNeverCrossesUsersAndSourcesAreChecked) {
+  ASSERT_TRUE(engine_->CreateSpace("s").ok());
+  const MemoryId bobs = MustAdd("s", Input("bob's diary entry", "bob"));
+  const MemoryId alices = MustAdd("s", Input("alice's note", "alice"));
+  auto with_sources = [&](std::vector<MemoryId> sources) {
+    MemoryInput in = Input("alice's derived fact", "alice");
+    in.sources = std::move(sources);
+    return engine_->Add("s", in);
+  };
+  const auto before = engine_->Stats("s")->memories_active;
+  for (const auto& [sources, code] : std::vector<std::pair<std::vector<MemoryId>, StatusCode>>{
+           {{bobs}, StatusCode::kInvalidArgument},
+           {{alices, bobs}, StatusCode::kInvalidArgument},
+           {{alices + 999}, StatusCode::kInvalidArgument},
+           {{(MemoryId{1} << 60)}, StatusCode::kInvalidArgument},
+           {{alices, alices}, StatusCode::kInvalidArgument},
+           {std::vector<MemoryId>(65, alices), StatusCode::kTooLarge}}) {
+    auto r = with_sources(sources);
+    ASSERT_FALSE(r.ok()) << sources.size();
+    EXPECT_EQ(r.status().code(), code) << r.status().ToString();
+    EXPECT_EQ(r.status().field(), "sources") << r.status().ToString();
+  }
+  EXPECT_EQ(engine_->Stats("s")->memories_active, before) << "a refused add wrote nothing";
+  // In a batch the field names the item.
+  std::vector<MemoryInput> batch = {Input("fine", "alice"), Input("bad", "alice")};
+  batch[1].sources = {bobs};
+  auto b = engine_->AddBatch("s", batch);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().field(), "[1].sources");
+
+  // The user's own sources are fine, and purging one takes what was derived from it.
+  auto derived = with_sources({alices});
+  ASSERT_TRUE(derived.ok()) << derived.status().ToString();
+  auto erased = engine_->Purge("s", alices, "request");
+  ASSERT_TRUE(erased.ok()) << erased.status().ToString();
+  EXPECT_EQ(*erased, (std::vector<MemoryId>{alices, *derived}));
+
+  // Data from before the check (here through an edited export): alice's memory derived
+  // from bob's survives the purge of bob's.
+  const MemoryId legacy = *with_sources({});
+  std::ostringstream out;
+  ASSERT_TRUE(engine_->Export("s", out).ok());
+  std::string text = out.str();
+  const std::string link = R"({"type":"link","link":{"from":)" + std::to_string(legacy) +
+                           R"(,"to":)" + std::to_string(bobs) +
+                           R"(,"type":"derived_from","weight":1.0}})";
+  const size_t end = text.find(R"({"type":"end")");
+  ASSERT_NE(end, std::string::npos);
+  std::string head = text.substr(0, end) + link + "\n";
+  auto tail = util::ParseJson(text.substr(end));
+  ASSERT_TRUE(tail.ok());
+  (*tail)["links"] = (*tail)["links"].template get<int64_t>() + 1;
+  (*tail)["crc32"] = crc32(0, reinterpret_cast<const Bytef*>(head.data()), head.size());
+  std::istringstream in(head + util::DumpJson(*tail) + "\n");
+  auto imported = engine_->Import("t", in);
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  auto purged = engine_->Purge("t", bobs, "bob's request");
+  ASSERT_TRUE(purged.ok()) << purged.status().ToString();
+  EXPECT_EQ(*purged, std::vector<MemoryId>{bobs});
+  EXPECT_TRUE(engine_->Get("t", legacy).ok());
+}
+
 TEST_F(EngineTest, PurgeErasesTheTextFromEveryFile) {
   ASSERT_TRUE(engine_->CreateSpace("s").ok());
   const std::string secret = "zanzibarquokka";
@@ -449,7 +518,7 @@ TEST_F(EngineTest, PurgeErasesTheTextFromEveryFile) {
   MemoryUpdate again;
   again.text = "new text";
   for (const Status& s : {engine_->Update("s", id, again).status(), engine_->Remove("s", id, ""),
-                          engine_->Purge("s", id, ""), engine_->Links("s", id).status()}) {
+                          engine_->Purge("s", id, "").status(), engine_->Links("s", id).status()}) {
     EXPECT_EQ(s.code(), StatusCode::kNotFound);
     EXPECT_NE(s.message().find("was purged"), std::string::npos) << s.message();
   }

@@ -19,7 +19,8 @@ namespace mnemo::engine {
 namespace {
 constexpr size_t kMaxIdBytes = 256;  // user, agent, session ids, role, speaker
 constexpr size_t kMaxTags = 64;
-constexpr int kIdShift = 12;  // ids are (ms << 12) + counter: time-ordered, below 2^53
+constexpr size_t kMaxSources = 64;  // memories one memory says it was derived from
+constexpr int kIdShift = 12;        // ids are (ms << 12) + counter: time-ordered, below 2^53
 
 std::string DbPath(const std::string& dir) { return dir + "/space.db"; }
 std::string IndexPath(const std::string& dir) { return dir + "/vectors.idx"; }
@@ -289,6 +290,20 @@ Status Space::ValidateInput(const MemoryInput& in) const {
   MNEMO_RETURN_IF_ERROR(ValidateShortField(in.speaker, "speaker"));
   MNEMO_RETURN_IF_ERROR(ValidateTags(in.tags, "tags"));
   MNEMO_RETURN_IF_ERROR(ValidateTags(in.entities, "entities"));
+  if (in.sources.size() > kMaxSources) {
+    return Status::TooLarge("sources holds " + std::to_string(in.sources.size()) +
+                            " ids; the limit is " + std::to_string(kMaxSources))
+        .WithField("sources");
+  }
+  for (size_t i = 0; i < in.sources.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (in.sources[i] == in.sources[j]) {
+        return Status::InvalidArgument("sources names memory " + std::to_string(in.sources[i]) +
+                                       " twice")
+            .WithField("sources");
+      }
+    }
+  }
   if (!(in.importance >= 0.0 && in.importance <= 1.0)) {
     return Status::InvalidArgument("importance must be between 0 and 1").WithField("importance");
   }
@@ -427,7 +442,8 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
     m.entities = in.entities;
     m.sources = in.sources;
     m.metadata = metadata[i];
-    Status s = store::InsertMemory(db, m);
+    Status s = CheckSources(db, m, "[" + std::to_string(i) + "].sources");
+    if (s.ok()) s = store::InsertMemory(db, m);
     if (s.ok())
       s = store::AppendHistory(db, HistoryEntry{m.id, 1, HistoryOp::kAdd, "", "", "api", now, ""});
     if (!s.ok()) return s;
@@ -749,10 +765,25 @@ Status Space::EraseOne(store::Db& db, const Memory& current, const std::string& 
   return Status::Ok();
 }
 
-Status Space::Purge(MemoryId id, const std::string& reason) {
+Status Space::CheckSources(store::Db& db, const Memory& m, const std::string& field) {
+  for (MemoryId src : m.sources) {
+    MNEMO_ASSIGN_OR_RETURN(auto source, store::GetMemory(db, src));
+    // One answer whether the id is unknown or another user's: a purge of a source takes
+    // what was derived from it, so a memory derives from its own user's memories only.
+    if (!source || source->user_id != m.user_id) {
+      return Status::InvalidArgument("sources: memory " + std::to_string(src) +
+                                     " is not a memory of user '" + m.user_id + "' in space '" +
+                                     name_ + "'")
+          .WithField(field);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<MemoryId>> Space::Purge(MemoryId id, const std::string& reason) {
   MNEMO_RETURN_IF_ERROR(ValidateShortField(reason, "reason"));
   std::string user;
-  int64_t purged = 0;
+  std::vector<MemoryId> erased;
   {
     WriteTxn txn(this);
     MNEMO_RETURN_IF_ERROR(txn.Begin());
@@ -765,20 +796,23 @@ Status Space::Purge(MemoryId id, const std::string& reason) {
     victims.insert(victims.begin(), id);
     for (MemoryId victim : victims) {
       MNEMO_ASSIGN_OR_RETURN(auto current, store::GetMemory(db, victim));
-      if (!current) continue;
+      // Never another user's memory, even one that (from before sources were checked)
+      // names this one as its source.
+      if (!current || current->user_id != user) continue;
       const std::string why =
           victim == id ? reason : "derived from purged memory " + std::to_string(id);
       MNEMO_RETURN_IF_ERROR(EraseOne(db, *current, why, txn.vector_changes()));
-      ++purged;
+      erased.push_back(victim);
     }
     MNEMO_RETURN_IF_ERROR(txn.Commit());
     // Move the WAL into the database and truncate it (secure_delete zeroed the freed
     // pages).
     MNEMO_RETURN_IF_ERROR(db.TruncateWal());
   }
-  AdjustUserCount(user, -purged);
+  AdjustUserCount(user, -static_cast<int64_t>(erased.size()));
   // The snapshots on disk may hold the vector and the terms: rewrite them now.
-  return Snapshot(/*min_changes=*/0);
+  MNEMO_RETURN_IF_ERROR(Snapshot(/*min_changes=*/0));
+  return erased;
 }
 
 Status Space::Missing(store::Db& db, MemoryId id) {

@@ -74,7 +74,8 @@ class Space {
   Result<Memory> Update(MemoryId id, const MemoryUpdate& update);
   Status Remove(MemoryId id, const std::string& reason);
   Result<int64_t> RemoveMany(const std::vector<MemoryId>& ids, const std::string& reason);
-  Status Purge(MemoryId id, const std::string& reason);
+  // The erased ids: `id`, then what was derived from it (of the same user).
+  Result<std::vector<MemoryId>> Purge(MemoryId id, const std::string& reason);
   Result<std::vector<HistoryEntry>> History(MemoryId id);
   Result<std::vector<Link>> Links(MemoryId id);
   Result<std::vector<SearchHit>> Search(const SearchRequest& request);
@@ -270,6 +271,9 @@ class Space {
   static Status PrepareFilter(Filter* f);
   // NotFound for an id without a live row: "was purged" when its history remains.
   Status Missing(store::Db& db, MemoryId id);
+  // Each of m.sources is a memory of m's user in this space (else kInvalidArgument on
+  // `field`).
+  Status CheckSources(store::Db& db, const Memory& m, const std::string& field);
   // True when every memory of the space (retired ones included) belongs to `user`.
   bool OwnsWholeSpace(const std::string& user);
   // Pipeline internals (pipeline.cc, pipeline_apply.cc, pipeline_internal.h).

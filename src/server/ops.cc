@@ -369,9 +369,14 @@ ApiResult<Json> DeleteMemory(const Context& c, const Json& args) {
   OPS_ASSIGN_OR_RETURN(bool purge, Arg(util::GetBool(args, "purge", false)));
   OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, purge ? Role::kAdmin : Role::kWrite));
   OPS_ASSIGN_OR_RETURN(std::string reason, Arg(util::GetString(args, "reason", false)));
-  Status s = purge ? c.engine.Purge(t.space, t.id, reason) : c.engine.Remove(t.space, t.id, reason);
-  if (!s.ok()) return EngineError(s);
-  return Json{{"id", t.id}, {"deleted", true}, {"purged", purge}};
+  if (!purge) {
+    Status s = c.engine.Remove(t.space, t.id, reason);
+    if (!s.ok()) return EngineError(s);
+    return Json{{"id", t.id}, {"deleted", true}, {"purged", false}};
+  }
+  auto erased = c.engine.Purge(t.space, t.id, reason);
+  if (!erased.ok()) return EngineError(erased.status());
+  return Json{{"id", t.id}, {"deleted", true}, {"purged", true}, {"erased", *erased}};
 }
 
 ApiResult<Json> MemoryHistory(const Context& c, const Json& args) {

@@ -305,7 +305,7 @@ TEST_F(OpsTest, DeleteMemoryRetiresAndPurgeNeedsAdmin) {
             Json({{"id", id}, {"deleted", true}, {"purged", false}}));
   EXPECT_EQ(Must(ops::GetMemory, {{"space", "a"}, {"id", id}})["state"], "retired");
   EXPECT_EQ(Must(ops::DeleteMemory, {{"space", "a"}, {"id", id}, {"purge", true}}, &a_admin_),
-            Json({{"id", id}, {"deleted", true}, {"purged", true}}));
+            Json({{"id", id}, {"deleted", true}, {"purged", true}, {"erased", {id}}}));
   EXPECT_TRUE(IsError(Run(ops::GetMemory, {{"space", "a"}, {"id", id}}), 404, "not_found", "id"));
   EXPECT_TRUE(
       IsError(Run(ops::DeleteMemory, {{"space", "a"}, {"id", id}}), 404, "not_found", "id"));

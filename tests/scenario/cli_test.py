@@ -631,7 +631,7 @@ class DeleteTest(MnemoCase):
         self.assertIn(secret_v2.encode(), blob, "sanity: the text is on disk before the purge")
 
         out = self.ok("delete", "--space", "s", str(mid), "--purge")
-        self.assertEqual(out, {"id": mid, "deleted": True, "purged": True})
+        self.assertEqual(out, {"id": mid, "deleted": True, "purged": True, "erased": [mid]})
 
         self.fails(EXIT_NOT_FOUND, "get", "--space", "s", str(mid), contains="purged")
         self.assertNotIn(mid, ids_of(self.search("s", "zqxjvbk passport", "--include-retired")))

@@ -662,11 +662,12 @@ class AddMemoryTest(ApiCase):
 
     def test_add_answers_the_stored_memory(self):
         first = self.add("Maya moved to Lisbon", user="maya")
+        second = self.add("Maya works at a bakery", user="maya")
         m = self.add("Maya is allergic to peanuts", user="maya", kind="fact", agent="bot",
                      session="s1", role="assistant", speaker="Bot",
                      time="2024-05-08T15:56:07+02:00", valid_from="2024-03-01",
                      importance=0.9, tags=["health", "food"], entities=["Maya"],
-                     meta={"source": "chat", "n": 3}, sources=[first["id"], str(first["id"])])
+                     meta={"source": "chat", "n": 3}, sources=[first["id"], str(second["id"])])
         self.assertEqual(m["text"], "Maya is allergic to peanuts")
         self.assertEqual((m["user"], m["agent"], m["session"], m["role"], m["speaker"]),
                          ("maya", "bot", "s1", "assistant", "Bot"))
@@ -679,7 +680,7 @@ class AddMemoryTest(ApiCase):
         self.assertEqual(m["tags"], ["health", "food"])
         self.assertEqual(m["entities"], ["Maya"])
         self.assertEqual(m["meta"], {"source": "chat", "n": 3})
-        self.assertEqual(m["sources"], [first["id"], first["id"]])
+        self.assertEqual(m["sources"], [first["id"], second["id"]])
         self.assertEqual(m["origin"], "assistant")
         self.assertEqual((m["state"], m["version"], m["tier"]), ("active", 1, "short_term"))
         self.assertGreater(m["id"], first["id"])
@@ -896,7 +897,8 @@ class DeleteMemoryTest(ApiCase):
         self.assertEqual(self.state(), before)
         # Purge erases it; its history keeps an entry saying so.
         out = self.expect(200, "DELETE", r + "?purge=true&reason=gdpr")
-        self.assertEqual(out, {"id": m["id"], "deleted": True, "purged": True})
+        self.assertEqual(out, {"id": m["id"], "deleted": True, "purged": True,
+                               "erased": [m["id"]]})
         self.reject(404, "not_found", "GET", r, field="id")
         self.reject(404, "not_found", "DELETE", r + "?purge=true", field="id")
         hist = self.expect(200, "GET", r + "/history")["history"]
@@ -904,6 +906,31 @@ class DeleteMemoryTest(ApiCase):
         self.assertEqual(hist[-1]["reason"], "gdpr")
         self.assertNotIn("forget me", json.dumps(hist))
         self.assertEqual([x["id"] for x in self.list_all()], [keep["id"]])
+
+
+    def test_audit_purge_never_crosses_users(self):
+        """Issue 17 audit: alice's memory could name bob's episode as its source, and the
+        purge of bob's episode erased it. Sources are checked; a purge says what it took."""
+        bob = self.add("bob's episode", user="bob")
+        alice = self.add("alice's note", user="alice")
+        for sources in ([bob["id"]], [alice["id"], bob["id"]], [alice["id"] + 12345],
+                        [2 ** 60], [alice["id"]] * 2):
+            with self.subTest(sources=sources):
+                self.reject(422, "invalid_argument", "POST", "/v1/spaces/notes/memories",
+                            {"user": "alice", "text": "derived", "sources": sources},
+                            field="sources")
+        self.reject(413, "too_large", "POST", "/v1/spaces/notes/memories",
+                    {"user": "alice", "text": "derived", "sources": [alice["id"]] * 65},
+                    field="sources")
+        self.reject(422, "invalid_argument", "POST", "/v1/spaces/notes/memories/batch",
+                    {"memories": [{"user": "alice", "text": "ok"},
+                                  {"user": "alice", "text": "x", "sources": [bob["id"]]}]},
+                    field="memories[1].sources")
+        derived = self.add("alice's derived fact", user="alice", sources=[alice["id"]])
+        out = self.expect(200, "DELETE", "/v1/spaces/notes/memories/%d?purge=true" % alice["id"])
+        self.assertEqual(out["erased"], [alice["id"], derived["id"]])
+        out = self.expect(200, "DELETE", "/v1/spaces/notes/memories/%d?purge=true" % bob["id"])
+        self.assertEqual(out["erased"], [bob["id"]])
 
 
 class HistoryAndLinksTest(ApiCase):

@@ -311,7 +311,8 @@ class BesideServerTest(ServerCase):
         self.assertEqual(steps["id"], int(mid))
         self.assertEqual([(p["id"], p["depth"]) for p in steps["provenance"]], [(int(mid), 0)])
         self.assertEqual(self.ok("delete", "--space", "s", mid, "--purge"),
-                         {"id": int(mid), "deleted": True, "purged": True})
+                         {"id": int(mid), "deleted": True, "purged": True,
+                          "erased": [int(mid)]})
         # Without the server (its socket removed) the same commands open the directory.
         s.stop()
         self.assertFalse(os.path.exists(sock))

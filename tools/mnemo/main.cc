@@ -375,7 +375,12 @@ class Runner {
     Json args = {{"purge", a.purge}};
     if (!a.reason.empty()) args["reason"] = a.reason;
     return WithId(a, "delete_memory", args, [&](Backend&, const Json& r) {
-      out_.Emit(r, (a.purge ? "purged memory " : "removed memory ") + a.id);
+      std::string human = (a.purge ? "purged memory " : "removed memory ") + a.id;
+      if (a.purge && r["erased"].size() > 1) {
+        human += " and " + std::to_string(r["erased"].size() - 1) +
+                 " memories derived from it: " + util::DumpJson(r["erased"]);
+      }
+      out_.Emit(r, human);
     });
   }
 
