@@ -7,6 +7,7 @@
 #include "llm/openai.h"
 #include "util/fs.h"
 #include "util/time_util.h"
+#include "util/url.h"
 
 extern char** environ;
 
@@ -409,6 +410,9 @@ Json Masked(const Json& config, const Environment& env) {
   Json out = config;
   for (const char* section : {"embedding", "chat"}) {
     Json& s = out[section];
+    if (s.contains("base_url") && s["base_url"].is_string()) {
+      s["base_url"] = util::RedactUrl(s["base_url"].get<std::string>());
+    }
     const std::string var = s.value("api_key_env", "");
     if (var.empty()) continue;
     auto it = env.find(var);

@@ -157,6 +157,19 @@ TEST_F(ConfigTest, SecretsAreReadFromTheNamedVariableAndNeverShown) {
   EXPECT_NE(Masked(*c, {}).dump().find("not set"), std::string::npos);
 }
 
+// Audit finding (issue 17): credentials in a provider's base_url showed in config show.
+TEST_F(ConfigTest, AuditCredentialsInBaseUrlAreNeverShown) {
+  Write(R"({"chat": {"base_url": "http://bob:hunter2pw@127.0.0.1:9/v1?key=sekrit123",
+                     "model": "m"}})");
+  auto c = Load(dir_, {}, {});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const std::string shown = Masked(*c, {}).dump();
+  EXPECT_EQ(shown.find("hunter2pw"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("sekrit123"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("http://[redacted]@127.0.0.1:9/v1?key=[redacted]"), std::string::npos)
+      << shown;
+}
+
 TEST_F(ConfigTest, AnEmbeddingProviderNeedsItsDimensions) {
   auto c = Load(dir_,
                 {"embedding.provider=openai", "embedding.base_url=http://127.0.0.1:9/v1",

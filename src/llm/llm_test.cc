@@ -377,6 +377,36 @@ TEST_F(LlmTest, UnauthorizedIsInvalidArgumentWithoutRetryAndNeverShowsTheKey) {
   EXPECT_FALSE(Contains(s.message(), "sk-secret-key-123")) << s.message();
 }
 
+// Audit finding (issue 17): a user and password or a key in base_url appeared in errors,
+// hence in jobs' last_error and the server's warning lines.
+TEST_F(LlmTest, AuditCredentialsInBaseUrlNeverReachAMessage) {
+  ProviderConfig c = Config();
+  const std::string host = fake_->base_url().substr(std::string("http://").size());
+  c.base_url = "http://bob:hunter2pw@" + host;
+  ScriptedResponse r;
+  r.status = 401;
+  r.body = R"({"error":{"message":"bad credentials bob:hunter2pw"}})";
+  fake_->Enqueue(kEmbeddings, r);
+  std::vector<std::vector<float>> out;
+  Status s = MakeEmbedder(c)->Embed({"hello"}, &out);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_FALSE(Contains(s.message(), "hunter2pw")) << s.message();
+  EXPECT_TRUE(Contains(s.message(), "http://[redacted]@" + host + "/embeddings")) << s.message();
+
+  c.base_url = "http://bob:hunter2pw@127.0.0.1:" + std::to_string(UnusedPort()) + "/v1";
+  c.max_retries = 0;
+  s = MakeEmbedder(c)->Embed({"hello"}, &out);
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  EXPECT_FALSE(Contains(s.message(), "hunter2pw")) << s.message();
+  Result<ChatResponse> chat = MakeChat(c)->Complete(Ask("hi"));
+  EXPECT_FALSE(Contains(chat.status().message(), "hunter2pw")) << chat.status().message();
+
+  c.base_url = "ftp://bob:hunter2pw@example.com/v1";
+  Status invalid = MakeOpenAiEmbedder(c).status();
+  EXPECT_EQ(invalid.code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(Contains(invalid.message(), "hunter2pw")) << invalid.message();
+}
+
 TEST_F(LlmTest, SendsApiKeyAsBearerOnlyWhenSet) {
   ProviderConfig c = Config();
   c.api_key = "sk-test-abc";

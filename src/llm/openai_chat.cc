@@ -70,8 +70,9 @@ class OpenAiChatModel final : public ChatModel {
         response.completion_tokens = -1;
         Status parsed = ParseChatAnswer(answer->body, &response);
         if (!parsed.ok()) {
-          return Status::Corruption("POST " + client_.Url(kPath) +
-                                    ": not an OpenAI chat completion: " + parsed.message());
+          return Status::Corruption(
+              client_.Redact("POST " + client_.ShownUrl(kPath) +
+                             ": not an OpenAI chat completion: " + parsed.message()));
         }
         if (response.completion_tokens < 0) {
           response.completion_tokens = static_cast<int64_t>(response.content.size()) / 4;

@@ -72,8 +72,9 @@ class OpenAiEmbedder final : public Embedder {
     Status parsed =
         ParseEmbeddingsAnswer(answer->body, batch.size(), dimension_, &vectors, &usage->tokens);
     if (!parsed.ok()) {
-      return Status::Corruption("POST " + client_.Url(kPath) +
-                                ": not an OpenAI embeddings answer: " + parsed.message());
+      return Status::Corruption(
+          client_.Redact("POST " + client_.ShownUrl(kPath) +
+                         ": not an OpenAI embeddings answer: " + parsed.message()));
     }
     for (size_t i = 0; i < batch.size(); ++i) (*out)[batch[i]] = std::move(vectors[i]);
     return Status::Ok();

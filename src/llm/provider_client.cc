@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "util/json_codec.h"
+#include "util/url.h"
 
 namespace mnemo::llm {
 namespace {
@@ -30,7 +31,7 @@ Status ValidateProviderConfig(const ProviderConfig& c) {
     return Invalid("base_url", "is required (e.g. https://api.openai.com/v1)");
   if (!c.base_url.starts_with("http://") && !c.base_url.starts_with("https://")) {
     return Invalid("base_url", "must start with http:// or https:// (got '" +
-                                   Printable(c.base_url, 200) + "')");
+                                   Printable(util::RedactUrl(c.base_url), 200) + "')");
   }
   for (char ch : c.base_url) {
     if (static_cast<unsigned char>(ch) <= 0x20) {
@@ -81,19 +82,26 @@ ProviderClient::ProviderClient(const ProviderConfig& config)
       retry_{config.max_retries, config.backoff_initial_ms, config.backoff_max_ms},
       in_flight_(std::make_unique<ConcurrencyLimit>(config.max_concurrency)) {
   while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+  // A very short "key" (a placeholder like "x" for local servers) is no secret, and
+  // replacing it everywhere would garble messages.
+  if (api_key_.size() >= 6) secrets_.push_back(api_key_);
+  for (std::string& s : util::UrlSecrets(base_url_)) secrets_.push_back(std::move(s));
 }
 
 std::string ProviderClient::Url(std::string_view path) const {
   return base_url_ + std::string(path);
 }
 
+std::string ProviderClient::ShownUrl(std::string_view path) const {
+  return util::RedactUrl(Url(path));
+}
+
 std::string ProviderClient::Redact(std::string message) const {
-  // A very short "key" (a placeholder like "x" for local servers) is no secret, and
-  // replacing it everywhere would garble the message.
-  if (api_key_.size() < 6) return message;
-  for (size_t pos = message.find(api_key_); pos != std::string::npos;
-       pos = message.find(api_key_, pos)) {
-    message.replace(pos, api_key_.size(), "[redacted]");
+  for (const std::string& secret : secrets_) {
+    for (size_t pos = message.find(secret); pos != std::string::npos;
+         pos = message.find(secret, pos)) {
+      message.replace(pos, secret.size(), "[redacted]");
+    }
   }
   return message;
 }
@@ -118,7 +126,7 @@ Result<HttpAnswer> ProviderClient::Post(std::string_view path, const std::string
     }
     ++*requests;
     if (answer.transport == Transport::kTooLarge) {
-      return Status::Corruption("POST " + post.url + ": " + answer.transport_error);
+      return Status::Corruption(Redact("POST " + ShownUrl(path) + ": " + answer.transport_error));
     }
     if (!IsRetryable(answer)) return answer;
   }
@@ -146,7 +154,7 @@ Result<HttpAnswer> ProviderClient::Post(std::string_view path, const std::string
       what = std::string(TransportName(answer.transport)) + ": " + answer.transport_error;
       break;
   }
-  return Status::Unavailable(Redact("POST " + post.url + ": " + what + tries));
+  return Status::Unavailable(Redact("POST " + ShownUrl(path) + ": " + what + tries));
 }
 
 Status ProviderClient::ErrorFor(std::string_view path, const HttpAnswer& answer) const {
@@ -161,7 +169,7 @@ Status ProviderClient::ErrorFor(std::string_view path, const HttpAnswer& answer)
            (location ? ": " + Printable(*location, 200) : std::string()) + ")";
   }
   return Status::InvalidArgument(
-      Redact("POST " + Url(path) + ": provider refused the request: HTTP " +
+      Redact("POST " + ShownUrl(path) + ": provider refused the request: HTTP " +
              std::to_string(answer.status) + ": " + ProviderErrorText(answer.body) + hint));
 }
 

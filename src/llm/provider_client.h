@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "llm/http_client.h"
 #include "llm/openai.h"
@@ -34,6 +35,8 @@ class ProviderClient {
 
   // base_url + path ("/embeddings").
   std::string Url(std::string_view path) const;
+  // Url(path) for messages: credentials in the user info or the query redacted.
+  std::string ShownUrl(std::string_view path) const;
 
   // POSTs `body` to Url(path), retrying as retry.h describes; adds every HTTP request
   // made to *requests. Returns the final answer when it is not retryable (2xx, 3xx, 4xx
@@ -45,12 +48,14 @@ class ProviderClient {
   // and a hint (401/403: api_key, 404: base_url and model).
   Status ErrorFor(std::string_view path, const HttpAnswer& answer) const;
 
-  // Removes the API key from a message, should a provider echo it back.
+  // Removes the API key and the base_url's credentials (util::UrlSecrets) from a
+  // message, should a provider echo them back.
   std::string Redact(std::string message) const;
 
  private:
   std::string base_url_;  // without a trailing '/'
   std::string api_key_;
+  std::vector<std::string> secrets_;  // api_key_ (when >= 6 bytes) and the URL's secrets
   int timeout_ms_;
   int connect_timeout_ms_;
   RetryPolicy retry_;

@@ -2,6 +2,7 @@
 
 #include "util/json_codec.h"
 #include "util/time_util.h"
+#include "util/url.h"
 #include "util/utf8.h"
 
 namespace mnemo::util {
@@ -382,6 +383,21 @@ namespace {
 
 // Regression (found by tests/fuzz and api_test.py): a 200 KB body nested 100,000 levels
 // deep overflowed the stack when the parsed value was copied.
+TEST(UrlTest, RedactUrlHidesUserInfoAndQueryValues) {
+  EXPECT_EQ(RedactUrl("https://api.example.com/v1"), "https://api.example.com/v1");
+  EXPECT_EQ(RedactUrl("http://user:pw@host:8080/v1"), "http://[redacted]@host:8080/v1");
+  EXPECT_EQ(RedactUrl("http://token@host/v1"), "http://[redacted]@host/v1");
+  EXPECT_EQ(RedactUrl("https://h/v1?api-key=abc&api-version=2024&flag&x="),
+            "https://h/v1?api-key=[redacted]&api-version=[redacted]&[redacted]&x=");
+  EXPECT_EQ(RedactUrl("https://h/v1#frag"), "https://h/v1#[redacted]");
+  EXPECT_EQ(RedactUrl("http://h/a@b"), "http://h/a@b") << "an @ in the path is no user info";
+  EXPECT_EQ(RedactUrl("ftp//weird?k=v"), "ftp//weird?k=[redacted]");
+  EXPECT_EQ(UrlSecrets("http://bob:hunter2@h/v1?key=sekrit&v=1"),
+            (std::vector<std::string>{"hunter2", "sekrit"}));
+  EXPECT_EQ(UrlSecrets("http://longuser@h/"), std::vector<std::string>{"longuser"});
+  EXPECT_TRUE(UrlSecrets("https://api.openai.com/v1").empty());
+}
+
 TEST(JsonCodecTest, DeepNestingIsRefusedBeforeParsing) {
   auto nested = [](int depth) { return std::string(depth, '[') + std::string(depth, ']'); };
   EXPECT_TRUE(ParseJson(nested(kMaxJsonDepth)).ok());
