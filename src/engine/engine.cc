@@ -456,7 +456,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const std::string& dir, const Optio
   // mode an older mnemo left: nothing inside is readable by other accounts.
   MNEMO_RETURN_IF_ERROR(util::CreatePrivateDirs(dir));
   MNEMO_RETURN_IF_ERROR(util::CreatePrivateDirs(dir + "/spaces"));
-  MNEMO_ASSIGN_OR_RETURN(auto lock, util::FileLock::Acquire(dir + "/LOCK"));
+  MNEMO_ASSIGN_OR_RETURN(auto lock, util::FileLock::AcquireDirectory(dir));
   engine::SpaceContext ctx;
   ctx.options = options;
   if (!ctx.options.embedder) ctx.options.embedder = embed::NewBuiltinEmbedder();

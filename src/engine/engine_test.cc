@@ -2,6 +2,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 #include <sstream>
 
@@ -33,6 +34,24 @@ TEST(EngineOpenTest, SecondOpenOfTheSameDirectoryIsRefused) {
   auto second = Engine::Open(dir.path(), o);
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.status().message().find("in use"), std::string::npos);
+}
+
+// Audit finding (issue 17): removing DIR/LOCK while a server ran let a second process
+// open the directory (id collisions, memories missing from the index). The directory
+// itself is locked too, and it cannot be removed while it holds data.
+TEST(EngineOpenTest, AuditRemovingTheLockFileDoesNotFreeTheDirectory) {
+  TempDir dir;
+  Options o;
+  o.create_if_missing = true;
+  auto first = Engine::Open(dir.path(), o);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(std::remove((dir.path() + "/LOCK").c_str()), 0);
+  auto second = Engine::Open(dir.path(), o);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos);
+  first->reset();
+  EXPECT_TRUE(Engine::Open(dir.path(), o).ok()) << "the lock goes with the engine";
 }
 
 TEST_F(EngineTest, SpacesCreateListDrop) {

@@ -103,21 +103,51 @@ Result<std::string> ReadFile(const std::string& path) {
   return ss.str();
 }
 
-Result<std::unique_ptr<FileLock>> FileLock::Acquire(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("cannot open lock file " + path, errno);
+namespace {
+
+// Opens `path` (flags) and takes an exclusive flock without waiting; -1 and `status` on
+// failure.
+int LockOne(const std::string& path, int flags, Status* status) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    *status = ErrnoStatus("cannot open " + path + " to lock it", errno);
+    return -1;
+  }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     ::close(fd);
-    if (err == EWOULDBLOCK) {
-      return Status::FailedPrecondition("the data directory is in use by another mnemo process (" +
-                                        path + " is locked)");
-    }
-    return ErrnoStatus("cannot lock " + path, err);
+    *status =
+        err == EWOULDBLOCK
+            ? Status::FailedPrecondition("the data directory is in use by another mnemo process (" +
+                                         path + " is locked)")
+            : ErrnoStatus("cannot lock " + path, err);
+    return -1;
   }
-  return std::make_unique<FileLock>(fd);
+  return fd;
 }
 
-FileLock::~FileLock() { ::close(fd_); }
+}  // namespace
+
+Result<std::unique_ptr<FileLock>> FileLock::Acquire(const std::string& path) {
+  Status s;
+  int fd = LockOne(path, O_RDWR | O_CREAT, &s);
+  if (fd < 0) return s;
+  return std::make_unique<FileLock>(std::vector<int>{fd});
+}
+
+Result<std::unique_ptr<FileLock>> FileLock::AcquireDirectory(const std::string& dir) {
+  Status s;
+  int dir_fd = LockOne(dir, O_RDONLY | O_DIRECTORY, &s);
+  if (dir_fd < 0) return s;
+  auto lock = std::make_unique<FileLock>(std::vector<int>{dir_fd});
+  int file_fd = LockOne(dir + "/LOCK", O_RDWR | O_CREAT, &s);
+  if (file_fd < 0) return s;  // releases the directory's lock
+  lock->fds_.push_back(file_fd);
+  return lock;
+}
+
+FileLock::~FileLock() {
+  for (int fd : fds_) ::close(fd);
+}
 
 }  // namespace mnemo::util

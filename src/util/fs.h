@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mnemo/status.h"
@@ -28,14 +29,18 @@ Result<std::string> ReadFile(const std::string& path);
 class FileLock {
  public:
   static Result<std::unique_ptr<FileLock>> Acquire(const std::string& path);
+  // A data directory's lock: the directory itself (which cannot be removed while it
+  // holds files, so deleting a file never frees the lock) and, for mnemo versions that
+  // locked only that, DIR/LOCK. kFailedPrecondition when another process holds either.
+  static Result<std::unique_ptr<FileLock>> AcquireDirectory(const std::string& dir);
   ~FileLock();
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
 
-  explicit FileLock(int fd) : fd_(fd) {}  // takes ownership of fd; use Acquire()
+  explicit FileLock(std::vector<int> fds) : fds_(std::move(fds)) {}  // owns them; use Acquire()
 
  private:
-  int fd_;
+  std::vector<int> fds_;
 };
 
 }  // namespace mnemo::util
