@@ -91,6 +91,12 @@ struct MaintenanceReport {
   int64_t unarchived = 0;     // archived memories recalled again
 };
 
+// What Engine::EraseUser removed.
+struct UserErasure {
+  int64_t memories = 0;  // every memory of the user, any state: episodes, derived, summaries
+  int64_t jobs = 0;      // the user's pipeline jobs, any state
+};
+
 struct ImportResult {
   int64_t memories = 0;
   int64_t history_entries = 0;
@@ -264,6 +270,19 @@ class Engine {
   // Lossless JSONL export (memories with vectors, history, links) with a header that
   // carries a magic and format version and a trailer that carries a checksum.
   virtual Status Export(const std::string& space, std::ostream& out) = 0;
+  // The same format for one user (a data-subject export): every memory of `user` in any
+  // state, their history and the links between them; the header names the user.
+  // Importing it elsewhere restores that user losslessly.
+  virtual Status ExportUser(const std::string& space, const std::string& user,
+                            std::ostream& out) = 0;
+  // A data-subject erasure: every memory of `user` in any state (derived ones, summaries
+  // and profile entries are the user's memories too), their history rows, links, vectors,
+  // index entries and pipeline jobs, in one transaction; freed pages are zeroed and the
+  // WAL and index snapshots rewritten, so no file keeps the user's text. An unknown user
+  // erases nothing (memories 0). `reason` is checked like a purge's but kept nowhere: no
+  // record of the user remains.
+  virtual Result<UserErasure> EraseUser(const std::string& space, const std::string& user,
+                                        const std::string& reason) = 0;
   // Imports an export into `space` (created if missing) in one transaction. Ids are
   // kept; a clash with an existing id is a kConflict and nothing is imported.
   virtual Result<ImportResult> Import(const std::string& space, std::istream& in) = 0;

@@ -348,8 +348,17 @@ class _Surface:
             args["reason"] = reason
         return (yield "edit_profile", args)
 
-    def _export(self) -> Plan:
-        return (yield "export", {"space": self.space})
+    def _export(self, user_id: Optional[str] = None) -> Plan:
+        args: Dict[str, Any] = {"space": self.space}
+        if user_id is not None:
+            args["user"] = user_id
+        return (yield "export", args)
+
+    def _erase_user(self, user_id: str, reason: Optional[str] = None) -> Plan:
+        args: Dict[str, Any] = {"space": self.space, "user": user_id}
+        if reason is not None:
+            args["reason"] = reason
+        return (yield "erase_user", args)
 
     def _import(self, export: str) -> Plan:
         if not isinstance(export, str):
@@ -539,9 +548,16 @@ class SyncMethods(_Sync):
         """Sets and unsets profile entries; returns the profile."""
         return self._run(self._edit_profile(user_id, set, unset, reason))
 
-    def export(self) -> str:
-        """The space as lossless JSONL (``mnemo import`` reads it)."""
-        return self._run(self._export())
+    def export(self, *, user_id: Optional[str] = None) -> str:
+        """The space as lossless JSONL (``mnemo import`` reads it); with ``user_id`` only that
+        user's memories, history and links (a data-subject export)."""
+        return self._run(self._export(user_id))
+
+    def erase_user(self, user_id: str, *, reason: Optional[str] = None) -> Dict[str, Any]:
+        """Erases every memory, history row, index entry and job of ``user_id``,
+        irreversibly (a data-subject erasure; admin). Returns ``{"user", "erased",
+        "memories", "jobs"}``."""
+        return self._run(self._erase_user(user_id, reason))
 
     def import_(self, export: str) -> Dict[str, int]:
         """Reads an export (``export()``'s text) into this space, created if missing, in one
@@ -654,9 +670,13 @@ class AsyncMethods(_Async):
         """Sets and unsets profile entries; returns the profile."""
         return await self._run(self._edit_profile(user_id, set, unset, reason))
 
-    async def export(self) -> str:
-        """The space as lossless JSONL (``mnemo import`` reads it)."""
-        return await self._run(self._export())
+    async def export(self, *, user_id: Optional[str] = None) -> str:
+        """The space (or ``user_id``'s part of it) as lossless JSONL; see ``export``."""
+        return await self._run(self._export(user_id))
+
+    async def erase_user(self, user_id: str, *, reason: Optional[str] = None) -> Dict[str, Any]:
+        """Erases everything of ``user_id``; see the synchronous ``erase_user``."""
+        return await self._run(self._erase_user(user_id, reason))
 
     async def import_(self, export: str) -> Dict[str, int]:
         """Reads an export into this space; see the synchronous ``import_``."""

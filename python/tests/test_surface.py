@@ -170,6 +170,20 @@ def test_provenance_export_and_import(memory):
         memory.import_("not an export\n")
 
 
+def test_a_users_export_and_erasure(memory):
+    memory.add_memory("Ilse sails to Vardoholm every summer", user_id="ilse")
+    kept = memory.add_memory("Jory bakes rye bread", user_id="jory")
+    text = memory.export(user_id="ilse")
+    assert "Vardoholm" in text and "rye" not in text
+    out = memory.erase_user("ilse", reason="asked")
+    assert (out["user"], out["erased"], out["memories"]) == ("ilse", True, 1)
+    assert [str(m["id"]) for m in memory.get_all()["results"]] == [str(kept["id"])]
+    assert "Vardoholm" not in memory.export()
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.erase_user("")
+    assert e.value.field == "user"
+
+
 def test_errors_name_the_field(memory):
     with pytest.raises(mnemo.NotFound) as e:
         memory.get(123456789)

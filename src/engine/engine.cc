@@ -216,6 +216,15 @@ class EngineImpl final : public Engine {
     MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
     return s->Export(out);
   }
+  Status ExportUser(const std::string& space, const std::string& user, std::ostream& out) override {
+    MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
+    return s->Export(out, user);
+  }
+  Result<UserErasure> EraseUser(const std::string& space, const std::string& user,
+                                const std::string& reason) override {
+    MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
+    return s->EraseUser(user, reason);
+  }
   Result<ImportResult> Import(const std::string& space, std::istream& in) override {
     MNEMO_RETURN_IF_ERROR(ValidateSpaceName(space));
     bool created = false;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include "engine/engine_test_util.h"
@@ -234,6 +235,69 @@ TEST_F(PipelineTest, PurgingAnEpisodePurgesWhatWasDerivedFromIt) {
   ASSERT_TRUE(engine_->Purge("s", ids[0], "erasure request").ok());
   EXPECT_TRUE(Derived(/*include_retired=*/true).empty());
   EXPECT_FALSE(AnyFileContains(dir_.path(), "peanuts"));
+}
+
+// A data-subject request: one user's export restores them elsewhere; their erasure takes
+// every memory (episodes, derived, retired), history row and job, and no file of the
+// data directory keeps their text or their id; another user is untouched.
+TEST_F(PipelineTest, UserExportAndErasureCoverEverythingOfTheUser) {
+  auto first = Ingest(
+      {{"Maya", "I am allergic to zanzipeanuts."}, {"Maya", "I love quokkasurfing on weekends."}});
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  ASSERT_FALSE(Derived().empty());
+  MemoryUpdate u;
+  u.text = "I am allergic to zanzipeanuts and wasps.";
+  ASSERT_TRUE(engine_->Update("s", first[0], u).ok());
+  ASSERT_TRUE(engine_->Remove("s", first[1], "retired").ok());
+  Ingest({{"Maya", "My sister Zuleikaviolet visits in June."}}, kMay10 + 86400000, "s2");
+  ASSERT_GT(Stats().pending + Stats().done, 0);  // jobs of maya, some still pending
+  const MemoryId sams = MustAdd("s", Input("sam flies kites at the beach", "sam"));
+  ASSERT_TRUE(engine_->WaitForIndexing().ok());
+
+  std::ostringstream exported;
+  ASSERT_TRUE(engine_->ExportUser("s", "maya", exported).ok());
+  EXPECT_NE(exported.str().find("\"user\":\"maya\""), std::string::npos);
+  EXPECT_NE(exported.str().find("zanzipeanuts and wasps"), std::string::npos);
+  EXPECT_EQ(exported.str().find("kites"), std::string::npos) << "another user's memory";
+  std::istringstream in(exported.str());
+  auto copied = engine_->Import("copy", in);
+  ASSERT_TRUE(copied.ok()) << copied.status().ToString();
+  ListRequest all;
+  all.filter.include_retired = true;
+  all.limit = 1000;
+  const auto mayas = engine_->List("s", [&] {
+    ListRequest r = all;
+    r.filter.user_id = "maya";
+    return r;
+  }());
+  ASSERT_TRUE(mayas.ok());
+  EXPECT_EQ(copied->memories, static_cast<int64_t>(mayas->memories.size()));
+  EXPECT_GT(copied->history_entries, copied->memories) << "the update's version came along";
+  ASSERT_TRUE(engine_->DropSpace("copy").ok());
+
+  auto erased = engine_->EraseUser("s", "maya", "data-subject request 42");
+  ASSERT_TRUE(erased.ok()) << erased.status().ToString();
+  EXPECT_EQ(erased->memories, static_cast<int64_t>(mayas->memories.size()));
+  EXPECT_GT(erased->jobs, 0);
+  auto left = engine_->List("s", all);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->memories.size(), 1u);
+  EXPECT_EQ(left->memories[0].id, sams);
+  auto jobs = engine_->ListJobs("s", std::nullopt, 1000);
+  ASSERT_TRUE(jobs.ok());
+  for (const Job& j : *jobs) EXPECT_NE(j.user_id, "maya") << j.id;
+  for (MemoryId id : first) EXPECT_FALSE(engine_->History("s", id).ok());
+  engine_.reset();  // closes the space: every file as it rests
+  for (const char* needle :
+       {"zanzipeanuts", "quokkasurfing", "Zuleikaviolet", "maya", "data-subject request 42"}) {
+    EXPECT_FALSE(AnyFileContains(dir_.path(), needle)) << needle;
+  }
+  ReopenWithRules();
+  EXPECT_TRUE(engine_->Get("s", sams).ok());
+  auto again = engine_->EraseUser("s", "maya", "");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->memories, 0);
+  EXPECT_EQ(engine_->EraseUser("s", "", "").status().field(), "user");
 }
 
 TEST_F(PipelineTest, ModelExtractionOverHttpBatchesASessionWindowPerCall) {

@@ -25,20 +25,6 @@ constexpr int kIdShift = 12;        // ids are (ms << 12) + counter: time-ordere
 std::string DbPath(const std::string& dir) { return dir + "/space.db"; }
 std::string IndexPath(const std::string& dir) { return dir + "/vectors.idx"; }
 
-Status ValidateShortField(std::string_view value, std::string_view what) {
-  if (value.size() > kMaxIdBytes) {
-    return Status::TooLarge(std::string(what) + " is " + std::to_string(value.size()) +
-                            " bytes; the limit is " + std::to_string(kMaxIdBytes))
-        .WithField(std::string(what));
-  }
-  if (auto bad = util::FindInvalidUtf8(value)) {
-    return Status::InvalidArgument(std::string(what) + " is not valid UTF-8 (byte " +
-                                   std::to_string(*bad) + ")")
-        .WithField(std::string(what));
-  }
-  return Status::Ok();
-}
-
 Status ValidateTags(const std::vector<std::string>& tags, std::string_view what) {
   if (tags.size() > kMaxTags) {
     return Status::TooLarge(std::string(what) + ": at most " + std::to_string(kMaxTags) +
@@ -72,6 +58,20 @@ store::DbOptions DbOptionsOf(const Options& o) {
 }
 
 }  // namespace
+
+Status ValidateShortField(std::string_view value, std::string_view what) {
+  if (value.size() > kMaxIdBytes) {
+    return Status::TooLarge(std::string(what) + " is " + std::to_string(value.size()) +
+                            " bytes; the limit is " + std::to_string(kMaxIdBytes))
+        .WithField(std::string(what));
+  }
+  if (auto bad = util::FindInvalidUtf8(value)) {
+    return Status::InvalidArgument(std::string(what) + " is not valid UTF-8 (byte " +
+                                   std::to_string(*bad) + ")")
+        .WithField(std::string(what));
+  }
+  return Status::Ok();
+}
 
 Space::Space(std::string dir, std::string name, const SpaceContext* ctx)
     : dir_(std::move(dir)), name_(std::move(name)), ctx_(ctx) {

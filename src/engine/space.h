@@ -34,6 +34,10 @@
 
 namespace mnemo::engine {
 
+// A short identifying field (user, agent, session, role, speaker, reason): at most 256
+// bytes of UTF-8 (kTooLarge / kInvalidArgument on field `what`).
+Status ValidateShortField(std::string_view value, std::string_view what);
+
 // What a space needs from its engine. Shared by all spaces of an engine.
 struct SpaceContext {
   Options options;  // limits; embedder, clock and logger are resolved (never null/empty)
@@ -79,7 +83,9 @@ class Space {
   Result<std::vector<HistoryEntry>> History(MemoryId id);
   Result<std::vector<Link>> Links(MemoryId id);
   Result<std::vector<SearchHit>> Search(const SearchRequest& request);
-  Status Export(std::ostream& out);
+  // The whole space, or only `user`'s memories, history and links (Engine::ExportUser).
+  Status Export(std::ostream& out, const std::string& user = "");
+  Result<UserErasure> EraseUser(const std::string& user, const std::string& reason);
   Result<ImportResult> Import(std::istream& in);
   Result<SpaceStats> Stats();
   Result<int64_t> ActiveCount();

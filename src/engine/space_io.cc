@@ -49,7 +49,7 @@ class CrcWriter {
 
 }  // namespace
 
-Status Space::Export(std::ostream& out) {
+Status Space::Export(std::ostream& out, const std::string& user) {
   MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
   store::Db& db = *reader;
   // One read transaction: the export is a consistent snapshot even while writes go on.
@@ -58,14 +58,21 @@ Status Space::Export(std::ostream& out) {
   const auto vectors = CurrentVectors();  // the embedder of table `vectors`
   CrcWriter w(out);
   // An ordered object: the file starts with its magic, {"format":"mnemo-export".
-  w.Line(nlohmann::ordered_json{{"format", kFormat},
+  nlohmann::ordered_json header{{"format", kFormat},
                                 {"version", kFormatVersion},
                                 {"space", name_},
                                 {"embedder", vectors->id},
                                 {"dimension", vectors->dimension},
-                                {"exported_at", util::FormatIso8601(Now())}});
+                                {"exported_at", util::FormatIso8601(Now())}};
+  if (!user.empty()) header["user"] = user;
+  w.Line(header);
   int64_t memories = 0, history = 0, links = 0;
+  std::unordered_set<MemoryId> ids;  // the user's, for a user's export
   MNEMO_RETURN_IF_ERROR(store::ForEachMemory(db, [&](const Memory& m, std::string_view vec) {
+    if (!user.empty()) {
+      if (m.user_id != user) return Status::Ok();
+      ids.insert(m.id);
+    }
     w.Line(util::Json{
         {"type", "memory"},
         {"memory", util::MemoryToJson(m)},
@@ -74,11 +81,13 @@ Status Space::Export(std::ostream& out) {
     return Status::Ok();
   }));
   MNEMO_RETURN_IF_ERROR(store::ForEachHistory(db, [&](const HistoryEntry& h) {
+    if (!user.empty() && !ids.contains(h.memory_id)) return Status::Ok();
     w.Line(util::Json{{"type", "history"}, {"entry", util::HistoryToJson(h)}});
     ++history;
     return Status::Ok();
   }));
   MNEMO_RETURN_IF_ERROR(store::ForEachLink(db, [&](const Link& l) {
+    if (!user.empty() && !(ids.contains(l.from) && ids.contains(l.to))) return Status::Ok();
     w.Line(util::Json{{"type", "link"}, {"link", util::LinkToJson(l)}});
     ++links;
     return Status::Ok();

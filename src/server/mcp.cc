@@ -53,13 +53,21 @@ constexpr std::string_view kInstructions =
 
 using OpFn = ApiResult<Json> (*)(const ops::Context&, const Json&);
 
+// One user's lossless export (never a whole space's here): {"result": "<JSON lines>"}.
+ApiResult<Json> ExportUser(const ops::Context& c, const Json& args) {
+  if (args.is_object() && (!args.contains("user") || args["user"].is_null())) {
+    if (c.principal.user.empty()) return Invalid("missing required field \"user\"", "user");
+  }
+  return ops::Call(c, "export", args);
+}
+
 struct ToolDef {
   std::string_view name;
   OpFn op;
   bool takes_space;  // the tool works on one space: a default space is filled in
 };
 
-constexpr std::array<ToolDef, 14> kTools = {{
+constexpr std::array<ToolDef, 16> kTools = {{
     {"add_memory", &ops::AddMemory, true},
     {"ingest_conversation", &ops::Ingest, true},
     {"search_memory", &ops::Search, true},
@@ -74,6 +82,8 @@ constexpr std::array<ToolDef, 14> kTools = {{
     {"job_stats", &ops::JobStats, true},
     {"get_profile", &ops::GetProfile, true},
     {"get_context", &ops::BuildContext, true},
+    {"export_user", &ExportUser, true},
+    {"erase_user", &ops::EraseUser, true},
 }};
 
 const ToolDef* FindTool(std::string_view name) {
@@ -132,9 +142,10 @@ Json Importance() {
 struct SchemaBuilder {
   const std::string& default_space;
 
-  // The pattern holds the length too (1 to 64 characters; \w is [A-Za-z0-9_]). The default
-  // space, when there is one, is named once in the instructions, not here.
-  static Json Space() { return {{"type", "string"}, {"pattern", "^[\\w-][\\w.-]{0,63}$"}}; }
+  // A plain string: the operation checks the name (and says what is wrong), and a pattern
+  // on every tool would cost the list ~0.6 KB. The default space, when there is one, is
+  // named once in the instructions, not here.
+  static Json Space() { return {{"type", "string"}}; }
 
   // {"type":"object", properties, required, additionalProperties:false}, with "space"
   // first in the properties and in `required` when there is no default.
@@ -242,7 +253,7 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
   tools.push_back(
       Tool("ingest_conversation", "Store conversation messages",
            "Store a conversation's messages, in order; facts are derived from them in the "
-           "background. Returns {\"ids\"}.",
+           "background.",
            s.Object({{"user", NonEmptyStr()},
                      {"messages",
                       {{"type", "array"},
@@ -260,11 +271,9 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
                        {"minimum", 1},
                        {"maximum", limits.max_k},
                        {"description", "default 10"}};
-  tools.push_back(
-      Tool("search_memory", "Search memories",
-           "Recall the memories most relevant to a query, best first: {\"results\": [{\"id\", "
-           "\"text\", ...}]}.",
-           s.Object(search_props, {"query"}), Annotations(true, false, true)));
+  tools.push_back(Tool("search_memory", "Search memories",
+                       "Recall the memories most relevant to a query, best first, as \"results\".",
+                       s.Object(search_props, {"query"}), Annotations(true, false, true)));
 
   tools.push_back(Tool("get_memory", "Get a memory",
                        "Read one memory by id with all its fields (version, state, sources, ...).",
@@ -371,6 +380,15 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
                                    {"description", "default 30"}}}},
                                 {"user", "query"}),
                        Annotations(true, false, true)));
+  tools.push_back(Tool("export_user", "Export a user's data",
+                       "One user's memories, history and links as lossless JSON lines.",
+                       s.Object({{"user", NonEmptyStr()}}, {"user"}),
+                       Annotations(true, false, true)));
+  tools.push_back(Tool("erase_user", "Erase a user",
+                       "Only when the user asks: erases all of the user's data, irreversibly "
+                       "(admin).",
+                       s.Object({{"user", NonEmptyStr()}, {"reason", Str()}}, {"user"}),
+                       Annotations(false, true, true)));
   return Json{{"tools", std::move(tools)}};
 }
 

@@ -319,17 +319,20 @@ TEST_F(McpTest, ToolsListDescribesEveryToolWithAStrictSchema) {
     // true, idempotent false, openWorld true).
     const Json hints = t.value("annotations", Json::object());
     const bool reads = name.starts_with("get_") || name.starts_with("list_") ||
-                       name == "search_memory" || name == "memory_history" || name == "job_stats";
+                       name == "search_memory" || name == "memory_history" || name == "job_stats" ||
+                       name == "export_user";
     EXPECT_EQ(hints.contains("readOnlyHint") && hints["readOnlyHint"] == true, reads) << name;
-    EXPECT_EQ(!hints.contains("destructiveHint") && !reads, name == "delete_memory") << name;
+    EXPECT_EQ(!hints.contains("destructiveHint") && !reads,
+              name == "delete_memory" || name == "erase_user")
+        << name;
   }
   // Every agent's context holds this list: it stays small (the instructions say the rest).
   EXPECT_LE(util::DumpJson(r["result"]).size(), 8192u);
-  EXPECT_EQ(names,
-            (std::set<std::string>{"add_memory", "ingest_conversation", "search_memory",
-                                   "get_memory", "list_memories", "update_memory", "delete_memory",
-                                   "memory_history", "list_spaces", "create_space", "list_jobs",
-                                   "job_stats", "get_profile", "get_context"}));
+  EXPECT_EQ(names, (std::set<std::string>{"add_memory", "ingest_conversation", "search_memory",
+                                          "get_memory", "list_memories", "update_memory",
+                                          "delete_memory", "memory_history", "list_spaces",
+                                          "create_space", "list_jobs", "job_stats", "get_profile",
+                                          "get_context", "export_user", "erase_user"}));
   auto tool = [&](const std::string& name) {
     for (const auto& t : tools) {
       if (t["name"] == name) return t["inputSchema"];

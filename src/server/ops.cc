@@ -559,14 +559,30 @@ ApiResult<Json> BuildContext(const Context& c, const Json& raw) {
   return Answer(c.engine.BuildContext(space, req), util::ContextResultToJson);
 }
 
-ApiResult<std::string> Export(const Context& c, const Json& args) {
-  OPS_RETURN_IF_ERROR(Known(args, {"space"}));
+ApiResult<std::string> Export(const Context& c, const Json& raw) {
+  Json bound;
+  OPS_ASSIGN_OR_RETURN(const Json* scoped, AsUser(c, raw, &bound));
+  const Json& args = *scoped;
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "user"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
-  OPS_RETURN_IF_ERROR(EveryUser(c, "a space's export"));
+  OPS_ASSIGN_OR_RETURN(std::string user, Arg(util::GetScopeUser(args)));
   std::ostringstream out;
-  Status s = c.engine.Export(space, out);
+  Status s = user.empty() ? c.engine.Export(space, out) : c.engine.ExportUser(space, user, out);
   if (!s.ok()) return EngineError(s);
   return out.str();
+}
+
+ApiResult<Json> EraseUser(const Context& c, const Json& raw) {
+  Json bound;
+  OPS_ASSIGN_OR_RETURN(const Json* scoped, AsUser(c, raw, &bound));
+  const Json& args = *scoped;
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "user", "reason"}));
+  OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kAdmin));
+  OPS_ASSIGN_OR_RETURN(std::string user, Arg(util::GetString(args, "user", true)));
+  OPS_ASSIGN_OR_RETURN(std::string reason, Arg(util::GetString(args, "reason", false)));
+  return Answer(c.engine.EraseUser(space, user, reason), [&](const UserErasure& e) {
+    return Json{{"user", user}, {"erased", true}, {"memories", e.memories}, {"jobs", e.jobs}};
+  });
 }
 
 ApiResult<Json> ImportSpace(const Context& c, const Json& args) {
@@ -654,6 +670,7 @@ constexpr Operation kOperations[] = {
     {"edit_profile", &EditProfile},
     {"build_context", &BuildContext},
     {"export", &ExportJson},
+    {"erase_user", &EraseUser},
     {"import", &ImportSpace},
 };
 

@@ -79,8 +79,12 @@ ApiResult<Json> GetProfile(const Context& c, const Json& args);    // {"space","
 ApiResult<Json> EditProfile(const Context& c, const Json& args);   // {"space", ProfileEdit fields}
 ApiResult<Json> BuildContext(const Context& c, const Json& args);  // {"space", ContextRequest ...}
 
-// Lossless JSONL export of a space (read role).
-ApiResult<std::string> Export(const Context& c, const Json& args);  // {"space"}
+// Lossless JSONL export of a space, or with "user" of one user's memories, history and
+// links (read role; a key bound to one end user exports that user's).
+ApiResult<std::string> Export(const Context& c, const Json& args);  // {"space","user"}
+// A data-subject erasure (admin role): every memory, history row, link, index entry and
+// job of the user. {"space","user","reason"} -> {"user","erased","memories","jobs"}
+ApiResult<Json> EraseUser(const Context& c, const Json& args);
 // Imports an export (Export's text) into a space, created if missing, in one transaction
 // (admin role: it writes ids and history as they were): {"memories","history","links"}.
 ApiResult<Json> ImportSpace(const Context& c, const Json& args);  // {"space","export"}

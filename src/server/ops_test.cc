@@ -531,7 +531,8 @@ TEST_F(OpsTest, EndUserKeyReachesNoOtherUserThroughAnyOperation) {
        403,
        "user"},
       {"build_context", {{"space", "a"}, {"user", "bob"}, {"query", "lives"}}, 403, "user"},
-      {"export", {{"space", "a"}}, 403, ""},
+      {"export", {{"space", "a"}, {"user", "bob"}}, 403, "user"},
+      {"erase_user", {{"space", "a"}, {"user", "bob"}}, 403, "user"},
       {"import", {{"space", "a"}, {"export", ""}}, 403, ""},
   };
   std::vector<std::string> covered;
@@ -580,6 +581,11 @@ TEST_F(OpsTest, EndUserKeyReachesNoOtherUserThroughAnyOperation) {
   EXPECT_EQ(
       Must(ops::BuildContext, {{"space", "a"}, {"query", "where"}}, &bound)["profile"]["user"],
       "alice");
+  // The key's export is its user's (a data subject may take their data along).
+  auto own = ops::Export(Ctx(bound), {{"space", "a"}});
+  ASSERT_TRUE(own.ok());
+  EXPECT_NE(own.value().find("alice moved to Bergen"), std::string::npos);
+  EXPECT_EQ(own.value().find("bob lives"), std::string::npos);
   EXPECT_EQ(Must(ops::DeleteMemories, {{"space", "a"}, {"reason", "mine"}}, &bound)["deleted"], 2);
   EXPECT_EQ(engine_->Get("a", bob)->state, State::kActive);
 }

@@ -68,6 +68,14 @@ constexpr QueryParam kProfileQuery[] = {
     {"limit", "limit", QueryType::kInt},
 };
 
+constexpr QueryParam kExportQuery[] = {
+    {"user", "user", QueryType::kString},
+};
+
+constexpr QueryParam kEraseQuery[] = {
+    {"reason", "reason", QueryType::kString},
+};
+
 constexpr QueryParam kDeleteQuery[] = {
     {"purge", "purge", QueryType::kBool},
     {"reason", "reason", QueryType::kString},
@@ -119,9 +127,11 @@ const Route kRoutes[] = {
      false},
     {"POST", "/v1/spaces/{space}/ingest", &ops::Ingest, nullptr, 201, true},
     {"POST", "/v1/spaces/{space}/search", &ops::Search, nullptr, 200, true},
-    {"GET", "/v1/spaces/{space}/export", nullptr, &ops::Export, 200, false},
+    {"GET", "/v1/spaces/{space}/export", nullptr, &ops::Export, 200, false, kExportQuery},
     {"POST", "/v1/spaces/{space}/import", &ops::ImportSpace, nullptr, 201, false, {}, "export"},
     {"GET", "/v1/spaces/{space}/users", &ops::ListUsers, nullptr, 200, false, kUsersQuery},
+    {"DELETE", "/v1/spaces/{space}/users/{user}", &ops::EraseUser, nullptr, 200, false,
+     kEraseQuery},
     {"GET", "/v1/spaces/{space}/jobs", &ops::ListJobs, nullptr, 200, false, kJobsQuery},
     {"GET", "/v1/spaces/{space}/jobs/stats", &ops::JobStats, nullptr, 200, false},
     {"POST", "/v1/spaces/{space}/jobs/retry", &ops::RetryJobs, nullptr, 200, true},

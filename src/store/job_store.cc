@@ -195,6 +195,13 @@ Result<std::optional<TimeMs>> NextJobAfter(Db& db, TimeMs now) {
   return std::optional<TimeMs>(st.Int(0));
 }
 
+Result<int64_t> DeleteJobsOfUser(Db& db, const std::string& user) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("DELETE FROM jobs WHERE user_id=?"));
+  st.Bind(1, user);
+  MNEMO_RETURN_IF_ERROR(st.Run());
+  return db.Changes();
+}
+
 Result<int64_t> RetryDeadJobs(Db& db, int64_t job_id, TimeMs now) {
   MNEMO_ASSIGN_OR_RETURN(
       Stmt st, db.Prepare("UPDATE jobs SET state=" SQL_JOB_PENDING ", attempts=0, next_run_at=?, "

@@ -59,6 +59,8 @@ Result<bool> HasOpenEmbedJobs(Db& db);
 Result<int64_t> CountReadyJobs(Db& db, TimeMs now);
 // The earliest next_run_at after `now` among pending jobs (the pipeline's next wake-up).
 Result<std::optional<TimeMs>> NextJobAfter(Db& db, TimeMs now);
+// Deletes every job (any state) of `user`; returns how many.
+Result<int64_t> DeleteJobsOfUser(Db& db, const std::string& user);
 // Dead -> pending (job_id 0: all dead jobs). Returns the number moved.
 Result<int64_t> RetryDeadJobs(Db& db, int64_t job_id, TimeMs now);
 

@@ -247,7 +247,15 @@ Status EraseMemory(Db& db, const Memory& m) {
 Result<MemoryId> MaxMemoryId(Db& db) {
   MNEMO_ASSIGN_OR_RETURN(int64_t a, ScalarInt(db, "SELECT max(id) FROM memories"));
   MNEMO_ASSIGN_OR_RETURN(int64_t b, ScalarInt(db, "SELECT max(memory_id) FROM history"));
-  return std::max(a, b);
+  MNEMO_ASSIGN_OR_RETURN(
+      int64_t c,
+      ScalarInt(db, "SELECT CAST(value AS INTEGER) FROM space_meta WHERE key='erased_ids_upto'"));
+  return std::max({a, b, c});
+}
+
+Status NoteErasedIds(Db& db, MemoryId id) {
+  MNEMO_ASSIGN_OR_RETURN(MemoryId known, MaxMemoryId(db));
+  return SetMeta(db, "erased_ids_upto", std::to_string(std::max(id, known)));
 }
 
 Result<SqlWhere> BuildFilter(const Filter& f) {
@@ -489,6 +497,10 @@ Status ScrubHistory(Db& db, MemoryId id) {
   return st.Run();
 }
 
+Status DeleteHistory(Db& db, MemoryId id) {
+  return RunOne(db, "DELETE FROM history WHERE memory_id=?", id);
+}
+
 Result<bool> HasHistory(Db& db, MemoryId id) {
   MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT 1 FROM history WHERE memory_id=? LIMIT 1"));
   st.Bind(1, id);
@@ -679,6 +691,13 @@ Result<std::vector<MemoryId>> MemoryIdsBetween(Db& db, MemoryId first, MemoryId 
   MNEMO_ASSIGN_OR_RETURN(
       Stmt st, db.Prepare("SELECT id FROM memories WHERE id BETWEEN ? AND ? ORDER BY id", false));
   st.Bind(1, first).Bind(2, last);
+  return st.Ints();
+}
+
+Result<std::vector<MemoryId>> MemoryIdsOfUser(Db& db, const std::string& user) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st,
+                         db.Prepare("SELECT id FROM memories WHERE user_id=? ORDER BY id", false));
+  st.Bind(1, user);
   return st.Ints();
 }
 

@@ -33,8 +33,11 @@ Result<std::optional<Memory>> GetMemory(Db& db, MemoryId id);
 Status ReplaceMemory(Db& db, const Memory& before, const Memory& after);
 // Erases the memory: row, tags, vector and links.
 Status EraseMemory(Db& db, const Memory& m);
-// Largest id ever used in the space (memories and history), 0 if none.
+// Largest id ever used in the space (memories, history and NoteErasedIds), 0 if none.
 Result<MemoryId> MaxMemoryId(Db& db);
+// Remembers that ids up to `id` were used (their history rows are about to go with a
+// user's erasure), so that MaxMemoryId never hands them out again.
+Status NoteErasedIds(Db& db, MemoryId id);
 
 // ---- filters --------------------------------------------------------------------------
 // The SQL of a Filter (its expression compiled by store/filter_expr.h). An expression
@@ -68,6 +71,8 @@ Status AppendHistory(Db& db, const HistoryEntry& h);
 Result<std::vector<HistoryEntry>> ReadHistory(Db& db, MemoryId id);
 // Erases every snapshot of the memory and the reasons that could quote it.
 Status ScrubHistory(Db& db, MemoryId id);
+// Deletes every history row of the memory (a user's erasure: nothing of it stays).
+Status DeleteHistory(Db& db, MemoryId id);
 Result<bool> HasHistory(Db& db, MemoryId id);
 // A "next" link is recorded in db.journal() (the lexical index keeps session order).
 Status InsertLink(Db& db, const Link& l);
@@ -107,6 +112,8 @@ Status ForEachLink(Db& db, const std::function<Status(const Link&)>& fn);
 Status ForEachLinkOf(Db& db, LinkType type, const std::function<void(MemoryId, MemoryId)>& fn);
 // The ids of the memories (any state) in [first, last], ascending.
 Result<std::vector<MemoryId>> MemoryIdsBetween(Db& db, MemoryId first, MemoryId last);
+// The ids of every memory (any state) of `user`, ascending.
+Result<std::vector<MemoryId>> MemoryIdsOfUser(Db& db, const std::string& user);
 
 // ---- meta and stats -------------------------------------------------------------------
 Status SetMeta(Db& db, const std::string& key, const std::string& value);

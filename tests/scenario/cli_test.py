@@ -620,6 +620,29 @@ class DeleteTest(MnemoCase):
         self.fails(EXIT_NOT_FOUND, "delete", "--space", "s", str(mid + 777), contains=str(mid + 777))
         self.fails(EXIT_NOT_FOUND, "delete", "--space", "s", str(mid + 777), "--purge")
 
+    def test_user_export_and_erase(self):
+        mid = self.add("s", "yusra", "Yusra's locker code is 4471 at Brackenmoor gym")
+        self.ok("update", "--space", "s", str(mid), "Yusra's locker code is 9983 at Brackenmoor")
+        other = self.add("s", "zeno", "zeno likes chess")
+        path = os.path.join(self.tmp, "yusra.jsonl")
+        out = self.ok("user", "export", "--space", "s", "--user", "yusra", path)
+        self.assertEqual(out, {"space": "s", "user": "yusra", "file": path})
+        with open(path, encoding="utf-8") as f:
+            lines = [json.loads(l) for l in f]
+        self.assertEqual(lines[0]["user"], "yusra")
+        self.assertEqual([l["memory"]["id"] for l in lines if l.get("type") == "memory"], [mid])
+        self.assertEqual(sum(1 for l in lines if l.get("type") == "history"), 2)
+        self.fails(EXIT_BAD_INPUT, "user", "erase", "--space", "s", contains=("--user",))
+        out = self.ok("user", "erase", "--space", "s", "--user", "yusra")
+        self.assertEqual((out["memories"], out["erased"]), (1, True))
+        self.assertEqual([m["id"] for m in self.list_all("s", "--include-retired")], [other])
+        for p, blob in self.all_data_files():
+            self.assertNotIn(b"Brackenmoor", blob, p)
+            self.assertNotIn(b"yusra", blob, p)
+        # The export brings the user back, in another space.
+        self.ok("import", "--space", "restored", path)
+        self.assertEqual(self.ok("get", "--space", "restored", str(mid))["version"], 2)
+
     def test_purge_erases_text_from_every_file(self):
         secret_v1 = "zqxjvbk passport number is XK-4471-PURGE-ME"
         secret_v2 = "zqxjvbk passport number is XK-9983-PURGE-ME-TOO"

@@ -349,6 +349,7 @@ def space_routes(space, mid):
         ("POST", s + "/context", {"user": "u", "query": "note"}, "read", 200),
         ("DELETE", m, None, "write", 200),
         ("DELETE", m + "?purge=true", None, "admin", 200),
+        ("DELETE", s + "/users/u", None, "admin", 200),
         ("DELETE", s, None, "admin", 200),
     ]
 
@@ -1597,6 +1598,45 @@ class ProfileContextTest(ApiCase):
 
 class ExportTest(ApiCase):
 
+    def test_a_users_export_and_erasure(self):
+        """Data-subject requests: GET .../export?user= and DELETE .../users/{user}."""
+        m = self.add("Quenby keeps bees in Tromsoevik", user="quenby", tags=["bees"])
+        self.expect(200, "PATCH", "/v1/spaces/notes/memories/%d" % m["id"],
+                    {"text": "Quenby keeps bees and goats in Tromsoevik"})
+        self.expect(201, "POST", "/v1/spaces/notes/ingest", {"user": "quenby", "messages": [
+            {"session": "s", "role": "user", "text": "I moved to Hammerfestbay last spring"}]})
+        other = self.add("Ragnhild paints boats", user="ragnhild")
+        r = self.req("GET", "/v1/spaces/notes/export?user=quenby")
+        self.assertEqual(r.status, 200, repr(r))
+        lines = [json.loads(l) for l in r.text.splitlines()]
+        self.assertEqual(lines[0]["user"], "quenby")
+        users = {l["memory"]["user"] for l in lines if l.get("type") == "memory"}
+        self.assertEqual(users, {"quenby"})
+        self.assertEqual(lines[-1]["memories"], 2)
+        self.reject(422, "invalid_argument", "GET", "/v1/spaces/notes/export?user=", field="user")
+        # The erasure: admin only (the keyless loopback mode is), a reason checked.
+        self.reject(413, "too_large", "DELETE",
+                    "/v1/spaces/notes/users/quenby?reason=" + "x" * 300, field="reason")
+        out = self.expect(200, "DELETE", "/v1/spaces/notes/users/quenby?reason=request%2042")
+        self.assertEqual(out, {"user": "quenby", "erased": True, "memories": 2,
+                               "jobs": out["jobs"]})
+        self.assertEqual([x["id"] for x in self.list_all()], [other["id"]])
+        self.reject(404, "not_found", "GET", "/v1/spaces/notes/memories/%d" % m["id"],
+                    field="id")
+        self.assertEqual(self.expect(200, "DELETE", "/v1/spaces/notes/users/quenby")["memories"], 0)
+        # Nothing of the user in any file of the data directory (the server still runs).
+        for root, _dirs, files in os.walk(self.data):
+            for name in files:
+                if name == "mnemo.sock":
+                    continue
+                with open(os.path.join(root, name), "rb") as f:
+                    blob = f.read()
+                for needle in (b"Tromsoevik", b"Hammerfestbay", b"quenby", b"request 42"):
+                    self.assertNotIn(needle, blob, os.path.join(root, name))
+        # Imported into another space, the export restores the user.
+        self.expect(201, "POST", "/v1/spaces/back/import", r.body, **raw("application/x-ndjson"))
+        self.assertEqual(len(self.list_all("back")), 2)
+
     def test_export_is_jsonl_that_mnemo_import_accepts(self):
         m = self.add("Maya moved to Lisbon", user="maya", tags=["home"], meta={"k": [1, 2]})
         self.expect(200, "PATCH", "/v1/spaces/notes/memories/%d" % m["id"], {"text": "Porto"})
@@ -2093,6 +2133,22 @@ class McpTest(ApiCase):
                           headers={"MCP-Protocol-Version": "2025-03-26"})
         self.assertEqual(sorted(x["id"] for x in out), [1, 2])
 
+    def test_a_users_export_and_erasure_through_tools(self):
+        self.add("Oriel grows saffron in Kastelbrook", user="oriel")
+        kept = self.add("Pim repairs clocks", user="pim")
+        res = self.call("export_user", {"space": "notes"})
+        self.assertTrue(res["isError"])
+        self.assertEqual(json.loads(res["content"][0]["text"])["error"]["field"], "user")
+        res = self.call("export_user", {"space": "notes", "user": "oriel"})
+        self.assertFalse(res["isError"], res)
+        text = res["structuredContent"]["result"]
+        self.assertIn("Kastelbrook", text)
+        self.assertNotIn("clocks", text)
+        res = self.call("erase_user", {"space": "notes", "user": "oriel", "reason": "asked"})
+        self.assertFalse(res["isError"], res)
+        self.assertEqual(res["structuredContent"]["memories"], 1)
+        self.assertEqual([m["id"] for m in self.list_all()], [kept["id"]])
+
     def test_empty_user_is_422_everywhere(self):
         """Audit finding (issue 17): an empty user listed every user. It is a 422 naming
         "user" on every route and tool that scopes by user; leaving it out is what covers
@@ -2305,12 +2361,13 @@ class EndUserKeyTest(ApiCase):
         ("GET", "/memories/M/history"): (404, "id"), ("GET", "/memories/M/links"): (404, "id"),
         ("GET", "/memories/M/provenance"): (404, "id"), ("GET", "/users"): (403, None),
         ("POST", "/ingest"): (403, "user"), ("POST", "/search"): (403, "all_users"),
-        ("GET", "/export"): (403, None), ("POST", "/import"): (403, None),
+        ("GET", "/export"): (200, None), ("POST", "/import"): (403, None),
         ("GET", "/jobs"): (403, None), ("GET", "/jobs/stats"): (403, None),
         ("POST", "/jobs/retry"): (403, None), ("POST", "/maintain"): (403, None),
         ("GET", "/profile?user=u"): (403, "user"), ("PATCH", "/profile"): (403, "user"),
         ("POST", "/context"): (403, "user"), ("DELETE", "/memories/M"): (404, "id"),
         ("DELETE", "/memories/M?purge=true"): (404, "id"), ("DELETE", ""): (403, None),
+        ("DELETE", "/users/u"): (403, "user"),
     }
 
     def test_every_route_refuses_other_users_and_changes_nothing(self):
@@ -2319,6 +2376,12 @@ class EndUserKeyTest(ApiCase):
             shape = path[len(prefix):].replace("/memories/%d" % self.bob, "/memories/M")
             status, field = self.EXPECTED.pop((method, shape))
             with self.subTest(method=method, path=path):
+                if status == 200 and shape == "/export":  # alice's own export
+                    text = self.expect(200, method, path, body, key=self.kalice).text
+                    self.assertIn('"user":"alice"', text.splitlines()[0])
+                    self.assertIn("alice lives in Oslo", text)
+                    self.assertNotIn("Paris", text)
+                    continue
                 if status == 200:
                     listed = self.expect(200, method, path, body, key=self.kalice)["memories"]
                     self.assertEqual({m["user"] for m in listed}, {"alice"})

@@ -461,13 +461,18 @@ class Runner {
     return kExitOk;
   }
 
+  // `mnemo export` (the space) and `mnemo user export` (a.user's memories only).
   int Export(const Args& a) {
     auto b = Backend::Open(data_);
     if (!b.ok()) return out_.Fail(b.status());
     // In process the engine streams the space; through a server it comes as one answer.
     auto write = [&](std::ostream& os) -> Status {
-      if (Engine* e = (*b)->engine()) return e->Export(a.space, os);
-      auto r = (*b)->Call("export", {{"space", a.space}});
+      if (Engine* e = (*b)->engine()) {
+        return a.user.empty() ? e->Export(a.space, os) : e->ExportUser(a.space, a.user, os);
+      }
+      Json args = {{"space", a.space}};
+      if (!a.user.empty()) args["user"] = a.user;
+      auto r = (*b)->Call("export", args);
       if (!r.ok()) return ForCli(r.status());
       os << r->get_ref<const std::string&>();
       return Status::Ok();
@@ -490,9 +495,23 @@ class Runner {
       std::remove(tmp.c_str());
       return out_.Fail(s);
     }
-    out_.Emit({{"space", a.space}, {"file", a.file}},
-              "exported space '" + a.space + "' to " + a.file);
+    if (a.user.empty()) {
+      out_.Emit({{"space", a.space}, {"file", a.file}},
+                "exported space '" + a.space + "' to " + a.file);
+    } else {
+      out_.Emit({{"space", a.space}, {"user", a.user}, {"file", a.file}},
+                "exported user '" + a.user + "' of space '" + a.space + "' to " + a.file);
+    }
     return kExitOk;
+  }
+
+  int EraseUser(const Args& a) {
+    Json args = {{"space", a.space}, {"user", a.user}};
+    if (!a.reason.empty()) args["reason"] = a.reason;
+    return Op("erase_user", args, [&](Backend&, const Json& r) {
+      out_.Emit(r, "erased user '" + a.user + "' from space '" + a.space + "': " +
+                       r["memories"].dump() + " memories and " + r["jobs"].dump() + " jobs");
+    });
   }
 
   int Import(const Args& a) {
@@ -814,6 +833,19 @@ int Main(int argc, char** argv) {
   auto* exp = app.add_subcommand("export", "export a space as lossless JSONL");
   add_space(exp);
   exp->add_option("FILE", a.file, "output file (default: standard output)");
+  auto* user_cmd =
+      app.add_subcommand("user", "one user's data (data-subject requests): export it, or erase it");
+  user_cmd->require_subcommand(1);
+  auto* user_export = user_cmd->add_subcommand(
+      "export", "export every memory of one user, any state, with history and links (JSONL)");
+  add_space(user_export);
+  user_export->add_option("--user", a.user, "the user")->required();
+  user_export->add_option("FILE", a.file, "output file (default: standard output)");
+  auto* user_erase = user_cmd->add_subcommand(
+      "erase", "erase every memory, history row, index entry and job of one user (irreversible)");
+  add_space(user_erase);
+  user_erase->add_option("--user", a.user, "the user")->required();
+  user_erase->add_option("--reason", a.reason, "why (checked, not kept)");
   auto* imp = app.add_subcommand("import", "import an export into a space");
   add_space(imp);
   imp->add_option("FILE", a.file, "export file (- for stdin)")->required();
@@ -888,7 +920,8 @@ int Main(int argc, char** argv) {
   if (list->parsed()) return r.List(a);
   if (users->parsed()) return r.Users(a);
   if (search->parsed()) return r.Search(a);
-  if (exp->parsed()) return r.Export(a);
+  if (exp->parsed() || user_export->parsed()) return r.Export(a);
+  if (user_erase->parsed()) return r.EraseUser(a);
   if (imp->parsed()) return r.Import(a);
   if (stats->parsed()) return r.Report("get_space", a);
   if (maintain->parsed()) return r.Report("maintain", a);
