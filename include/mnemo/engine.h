@@ -239,7 +239,12 @@ class Engine {
   virtual Result<IngestResult> Ingest(const std::string& space, const std::string& user,
                                       const std::vector<Message>& messages) = 0;
 
+  // Memory text never holds a credential: secrets found at write (API tokens, private
+  // keys, "password is ...", card numbers) are stored apart, the text shows "[secret N:
+  // KIND]" in their place (every read, the indexes and model providers see only that).
   virtual Result<Memory> Get(const std::string& space, MemoryId id) = 0;
+  // Get with the secrets put back into the text: for an admin who must see them.
+  virtual Result<Memory> Reveal(const std::string& space, MemoryId id) = 0;
   virtual Result<ListPage> List(const std::string& space, const ListRequest& request) = 0;
   // The users with active memories in `space`, by user id, `limit` (1..max_list_limit)
   // per page; `cursor` is "" or the next_cursor of the previous page.

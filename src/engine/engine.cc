@@ -177,6 +177,10 @@ class EngineImpl final : public Engine {
     MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
     return s->Get(id);
   }
+  Result<Memory> Reveal(const std::string& space, MemoryId id) override {
+    MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
+    return s->Reveal(id);
+  }
   Result<ListPage> List(const std::string& space, const ListRequest& request) override {
     MNEMO_ASSIGN_OR_RETURN(auto s, Get(space));
     return s->List(request);

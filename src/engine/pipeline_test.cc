@@ -329,6 +329,61 @@ TEST_F(PipelineTest, ModelExtractionOverHttpBatchesASessionWindowPerCall) {
   EXPECT_EQ((*meta)["extractor"], "openai-compatible:fake-chat");
 }
 
+// Issue 17, secrets: a token, a password and a card number said in a conversation are
+// kept out of the text (every read, search, context, export), out of the indexes and out
+// of the model's prompt; an admin's Reveal puts them back; a purge erases them.
+TEST_F(PipelineTest, SecretsNeverLeaveTheirTableButForReveal) {
+  fake_.SetChatContents({R"({"memories":[]})"});
+  UseModel();
+  const std::string token = "ghp_" + std::string(20, 'Q') + "zanzitoken0123456";
+  const std::string said = "my github token is " + token +
+                           ", my password is hunter2quokka and my card is 4111 1111 1111 1111";
+  auto ids = Ingest({{"Maya", said}});
+  ASSERT_TRUE(engine_->RunJobs("s").ok());
+  ASSERT_TRUE(engine_->WaitForIndexing().ok());
+  const Memory m = *engine_->Get("s", ids[0]);
+  EXPECT_EQ(m.text,
+            "my github token is [secret 1: github token], my password is [secret 2: password] "
+            "and my card is [secret 3: card number]");
+  for (const auto& r : fake_.requests()) {
+    for (const std::string& leak : {token, std::string("hunter2quokka"), std::string("4111")}) {
+      EXPECT_EQ(r.body.find(leak), std::string::npos) << "sent to the model: " << leak;
+    }
+  }
+  SearchRequest q;
+  q.query = "hunter2quokka zanzitoken0123456";
+  q.filter.user_id = "maya";
+  auto hits = engine_->Search("s", q);
+  ASSERT_TRUE(hits.ok());
+  for (const SearchHit& h : *hits) EXPECT_EQ(h.memory.text.find("hunter2"), std::string::npos);
+  q.query = "github token password";
+  hits = engine_->Search("s", q);
+  ASSERT_TRUE(hits.ok());
+  ASSERT_FALSE(hits->empty()) << "the placeholder says what was there";
+  ContextRequest c;
+  c.user = "maya";
+  c.query = "what is my github token";
+  auto ctx = engine_->BuildContext("s", c);
+  ASSERT_TRUE(ctx.ok());
+  EXPECT_EQ(ctx->text.find("hunter2quokka"), std::string::npos);
+  EXPECT_NE(ctx->text.find("[secret 1: github token]"), std::string::npos) << ctx->text;
+  std::ostringstream exported;
+  ASSERT_TRUE(engine_->Export("s", exported).ok());
+  EXPECT_EQ(exported.str().find("hunter2quokka"), std::string::npos);
+  EXPECT_EQ(engine_->Reveal("s", ids[0])->text, said);
+  // An update re-reads the text: the new secret is hidden, the old one is gone.
+  MemoryUpdate u;
+  u.text = "my pin is 9931";
+  ASSERT_TRUE(engine_->Update("s", ids[0], u).ok());
+  EXPECT_EQ(engine_->Get("s", ids[0])->text, "my pin is [secret 1: pin]");
+  EXPECT_EQ(engine_->Reveal("s", ids[0])->text, "my pin is 9931");
+  ASSERT_TRUE(engine_->Purge("s", ids[0], "").ok());
+  engine_.reset();
+  for (const std::string& leak : {token, std::string("hunter2quokka"), std::string("9931")}) {
+    EXPECT_FALSE(AnyFileContains(dir_.path(), leak)) << leak;
+  }
+}
+
 TEST_F(PipelineTest, ModelDecidesSupersedeByIdOfAKnownMemory) {
   fake_.SetChatContents({R"({"memories":[{"kind":"fact","text":"Maya works as a nurse",
       "subject":"maya","slot":"job","value":"nurse","polarity":1,"event_date":null,

@@ -13,6 +13,7 @@
 #include "util/json_codec.h"
 #include "util/time_util.h"
 #include "util/utf8.h"
+#include "write/secrets.h"
 
 namespace mnemo::engine {
 
@@ -21,6 +22,14 @@ constexpr size_t kMaxIdBytes = 256;  // user, agent, session ids, role, speaker
 constexpr size_t kMaxTags = 64;
 constexpr size_t kMaxSources = 64;  // memories one memory says it was derived from
 constexpr int kIdShift = 12;        // ids are (ms << 12) + counter: time-ordered, below 2^53
+
+// Stores the secrets MaskSecrets took out of memory `id`'s text (none: clears them).
+Status PutSecrets(store::Db& db, MemoryId id, const std::vector<write::HiddenSecret>& secrets) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  rows.reserve(secrets.size());
+  for (const auto& s : secrets) rows.emplace_back(s.kind, s.value);
+  return store::PutSecrets(db, id, rows);
+}
 
 std::string DbPath(const std::string& dir) { return dir + "/space.db"; }
 std::string IndexPath(const std::string& dir) { return dir + "/vectors.idx"; }
@@ -384,6 +393,7 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
         .WithField("memories");
   }
   std::vector<std::string> metadata(inputs.size());
+  std::vector<write::MaskedText> masked(inputs.size());  // the texts as stored
   std::vector<std::string_view> texts;
   texts.reserve(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -396,7 +406,8 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
       return inputs.size() == 1 ? named : named.WithContext("item " + std::to_string(i + 1));
     }
     metadata[i] = *util::NormalizeMetadata(inputs[i].metadata, ctx_->options.max_metadata_bytes);
-    texts.push_back(inputs[i].text);
+    masked[i] = write::MaskSecrets(inputs[i].text);
+    texts.push_back(masked[i].text);
   }
   // A provider failure leaves vectors out (an embed job adds them later), never the write.
   MNEMO_ASSIGN_OR_RETURN(const WriteVectors vecs, EmbedForWrite(texts));
@@ -422,7 +433,7 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
     Memory m;
     m.id = NextId();
     m.kind = in.kind;
-    m.text = in.text;
+    m.text = std::move(masked[i].text);
     m.user_id = in.user_id;
     m.agent_id = in.agent_id;
     m.session_id = in.session_id;
@@ -444,6 +455,7 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
     m.metadata = metadata[i];
     Status s = CheckSources(db, m, "[" + std::to_string(i) + "].sources");
     if (s.ok()) s = store::InsertMemory(db, m);
+    if (s.ok() && !masked[i].secrets.empty()) s = PutSecrets(db, m.id, masked[i].secrets);
     if (s.ok())
       s = store::AppendHistory(db, HistoryEntry{m.id, 1, HistoryOp::kAdd, "", "", "api", now, ""});
     if (!s.ok()) return s;
@@ -529,6 +541,17 @@ Result<Memory> Space::Get(MemoryId id) {
   MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
   MNEMO_ASSIGN_OR_RETURN(auto m, store::GetMemory(*reader, id));
   if (!m) return Missing(*reader, id);
+  return std::move(*m);
+}
+
+Result<Memory> Space::Reveal(MemoryId id) {
+  MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
+  MNEMO_ASSIGN_OR_RETURN(auto m, store::GetMemory(*reader, id));
+  if (!m) return Missing(*reader, id);
+  MNEMO_ASSIGN_OR_RETURN(auto stored, store::ReadSecrets(*reader, id));
+  std::vector<write::HiddenSecret> secrets;
+  for (auto& [kind, value] : stored) secrets.push_back({std::move(kind), std::move(value)});
+  m->text = write::RevealSecrets(m->text, secrets);
   return std::move(*m);
 }
 
@@ -648,9 +671,11 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
                            util::NormalizeMetadata(*u.metadata, ctx_->options.max_metadata_bytes));
   }
   WriteVectors vecs;
+  std::optional<write::MaskedText> masked;
   if (u.text) {
+    masked = write::MaskSecrets(*u.text);
     // A provider failure leaves the vector to an embed job, never fails the update.
-    MNEMO_ASSIGN_OR_RETURN(vecs, EmbedForWrite({*u.text}));
+    MNEMO_ASSIGN_OR_RETURN(vecs, EmbedForWrite({masked->text}));
   }
   WriteTxn txn(this);
   MNEMO_RETURN_IF_ERROR(txn.Begin());
@@ -664,7 +689,10 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
         .WithField("id");
   }
   Memory next = *current;
-  if (u.text) next.text = *u.text;
+  if (masked) {
+    next.text = masked->text;
+    MNEMO_RETURN_IF_ERROR(PutSecrets(db, id, masked->secrets));
+  }
   if (u.kind) next.kind = *u.kind;
   if (u.event_time) next.event_time = *u.event_time;
   if (u.valid_from) next.valid_from = *u.valid_from;

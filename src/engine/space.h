@@ -74,6 +74,7 @@ class Space {
   Result<std::vector<MemoryId>> AddBatch(const std::vector<MemoryInput>& inputs);
   Result<IngestResult> Ingest(const std::string& user, const std::vector<Message>& messages);
   Result<Memory> Get(MemoryId id);
+  Result<Memory> Reveal(MemoryId id);  // Get with the text's secrets put back
   Result<ListPage> List(const ListRequest& request);
   Result<Memory> Update(MemoryId id, const MemoryUpdate& update);
   Status Remove(MemoryId id, const std::string& reason);

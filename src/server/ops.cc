@@ -320,9 +320,12 @@ ApiResult<Json> AddMemories(const Context& c, const Json& args) {
 }
 
 ApiResult<Json> GetMemory(const Context& c, const Json& args) {
-  OPS_RETURN_IF_ERROR(Known(args, {"space", "id"}));
-  OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, Role::kRead));
-  return Answer(c.engine.Get(t.space, t.id), util::MemoryToJson);
+  OPS_RETURN_IF_ERROR(Known(args, {"space", "id", "reveal"}));
+  OPS_ASSIGN_OR_RETURN(bool reveal, Arg(util::GetBool(args, "reveal", false)));
+  // The secrets of a memory's text are shown to admins who ask, and to no one else.
+  OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, reveal ? Role::kAdmin : Role::kRead));
+  return Answer(reveal ? c.engine.Reveal(t.space, t.id) : c.engine.Get(t.space, t.id),
+                util::MemoryToJson);
 }
 
 ApiResult<Json> ListMemories(const Context& c, const Json& raw) {

@@ -50,7 +50,8 @@ ApiResult<Json> DropSpace(const Context& c, const Json& args);    // {"space"}
 // valid_to, importance, tags, entities, meta, sources).
 ApiResult<Json> AddMemory(const Context& c, const Json& args);
 ApiResult<Json> AddMemories(const Context& c, const Json& args);  // {"space","memories":[...]}
-ApiResult<Json> GetMemory(const Context& c, const Json& args);    // {"space","id"}
+// {"space","id","reveal"}: reveal (admin) puts the text's secrets back.
+ApiResult<Json> GetMemory(const Context& c, const Json& args);
 ApiResult<Json> ListMemories(const Context& c, const Json& args);
 ApiResult<Json> UpdateMemory(const Context& c, const Json& args);
 ApiResult<Json> DeleteMemory(const Context& c,

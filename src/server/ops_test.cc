@@ -198,6 +198,17 @@ TEST_F(OpsTest, AddMemoriesIsAllOrNothing) {
   EXPECT_EQ(ActiveCount("a"), 2);
 }
 
+// Secrets in a memory's text are revealed to the admin role only.
+TEST_F(OpsTest, RevealNeedsAdmin) {
+  const MemoryId id = AddText("a", "my password is hunter2quokka");
+  EXPECT_EQ(Must(ops::GetMemory, {{"space", "a"}, {"id", id}}, &reader_)["text"],
+            "my password is [secret 1: password]");
+  EXPECT_TRUE(IsError(Run(ops::GetMemory, {{"space", "a"}, {"id", id}, {"reveal", true}}, &writer_),
+                      403, "forbidden", "space"));
+  EXPECT_EQ(Must(ops::GetMemory, {{"space", "a"}, {"id", id}, {"reveal", true}}, &a_admin_)["text"],
+            "my password is hunter2quokka");
+}
+
 TEST_F(OpsTest, GetMemoryAcceptsIntegerAndDecimalStringIds) {
   const MemoryId id = AddText("a", "hello");
   EXPECT_EQ(Must(ops::GetMemory, {{"space", "a"}, {"id", id}}, &reader_)["text"], "hello");

@@ -68,6 +68,10 @@ constexpr QueryParam kProfileQuery[] = {
     {"limit", "limit", QueryType::kInt},
 };
 
+constexpr QueryParam kGetQuery[] = {
+    {"reveal", "reveal", QueryType::kBool},
+};
+
 constexpr QueryParam kExportQuery[] = {
     {"user", "user", QueryType::kString},
 };
@@ -118,7 +122,7 @@ const Route kRoutes[] = {
     {"GET", "/v1/spaces/{space}/memories", &ops::ListMemories, nullptr, 200, false, kListQuery},
     {"POST", "/v1/spaces/{space}/memories", &ops::AddMemory, nullptr, 201, true},
     {"POST", "/v1/spaces/{space}/memories/batch", &ops::AddMemories, nullptr, 201, true},
-    {"GET", kMemory, &ops::GetMemory, nullptr, 200, false},
+    {"GET", kMemory, &ops::GetMemory, nullptr, 200, false, kGetQuery},
     {"PATCH", kMemory, &ops::UpdateMemory, nullptr, 200, true},
     {"DELETE", kMemory, &ops::DeleteMemory, nullptr, 200, false, kDeleteQuery},
     {"GET", "/v1/spaces/{space}/memories/{id}/history", &ops::MemoryHistory, nullptr, 200, false},

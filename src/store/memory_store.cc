@@ -241,7 +241,33 @@ Status EraseMemory(Db& db, const Memory& m) {
   MNEMO_RETURN_IF_ERROR(RunOne(db, "DELETE FROM vectors_next WHERE id=?", m.id));
   MNEMO_RETURN_IF_ERROR(RunOne(db, "DELETE FROM links WHERE from_id=?", m.id));
   MNEMO_RETURN_IF_ERROR(RunOne(db, "DELETE FROM links WHERE to_id=?", m.id));
+  MNEMO_RETURN_IF_ERROR(RunOne(db, "DELETE FROM secrets WHERE memory_id=?", m.id));
   return RunOne(db, "DELETE FROM memories WHERE id=?", m.id);
+}
+
+Status PutSecrets(Db& db, MemoryId id,
+                  const std::vector<std::pair<std::string, std::string>>& kind_value) {
+  MNEMO_RETURN_IF_ERROR(RunOne(db, "DELETE FROM secrets WHERE memory_id=?", id));
+  for (size_t i = 0; i < kind_value.size(); ++i) {
+    MNEMO_ASSIGN_OR_RETURN(
+        Stmt st, db.Prepare("INSERT INTO secrets(memory_id, n, kind, value) VALUES(?,?,?,?)"));
+    st.Bind(1, id).Bind(2, static_cast<int64_t>(i + 1));
+    st.Bind(3, kind_value[i].first).Bind(4, kind_value[i].second);
+    MNEMO_RETURN_IF_ERROR(st.Run());
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> ReadSecrets(Db& db, MemoryId id) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare("SELECT kind, value FROM secrets WHERE memory_id=? ORDER BY n"));
+  st.Bind(1, id);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return out;
+    out.emplace_back(st.Text(0), st.Text(1));
+  }
 }
 
 Result<MemoryId> MaxMemoryId(Db& db) {

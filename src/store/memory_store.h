@@ -31,7 +31,11 @@ Status InsertMemory(Db& db, const Memory& m);
 Result<std::optional<Memory>> GetMemory(Db& db, MemoryId id);
 // Rewrites the row of `after` (same id), re-indexing tags when they changed.
 Status ReplaceMemory(Db& db, const Memory& before, const Memory& after);
-// Erases the memory: row, tags, vector and links.
+// The secrets of a memory's text (write/secrets.h), n = 1, 2, ...: replaced as a whole.
+Status PutSecrets(Db& db, MemoryId id,
+                  const std::vector<std::pair<std::string, std::string>>& kind_value);
+Result<std::vector<std::pair<std::string, std::string>>> ReadSecrets(Db& db, MemoryId id);
+// Erases the memory: row, tags, vector, links and secrets.
 Status EraseMemory(Db& db, const Memory& m);
 // Largest id ever used in the space (memories, history and NoteErasedIds), 0 if none.
 Result<MemoryId> MaxMemoryId(Db& db);

@@ -186,6 +186,13 @@ CREATE INDEX memories_working ON memories(user_id, session_id, id) WHERE tier=0 
 -- threshold: the maintenance pass reads these (and the long-term tier), not every row.
 CREATE INDEX memories_recalled ON memories(tier) WHERE state=0 AND access_count>0;
 )sql",
+      // v6: credentials found at write (write/secrets.h) live here, not in the text.
+      R"sql(
+-- Secret n of a memory: the value its text shows as "[secret n: kind]". Read only to
+-- reveal a memory to an admin; erased with the memory.
+CREATE TABLE secrets(memory_id INTEGER NOT NULL, n INTEGER NOT NULL, kind TEXT NOT NULL,
+                     value TEXT NOT NULL, PRIMARY KEY(memory_id, n)) WITHOUT ROWID;
+)sql",
   };
   return kMigrations;
 }

@@ -823,6 +823,23 @@ class GetMemoryTest(ApiCase):
                     field="space")
 
 
+    def test_secrets_are_hidden_and_revealed_to_admins_only(self):
+        said = "the wifi password is Sn0wyOwl-77 and my card is 5555 5555 5555 4444"
+        m = self.add(said, user="maya")
+        self.assertEqual(m["text"], "the wifi password is [secret 1: password] and my card is "
+                                    "[secret 2: card number]")
+        base = "/v1/spaces/notes/memories/%d" % m["id"]
+        self.assertEqual(self.get_memory(m["id"])["text"], m["text"])
+        self.assertEqual(self.expect(200, "GET", base + "?reveal=true")["text"], said)
+        self.reject(422, "invalid_argument", "GET", base + "?reveal=maybe", field="reveal")
+        hits = self.expect(200, "POST", "/v1/spaces/notes/search",
+                           {"user": "maya", "query": "Sn0wyOwl wifi password"})["results"]
+        self.assertEqual([h["text"] for h in hits], [m["text"]])
+        export = self.req("GET", "/v1/spaces/notes/export").text
+        self.assertNotIn("Sn0wyOwl", export)
+        self.assertNotIn("5555", export)
+
+
 class UpdateMemoryTest(ApiCase):
 
     def test_update_writes_a_new_version(self):

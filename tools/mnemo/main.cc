@@ -215,7 +215,7 @@ struct Args {
   SearchRequest tuning;
   int k = 10, limit = 100;
   bool purge = false, explain = false, desc = false, skip_bad = false, provenance = false;
-  bool expand_links = false;
+  bool expand_links = false, reveal = false;
   FilterArgs filter;
 };
 
@@ -330,7 +330,9 @@ class Runner {
 
   int Get(const Args& a) {
     if (a.provenance) return Provenance(a);
-    return WithId(a, "get_memory", {},
+    Json args = Json::object();
+    if (a.reveal) args["reveal"] = true;
+    return WithId(a, "get_memory", args,
                   [&](Backend&, const Json& m) { out_.Emit(m, HumanMemory(m)); });
   }
 
@@ -796,6 +798,8 @@ int Main(int argc, char** argv) {
   }
   get->add_flag("--provenance", a.provenance,
                 "show the memories it was derived from, down to the episodes");
+  get->add_flag("--reveal", a.reveal,
+                "show the secrets (tokens, passwords, card numbers) hidden in its text");
   update->add_option("TEXT", a.text, "new text")->required();
   update->add_option("--reason", a.reason, "recorded in history");
   del->add_flag("--purge", a.purge, "erase the text everywhere (irreversible)");
