@@ -7,6 +7,7 @@
 
 #include "util/json_codec.h"
 #include "util/time_util.h"
+#include "util/utf8.h"
 #include "write/llm_extract.h"
 
 namespace mnemo::engine {
@@ -79,16 +80,18 @@ std::string Pretty(std::string_view key) {
   return out;
 }
 
-// `field`: the request list that holds the key ("set" or "unset").
+// `field`: the request list that holds the key ("set" or "unset"). Keys are what the
+// pipeline derives as slots ("home_city", "likes:cilantro", "favorite:programming
+// language"), so any text of 1-200 bytes without control characters or surrounding
+// spaces: every key the profile shows can be set and unset.
 Status CheckKey(const std::string& key, const char* field) {
-  bool ok = !key.empty() && key.size() <= 64;
-  for (char c : key) {
-    ok = ok &&
-         ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == ':' || c == '-');
-  }
+  bool ok = !key.empty() && key.size() <= 200 && key.front() != ' ' && key.back() != ' ' &&
+            util::IsValidUtf8(key);
+  for (char c : key) ok = ok && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
   if (!ok) {
-    return Status::InvalidArgument("invalid profile key \"" + key +
-                                   "\": use 1-64 characters of a-z 0-9 _ : -")
+    return Status::InvalidArgument("invalid profile key " + util::DumpJson(util::Json(key)) +
+                                   ": use 1-200 bytes of UTF-8 text without control "
+                                   "characters or surrounding spaces")
         .WithField(field);
   }
   return Status::Ok();
@@ -181,7 +184,7 @@ Result<Profile> ApplyProfileEdit(Engine& e, const std::string& space, const Prof
     for (const auto& s : rows) present.insert(s.slot);
     for (const auto& key : edit.unset) {
       const std::string k = Lowercase(key);
-      MNEMO_RETURN_IF_ERROR(CheckKey(k, "unset"));
+      if (!present.count(k)) MNEMO_RETURN_IF_ERROR(CheckKey(k, "unset"));
       if (std::any_of(set.begin(), set.end(), [&](const auto& kv) { return kv.first == k; })) {
         return Status::InvalidArgument("profile key \"" + k + "\" is both set and unset")
             .WithField("unset");

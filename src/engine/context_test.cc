@@ -113,7 +113,7 @@ TEST_F(ContextTest, EditingTheProfileSupersedesAndRemovesWithHistory) {
   const int64_t before = ActiveCount("s");
   ProfileEdit bad;
   bad.user = "maya";
-  bad.set = {{"job", "nurse"}, {"bad key!", "x"}};
+  bad.set = {{"job", "nurse"}, {"bad\x01key", "x"}};
   EXPECT_EQ(engine_->EditProfile("s", bad).status().code(), StatusCode::kInvalidArgument);
   bad.set = {{"job", ""}};
   EXPECT_EQ(engine_->EditProfile("s", bad).status().code(), StatusCode::kInvalidArgument);
@@ -130,6 +130,34 @@ TEST_F(ContextTest, EditingTheProfileSupersedesAndRemovesWithHistory) {
   EXPECT_EQ(engine_->EditProfile("s", bad).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(ActiveCount("s"), before);
   EXPECT_EQ(Entry(MustProfile(), "job")->value, "marine biologist");
+}
+
+// Issue 17: a derived key such as "favorite:programming language" could not be unset
+// ("invalid profile key"). Every key the profile shows can be set and unset.
+TEST_F(ContextTest, EveryDerivedProfileKeyCanBeSetAndUnset) {
+  Say("s1", kMay10, {"My favorite programming language is Rust."});
+  const Profile p = MustProfile();
+  const ProfileEntry* fav = nullptr;
+  for (const auto& e : p.entries) {
+    if (e.key.find(' ') != std::string::npos) fav = &e;
+  }
+  ASSERT_NE(fav, nullptr) << "the rules derive a slot with a space";
+  const std::string key = fav->key;
+  ProfileEdit set;
+  set.user = "maya";
+  set.set = {{key, "Go"}};
+  auto edited = engine_->EditProfile("s", set);
+  ASSERT_TRUE(edited.ok()) << edited.status().ToString();
+  const Profile after = MustProfile();
+  const ProfileEntry* now = Entry(after, key);
+  ASSERT_NE(now, nullptr);
+  EXPECT_EQ(now->value, "Go");
+  ProfileEdit unset;
+  unset.user = "maya";
+  unset.unset = {key};
+  edited = engine_->EditProfile("s", unset);
+  ASSERT_TRUE(edited.ok()) << edited.status().ToString();
+  EXPECT_EQ(Entry(MustProfile(), key), nullptr);
 }
 
 TEST_F(ContextTest, TheContextIsTheProfileThenMemoriesBySessionWithinTheBudget) {

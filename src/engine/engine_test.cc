@@ -126,7 +126,7 @@ TEST_F(EngineTest, ErrorsNameTheirField) {
   edit.unset = {"job"};
   EXPECT_EQ(field(engine_->EditProfile("s", edit).status()), "unset");
   edit.unset.clear();
-  edit.set = {{"bad key", "v"}};
+  edit.set = {{" bad key", "v"}};
   EXPECT_EQ(field(engine_->EditProfile("s", edit).status()), "set");
 }
 

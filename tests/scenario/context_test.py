@@ -59,7 +59,7 @@ class ContextCli(MnemoCase):
         self.fails(EXIT_BAD_INPUT, "profile", "--space", "s", "--user", "maya", "--edit", "x",
                    contains="KEY=VALUE")
         self.fails(EXIT_BAD_INPUT, "profile", "--space", "s", "--user", "maya", "--edit",
-                   "bad key=1", contains="invalid profile key")
+                   "bad\x01key=1", contains="invalid profile key")
         self.fails(EXIT_NOT_FOUND, "profile", "--space", "s", "--user", "maya", "--unset",
                    "diet", contains="no profile entry")
         self.fails(EXIT_BAD_INPUT, "profile", "--space", "s", "--user", "maya", "--reason",
