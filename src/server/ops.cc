@@ -169,8 +169,11 @@ ApiResult<Target> MemoryTarget(const Context& c, const Json& args, Role needed) 
   OPS_ASSIGN_OR_RETURN(MemoryId id, Arg(util::GetMemoryId(args, "id")));
   if (Bound(c)) {
     auto m = c.engine.Get(space, id);
-    if (!m.ok()) return EngineError(m.status(), "id");
-    if (m->user_id != c.principal.user) {
+    if (!m.ok() && m.status().code() != StatusCode::kNotFound) {
+      return EngineError(m.status(), "id");
+    }
+    // One answer for another user's memory, a purged one and one that never existed.
+    if (!m.ok() || m->user_id != c.principal.user) {
       return FromStatus(Status::NotFound("memory " + std::to_string(id) +
                                          " does not exist in space '" + space + "'"),
                         "id");
