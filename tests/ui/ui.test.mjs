@@ -152,6 +152,18 @@ describe('mnemo web UI', { skip: !existsSync(CHROMIUM) && `no browser at ${CHROM
     assert.match(await text(page, 'table.derived'), /Maya is allergic to peanuts/);
   });
 
+  test('a memory with a secret shows its placeholder, and an admin reveals it', async () => {
+    const added = JSON.parse(mnemo(data, '--json', 'add', '--space', 'demo', '--user', 'maya',
+      'the storage unit code is 4471 and my password is s3cret-Quokka'));
+    const stored = JSON.parse(mnemo(data, '--json', 'get', '--space', 'demo', String(added.id)));
+    assert.equal(stored.text, 'the storage unit code is 4471 and my password is [secret 1: password]');
+    await page.goto(server.base + '/ui/#/spaces/demo/memories/' + added.id);
+    await page.waitForSelector('p.secrets button');
+    assert.match(await text(page, 'blockquote.text'), /\[secret 1: password\]$/);
+    await page.click('p.secrets button');
+    await page.waitForFunction(() => /s3cret-Quokka$/.test(document.querySelector('blockquote.text').textContent));
+  });
+
   test('edits the profile, and the change shows in the history with its reason', async () => {
     await page.goto(server.base + '/ui/#/spaces/demo/users/maya?tab=profile');
     await page.waitForSelector('table.profile-entries');

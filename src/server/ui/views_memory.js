@@ -13,11 +13,13 @@ export async function memoryPage({ args: [space, idText] }) {
       api("GET", path + "/provenance"),
     ]);
     const derived = await derivedFrom(space, m.id, links);
+    const quote = h("blockquote", { class: "text" }, m.text);
     root.replaceChildren(
       h("h1", {}, "Memory ", h("span", { class: "id" }, String(m.id)), " ", badge(m.kind), " ",
         m.state === "active" ? "" : badge(m.state, "state"), " ",
         h("span", { class: "version" }, "version " + m.version)),
-      h("blockquote", { class: "text" }, m.text),
+      quote,
+      /\[secret \d+: /.test(m.text) ? revealButton(path, quote) : "",
       details(space, m),
       editor(space, m, fill, derived),
       h("h2", {}, "History"), historyView(history),
@@ -34,6 +36,16 @@ export async function memoryPage({ args: [space, idText] }) {
   };
   await fill();
   return root;
+}
+
+// Credentials found at write show as "[secret N: KIND]"; an admin may show them here.
+function revealButton(path, quote) {
+  return h("p", { class: "secrets" }, "Its text holds secrets, stored apart. ",
+    action("Reveal them (admin)", async () => {
+      const r = await api("GET", path + "?reveal=true");
+      quote.textContent = r.text;
+      return "shown on this page only";
+    }));
 }
 
 function details(space, m) {
