@@ -28,16 +28,16 @@ namespace {
 
 using pipeline::kActor;
 
-constexpr int kNeighbours = 8;                // consolidation candidates by vector...
+constexpr int kNeighbours = 8;  // consolidation candidates by vector...
 // ... at least this similar: less similar texts are neither near-duplicates nor related
 // (link_min_similarity is higher), so their rows need not be read.
 constexpr double kMinNeighbourSimilarity = 0.25;
-constexpr size_t kLexicalNeighbours = 16;     // the lexically closest derived memories...
-constexpr size_t kRecentNeighbours = 32;      // ... and the most recent, scored by vector
-constexpr double kSelectiveFraction = 0.05;   // lexical neighbours: terms in <= 5% of the space
-constexpr size_t kMaxDerivedTags = 16;        // tags of a derived memory (its key phrases)
-constexpr size_t kEvolveTagsPerLink = 2;      // key phrases a new link may add to a neighbour
-constexpr int kSameEntityLinks = 5;           // same_entity links per new memory
+constexpr size_t kLexicalNeighbours = 16;    // the lexically closest derived memories...
+constexpr size_t kRecentNeighbours = 32;     // ... and the most recent, scored by vector
+constexpr double kSelectiveFraction = 0.05;  // lexical neighbours: terms in <= 5% of the space
+constexpr size_t kMaxDerivedTags = 16;       // tags of a derived memory (its key phrases)
+constexpr size_t kEvolveTagsPerLink = 2;     // key phrases a new link may add to a neighbour
+constexpr int kSameEntityLinks = 5;          // same_entity links per new memory
 // A derived memory lists at most this many sources in its row (each repetition of a
 // known fact would otherwise lengthen the row, and its history, without bound); every
 // source is linked (derived_from), which is what provenance walks and purge follows.
@@ -210,7 +210,8 @@ Status Space::ApplyGroups(std::vector<ExtractedGroup>& groups) {
     if (s.ok() && vecs.size() != texts.size()) s = Status::Internal("embedder returned too few");
     if (!s.ok()) {
       for (const auto& g : groups) {
-        MNEMO_RETURN_IF_ERROR(FailJobs(g.jobs, s.WithContext("embedding derived memories"), g.usage));
+        MNEMO_RETURN_IF_ERROR(
+            FailJobs(g.jobs, s.WithContext("embedding derived memories"), g.usage));
       }
       return Status::Ok();
     }
@@ -279,7 +280,8 @@ Result<int64_t> Space::ConsolidateGroup(WriteTxn& txn, ExtractedGroup& group, Ap
     std::map<MemoryId, std::vector<std::string>> found;
     for (const auto& e : m.entities) {
       if (Lower(e) == Lower(subject) || Lower(e) == Lower(user)) continue;
-      MNEMO_ASSIGN_OR_RETURN(auto rows, store::DerivedByEntity(db, user, e, m.id, kSameEntityLinks));
+      MNEMO_ASSIGN_OR_RETURN(auto rows,
+                             store::DerivedByEntity(db, user, e, m.id, kSameEntityLinks));
       for (auto& [id, entities] : rows) found.emplace(id, std::move(entities));
     }
     std::vector<std::pair<MemoryId, double>> links;
@@ -299,6 +301,16 @@ Result<int64_t> Space::ConsolidateGroup(WriteTxn& txn, ExtractedGroup& group, Ap
     return Status::Ok();
   };
   for (auto& d : group.derivations) {
+    // Its sources were read before this transaction: one purged or erased since (a user's
+    // erasure deletes their jobs, but not the one running) is no source, and a derivation
+    // with no source left is not written (nothing may outlive what it came from).
+    std::vector<MemoryId> alive;
+    for (MemoryId src : d.candidate.sources) {
+      MNEMO_ASSIGN_OR_RETURN(auto source, store::GetMemory(db, src));
+      if (source && source->user_id == user) alive.push_back(src);
+    }
+    if (alive.empty()) continue;
+    d.candidate.sources = std::move(alive);
     const write::Candidate& c = d.candidate;
     const TimeMs when = c.event_time.value_or(now);
     MNEMO_ASSIGN_OR_RETURN(const auto near, DerivedNeighbours(db, user, d, *state));
@@ -386,8 +398,8 @@ Result<int64_t> Space::ConsolidateGroup(WriteTxn& txn, ExtractedGroup& group, Ap
     m.sources = c.sources;
     m.metadata = DerivedMetadata(c, d.extractor);
     MNEMO_RETURN_IF_ERROR(store::InsertMemory(db, m));
-    MNEMO_RETURN_IF_ERROR(
-        store::AppendHistory(db, HistoryEntry{m.id, 1, HistoryOp::kAdd, "", "", kActor, now, reason}));
+    MNEMO_RETURN_IF_ERROR(store::AppendHistory(
+        db, HistoryEntry{m.id, 1, HistoryOp::kAdd, "", "", kActor, now, reason}));
     MNEMO_RETURN_IF_ERROR(StoreVector(db, m.id, d.vector, txn.vector_changes()));
     state->written.push_back({m.id, user, d.vector, state->group});
     for (MemoryId src : m.sources) {
@@ -411,8 +423,9 @@ Result<int64_t> Space::ConsolidateGroup(WriteTxn& txn, ExtractedGroup& group, Ap
     }
     std::sort(related.rbegin(), related.rend());
     for (size_t i = 0; i < related.size() && i < static_cast<size_t>(pipeline_->link_k); ++i) {
-      MNEMO_RETURN_IF_ERROR(store::InsertLink(db, Link{m.id, related[i].second, LinkType::kRelated,
-                                                       std::round(related[i].first * 1000) / 1000}));
+      MNEMO_RETURN_IF_ERROR(
+          store::InsertLink(db, Link{m.id, related[i].second, LinkType::kRelated,
+                                     std::round(related[i].first * 1000) / 1000}));
       // Evolution (A-MEM): the linked memory takes up to two of the new memory's key
       // phrases as tags, in a new version whose history names the memory they came from.
       MNEMO_RETURN_IF_ERROR(evolve(related[i].second, m));

@@ -384,6 +384,32 @@ TEST_F(PipelineTest, SecretsNeverLeaveTheirTableButForReveal) {
   }
 }
 
+// A user erased while a job of theirs waits on the model: what the model answers is not
+// written, since its sources are gone (nothing outlives what it came from).
+TEST_F(PipelineTest, AnErasureDuringAJobLeavesNothingBehind) {
+  UseModel();
+  auto ids = Ingest({{"Maya", "I work as a nurse in Quillbrook."}});
+  llm::ScriptedResponse slow;
+  slow.body =
+      R"({"choices":[{"message":{"role":"assistant","content":"{\"memories\":[{\"kind\":\"fact\",\"text\":\"Maya works as a nurse in Quillbrook\",\"subject\":\"maya\",\"slot\":\"job\",\"value\":\"nurse\",\"polarity\":1,\"event_date\":null,\"time_text\":\"\",\"entities\":[],\"sources\":[1],\"supersedes\":null,\"same_as\":null}]}"},"finish_reason":"stop"}]})";
+  slow.delay = std::chrono::milliseconds(400);
+  fake_.Enqueue("/v1/chat/completions", slow);
+  fake_.ClearRecords();
+  std::thread jobs([&] { EXPECT_TRUE(engine_->RunJobs("s").ok()); });
+  while (fake_.max_concurrent() == 0) {  // the model has the request, and waits
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto erased = engine_->EraseUser("s", "maya", "");
+  EXPECT_EQ(fake_.RequestCount("/v1/chat/completions"), 0u) << "erased before the answer";
+  jobs.join();
+  EXPECT_EQ(fake_.RequestCount("/v1/chat/completions"), 1u);
+  ASSERT_TRUE(erased.ok()) << erased.status().ToString();
+  EXPECT_EQ(erased->memories, 1);
+  EXPECT_TRUE(Derived(/*include_retired=*/true).empty());
+  engine_.reset();
+  EXPECT_FALSE(AnyFileContains(dir_.path(), "Quillbrook"));
+}
+
 TEST_F(PipelineTest, ModelDecidesSupersedeByIdOfAKnownMemory) {
   fake_.SetChatContents({R"({"memories":[{"kind":"fact","text":"Maya works as a nurse",
       "subject":"maya","slot":"job","value":"nurse","polarity":1,"event_date":null,
