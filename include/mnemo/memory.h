@@ -22,15 +22,23 @@ using MemoryId = int64_t;
 using TimeMs = int64_t;  // Unix epoch milliseconds, UTC
 
 enum class Kind { kEpisode, kFact, kPreference, kProcedure, kSummary };
-enum class Origin { kUser, kAssistant, kTool, kImport, kDerived };
+// Where a memory came from. "web": a page or document fetched from outside.
+enum class Origin { kUser, kAssistant, kTool, kImport, kDerived, kWeb };
+// How far its text may be trusted, by origin (docs/security.md, "Trust and quarantine"):
+// high for what the user said and what mnemo derived from it, medium for the assistant's
+// words and imported memories, low for tool results and web content. Text of low trust
+// that reads as instructions to the agent is quarantined (Memory::quarantine).
+enum class Trust { kLow, kMedium, kHigh };
 enum class Tier { kWorking, kShortTerm, kLongTerm, kArchived };
 // kActive: searchable. kRetired: removed (soft) or superseded; kept with its history.
 enum class State { kActive, kRetired };
 
 std::string_view KindName(Kind k);      // "episode", "fact", "preference", "procedure", "summary"
-std::string_view OriginName(Origin o);  // "user", "assistant", "tool", "import", "derived"
-std::string_view TierName(Tier t);      // "working", "short_term", "long_term", "archived"
-std::string_view StateName(State s);    // "active", "retired"
+std::string_view OriginName(Origin o);  // "user", "assistant", "tool", "import", "derived", "web"
+Trust TrustOf(Origin o);
+std::string_view TrustName(Trust t);  // "low", "medium", "high"
+std::string_view TierName(Tier t);    // "working", "short_term", "long_term", "archived"
+std::string_view StateName(State s);  // "active", "retired"
 Result<Kind> ParseKind(std::string_view name);
 Result<Origin> ParseOrigin(std::string_view name);
 Result<Tier> ParseTier(std::string_view name);
@@ -71,6 +79,11 @@ struct Memory {
 
   std::vector<MemoryId> sources;  // memories this one was derived from
   Origin origin = Origin::kUser;
+  // Why the memory is quarantined; "" when it is not. A quarantined memory is kept and
+  // shown when asked for (Filter::quarantined), but never in context, in a default list
+  // or search, or a source of derived memories. Set at write (write/injection.h) or by
+  // an update; released by an update.
+  std::string quarantine;
   std::vector<std::string> tags;
   std::vector<std::string> entities;
   std::string metadata = "{}";  // a JSON object, compact text
@@ -113,8 +126,11 @@ struct MemoryUpdate {
   std::optional<std::vector<std::string>> tags;
   std::optional<std::vector<std::string>> entities;
   std::optional<std::string> metadata;  // replaces the whole object
-  std::string reason;                   // recorded in history
-  std::string actor;                    // recorded in history ("" = "api")
+  // true: quarantine the memory (reason: `reason`, else "quarantined by hand"); false:
+  // release it. A new text of a memory of low trust is checked again unless this is set.
+  std::optional<bool> quarantined;
+  std::string reason;  // recorded in history
+  std::string actor;   // recorded in history ("" = "api")
 };
 
 enum class HistoryOp { kAdd, kUpdate, kRemove, kPurge };

@@ -140,6 +140,11 @@ struct Options {
   // (empty): warnings and errors go to stderr.
   Logger logger;
 
+  // Quarantine at write the memories of low trust (origin tool or web) whose text reads
+  // as instructions to the agent (write/injection.h; docs/security.md, "Trust and
+  // quarantine"). Default true (config security.quarantine).
+  bool quarantine_instructions = true;
+
   // Limits. Requests beyond them are rejected with kTooLarge / kInvalidArgument.
   size_t max_text_bytes = 64 * 1024;      // per memory text; default 64 KiB
   size_t max_metadata_bytes = 16 * 1024;  // per metadata object; default 16 KiB

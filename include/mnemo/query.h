@@ -13,6 +13,12 @@
 
 namespace mnemo {
 
+// Quarantined memories (Memory::quarantine) in a list or search: left out (the default),
+// included, or the only ones shown (to review them).
+enum class QuarantineFilter { kExclude, kInclude, kOnly };
+std::string_view QuarantineFilterName(QuarantineFilter q);  // "exclude", "include", "only"
+Result<QuarantineFilter> ParseQuarantineFilter(std::string_view name);
+
 // Filters shared by list and search. Empty fields do not filter.
 //
 // Scope rule (enforced by the engine, not left to callers): a search in a space that
@@ -41,6 +47,7 @@ struct Filter {
   // Memories in tier archived (moved there by capacity limits; docs/lifecycle.md) are
   // left out unless this is set (--include-archived).
   bool include_archived = false;
+  QuarantineFilter quarantined = QuarantineFilter::kExclude;
   // Bi-temporal views (docs/lifecycle.md, "Time"). as_of: what mnemo held at that system
   // time (created by then, not yet retired then; each shown as its version at that time).
   // valid_at: what was true in the world then (valid_from <= T < valid_to), superseded

@@ -176,7 +176,12 @@ def _mem0_item(m: Mapping[str, Any]) -> Dict[str, Any]:
         "role": m.get("role") or None,
         "kind": m.get("kind"),
         "tags": m.get("tags", []),
+        "origin": m.get("origin"),
+        "trust": m.get("trust"),
+        "quarantined": m.get("quarantined", False),
     }
+    if m.get("quarantined"):
+        item["quarantine_reason"] = m.get("quarantine_reason")
     if "score" in m:
         item["score"] = m["score"]
     if "explain" in m:
@@ -242,8 +247,10 @@ class _Surface:
 
     def _get_all(self, user_id: Optional[str] = None, agent_id: Optional[str] = None,
                  run_id: Optional[str] = None, filters: Optional[Mapping[str, Any]] = None,
-                 limit: int = 100) -> Plan:
+                 limit: int = 100, quarantined: Optional[str] = None) -> Plan:
         args = _filters(_scope({"space": self.space}, user_id, agent_id, run_id), filters)
+        if quarantined is not None:
+            args["quarantined"] = quarantined
         # Newest first, as Mem0 lists; pages of the api's size until `limit`.
         args["descending"] = True
         if isinstance(limit, bool) or not isinstance(limit, int):
@@ -359,6 +366,14 @@ class _Surface:
         if reason is not None:
             args["reason"] = reason
         return (yield "erase_user", args)
+
+    def _set_quarantined(self, memory_id: MemoryIdLike, quarantined: bool,
+                         reason: Optional[str] = None) -> Plan:
+        args: Dict[str, Any] = {"space": self.space, "id": _memory_id(memory_id),
+                                "quarantined": quarantined}
+        if reason is not None:
+            args["reason"] = reason
+        return (yield "update_memory", args)
 
     def _import(self, export: str) -> Plan:
         if not isinstance(export, str):
@@ -491,9 +506,11 @@ class SyncMethods(_Sync):
 
     def get_all(self, *, user_id: Optional[str] = None, agent_id: Optional[str] = None,
                 run_id: Optional[str] = None, filters: Optional[Mapping[str, Any]] = None,
-                limit: int = 100) -> Dict[str, Any]:
-        """Active memories, newest first, up to ``limit``: ``{"results": [...]}``."""
-        return self._run(self._get_all(user_id, agent_id, run_id, filters, limit))
+                limit: int = 100, quarantined: Optional[str] = None) -> Dict[str, Any]:
+        """Active memories, newest first, up to ``limit``: ``{"results": [...]}``.
+        ``quarantined``: "include" or "only" to show quarantined memories too, or only them
+        (by default they are left out)."""
+        return self._run(self._get_all(user_id, agent_id, run_id, filters, limit, quarantined))
 
     def update(self, memory_id: MemoryIdLike, data: str) -> Dict[str, Any]:
         """Replaces a memory's text; the old text stays in its history."""
@@ -559,6 +576,16 @@ class SyncMethods(_Sync):
         "memories", "jobs"}``."""
         return self._run(self._erase_user(user_id, reason))
 
+    def quarantine(self, memory_id: MemoryIdLike, *, reason: Optional[str] = None) -> Dict[str, Any]:
+        """Keeps a memory out of context, default lists and searches, and derivation (it
+        stays, flagged). Text from a tool or the web that reads as instructions to the agent
+        is quarantined at write; list it with ``list_memories(quarantined="only")``."""
+        return self._run(self._set_quarantined(memory_id, True, reason))
+
+    def release(self, memory_id: MemoryIdLike, *, reason: Optional[str] = None) -> Dict[str, Any]:
+        """Releases a memory from quarantine (admin)."""
+        return self._run(self._set_quarantined(memory_id, False, reason))
+
     def import_(self, export: str) -> Dict[str, int]:
         """Reads an export (``export()``'s text) into this space, created if missing, in one
         transaction; ids and history are kept. Returns ``{"memories", "history", "links"}``.
@@ -613,9 +640,10 @@ class AsyncMethods(_Async):
 
     async def get_all(self, *, user_id: Optional[str] = None, agent_id: Optional[str] = None,
                       run_id: Optional[str] = None, filters: Optional[Mapping[str, Any]] = None,
-                      limit: int = 100) -> Dict[str, Any]:
-        """Active memories, newest first, up to ``limit``: ``{"results": [...]}``."""
-        return await self._run(self._get_all(user_id, agent_id, run_id, filters, limit))
+                      limit: int = 100, quarantined: Optional[str] = None) -> Dict[str, Any]:
+        """Active memories, newest first; see the synchronous ``get_all``."""
+        return await self._run(
+            self._get_all(user_id, agent_id, run_id, filters, limit, quarantined))
 
     async def update(self, memory_id: MemoryIdLike, data: str) -> Dict[str, Any]:
         """Replaces a memory's text; the old text stays in its history."""
@@ -677,6 +705,16 @@ class AsyncMethods(_Async):
     async def erase_user(self, user_id: str, *, reason: Optional[str] = None) -> Dict[str, Any]:
         """Erases everything of ``user_id``; see the synchronous ``erase_user``."""
         return await self._run(self._erase_user(user_id, reason))
+
+    async def quarantine(self, memory_id: MemoryIdLike, *,
+                         reason: Optional[str] = None) -> Dict[str, Any]:
+        """Quarantines a memory; see the synchronous ``quarantine``."""
+        return await self._run(self._set_quarantined(memory_id, True, reason))
+
+    async def release(self, memory_id: MemoryIdLike, *,
+                      reason: Optional[str] = None) -> Dict[str, Any]:
+        """Releases a memory from quarantine (admin)."""
+        return await self._run(self._set_quarantined(memory_id, False, reason))
 
     async def import_(self, export: str) -> Dict[str, int]:
         """Reads an export into this space; see the synchronous ``import_``."""

@@ -81,6 +81,7 @@ Json Defaults() {
           {"lifecycle", LifecycleDefaults()},
           {"storage",
            {{"mmap_mb", o.sqlite_mmap_bytes >> 20}, {"cache_mb", o.sqlite_cache_bytes >> 20}}},
+          {"security", {{"quarantine", o.quarantine_instructions}}},
           {"spaces", Json::object()}};
 }
 
@@ -115,6 +116,7 @@ const std::vector<std::pair<const char*, const char*>>& EnvKeys() {
       {"MNEMO_PIPELINE_DAILY_TOKEN_BUDGET", "pipeline.daily_token_budget"},
       {"MNEMO_STORAGE_MMAP_MB", "storage.mmap_mb"},
       {"MNEMO_STORAGE_CACHE_MB", "storage.cache_mb"},
+      {"MNEMO_SECURITY_QUARANTINE", "security.quarantine"},
   };
   return kKeys;
 }
@@ -390,6 +392,7 @@ Result<Options> ToOptions(const Json& config, const Environment& env) {
         LifecycleFrom(it.value()["lifecycle"], o.lifecycle, "spaces." + it.key() + ".lifecycle"));
   }
   MNEMO_RETURN_IF_ERROR(StorageFrom(config["storage"], &o));
+  o.quarantine_instructions = config["security"]["quarantine"].get<bool>();
   const Json& emb = config["embedding"];
   o.reembed_on_embedder_change = emb["reembed"].get<bool>();
   if (emb["provider"] == "openai") {

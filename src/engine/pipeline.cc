@@ -41,7 +41,7 @@ write::Turn ToTurn(const Memory& m) {
 
 bool Derivable(const Memory& m) {
   return m.kind == Kind::kEpisode && m.origin != Origin::kDerived && m.role != "system" &&
-         m.role != "tool";
+         m.role != "tool" && m.quarantine.empty();
 }
 
 }  // namespace
@@ -238,14 +238,15 @@ Result<std::optional<Space::ExtractedGroup>> Space::ExtractGroup(const std::vect
   std::optional<ExtractedGroup> none;
   const TimeMs now = Now();
   const Job& first = jobs.front();
-  // The episodes, as they are now (purged or retired ones are skipped).
+  // The episodes, as they are now (purged, retired or quarantined ones are skipped).
   std::vector<Memory> episodes;
   {
     MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
     for (const auto& job : jobs) {
       for (MemoryId id : job.memories) {
         MNEMO_ASSIGN_OR_RETURN(auto m, store::GetMemory(*reader, id));
-        if (m && m->state == State::kActive) episodes.push_back(std::move(*m));
+        if (m && m->state == State::kActive && m->quarantine.empty())
+          episodes.push_back(std::move(*m));
       }
     }
   }

@@ -13,6 +13,7 @@
 #include "util/json_codec.h"
 #include "util/time_util.h"
 #include "util/utf8.h"
+#include "write/injection.h"
 #include "write/secrets.h"
 
 namespace mnemo::engine {
@@ -380,6 +381,13 @@ void Space::AdjustUserCount(const std::string& user, int64_t delta) {
   if (n <= 0) user_counts_.erase(user);
 }
 
+std::string Space::QuarantineReason(Origin origin, std::string_view text) const {
+  if (!ctx_->options.quarantine_instructions || TrustOf(origin) != Trust::kLow) return {};
+  auto found = write::FindInstructions(text);
+  if (!found) return {};
+  return "reads as instructions to the agent (" + found->family + ": \"" + found->excerpt + "\")";
+}
+
 Result<std::vector<MemoryId>> Space::AddBatch(const std::vector<MemoryInput>& inputs) {
   return WriteBatch(inputs, /*link_sessions=*/false);
 }
@@ -408,6 +416,10 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
     metadata[i] = *util::NormalizeMetadata(inputs[i].metadata, ctx_->options.max_metadata_bytes);
     masked[i] = write::MaskSecrets(inputs[i].text);
     texts.push_back(masked[i].text);
+  }
+  std::vector<std::string> quarantine(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    quarantine[i] = QuarantineReason(inputs[i].origin, masked[i].text);
   }
   // A provider failure leaves vectors out (an embed job adds them later), never the write.
   MNEMO_ASSIGN_OR_RETURN(const WriteVectors vecs, EmbedForWrite(texts));
@@ -449,6 +461,7 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
     // A conversation's turns form its session's working set (bounded below).
     m.tier = m.kind == Kind::kEpisode && !m.session_id.empty() ? Tier::kWorking : Tier::kShortTerm;
     m.origin = in.origin;
+    m.quarantine = std::move(quarantine[i]);
     m.tags = in.tags;
     m.entities = in.entities;
     m.sources = in.sources;
@@ -703,6 +716,14 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
   if (u.tags) next.tags = *u.tags;
   if (u.entities) next.entities = *u.entities;
   if (metadata) next.metadata = *metadata;
+  if (u.quarantined) {
+    next.quarantine = !*u.quarantined                ? std::string()
+                      : !current->quarantine.empty() ? current->quarantine
+                      : !u.reason.empty()            ? u.reason
+                                                     : std::string("quarantined by hand");
+  } else if (masked && next.text != current->text) {
+    next.quarantine = QuarantineReason(next.origin, next.text);
+  }
   if (next.valid_from && next.valid_to && *next.valid_to < *next.valid_from) {
     return Status::InvalidArgument("valid_to is before valid_from").WithField("valid_to");
   }

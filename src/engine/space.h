@@ -229,6 +229,8 @@ class Space {
   // Validation shared by add, ingest and import.
   Status ValidateInput(const MemoryInput& in) const;
   Status ValidateText(std::string_view text, std::string_view what) const;
+  // Why a memory of `origin` with `text` is quarantined at write; "" when it is not.
+  std::string QuarantineReason(Origin origin, std::string_view text) const;
   // `emb`'s quantized vectors of `texts`; a malformed answer is kCorruption.
   static Result<std::vector<std::string>> EmbedBlobs(const Embedder& emb,
                                                      const std::vector<std::string_view>& texts);

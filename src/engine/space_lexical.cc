@@ -27,6 +27,7 @@ index::LexicalFilter ToLexicalFilter(const Filter& f) {
   // The bi-temporal views decide on retired memories themselves (in SQLite).
   lf.include_retired = f.include_retired || f.as_of.has_value() || f.valid_at.has_value();
   lf.include_archived = f.include_archived;
+  lf.quarantined = f.quarantined;
   lf.agent = f.agent_id;
   lf.session = f.session_id;
   lf.time_from = f.time_from;

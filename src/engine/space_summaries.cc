@@ -47,7 +47,7 @@ std::string Lower(std::string_view s) {
 
 bool Summarizable(const Memory& m) {
   return m.kind == Kind::kEpisode && m.origin != Origin::kDerived && m.role != "system" &&
-         m.role != "tool";
+         m.role != "tool" && m.quarantine.empty();
 }
 
 TimeMs TimeOf(const Memory& m) {

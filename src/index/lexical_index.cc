@@ -36,7 +36,8 @@ constexpr double kB = 0.75;
 // floating-point rounding (summed in another order) never prunes that score.
 constexpr double kBoundMargin = 1e-9;
 constexpr int kKinds = 5;  // Kind::kEpisode .. Kind::kSummary
-constexpr uint8_t kLive = 1, kRetired = 2, kArchived = 4;
+constexpr uint8_t kLive = 1, kRetired = 2, kArchived = 4, kQuarantined = 8;
+constexpr uint8_t kHiddenFlags = kRetired | kArchived | kQuarantined;
 
 constexpr char kMagic[8] = {'M', 'N', 'E', 'M', 'O', 'L', 'E', 'X'};
 constexpr char kEndMagic[8] = {'M', 'N', 'E', 'M', 'O', 'E', 'N', 'D'};
@@ -166,9 +167,9 @@ size_t GetVarint(std::string_view s, size_t pos, uint32_t* v) {
   return std::string::npos;
 }
 
-// Partitions: (user, kind, hidden). Hidden memories (retired or archived) are kept apart
-// so that a default search never walks the postings of superseded facts and archived
-// turns, however many accumulate.
+// Partitions: (user, kind, hidden). Hidden memories (retired, archived or quarantined) are kept
+// apart so that a default search never walks the postings of superseded facts and archived turns,
+// however many accumulate.
 uint64_t PartKey(uint32_t user, int kind, bool hidden) {
   return (static_cast<uint64_t>(user) << 4) | (static_cast<uint64_t>(kind) << 1) |
          (hidden ? 1u : 0u);
@@ -187,6 +188,7 @@ LexicalDoc AnalyzeMemory(const Memory& m, MemoryId prev_in_session) {
   d.kind = m.kind;
   d.retired = m.state == State::kRetired;
   d.archived = m.tier == Tier::kArchived;
+  d.quarantined = !m.quarantine.empty();
   d.event_time = m.event_time;
   d.prev_in_session = prev_in_session;
   d.text_hash = Fnv1a(m.text, m.speaker);
@@ -232,6 +234,7 @@ class LexicalIndex::Impl {
     uint32_t user = kNoDoc;  // kNoDoc: any
     uint8_t kinds = 0x1f;
     uint8_t exclude = 0;  // flags a doc must not have
+    uint8_t require = 0;  // flags a doc must have
     uint32_t agent = kNoDoc;
     uint32_t session_name = kNoDoc;
     int64_t from = kNoTime, to = kNoTime;  // kNoTime: unbounded
@@ -268,7 +271,7 @@ class LexicalIndex::Impl {
 
   DocInfo info_{[this](uint32_t d) { return len_[d]; }, [this](uint32_t d) { return time_[d]; }};
 
-  static bool Hidden(uint8_t flags) { return (flags & (kRetired | kArchived)) != 0; }
+  static bool Hidden(uint8_t flags) { return (flags & kHiddenFlags) != 0; }
   uint64_t KeyOf(uint32_t doc) const {
     return PartKey(user_[doc], kind_[doc], Hidden(flags_[doc]));
   }
@@ -476,7 +479,8 @@ class LexicalIndex::Impl {
     uint32_t doc = ord_of_.Find(d.id);
     const int64_t time = d.event_time ? *d.event_time : kNoTime;
     const uint8_t flags =
-        static_cast<uint8_t>(kLive | (d.retired ? kRetired : 0) | (d.archived ? kArchived : 0));
+        static_cast<uint8_t>(kLive | (d.retired ? kRetired : 0) | (d.archived ? kArchived : 0) |
+                             (d.quarantined ? kQuarantined : 0));
     if (doc != kNoDoc) {
       const bool reindex = hash_[doc] != d.text_hash || kind_[doc] != uint8_t(d.kind) ||
                            users_.str(user_[doc]) != d.user || time_[doc] != time ||
@@ -544,6 +548,8 @@ class LexicalIndex::Impl {
     }
     if (!f.include_retired) c.exclude |= kRetired;
     if (!f.include_archived) c.exclude |= kArchived;
+    if (f.quarantined == QuarantineFilter::kExclude) c.exclude |= kQuarantined;
+    if (f.quarantined == QuarantineFilter::kOnly) c.require |= kQuarantined;
     if (!f.agent.empty()) {
       c.agent = agents_.Find(f.agent);
       if (c.agent == kNoDoc) c.none = true;
@@ -566,7 +572,7 @@ class LexicalIndex::Impl {
   // The user/kind/state part and everything else.
   bool Passes(uint32_t doc, const Compiled& c) const {
     const uint8_t fl = flags_[doc];
-    if ((fl & kLive) == 0 || (fl & c.exclude) != 0) return false;
+    if ((fl & kLive) == 0 || (fl & c.exclude) != 0 || (fl & c.require) != c.require) return false;
     if (c.user != kNoDoc && user_[doc] != c.user) return false;
     if ((c.kinds & (1u << kind_[doc])) == 0) return false;
     if (c.agent != kNoDoc && agent_[doc] != c.agent) return false;
@@ -583,8 +589,9 @@ class LexicalIndex::Impl {
   std::vector<const Partition*> PartitionsFor(const Compiled& c) const {
     std::vector<const Partition*> out;
     if (c.none) return out;
-    // Hidden partitions only when the filter lets retired or archived memories through.
-    const bool hidden_too = (c.exclude & (kRetired | kArchived)) != (kRetired | kArchived);
+    // Hidden partitions only when the filter lets retired, archived or quarantined
+    // memories through.
+    const bool hidden_too = (c.exclude & kHiddenFlags) != kHiddenFlags;
     if (c.user != kNoDoc) {
       for (int k = 0; k < kKinds; ++k) {
         if ((c.kinds & (1u << k)) == 0) continue;

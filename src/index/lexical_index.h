@@ -8,7 +8,8 @@
 // Partitions: postings are kept per (user, kind, hidden), each with its own term
 // dictionary, so a user's search reads that user's postings only (user scoping is
 // enforced inside the index), a search restricted to derived kinds skips the episodes,
-// and a default search never walks retired or archived memories (hidden), however many
+// and a default search never walks retired, archived or quarantined memories (hidden),
+// however many
 // superseded facts accumulate. BM25 statistics
 // (document count, document frequencies, average length) are those of the whole space,
 // as in SQLite FTS5, so scores compare across users and kinds.
@@ -44,6 +45,7 @@
 #include <vector>
 
 #include "mnemo/memory.h"
+#include "mnemo/query.h"
 #include "mnemo/status.h"
 
 namespace mnemo::index {
@@ -57,6 +59,7 @@ struct LexicalDoc {
   Kind kind = Kind::kEpisode;
   bool retired = false;
   bool archived = false;
+  bool quarantined = false;
   std::optional<TimeMs> event_time;
   // The memory this one follows in its session (a "next" link ends here); 0: none.
   MemoryId prev_in_session = 0;
@@ -75,6 +78,7 @@ struct LexicalFilter {
   std::vector<Kind> kinds;  // any of
   bool include_retired = false;
   bool include_archived = false;
+  QuarantineFilter quarantined = QuarantineFilter::kExclude;
   std::string agent;
   std::string session;
   std::optional<TimeMs> time_from;  // event_time >= time_from (none: excluded)

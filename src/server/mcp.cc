@@ -135,8 +135,8 @@ Json Meta(std::string description = "") {
   return Described({{"type", "object"}}, std::move(description));
 }
 Json Id() { return {{"type", "integer"}, {"minimum", 1}}; }
-Json Importance() {
-  return {{"type", "number"}, {"minimum", 0}, {"maximum", 1}, {"description", "default 0.5"}};
+Json Importance(std::string description = "default 0.5") {
+  return Described({{"type", "number"}, {"minimum", 0}, {"maximum", 1}}, std::move(description));
 }
 
 struct SchemaBuilder {
@@ -201,7 +201,10 @@ Json FilterProperties(bool for_search) {
       {"include_retired", Bool("also deleted or superseded")},
   };
   if (for_search) {
-    p["all_users"] = Bool("or user, in a space of several users");
+    p["all_users"] = Bool("instead of user");
+  } else {
+    // To review what was quarantined (search leaves it out: the list stays small).
+    p["quarantined"] = {{"type", "string"}, {"enum", {"exclude", "include", "only"}}};
   }
   return p;
 }
@@ -224,13 +227,11 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
                    {"role", Str()},
                    {"speaker", Str()},
                    {"time", Time("default now")},
-                   {"ttl",
-                    {{"type", "string"},
-                     {"pattern", "^[0-9]{1,12}(ms|s|m|h|d|w)$"},
-                     {"description", "e.g. 90d"}}},
+                   {"ttl", {{"type", "string"}, {"description", "e.g. 90d"}}},
                    {"importance", Importance()},
                    {"tags", StrArray()},
                    {"meta", Meta()},
+                   {"origin", {{"type", "string"}, {"enum", {"user", "assistant", "tool", "web"}}}},
                },
                {"text", "user"}),
            Annotations(false, false, false)));
@@ -276,7 +277,7 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
                        s.Object(search_props, {"query"}), Annotations(true, false, true)));
 
   tools.push_back(Tool("get_memory", "Get a memory",
-                       "Read one memory by id with all its fields (version, state, sources, ...).",
+                       "Read one memory by id, with all of its fields.",
                        s.Object({{"id", Id()}}, {"id"}), Annotations(true, false, true)));
 
   Json list_props = FilterProperties(false);
@@ -286,11 +287,9 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
                          {"description", "default 100"}};
   list_props["cursor"] = Str("next_cursor");
   list_props["descending"] = Bool("newest first");
-  tools.push_back(
-      Tool("list_memories", "List memories",
-           "Page through memories, oldest first: {\"memories\", \"next_cursor\"} (\"\" at the "
-           "end).",
-           s.Object(list_props, {}), Annotations(true, false, true)));
+  tools.push_back(Tool("list_memories", "List memories",
+                       "Page through memories, oldest first (next_cursor \"\" at the end).",
+                       s.Object(list_props, {}), Annotations(true, false, true)));
 
   tools.push_back(
       Tool("update_memory", "Update a memory",
@@ -301,9 +300,10 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
                      {"kind", Kind("")},
                      {"time", NullableTime("event time")},
                      {"expires_at", NullableTime("forget at")},
-                     {"importance", Importance()},
+                     {"importance", Importance("")},
                      {"tags", StrArray()},
                      {"meta", Meta()},
+                     {"quarantined", Bool("")},
                      {"reason", Str()}},
                     {"id"}),
            Annotations(false, false, false)));
@@ -316,7 +316,7 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
            Annotations(false, true, false)));
 
   tools.push_back(Tool("memory_history", "Memory history",
-                       "A memory's versions, oldest first: op, before, after, actor, time, reason.",
+                       "A memory's versions, oldest first, with who changed it and why.",
                        s.Object({{"id", Id()}}, {"id"}), Annotations(true, false, true)));
 
   tools.push_back(Tool("list_spaces", "List spaces",
@@ -327,26 +327,24 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
                        "Create a space (admin role); the other tools name it in \"space\".",
                        s.Object({{"name", SchemaBuilder::Space()}}, {"name"}, /*with_space=*/false),
                        Annotations(false, false, false)));
-  tools.push_back(
-      Tool("list_jobs", "List pipeline jobs",
-           "The background jobs deriving facts from conversations: why derived memories are late.",
-           s.Object({{"state",
-                      {
-                          {"type", "string"},
-                          {"enum", {"pending", "done", "dead"}},
-                      }},
-                     {"limit",
-                      {{"type", "integer"},
-                       {"minimum", 1},
-                       {"maximum", limits.max_list_limit},
-                       {"description", "default 50"}}}},
-                    {}),
-           Annotations(true, false, true)));
+  tools.push_back(Tool("list_jobs", "List pipeline jobs",
+                       "Background jobs that derive facts: why derived memories are late.",
+                       s.Object({{"state",
+                                  {
+                                      {"type", "string"},
+                                      {"enum", {"pending", "done", "dead"}},
+                                  }},
+                                 {"limit",
+                                  {{"type", "integer"},
+                                   {"minimum", 1},
+                                   {"maximum", limits.max_list_limit},
+                                   {"description", "default 50"}}}},
+                                {}),
+                       Annotations(true, false, true)));
 
-  tools.push_back(
-      Tool("job_stats", "Pipeline statistics",
-           "How far the background pipeline has got: jobs, turns, derived memories, tokens.",
-           s.Object(Json::object(), {}), Annotations(true, false, true)));
+  tools.push_back(Tool("job_stats", "Pipeline statistics",
+                       "Pipeline progress: jobs, turns, derived memories, tokens.",
+                       s.Object(Json::object(), {}), Annotations(true, false, true)));
 
   tools.push_back(Tool(
       "get_profile", "Get a user's profile",

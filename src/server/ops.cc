@@ -362,7 +362,10 @@ ApiResult<Json> ListUsers(const Context& c, const Json& args) {
 }
 
 ApiResult<Json> UpdateMemory(const Context& c, const Json& args) {
-  OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, Role::kWrite));
+  // Releasing a memory from quarantine lets its text into context again: admin only.
+  const auto q = args.is_object() ? args.find("quarantined") : args.end();
+  const bool release = q != args.end() && q->is_boolean() && !q->get<bool>();
+  OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, release ? Role::kAdmin : Role::kWrite));
   OPS_ASSIGN_OR_RETURN(MemoryUpdate u,
                        Arg(util::MemoryUpdateFromJson(Without(args, {"space", "id"}))));
   if (u.text) OPS_RETURN_IF_ERROR(CheckTextSize(c.limits, *u.text, "text"));

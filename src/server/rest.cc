@@ -46,6 +46,7 @@ constexpr QueryParam kListQuery[] = {
     {"filters", "filters", QueryType::kJson},
     {"include_retired", "include_retired", QueryType::kBool},
     {"include_archived", "include_archived", QueryType::kBool},
+    {"quarantined", "quarantined", QueryType::kString},
     {"as_of", "as_of", QueryType::kString},
     {"valid_at", "valid_at", QueryType::kString},
     {"limit", "limit", QueryType::kInt},

@@ -12,8 +12,8 @@ constexpr const char* kColumns =
     "m.id, m.kind, m.text, m.user_id, m.agent_id, m.session_id, m.role, m.speaker, "
     "m.event_time, m.valid_from, m.valid_to, m.created_at, m.updated_at, m.expired_at, "
     "m.importance, m.strength, m.last_access, m.access_count, m.tier, m.state, m.version, "
-    "m.origin, m.sources, m.tags, m.entities, m.metadata, m.expires_at";
-constexpr int kMemoryColumnCount = 27;  // in kColumns; a query's own columns come after
+    "m.origin, m.sources, m.tags, m.entities, m.metadata, m.expires_at, m.quarantine";
+constexpr int kMemoryColumnCount = 28;  // in kColumns; a query's own columns come after
 
 template <typename T>
 std::string ListToText(const std::vector<T>& v) {
@@ -66,7 +66,8 @@ Memory ReadMemoryRow(const Stmt& st) {
   m.entities = TextToList<std::string>(st.TextView(24));
   m.metadata = st.IsNull(25) ? "{}" : st.Text(25);
   m.expires_at = st.OptInt(26);
-  static_assert(kMemoryColumnCount == 27);
+  m.quarantine = st.IsNull(27) ? std::string() : st.Text(27);
+  static_assert(kMemoryColumnCount == 28);
   return m;
 }
 
@@ -105,6 +106,7 @@ void BindMemoryFields(Stmt& st, const Memory& m, int i) {
   text_or_null(i++, ListToText(m.entities));
   text_or_null(i++, m.metadata == "{}" ? std::string() : m.metadata);
   st.Bind(i++, m.expires_at);
+  text_or_null(i++, m.quarantine);
 }
 
 Status TagsInsert(Db& db, const Memory& m) {
@@ -182,8 +184,8 @@ Status InsertMemory(Db& db, const Memory& m) {
       db.Prepare("INSERT INTO memories(id, kind, text, user_id, agent_id, session_id, role, "
                  "speaker, event_time, valid_from, valid_to, created_at, updated_at, expired_at, "
                  "importance, strength, last_access, access_count, tier, state, version, origin, "
-                 "sources, tags, entities, metadata, expires_at) "
-                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                 "sources, tags, entities, metadata, expires_at, quarantine) "
+                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   st.Bind(1, m.id);
   BindMemoryFields(st, m, 2);
   Status s = st.Run();
@@ -214,9 +216,9 @@ Status ReplaceMemory(Db& db, const Memory& before, const Memory& after) {
                  "role=?, speaker=?, event_time=?, valid_from=?, valid_to=?, created_at=?, "
                  "updated_at=?, expired_at=?, importance=?, strength=?, last_access=?, "
                  "access_count=?, tier=?, state=?, version=?, origin=?, sources=?, tags=?, "
-                 "entities=?, metadata=?, expires_at=? WHERE id=?"));
+                 "entities=?, metadata=?, expires_at=?, quarantine=? WHERE id=?"));
   BindMemoryFields(st, after, 1);
-  st.Bind(27, after.id);
+  st.Bind(kMemoryColumnCount, after.id);
   MNEMO_RETURN_IF_ERROR(st.Run());
   if (before.tags != after.tags) {
     MNEMO_RETURN_IF_ERROR(TagsDelete(db, after.id));
@@ -298,6 +300,8 @@ Result<SqlWhere> BuildFilter(const Filter& f) {
     w.sql += " AND m.state=" SQL_ACTIVE;
   }
   if (!f.include_archived) w.sql += " AND m.tier<>" SQL_ARCHIVED;
+  if (f.quarantined == QuarantineFilter::kExclude) w.sql += " AND m.quarantine IS NULL";
+  if (f.quarantined == QuarantineFilter::kOnly) w.sql += " AND m.quarantine IS NOT NULL";
   if (f.valid_at) {
     w.sql +=
         " AND (m.valid_from IS NULL OR m.valid_from<=?) AND (m.valid_to IS NULL OR m.valid_to>?)";

@@ -193,6 +193,12 @@ CREATE INDEX memories_recalled ON memories(tier) WHERE state=0 AND access_count>
 CREATE TABLE secrets(memory_id INTEGER NOT NULL, n INTEGER NOT NULL, kind TEXT NOT NULL,
                      value TEXT NOT NULL, PRIMARY KEY(memory_id, n)) WITHOUT ROWID;
 )sql",
+      // v7: quarantine (write/injection.h, docs/security.md).
+      R"sql(
+-- Why a memory is quarantined (text from a low-trust origin that reads as instructions
+-- to the agent, or by hand); NULL when it is not.
+ALTER TABLE memories ADD COLUMN quarantine TEXT;
+)sql",
   };
   return kMigrations;
 }

@@ -11,7 +11,7 @@
 
 namespace mnemo::store {
 
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 // Brings `db` to kSchemaVersion. Returns the version it found (0 for a new database).
 Result<int> Migrate(Db& db);

@@ -261,6 +261,9 @@ Json MemoryToJson(const Memory& m) {
   j["version"] = m.version;
   j["sources"] = m.sources;
   j["origin"] = OriginName(m.origin);
+  j["trust"] = TrustName(TrustOf(m.origin));
+  j["quarantined"] = !m.quarantine.empty();
+  j["quarantine_reason"] = m.quarantine.empty() ? Json(nullptr) : Json(m.quarantine);
   j["tags"] = m.tags;
   j["entities"] = m.entities;
   auto meta = ParseStoredJson(m.metadata);
@@ -331,6 +334,11 @@ Result<Memory> MemoryFromJson(const Json& j) {
   }
   MNEMO_ASSIGN_OR_RETURN(std::string origin, GetString(j, "origin", true));
   MNEMO_ASSIGN_OR_RETURN(m.origin, ParseOrigin(origin));
+  // Absent before schema v7 ("trust" is derived from the origin, never read).
+  MNEMO_ASSIGN_OR_RETURN(const bool quarantined, GetBool(j, "quarantined", false));
+  MNEMO_ASSIGN_OR_RETURN(m.quarantine, GetString(j, "quarantine_reason", false));
+  if (quarantined && m.quarantine.empty()) m.quarantine = "quarantined by hand";
+  if (!quarantined) m.quarantine.clear();
   MNEMO_ASSIGN_OR_RETURN(m.tags, GetStringArray(j, "tags"));
   MNEMO_ASSIGN_OR_RETURN(m.entities, GetStringArray(j, "entities"));
   const Json* meta = Find(j, "meta");
@@ -505,6 +513,9 @@ Status ParseFilter(const Json& j, Filter* f) {
   }
   MNEMO_ASSIGN_OR_RETURN(f->include_retired, GetBool(j, "include_retired", false));
   MNEMO_ASSIGN_OR_RETURN(f->include_archived, GetBool(j, "include_archived", false));
+  if (Has(j, "quarantined")) {
+    MNEMO_ASSIGN_OR_RETURN(f->quarantined, GetName(j, "quarantined", &ParseQuarantineFilter));
+  }
   MNEMO_ASSIGN_OR_RETURN(f->as_of, GetTime(j, "as_of"));
   MNEMO_ASSIGN_OR_RETURN(f->valid_at, GetTime(j, "valid_at"));
   return Status::Ok();
@@ -584,6 +595,7 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
                                   "filters",
                                   "include_retired",
                                   "include_archived",
+                                  "quarantined",
                                   "explain",
                                   "fusion",
                                   "expand_links",
@@ -868,17 +880,18 @@ Status UpdateTime(const Json& j, std::string_view key, std::optional<std::option
 
 bool ChangesSomething(const MemoryUpdate& u) {
   return u.text || u.kind || u.event_time || u.valid_from || u.valid_to || u.expires_at ||
-         u.importance || u.tier || u.tags || u.entities || u.metadata;
+         u.importance || u.tier || u.tags || u.entities || u.metadata || u.quarantined;
 }
 
 }  // namespace
 
 Result<MemoryUpdate> MemoryUpdateFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for an update");
-  MNEMO_RETURN_IF_ERROR(
-      CheckKnownFields(j, {"text", "kind", "time", "valid_from", "valid_to", "expires_at",
-                           "importance", "tier", "tags", "entities", "meta", "reason"}));
-  for (std::string_view key : {"text", "kind", "importance", "tier", "tags", "entities", "meta"}) {
+  MNEMO_RETURN_IF_ERROR(CheckKnownFields(
+      j, {"text", "kind", "time", "valid_from", "valid_to", "expires_at", "importance", "tier",
+          "tags", "entities", "meta", "quarantined", "reason"}));
+  for (std::string_view key :
+       {"text", "kind", "importance", "tier", "tags", "entities", "meta", "quarantined"}) {
     if (j.contains(key) && j.at(key).is_null()) {
       return Status::InvalidArgument("\"" + std::string(key) +
                                      "\" cannot be null (only times can be cleared)")
@@ -911,11 +924,14 @@ Result<MemoryUpdate> MemoryUpdateFromJson(const Json& j) {
   if (j.contains("meta")) {
     MNEMO_ASSIGN_OR_RETURN(u.metadata, GetObjectText(j, "meta"));
   }
+  if (j.contains("quarantined")) {
+    MNEMO_ASSIGN_OR_RETURN(u.quarantined, GetBool(j, "quarantined", false));
+  }
   MNEMO_ASSIGN_OR_RETURN(u.reason, GetString(j, "reason", false));
   if (!ChangesSomething(u)) {
     return Status::InvalidArgument(
         "an update needs at least one field to change (text, kind, time, valid_from, valid_to, "
-        "expires_at, importance, tier, tags, entities, meta)");
+        "expires_at, importance, tier, tags, entities, meta, quarantined)");
   }
   return u;
 }
@@ -924,8 +940,8 @@ Result<ListRequest> ListRequestFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a list request");
   MNEMO_RETURN_IF_ERROR(
       CheckKnownFields(j, {"user", "agent", "session", "kinds", "since", "until", "tags", "meta",
-                           "filters", "include_retired", "include_archived", "as_of", "valid_at",
-                           "limit", "cursor", "descending"}));
+                           "filters", "include_retired", "include_archived", "quarantined", "as_of",
+                           "valid_at", "limit", "cursor", "descending"}));
   ListRequest r;
   MNEMO_RETURN_IF_ERROR(ParseFilter(j, &r.filter));
   MNEMO_RETURN_IF_ERROR(GetIntInto(j, "limit", &r.limit));  // range: Options::max_list_limit

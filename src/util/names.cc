@@ -26,8 +26,10 @@ Result<E> ParseName(std::string_view name, const std::array<std::string_view, N>
 
 constexpr std::array<std::string_view, 5> kKinds = {"episode", "fact", "preference", "procedure",
                                                     "summary"};
-constexpr std::array<std::string_view, 5> kOrigins = {"user", "assistant", "tool", "import",
-                                                      "derived"};
+constexpr std::array<std::string_view, 6> kOrigins = {"user",   "assistant", "tool",
+                                                      "import", "derived",   "web"};
+constexpr std::array<std::string_view, 3> kTrusts = {"low", "medium", "high"};
+constexpr std::array<std::string_view, 3> kQuarantineFilters = {"exclude", "include", "only"};
 constexpr std::array<std::string_view, 4> kTiers = {"working", "short_term", "long_term",
                                                     "archived"};
 constexpr std::array<std::string_view, 2> kStates = {"active", "retired"};
@@ -41,6 +43,27 @@ constexpr std::array<std::string_view, 5> kLinks = {"derived_from", "supersedes"
 
 std::string_view KindName(Kind k) { return kKinds[static_cast<size_t>(k)]; }
 std::string_view OriginName(Origin o) { return kOrigins[static_cast<size_t>(o)]; }
+std::string_view TrustName(Trust t) { return kTrusts[static_cast<size_t>(t)]; }
+Trust TrustOf(Origin o) {
+  switch (o) {
+    case Origin::kUser:
+    case Origin::kDerived:
+      return Trust::kHigh;
+    case Origin::kAssistant:
+    case Origin::kImport:
+      return Trust::kMedium;
+    case Origin::kTool:
+    case Origin::kWeb:
+      return Trust::kLow;
+  }
+  return Trust::kLow;
+}
+std::string_view QuarantineFilterName(QuarantineFilter q) {
+  return kQuarantineFilters[static_cast<size_t>(q)];
+}
+Result<QuarantineFilter> ParseQuarantineFilter(std::string_view n) {
+  return ParseName<QuarantineFilter>(n, kQuarantineFilters, "quarantined value");
+}
 std::string_view TierName(Tier t) { return kTiers[static_cast<size_t>(t)]; }
 std::string_view StateName(State s) { return kStates[static_cast<size_t>(s)]; }
 std::string_view HistoryOpName(HistoryOp op) { return kOps[static_cast<size_t>(op)]; }

@@ -28,7 +28,7 @@ namespace {
 using util::Json;
 
 struct FilterArgs {
-  std::string user, agent, session, since, until, as_of, valid_at, filters;
+  std::string user, agent, session, since, until, as_of, valid_at, filters, quarantined;
   std::vector<std::string> kinds, tags, meta_eq;
   bool all_users = false;
   bool include_retired = false;
@@ -59,6 +59,9 @@ struct FilterArgs {
                   "include removed, superseded and expired memories");
     cmd->add_flag("--include-archived", include_archived,
                   "include memories the tiers' capacity limits moved to the archive");
+    cmd->add_option("--quarantined", quarantined,
+                    "quarantined memories (text from a tool or the web that reads as "
+                    "instructions to the agent): exclude (default), include, or only");
     cmd->add_option("--as-of", as_of,
                     "as mnemo knew it at this time (ISO 8601): the memories it held then, "
                     "in their version of then");
@@ -73,7 +76,7 @@ struct FilterArgs {
     for (auto [value, name] :
          {std::pair{&user, "user"}, std::pair{&agent, "agent"}, std::pair{&session, "session"},
           std::pair{&since, "since"}, std::pair{&until, "until"}, std::pair{&as_of, "as_of"},
-          std::pair{&valid_at, "valid_at"}}) {
+          std::pair{&valid_at, "valid_at"}, std::pair{&quarantined, "quarantined"}}) {
       if (!value->empty()) j[name] = *value;
     }
     if (all_users) j["all_users"] = true;
@@ -128,7 +131,12 @@ std::string HumanMemory(const Json& m) {
   if (!Str(m, "session").empty()) os << "  session " << Str(m, "session");
   const std::string who = Str(m, "speaker").empty() ? Str(m, "role") : Str(m, "speaker");
   if (!who.empty()) os << "  " << who;
-  os << "  time " << ShortTime(m.value("time", Json())) << "\n  " << Str(m, "text");
+  os << "  time " << ShortTime(m.value("time", Json()));
+  if (!Str(m, "origin").empty() && Str(m, "origin") != "user") {
+    os << "  origin " << Str(m, "origin") << " (trust " << Str(m, "trust") << ")";
+  }
+  if (m.value("quarantined", false)) os << "\n  QUARANTINED: " << Str(m, "quarantine_reason");
+  os << "\n  " << Str(m, "text");
   return os.str();
 }
 
@@ -139,7 +147,7 @@ std::string HumanHit(size_t rank, const Json& h) {
   const std::string who = Str(h, "speaker").empty() ? Str(h, "role") : Str(h, "speaker");
   if (!who.empty()) os << who << ": ";
   os << Str(h, "text") << "  (score " << h.value("score", 0.0) << ", id "
-     << h.value("id", int64_t{0}) << ")";
+     << h.value("id", int64_t{0}) << (h.value("quarantined", false) ? ", QUARANTINED" : "") << ")";
   for (const auto& e : h.value("explain", Json::array())) {
     os << "\n     " << Str(e, "signal") << ": rank " << e.value("rank", 0) << ", raw "
        << e.value("raw", 0.0) << ", +" << e.value("contribution", 0.0);
@@ -207,7 +215,7 @@ Status ItemToLine(const Status& s, const std::vector<size_t>& lines) {
 
 struct Args {
   std::string space, user, agent, session, kind = "episode", role, speaker, time, meta, text;
-  std::string id, file, cursor, batch, reason, fusion = "rrf", format, now, ttl, expires;
+  std::string id, file, cursor, batch, reason, fusion = "rrf", format, now, ttl, expires, origin;
   std::vector<std::string> tags;
   std::vector<std::string> query_words;
   double importance = 0.5;
@@ -215,7 +223,8 @@ struct Args {
   SearchRequest tuning;
   int k = 10, limit = 100;
   bool purge = false, explain = false, desc = false, skip_bad = false, provenance = false;
-  bool expand_links = false, reveal = false;
+  bool expand_links = false, reveal = false, quarantine = false, release = false;
+  bool text_given = false;  // update: TEXT was given (an empty one is an error to report)
   FilterArgs filter;
 };
 
@@ -266,7 +275,8 @@ class Runner {
     for (auto [value, name] :
          {std::pair{&a.agent, "agent"}, std::pair{&a.session, "session"},
           std::pair{&a.role, "role"}, std::pair{&a.speaker, "speaker"}, std::pair{&a.time, "time"},
-          std::pair{&a.ttl, "ttl"}, std::pair{&a.expires, "expires_at"}}) {
+          std::pair{&a.ttl, "ttl"}, std::pair{&a.expires, "expires_at"},
+          std::pair{&a.origin, "origin"}}) {
       if (!value->empty()) args[name] = *value;
     }
     if (!a.tags.empty()) args["tags"] = a.tags;
@@ -280,7 +290,13 @@ class Runner {
     }
     return Op("add_memory", args, [&](Backend& b, const Json& m) {
       b.DeriveNow(a.space);
-      out_.Emit({{"id", m["id"]}}, "added memory " + m["id"].dump());
+      const bool quarantined = m.value("quarantined", false);
+      Json out = {{"id", m["id"]}};
+      if (quarantined) out["quarantine_reason"] = m["quarantine_reason"];
+      out_.Emit(out, "added memory " + m["id"].dump() +
+                         (quarantined ? " (quarantined: " + Str(m, "quarantine_reason") +
+                                            "; list it with --quarantined only)"
+                                      : ""));
     });
   }
 
@@ -366,10 +382,22 @@ class Runner {
   }
 
   int Update(const Args& a) {
-    Json args = {{"text", a.text}};
+    Json args = Json::object();
+    if (a.text_given) args["text"] = a.text;
+    if (a.quarantine && a.release) {
+      return out_.Fail(Status::InvalidArgument("give --quarantine or --release, not both"));
+    }
+    if (a.quarantine || a.release) args["quarantined"] = a.quarantine;
+    if (args.empty()) {
+      return out_.Fail(
+          Status::InvalidArgument("update needs a new TEXT, --quarantine or --release"));
+    }
     if (!a.reason.empty()) args["reason"] = a.reason;
     return WithId(a, "update_memory", args, [&](Backend&, const Json& m) {
-      out_.Emit(m, "updated memory " + a.id + " to version " + m["version"].dump());
+      std::string human = "updated memory " + a.id + " to version " + m["version"].dump();
+      if (m.value("quarantined", false))
+        human += " (quarantined: " + Str(m, "quarantine_reason") + ")";
+      out_.Emit(m, human);
     });
   }
 
@@ -778,6 +806,9 @@ int Main(int argc, char** argv) {
   add->add_option("--importance", a.importance, "0..1 (default 0.5)");
   add->add_option("--ttl", a.ttl, "expire this long after now: 90d, 12h, 30m, 45s, 2w");
   add->add_option("--expires", a.expires, "expire at this time (ISO 8601)");
+  add->add_option("--origin", a.origin,
+                  "where the text came from: user (default), assistant, tool, import, web; "
+                  "tool and web text that reads as instructions to the agent is quarantined");
   add->add_option("TEXT", a.text, "the memory's text")->required();
 
   auto* ingest = app.add_subcommand("ingest", "ingest JSONL conversation messages");
@@ -790,7 +821,8 @@ int Main(int argc, char** argv) {
 
   auto* get = app.add_subcommand("get", "show a memory");
   auto* history = app.add_subcommand("history", "show a memory's versions");
-  auto* update = app.add_subcommand("update", "replace a memory's text (new version)");
+  auto* update = app.add_subcommand(
+      "update", "replace a memory's text, or quarantine or release it (new version)");
   auto* del = app.add_subcommand("delete", "retire a memory (or erase it with --purge)");
   for (auto* cmd : {get, history, update, del}) {
     add_space(cmd);
@@ -800,7 +832,10 @@ int Main(int argc, char** argv) {
                 "show the memories it was derived from, down to the episodes");
   get->add_flag("--reveal", a.reveal,
                 "show the secrets (tokens, passwords, card numbers) hidden in its text");
-  update->add_option("TEXT", a.text, "new text")->required();
+  update->add_option("TEXT", a.text, "new text");
+  update->add_flag("--quarantine", a.quarantine,
+                   "keep it out of context and default search (reason: --reason)");
+  update->add_flag("--release", a.release, "release it from quarantine (admin)");
   update->add_option("--reason", a.reason, "recorded in history");
   del->add_flag("--purge", a.purge, "erase the text everywhere (irreversible)");
   del->add_option("--reason", a.reason, "recorded in history");
@@ -919,7 +954,10 @@ int Main(int argc, char** argv) {
   if (ingest->parsed()) return r.Ingest(a);
   if (get->parsed()) return r.Get(a);
   if (history->parsed()) return r.History(a);
-  if (update->parsed()) return r.Update(a);
+  if (update->parsed()) {
+    a.text_given = update->get_option("TEXT")->count() > 0;
+    return r.Update(a);
+  }
   if (del->parsed()) return r.Delete(a);
   if (list->parsed()) return r.List(a);
   if (users->parsed()) return r.Users(a);

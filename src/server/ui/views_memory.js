@@ -17,7 +17,9 @@ export async function memoryPage({ args: [space, idText] }) {
     root.replaceChildren(
       h("h1", {}, "Memory ", h("span", { class: "id" }, String(m.id)), " ", badge(m.kind), " ",
         m.state === "active" ? "" : badge(m.state, "state"), " ",
+        m.quarantined ? badge("quarantined") : "", " ",
         h("span", { class: "version" }, "version " + m.version)),
+      m.quarantined ? quarantineNote(path, m, fill) : "",
       quote,
       /\[secret \d+: /.test(m.text) ? revealButton(path, quote) : "",
       details(space, m),
@@ -48,6 +50,17 @@ function revealButton(path, quote) {
     }));
 }
 
+// Why it is kept out of context and default searches, and the way back (admin).
+function quarantineNote(path, m, refresh) {
+  return h("p", { class: "quarantine" },
+    "Quarantined: " + m.quarantine_reason + ". It stays out of context, default lists and " +
+    "searches, and derivation. ",
+    action("Release it (admin)", async () => {
+      await api("PATCH", path, { quarantined: false, reason: "released in the web UI" });
+      await refresh();
+    }));
+}
+
 function details(space, m) {
   return fields([
     ["user", h("a", { href: userHref(space, m.user) }, m.user)],
@@ -56,7 +69,8 @@ function details(space, m) {
       ? when(m.valid_from) + " – " + (when(m.valid_to) || "now") : ""],
     ["created", when(m.created_at)], ["updated", when(m.updated_at)],
     ["expires", when(m.expires_at)], ["importance", m.importance], ["strength", m.strength],
-    ["tier", m.tier], ["origin", m.origin], ["recalled", m.access_count],
+    ["tier", m.tier], ["origin", m.origin + " (trust " + m.trust + ")"],
+    ["recalled", m.access_count],
     ["tags", (m.tags || []).join(", ")], ["entities", (m.entities || []).join(", ")],
     ["metadata", Object.keys(m.meta || {}).length ? JSON.stringify(m.meta) : ""],
   ]);
@@ -76,6 +90,10 @@ function editor(space, m, refresh, derived) {
       }),
       action("Delete", async () => {
         await api("DELETE", path + query({ reason: reason.value }));
+        await refresh();
+      }),
+      m.quarantined ? "" : action("Quarantine", async () => {
+        await api("PATCH", path, { quarantined: true, reason: reason.value || undefined });
         await refresh();
       }),
       action("Purge", async () => {

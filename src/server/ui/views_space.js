@@ -50,16 +50,20 @@ export async function memoriesPage({ args: [space], params }) {
   const kind = h("select", { name: "kind" }, h("option", { value: "" }, "any kind"),
                  KINDS.map((k) => h("option", { value: k, selected: p.kind === k }, k)));
   const retired = h("input", { type: "checkbox", name: "retired", checked: p.retired === "1" });
+  // Text from a tool or the web that reads as instructions to the agent is quarantined.
+  const quarantined = h("select", { name: "quarantined" },
+    [["", "without quarantined"], ["include", "with quarantined"], ["only", "quarantined only"]]
+      .map(([v, label]) => h("option", { value: v, selected: (p.quarantined || "") === v }, label)));
   const form = h("form", {
     class: "filters",
     onsubmit: (ev) => {
       ev.preventDefault();
       go("/spaces/" + encodeURIComponent(space), {
         q: q.value.trim(), user: user.value.trim(), kind: kind.value,
-        retired: retired.checked ? "1" : "",
+        retired: retired.checked ? "1" : "", quarantined: quarantined.value,
       });
     },
-  }, q, user, kind, h("label", {}, retired, " include removed"),
+  }, q, user, kind, quarantined, h("label", {}, retired, " include removed"),
      h("button", { type: "submit" }, p.q ? "Search" : "Search / filter"));
   const body = p.q ? await searchResults(space, p) : await memoryList(space, p);
   return h("section", {}, h("h1", {}, space), spaceTabs(space, "memories"), form, body);
@@ -71,6 +75,7 @@ async function searchResults(space, p) {
   else req.all_users = true;
   if (p.kind) req.kinds = [p.kind];
   if (p.retired === "1") req.include_retired = true;
+  if (p.quarantined) req.quarantined = p.quarantined;
   const { results } = await api("POST", spacePath(space, "/search"), req);
   if (results.length === 0) return h("p", { class: "empty" }, "Nothing matches.");
   // Bars share one scale: the largest total of contributions among the results.
@@ -79,7 +84,8 @@ async function searchResults(space, p) {
   return h("ol", { class: "results" }, results.map((r) => h("li", { class: "result" },
     h("div", { class: "meta" },
       h("span", { class: "score", title: "fused score" }, r.score.toFixed(4)), " ",
-      badge(r.kind), " ", h("a", { href: userHref(space, r.user) }, r.user), " ",
+      badge(r.kind), " ", r.quarantined ? badge("quarantined") : "", " ",
+      h("a", { href: userHref(space, r.user) }, r.user), " ",
       h("span", { class: "time" }, when(r.time))),
     h("a", { class: "text", href: memoryHref(space, r.id) }, r.text),
     h("div", { class: "explain" }, (r.explain || []).map((e) => h("div", { class: "signal" },
@@ -100,7 +106,7 @@ async function memoryList(space, p) {
   const load = async (cursor) => {
     const page = await api("GET", spacePath(space, "/memories") + query({
       user: p.user, kind: p.kind, include_retired: p.retired === "1" ? "true" : "",
-      order: "desc", limit: 100, cursor,
+      quarantined: p.quarantined, order: "desc", limit: 100, cursor,
     }));
     for (const m of page.memories) {
       rows.append(h("tr", { class: m.state !== "active" ? "retired" : "" },
@@ -108,7 +114,8 @@ async function memoryList(space, p) {
         h("td", {}, badge(m.kind)),
         h("td", {}, h("a", { href: userHref(space, m.user) }, m.user)),
         h("td", {}, h("a", { href: memoryHref(space, m.id) }, m.text)),
-        h("td", {}, m.state === "active" ? "" : badge(m.state, "state"))));
+        h("td", {}, m.state === "active" ? "" : badge(m.state, "state"), " ",
+          m.quarantined ? badge("quarantined") : "")));
     }
     loaded += page.memories.length;
     count.textContent = loaded === 0 ? "No memories." : loaded + " memories shown, newest first";
