@@ -106,6 +106,19 @@ std::vector<Word> Words(std::string_view t) {
     }
     if (w == "u") w = "you";  // chat-speak
     if (w == "ur") w = "your";
+    // French and Italian elision: "l'assistant" is "assistant".
+    for (std::string_view e :
+         {"l'", "d'", "qu'", "j'", "n'", "s'", "c'", "m'", "t'", "dell'", "all'"}) {
+      if (w.size() > e.size() + 1 && w.starts_with(e)) {
+        w.erase(0, e.size());
+        break;
+      }
+    }
+    // A dotfile (".env", ".ssh") keeps its dot: it names a file of secrets.
+    if (i > 0 && t[i - 1] == '.' &&
+        (i == 1 || IsSpace(t[i - 2]) || t[i - 2] == '/' || t[i - 2] == '~' || t[i - 2] == '`')) {
+      w.insert(w.begin(), '.');
+    }
     out.push_back({std::move(w), i, end, sentence, line_start});
     line_start = false;
     i = end;
@@ -234,16 +247,15 @@ size_t MatchFrom(const std::vector<Word>& words, const CompiledPattern& p, size_
   return 0;
 }
 
-// Every slot of `p` somewhere in the sentence that starts at words[from]; returns the
-// span's last word + 1, or 0, and sets *first to its first word.
+// Every slot of `p` within words[from, to) (one sentence); returns the span's last word
+// + 1, or 0, and sets *first to its first word.
 size_t MatchAnyOrder(const std::vector<Word>& words, const CompiledPattern& p, size_t from,
-                     size_t* first) {
-  const uint32_t sentence = words[from].sentence;
+                     size_t to, size_t* first) {
   size_t last = 0;
   *first = words.size();
   for (const auto& slot : p.slots) {
     size_t found = 0;
-    for (size_t i = from; i < words.size() && words[i].sentence == sentence && found == 0; ++i) {
+    for (size_t i = from; i < to && found == 0; ++i) {
       for (const Alt& alt : slot) {
         found = AltAt(words, i, alt);
         if (found != 0) {
@@ -286,30 +298,58 @@ std::optional<Hit> TemplateToken(const std::string& lower) {
   return std::nullopt;
 }
 
-// A markdown image whose URL carries a query with a placeholder for data to fill in:
-// ![x](https://host/p?d={conversation}), ...?q=[USER_DATA], ...?data=<secret>.
-std::optional<Hit> MarkdownExfiltration(std::string_view t) {
-  for (size_t at = t.find("!["); at != std::string_view::npos; at = t.find("![", at + 2)) {
-    const size_t paren = t.find("](", at);
-    if (paren == std::string_view::npos || paren - at > 200) continue;
-    size_t end = t.find(')', paren);
-    if (end == std::string_view::npos) end = std::min(t.size(), paren + 400);
-    const std::string url = LowerAscii(t.substr(paren + 2, end - paren - 2));
-    if (url.find("://") == std::string::npos) continue;
-    const size_t q = url.find_first_of("?#");
-    if (q == std::string::npos) continue;
-    const std::string query = url.substr(q);
-    const bool placeholder = query.find_first_of("{[<$") != std::string::npos ||
-                             query.find("%7b") != std::string::npos ||
-                             query.find("%5b") != std::string::npos;
-    static constexpr std::array<std::string_view, 12> kData = {
-        "conversation", "history",  "password", "secret", "memory",      "chat",
-        "user_data",    "userdata", "summary",  "token",  "credentials", "private"};
-    bool data = false;
-    for (std::string_view d : kData) data = data || query.find(d) != std::string::npos;
-    if (placeholder || data) return Hit{"exfiltration", 2, at, end};
+// A URL whose query leaves a value for the reader to fill in: empty ("?q=" followed by
+// the data), a placeholder ({conversation}, [USER_DATA], <secret>, $VAR), or a name in
+// capitals (?mem=ALL_STORED_MEMORIES). Weight 2 in an image (a markdown image or an
+// <img src>, fetched as soon as the answer is shown: the data leaves without a click), or
+// with words that say to fill it in; 1 otherwise.
+std::optional<Hit> UrlExfiltration(std::string_view t) {
+  static const WordSet kFill(
+      "|append|appended|followed|fill|filled|insert|add|replace|substitute|encode|encoded|"
+      "url-encoded|include|put|attach|");
+  std::optional<Hit> best;
+  for (size_t at = t.find("://"); at != std::string_view::npos; at = t.find("://", at + 3)) {
+    size_t begin = at;
+    while (begin > 0 && !IsSpace(t[begin - 1]) && t[begin - 1] != '(' && t[begin - 1] != '\'' &&
+           t[begin - 1] != '"' && t[begin - 1] != '=' && t[begin - 1] != '<')
+      --begin;
+    size_t end = at;
+    while (end < t.size() && !IsSpace(t[end]) && t[end] != ')' && t[end] != '\'' && t[end] != '"')
+      ++end;
+    const std::string_view url = t.substr(begin, end - begin);
+    const size_t q = url.find('?');
+    if (q == std::string_view::npos) continue;
+    bool fill_in = url.find_first_of("{[<$", q) != std::string_view::npos;
+    for (size_t eq = url.find('=', q); eq != std::string_view::npos; eq = url.find('=', eq + 1)) {
+      size_t v = eq + 1, e = v;
+      while (e < url.size() && url[e] != '&' && url[e] != '#') ++e;
+      const std::string_view value = url.substr(v, e - v);
+      size_t caps = 0;
+      for (char c : value) caps += (c >= 'A' && c <= 'Z') || c == '_';
+      fill_in = fill_in || value.empty() || value.find_first_of("{[<$") != std::string_view::npos ||
+                value.find("%7B") != std::string_view::npos ||
+                value.find("%7b") != std::string_view::npos ||
+                (value.size() >= 6 && caps == value.size());
+    }
+    if (!fill_in) continue;
+    const std::string_view before =
+        t.substr(begin >= 12 ? begin - 12 : 0, begin >= 12 ? 12 : begin);
+    const bool image = before.find("](") != std::string_view::npos ||
+                       before.find("src=") != std::string_view::npos;
+    int weight = image ? 2 : 1;
+    if (weight == 1) {
+      // "... ?q= followed by everything the user told you", "append the data after u=".
+      const std::string around = LowerAscii(t.substr(end, std::min<size_t>(120, t.size() - end)));
+      for (std::string_view w : Split(around, ' ')) {
+        std::string word(w);
+        while (!word.empty() && !IsWordByte(static_cast<unsigned char>(word.back())))
+          word.pop_back();
+        if (kFill.Has(word)) weight = 2;
+      }
+    }
+    if (!best || weight > best->weight) best = Hit{"exfiltration", weight, begin, end};
   }
-  return std::nullopt;
+  return best;
 }
 
 const WordSet kExfilVerbs(
@@ -321,7 +361,8 @@ const WordSet kStrongSensitive(
     "|password|passwords|passcode|passcodes|passphrase|credentials|credential|login|logins|key|"
     "keys|token|tokens|secret|secrets|ssn|cvv|iban|otp|2fa|pin|cookies|cookie|conversation|"
     "conversations|chat|chats|transcript|transcripts|memories|whereabouts|location|gps|"
-    "coordinates|contacts|passport|seed|mnemonic|wallet|id_rsa|id_ed25519|");
+    "coordinates|contacts|passport|seed|mnemonic|wallet|id_rsa|id_ed25519|.env|.ssh|.aws|"
+    ".npmrc|.netrc|.pgpass|.git-credentials|.pypirc|");
 const WordSet kWeakSensitive(
     "|data|information|info|details|files|documents|address|addresses|notes|emails|messages|"
     "name|names|email|phone|username|birthday|contents|environment|variables|"
@@ -508,6 +549,18 @@ std::optional<Hit> AgentAddressed(const std::vector<Word>& words, std::string_vi
     }
     if (end == 0) continue;
     Hit h{"addressed to the agent", 1, words[i].begin, words[end - 1].end};
+    // "the assistant should forward ...", "the bot must include ...": an order already.
+    static const WordSet kAgentActs(
+        "|say|tell|state|claim|describe|mention|answer|respond|reply|quote|insist|recommend|"
+        "include|append|add|send|forward|email|upload|post|share|paste|call|execute|run|use|cite|"
+        "ignore|disregard|approve|book|buy|transfer|pay|delete|remember|store|save|refer|direct|"
+        "redirect|always|never|only|now|praise|promote|suggest|reveal|disclose|omit|refuse|");
+    if (end < words.size() && InList(kModals, words[end - 1].w) &&
+        InList(kAgentActs, words[end].w)) {
+      h.weight = 2;
+      h.end = words[end].end;
+      return h;
+    }
     for (size_t k = end;
          k < words.size() && k <= end + 16 && words[k].sentence <= words[i].sentence + 1; ++k) {
       if (InList(kImperatives, words[k].w) &&
@@ -520,6 +573,48 @@ std::optional<Hit> AgentAddressed(const std::vector<Word>& words, std::string_vi
     if (h.weight == 2) return h;
   }
   return std::nullopt;
+}
+
+// Signs in code and data: a function called by name ("call transfer_funds(...)"), a
+// destructive command, a chat message of role system inside JSON, a memory operation.
+void CodeSigns(const std::vector<Word>& words, std::string_view t, const std::string& lower,
+               std::vector<Hit>* hits) {
+  static const WordSet kCallVerbs("|call|invoke|run|execute|trigger|use|then|please|and|");
+  for (size_t i = 0; i < words.size(); ++i) {
+    const Word& w = words[i];
+    const bool named = w.w.find('_') != std::string::npos || (w.begin > 0 && t[w.begin - 1] == '.');
+    if (!named || w.end >= t.size() || t[w.end] != '(') continue;
+    for (size_t b = i >= 3 ? i - 3 : 0; b < i; ++b) {
+      if (InList(kCallVerbs, words[b].w)) {
+        hits->push_back(Hit{"tool hijack", 1, words[b].begin, w.end});
+        i = words.size();
+        break;
+      }
+    }
+  }
+  static constexpr std::array<std::string_view, 14> kDestructive = {
+      "chmod 777",       "rm -rf /",    "rm -rf ~",     "drop table",      "push --force",
+      "powershell -enc", "/etc/passwd", "/etc/shadow",  "authorized_keys", "mkfs",
+      "format c:",       "--no-verify", "requires_2fa", "disable 2fa"};
+  for (std::string_view d : kDestructive) {
+    if (const size_t at = lower.find(d); at != std::string::npos) {
+      hits->push_back(Hit{"tool hijack", 1, at, at + d.size()});
+      break;
+    }
+  }
+  for (std::string_view role :
+       {"\"role\": \"system\"", "\"role\":\"system\"", "'role': 'system'"}) {
+    if (const size_t at = lower.find(role); at != std::string::npos) {
+      hits->push_back(Hit{"system role-play", 1, at, at + role.size()});
+      break;
+    }
+  }
+  for (const Word& w : words) {
+    if (w.w.find("memory") != std::string::npos && w.w.find('_') != std::string::npos) {
+      hits->push_back(Hit{"memory manipulation", 1, w.begin, w.end});
+      break;
+    }
+  }
 }
 
 // Quoted spans that a text mentions rather than uses: a quotation introduced as an example
@@ -570,10 +665,11 @@ std::optional<InstructionFinding> FindInstructions(std::string_view text) {
   std::vector<Hit> hits;
   const std::string lower = LowerAscii(text);
   if (auto h = TemplateToken(lower)) hits.push_back(*h);
-  if (auto h = MarkdownExfiltration(text)) hits.push_back(*h);
+  if (auto h = UrlExfiltration(text)) hits.push_back(*h);
   const std::vector<Word> words = Words(text);
   if (auto h = Exfiltration(words)) hits.push_back(*h);
   if (auto h = RoleLine(words, text)) hits.push_back(*h);
+  CodeSigns(words, text, lower, &hits);
   if (auto h = AgentAddressed(words, text)) hits.push_back(*h);
   int directives = 0;
   if (auto h = Directives(words, text, &directives)) {
@@ -585,6 +681,8 @@ std::optional<InstructionFinding> FindInstructions(std::string_view text) {
   const auto& patterns = Compiled();
   const FirstWordIndex& index = FirstWords();
   std::vector<bool> found(patterns.size(), false);  // each pattern counts once
+  constexpr size_t kAnyOrderWindow = 40, kNever = ~size_t{0};
+  std::vector<size_t> last_try(patterns.size(), kNever);
   std::vector<uint32_t> candidates;
   size_t sentence_start = 0;
   for (size_t i = 0; i < words.size(); ++i) {
@@ -600,7 +698,18 @@ std::optional<InstructionFinding> FindInstructions(std::string_view text) {
       if (found[pi]) continue;
       const CompiledPattern& p = patterns[pi];
       size_t first = i;
-      const size_t end = p.source->any_order ? MatchAnyOrder(words, p, sentence_start, &first)
+      // Any order: the words around the trigger, within its sentence (a "sentence" of
+      // thousands of words is not one; this bounds the work).
+      size_t from = std::max(sentence_start, i >= kAnyOrderWindow ? i - kAnyOrderWindow : 0);
+      size_t to = i;
+      while (to < words.size() && to < i + kAnyOrderWindow &&
+             words[to].sentence == words[i].sentence)
+        ++to;
+      if (p.source->any_order) {
+        if (last_try[pi] != kNever && i - last_try[pi] < kAnyOrderWindow / 2) continue;
+        last_try[pi] = i;
+      }
+      const size_t end = p.source->any_order ? MatchAnyOrder(words, p, from, to, &first)
                                              : MatchFrom(words, p, 0, i, 0, words[i].sentence);
       if (end != 0) {
         found[pi] = true;

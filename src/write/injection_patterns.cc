@@ -20,7 +20,7 @@ namespace mnemo::write {
   "instruction|instructions|prompt|prompts|rules|directive|directives|guideline|guidelines|"  \
   "orders|programming|guardrails|restrictions|policies|system prompt|directions|anweisungen|" \
   "anweisung|instrucciones|instruccion|istruzioni|instrucoes|instructies|consignes|regeln|"   \
-  "reglas|richtlinien"
+  "reglas|richtlinien|norms|your training|your programming|safety rules"
 // Verbs that tell a model how to answer.
 #define ANSWER_VERBS                                                                         \
   "answer|answers|respond|reply|say|state|claim|describe|characterise|characterize|tell|"    \
@@ -78,7 +78,13 @@ const std::vector<Pattern>& InjectionPatterns() {
       {"system role-play",
        1,
        {{"system|developer|admin|administrator|root|operator|openai|anthropic"},
-        {"override|prompt|instruction*|directive*|command|message to|note to", 0}}},
+        {"override|prompt|instruction*|directive*|command|message|message to|note to|notice", 0}}},
+      {"system role-play",
+       1,
+       {{"automated message|official message|message from your|notice from your|update from your"},
+        {"ai|assistant|provider|developer|developers|administrator|platform|vendor|openai|"
+         "anthropic|trust|safety|security",
+         3}}},
       {"system role-play",
        2,
        {{"begin system prompt|begin system message|begin instructions|end system prompt"}}},
@@ -99,8 +105,8 @@ const std::vector<Pattern>& InjectionPatterns() {
        2,
        {{"note|notes|message|instruction|instructions|attention|reminder|notice|memo|directive|"
          "directives|warning|request|prompt|editor's note|hint|tip|info"},
-        {"to|for", 0},
-        {"the|any|all|every|an|a|our|automated|autonomous", 1},
+        {"to|for|pour|para|fur|per|an|a", 0},
+        {"the|any|all|every|an|a|our|automated|autonomous|el|la|le|les|den|die|der|il|lo|o", 1},
         {AGENT_AI, 0}}},
       {"addressed to the agent",
        2,
@@ -153,6 +159,12 @@ const std::vector<Pattern>& InjectionPatterns() {
          2},
         {"always|never|respond|reply|answer|say|tell|recommend|suggest|claim|insist|direct|"
          "redirect|refer|send|include|mention|reveal|state|inform|instead|must|should|you",
+         12}}},
+      {"addressed to the agent",
+       1,
+       {{"when asked|if asked|whenever asked|once asked|when queried|if queried|when prompted"},
+        {"always|never|respond|reply|answer|say|tell|recommend|suggest|claim|insist|direct|"
+         "redirect|refer|send|include|mention|reveal|state|inform|instead",
          12}}},
       {"addressed to the agent",
        1,
@@ -222,6 +234,11 @@ const std::vector<Pattern>& InjectionPatterns() {
       // ---- tool hijack ----
       {"tool hijack",
        1,
+       {{"execute|run|make|perform|trigger|issue|send"},
+        {"the|this|that|these|a", 1},
+        {"tool call|function call|tool calls|function calls|api call|command|call", 1}}},
+      {"tool hijack",
+       1,
        {{"use|call|invoke|run|execute|trigger|open|launch|using|via|through"},
         {"the|your|a", 0},
         {"tool|function|integration|plugin|api|browser|terminal|shell|skill|connector|* tool|"
@@ -238,6 +255,13 @@ const std::vector<Pattern>& InjectionPatterns() {
         {"stored|saved|default|registered|linked|on-file", 0},
         {"card|credentials|payment|password|passwords|account|wallet|credit", 1}}},
       // ---- memory manipulation ----
+      {"memory manipulation",
+       2,
+       {{"remember|memorize|memorise|keep in mind|note|learn"},
+        {"that", 0},
+        {"the user's|user's|the user is|the user has|the user prefers|the user wants|"
+         "the user's new|the user always|the user never",
+         0}}},
       {"memory manipulation",
        2,
        {{"always remember|permanently remember|never forget|memorize|memorise|"
@@ -289,6 +313,7 @@ const std::vector<Pattern>& InjectionPatterns() {
          "you're now|you are no longer|from now on you are|you have been freed|you are free|"
          "respond as|answer as|reply as|stay in character|never break character|"
          "ahora eres|du bist jetzt|tu es maintenant|you're no longer|imagine you are|"
+         "if you were|stay that way|stay in this mode|remain in this mode|stay in * mode|"
          "switch persona|let's play a game|play a game"}}},
       {"jailbreak",
        1,

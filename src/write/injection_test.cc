@@ -152,7 +152,7 @@ TEST(InjectionTest, LabelledSet) {
   ASSERT_GE(dev.poison, 100);
   ASSERT_GE(dev.benign, 150);
   // The figures of docs/benchmarks.md, with a margin.
-  EXPECT_GE(dev.caught * 100, dev.poison * 80);  // at least 80% of the poisoned items
+  EXPECT_GE(dev.caught * 100, dev.poison * 90);  // at least 90% of the poisoned items
   EXPECT_LE(dev.flagged * 100, dev.benign * 3);  // at most 3% of the benign ones
 }
 
@@ -160,7 +160,7 @@ TEST(InjectionTest, HeldOutSet) {
   const SetFigures held = Measure("heldout.jsonl");
   ASSERT_GE(held.poison, 90);
   ASSERT_GE(held.benign, 120);
-  EXPECT_GE(held.caught * 100, held.poison * 55);
+  EXPECT_GE(held.caught * 100, held.poison * 60);
   EXPECT_LE(held.flagged * 100, held.benign * 12);
 }
 
