@@ -24,9 +24,12 @@ struct ParseOptions {
 };
 
 struct LoadStats {
-  int64_t skipped_records = 0;        // malformed records skipped under skip_bad
-  int64_t dropped_evidence = 0;       // LoCoMo evidence entries that are not D<n>:<m>
-  int64_t empty_turns = 0;            // turns without any text: nothing to store
+  int64_t skipped_records = 0;   // malformed records skipped under skip_bad
+  int64_t dropped_evidence = 0;  // LoCoMo evidence entries that are not D<n>:<m>
+  int64_t empty_turns = 0;       // turns without any text: nothing to store
+  // LongMemEval haystack sessions whose id repeats one of the same record (taken by
+  // position, as the official protocol does; see eval/longmemeval.h)
+  int64_t repeated_sessions = 0;
   std::vector<std::string> problems;  // one line per skipped record, naming its position
 };
 

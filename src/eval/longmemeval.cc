@@ -36,9 +36,11 @@ Result<std::vector<std::string>> StringList(const Json& obj, const char* key,
   return out;
 }
 
-// Appends the turns of one haystack session to q->messages.
-Status ParseSession(const Json& turns, const std::string& session_id, TimeMs start,
-                    const std::string& where, LongMemEvalQuestion* q, int64_t* empty_turns) {
+// Appends the turns of one haystack session to q->messages: stored in session `stored_as`,
+// scored as `session_id` (the file's id, in the metadata).
+Status ParseSession(const Json& turns, const std::string& session_id, const std::string& stored_as,
+                    TimeMs start, const std::string& where, LongMemEvalQuestion* q,
+                    int64_t* empty_turns) {
   if (!turns.is_array()) return At(where, "expected a list of turns");
   for (size_t i = 0; i < turns.size(); ++i) {
     const std::string twhere = where + " turn " + std::to_string(i + 1);
@@ -58,7 +60,7 @@ Status ParseSession(const Json& turns, const std::string& session_id, TimeMs sta
       ++*empty_turns;
       continue;
     }
-    m.session = session_id;
+    m.session = stored_as;
     m.time = start + turn * 1000;
     m.meta = util::DumpJson(meta);
     q->messages.push_back(std::move(m));
@@ -66,7 +68,10 @@ Status ParseSession(const Json& turns, const std::string& session_id, TimeMs sta
   return Status::Ok();
 }
 
-Result<LongMemEvalQuestion> ParseRecord(const Json& r, size_t index, int64_t* empty_turns) {
+// `empty_turns` and `repeated` count turns without text and haystack sessions whose id
+// an earlier position of the record has already.
+Result<LongMemEvalQuestion> ParseRecord(const Json& r, size_t index, int64_t* empty_turns,
+                                        int64_t* repeated) {
   std::string where = "record " + std::to_string(index + 1);
   if (!r.is_object()) return At(where, "expected an object");
   LongMemEvalQuestion q;
@@ -107,11 +112,16 @@ Result<LongMemEvalQuestion> ParseRecord(const Json& r, size_t index, int64_t* em
     const std::string& id = q.haystack_session_ids[s];
     const std::string swhere = where + ": session " + std::to_string(s + 1) + " (" + id + ")";
     if (id.empty()) return At(swhere, "empty session id");
-    // Sessions are scored by id: two haystack sessions with one id would merge.
-    if (!seen.insert(id).second) return At(swhere, "duplicate session id");
+    // The official files repeat a session id in a few haystacks; the official protocol
+    // takes sessions by position. A repeat is stored as a session of its own ("ID@POS",
+    // so that the two conversations do not merge) and scored by its id, as there.
+    const bool repeat = !seen.insert(id).second;
+    if (repeat) ++*repeated;
+    const std::string stored_as = repeat ? id + "@" + std::to_string(s + 1) : id;
     auto start = ParseLongMemEvalDate(dates[s]);
     if (!start.ok()) return At(swhere, start.status().message());
-    MNEMO_RETURN_IF_ERROR(ParseSession((*sessions)[s], id, *start, swhere, &q, empty_turns));
+    MNEMO_RETURN_IF_ERROR(
+        ParseSession((*sessions)[s], id, stored_as, *start, swhere, &q, empty_turns));
   }
   return q;
 }
@@ -138,8 +148,8 @@ Result<LongMemEvalDataset> ParseLongMemEval(std::string_view json_text,
   LongMemEvalDataset ds;
   std::set<std::string> seen;
   for (size_t i = 0; i < root->size(); ++i) {
-    int64_t empty_turns = 0;
-    auto q = ParseRecord((*root)[i], i, &empty_turns);
+    int64_t empty_turns = 0, repeated = 0;
+    auto q = ParseRecord((*root)[i], i, &empty_turns, &repeated);
     Status bad = q.ok() ? Status::Ok() : q.status();
     if (q.ok() && !seen.insert(q->question_id).second) {
       bad = At("record " + std::to_string(i + 1) + " (" + q->question_id + ")",
@@ -150,6 +160,7 @@ Result<LongMemEvalDataset> ParseLongMemEval(std::string_view json_text,
       continue;
     }
     ds.stats.empty_turns += empty_turns;
+    ds.stats.repeated_sessions += repeated;
     ds.questions.push_back(std::move(q).value());
   }
   return ds;

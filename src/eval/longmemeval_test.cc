@@ -74,6 +74,22 @@ TEST(LongMemEvalParseTest, TurnsBecomeMessagesWithSessionMetadata) {
   EXPECT_EQ(*q.messages[3].time, Iso("2023-05-21T18:00:02Z"));
 }
 
+// The official files repeat a haystack session id in a few records: each position is a
+// session of its own in the store, scored by the file's id.
+TEST(LongMemEvalParseTest, ARepeatedSessionIdIsTakenByPosition) {
+  Json r = Record();
+  r["haystack_session_ids"] = {"answer_a1", "answer_a1"};
+  auto ds = Parse(Json::array({r}));
+  ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+  EXPECT_EQ(ds->stats.repeated_sessions, 1);
+  const LongMemEvalQuestion& q = ds->questions[0];
+  ASSERT_EQ(q.messages.size(), 4u);
+  EXPECT_EQ(q.messages[0].session, "answer_a1");
+  EXPECT_EQ(q.messages[2].session, "answer_a1@2");
+  EXPECT_EQ(q.messages[2].meta, R"({"has_answer":true,"session_id":"answer_a1","turn":0})");
+  EXPECT_EQ(q.answer_turns, (std::vector<std::string>{"answer_a1#0"}));
+}
+
 TEST(LongMemEvalParseTest, AbstentionIsRecognisedById) {
   auto ds = Parse(Json::array({Record("q1"), Record("q2_abs")}));
   ASSERT_TRUE(ds.ok()) << ds.status().ToString();

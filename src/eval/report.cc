@@ -58,7 +58,8 @@ Json ReportToJson(const EvalReport& r) {
         {"users", r.ingested.users},
         {"records_skipped", r.load.skipped_records},
         {"evidence_dropped", r.load.dropped_evidence},
-        {"empty_turns", r.load.empty_turns}}},
+        {"empty_turns", r.load.empty_turns},
+        {"repeated_sessions", r.load.repeated_sessions}}},
       {"config",
        {{"k", r.config.ks},
         {"session_k", r.config.session_ks},
@@ -87,6 +88,11 @@ std::string ReportToTable(const EvalReport& r) {
   if (r.load.skipped_records > 0 || r.load.dropped_evidence > 0) {
     out += "input: " + std::to_string(r.load.skipped_records) + " malformed records skipped, " +
            std::to_string(r.load.dropped_evidence) + " malformed evidence ids dropped\n";
+  }
+  if (r.load.repeated_sessions > 0) {
+    out += "input: " + std::to_string(r.load.repeated_sessions) +
+           " haystack sessions repeat a session id of their record (taken by position, "
+           "scored by id)\n";
   }
   out += "\n" + PadRight("metric", first);
   for (size_t i = 0; i < columns.size(); ++i) out += "  " + PadLeft(columns[i], widths[i]);

@@ -202,11 +202,14 @@ Result<EvalReport> EvalLongMemEval(Engine& engine, const std::string& space,
     std::vector<std::string> turns, sessions;
     for (const auto& h : hits) {
       const Json meta = MetaOf(h.memory);
+      // Scored by the file's session id (a repeated one is stored as "ID@POS").
+      auto sid = meta.find("session_id");
+      const std::string session =
+          sid != meta.end() && sid->is_string() ? sid->get<std::string>() : h.memory.session_id;
       auto it = meta.find("turn");
-      turns.push_back(it != meta.end() && it->is_number_integer()
-                          ? TurnKey(h.memory.session_id, it->get<int64_t>())
-                          : "");
-      sessions.push_back(h.memory.session_id);
+      turns.push_back(
+          it != meta.end() && it->is_number_integer() ? TurnKey(session, it->get<int64_t>()) : "");
+      sessions.push_back(session);
     }
     sessions = DistinctInOrder(sessions);
     const std::string& cat = q.question_type;

@@ -131,6 +131,34 @@ TEST_F(RunnerTest, LongMemEvalLeavesAbstentionOut) {
   EXPECT_EQ(ReportToJson(*r)["by_category"]["single-session-user"]["questions"], 1);
 }
 
+// A haystack that repeats a session id (as 13 records of the official file do): the
+// copies are stored apart and scored by the file's id, as the official protocol does.
+TEST_F(RunnerTest, LongMemEvalScoresARepeatedSessionByItsId) {
+  const util::Json filler = {{{"role", "user"}, {"content", "Basil likes sun."}}};
+  const util::Json evidence = {
+      {{"role", "user"}, {"content", "I adopted a greyhound named Comet."}, {"has_answer", true}}};
+  const util::Json record = {
+      {"question_id", "q1"},
+      {"question_type", "single-session-user"},
+      {"question", "What is the name of my greyhound?"},
+      {"answer", "Comet"},
+      {"haystack_session_ids", {"s_a", "filler", "s_a"}},
+      {"haystack_dates",
+       {"2023/05/20 (Sat) 02:21", "2023/05/21 (Sun) 02:21", "2023/05/22 (Mon) 02:21"}},
+      {"haystack_sessions", {filler, filler, evidence}},
+      {"answer_session_ids", {"s_a"}}};
+  auto ds = ParseLongMemEval(util::DumpJson(util::Json::array({record})), {});
+  ASSERT_TRUE(ds.ok()) << ds.status().ToString();
+  auto r = EvalLongMemEval(*engine_, "bench", *ds, EvalConfig::ForLongMemEval());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->questions, 1);
+  const auto overall = r->metrics.Overall();
+  EXPECT_DOUBLE_EQ(overall.at("session_recall_any@5"), 1.0);
+  EXPECT_DOUBLE_EQ(overall.at("recall_any@5"), 1.0);
+  EXPECT_EQ(ReportToJson(*r)["data"]["repeated_sessions"], 1);
+  EXPECT_NE(ReportToTable(*r).find("1 haystack sessions repeat"), std::string::npos);
+}
+
 // The real benchmark files, when present (never copied into the repository).
 std::string BenchDir() {
   if (const char* env = std::getenv("MNEMO_BENCH_DIR"); env && *env) return env;
