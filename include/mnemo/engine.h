@@ -202,6 +202,7 @@ struct ContextRequest {
   std::optional<TimeMs> now;     // reference time (default: the clock); later events are left out
   int k = 30;                    // memories retrieved before the budget cuts (1..kMaxContextK)
   int profile_entries = 20;      // at most this many profile lines (0..kMaxProfileEntries)
+  LabelSet exclude_labels = 0;   // nothing from memories with any of these labels
 };
 
 struct ContextResult {
@@ -319,9 +320,10 @@ class Engine {
   // memories between tiers. `mnemo maintain`.
   virtual Result<MaintenanceReport> Maintain(const std::string& space) = 0;
 
-  // The profile of `user`: at most `limit` (1..kMaxProfileEntries) entries.
-  virtual Result<Profile> GetProfile(const std::string& space, const std::string& user,
-                                     int limit) = 0;
+  // The profile of `user`: at most `limit` (1..kMaxProfileEntries) entries, none taken
+  // from a memory with a label of `exclude_labels`.
+  virtual Result<Profile> GetProfile(const std::string& space, const std::string& user, int limit,
+                                     LabelSet exclude_labels = 0) = 0;
   // Applies `edit` and returns the profile after it.
   virtual Result<Profile> EditProfile(const std::string& space, const ProfileEdit& edit) = 0;
   // The profile and the memories relevant to the query, within the token budget.

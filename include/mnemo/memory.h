@@ -29,6 +29,23 @@ enum class Origin { kUser, kAssistant, kTool, kImport, kDerived, kWeb };
 // words and imported memories, low for tool results and web content. Text of low trust
 // that reads as instructions to the agent is quarantined (Memory::quarantine).
 enum class Trust { kLow, kMedium, kHigh };
+// Sensitive categories of what a memory says (docs/security.md, "Sensitivity labels"):
+// assigned at write by rules (write/sensitivity.h), added by the caller, inherited by what
+// is derived from it. A key denied a label never sees such memories.
+enum class Label {
+  kHealth,
+  kSexuality,  // sex life or sexual orientation
+  kReligion,
+  kPolitics,
+  kEthnicity,
+  kFinance,
+  kLocation,  // a precise location: a street address, coordinates
+  kIdentity,  // identity numbers: social security, passport, licence, tax id
+  kCredentials,
+};
+inline constexpr int kLabelCount = 9;
+using LabelSet = uint32_t;  // bit (1 << Label) for each label
+constexpr LabelSet LabelBit(Label l) { return LabelSet{1} << static_cast<int>(l); }
 enum class Tier { kWorking, kShortTerm, kLongTerm, kArchived };
 // kActive: searchable. kRetired: removed (soft) or superseded; kept with its history.
 enum class State { kActive, kRetired };
@@ -43,6 +60,12 @@ Result<Kind> ParseKind(std::string_view name);
 Result<Origin> ParseOrigin(std::string_view name);
 Result<Tier> ParseTier(std::string_view name);
 Result<State> ParseState(std::string_view name);
+// "health", "sexuality", "religion", "politics", "ethnicity", "finance", "location",
+// "identity", "credentials".
+std::string_view LabelName(Label l);
+Result<Label> ParseLabel(std::string_view name);
+std::vector<std::string> LabelNames(LabelSet labels);  // in the enum's order
+Result<LabelSet> ParseLabels(const std::vector<std::string>& names);
 
 struct Memory {
   MemoryId id = 0;
@@ -84,6 +107,7 @@ struct Memory {
   // or search, or a source of derived memories. Set at write (write/injection.h) or by
   // an update; released by an update.
   std::string quarantine;
+  LabelSet labels = 0;  // sensitive categories (Label)
   std::vector<std::string> tags;
   std::vector<std::string> entities;
   std::string metadata = "{}";  // a JSON object, compact text
@@ -107,6 +131,7 @@ struct MemoryInput {
   std::optional<int64_t> ttl_ms;
   double importance = 0.5;
   Origin origin = Origin::kUser;
+  LabelSet labels = 0;  // added to those the rules find in the text
   std::vector<std::string> tags;
   std::vector<std::string> entities;
   std::vector<MemoryId> sources;
@@ -129,6 +154,8 @@ struct MemoryUpdate {
   // true: quarantine the memory (reason: `reason`, else "quarantined by hand"); false:
   // release it. A new text of a memory of low trust is checked again unless this is set.
   std::optional<bool> quarantined;
+  // Replaces the labels; those the rules find in the (new) text are kept.
+  std::optional<LabelSet> labels;
   std::string reason;  // recorded in history
   std::string actor;   // recorded in history ("" = "api")
 };

@@ -48,6 +48,8 @@ struct Filter {
   // left out unless this is set (--include-archived).
   bool include_archived = false;
   QuarantineFilter quarantined = QuarantineFilter::kExclude;
+  LabelSet labels = 0;          // memories with any of these labels (0: no condition)
+  LabelSet exclude_labels = 0;  // memories with none of these
   // Bi-temporal views (docs/lifecycle.md, "Time"). as_of: what mnemo held at that system
   // time (created by then, not yet retired then; each shown as its version at that time).
   // valid_at: what was true in the world then (valid_from <= T < valid_to), superseded

@@ -179,6 +179,7 @@ def _mem0_item(m: Mapping[str, Any]) -> Dict[str, Any]:
         "origin": m.get("origin"),
         "trust": m.get("trust"),
         "quarantined": m.get("quarantined", False),
+        "labels": m.get("labels", []),
     }
     if m.get("quarantined"):
         item["quarantine_reason"] = m.get("quarantine_reason")
@@ -247,10 +248,16 @@ class _Surface:
 
     def _get_all(self, user_id: Optional[str] = None, agent_id: Optional[str] = None,
                  run_id: Optional[str] = None, filters: Optional[Mapping[str, Any]] = None,
-                 limit: int = 100, quarantined: Optional[str] = None) -> Plan:
+                 limit: int = 100, quarantined: Optional[str] = None,
+                 labels: Optional[Iterable[str]] = None,
+                 exclude_labels: Optional[Iterable[str]] = None) -> Plan:
         args = _filters(_scope({"space": self.space}, user_id, agent_id, run_id), filters)
         if quarantined is not None:
             args["quarantined"] = quarantined
+        if labels is not None:
+            args["labels"] = list(labels)
+        if exclude_labels is not None:
+            args["exclude_labels"] = list(exclude_labels)
         # Newest first, as Mem0 lists; pages of the api's size until `limit`.
         args["descending"] = True
         if isinstance(limit, bool) or not isinstance(limit, int):
@@ -506,11 +513,15 @@ class SyncMethods(_Sync):
 
     def get_all(self, *, user_id: Optional[str] = None, agent_id: Optional[str] = None,
                 run_id: Optional[str] = None, filters: Optional[Mapping[str, Any]] = None,
-                limit: int = 100, quarantined: Optional[str] = None) -> Dict[str, Any]:
+                limit: int = 100, quarantined: Optional[str] = None,
+                labels: Optional[Iterable[str]] = None,
+                exclude_labels: Optional[Iterable[str]] = None) -> Dict[str, Any]:
         """Active memories, newest first, up to ``limit``: ``{"results": [...]}``.
         ``quarantined``: "include" or "only" to show quarantined memories too, or only them
-        (by default they are left out)."""
-        return self._run(self._get_all(user_id, agent_id, run_id, filters, limit, quarantined))
+        (by default they are left out). ``labels`` / ``exclude_labels``: only memories with
+        any / none of these sensitivity labels ("health", "finance", ...)."""
+        return self._run(self._get_all(user_id, agent_id, run_id, filters, limit, quarantined,
+                                       labels, exclude_labels))
 
     def update(self, memory_id: MemoryIdLike, data: str) -> Dict[str, Any]:
         """Replaces a memory's text; the old text stays in its history."""
@@ -640,10 +651,12 @@ class AsyncMethods(_Async):
 
     async def get_all(self, *, user_id: Optional[str] = None, agent_id: Optional[str] = None,
                       run_id: Optional[str] = None, filters: Optional[Mapping[str, Any]] = None,
-                      limit: int = 100, quarantined: Optional[str] = None) -> Dict[str, Any]:
+                      limit: int = 100, quarantined: Optional[str] = None,
+                      labels: Optional[Iterable[str]] = None,
+                      exclude_labels: Optional[Iterable[str]] = None) -> Dict[str, Any]:
         """Active memories, newest first; see the synchronous ``get_all``."""
-        return await self._run(
-            self._get_all(user_id, agent_id, run_id, filters, limit, quarantined))
+        return await self._run(self._get_all(user_id, agent_id, run_id, filters, limit,
+                                             quarantined, labels, exclude_labels))
 
     async def update(self, memory_id: MemoryIdLike, data: str) -> Dict[str, Any]:
         """Replaces a memory's text; the old text stays in its history."""

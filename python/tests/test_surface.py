@@ -205,6 +205,22 @@ def test_tool_text_that_gives_orders_is_quarantined_and_can_be_released(memory):
     assert memory.quarantine(plain["id"])["quarantine_reason"] == "quarantined by hand"
 
 
+def test_sensitivity_labels_are_found_shown_and_filtered(memory):
+    health = memory.add_memory("Ilse was diagnosed with asthma", user_id="ilse")
+    assert health["labels"] == ["health"]
+    money = memory.add_memory("Ilse keeps a blue box", user_id="ilse", labels=["finance"])
+    plain = memory.add_memory("Ilse lives by the sea", user_id="ilse")
+    ids = lambda **kw: [r["id"] for r in memory.get_all(user_id="ilse", **kw)["results"]]  # noqa: E731
+    assert ids(exclude_labels=["health", "finance"]) == [str(plain["id"])]
+    assert ids(labels=["health"]) == [str(health["id"])]
+    hits = memory.search("Ilse asthma box sea", user_id="ilse", exclude_labels=["health"])
+    assert str(health["id"]) not in [h["id"] for h in hits["results"]]
+    assert str(money["id"]) in [h["id"] for h in hits["results"]]
+    with pytest.raises(mnemo.InvalidArgument) as e:
+        memory.get_all(user_id="ilse", labels=["medical"])
+    assert e.value.field == "labels"
+
+
 def test_errors_name_the_field(memory):
     with pytest.raises(mnemo.NotFound) as e:
         memory.get(123456789)

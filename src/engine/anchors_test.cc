@@ -127,12 +127,11 @@ class AnchorsTest : public EngineTest {
     }));
     lexical->Apply(1, std::move(docs), {});
     auto view = lexical->Read();
-    const engine::AnchorSearchFn search =
-        [&](const std::vector<std::string>& terms,
-            const Filter& f) -> Result<std::vector<Memory>> {
+    const engine::AnchorSearchFn search = [&](const std::vector<std::string>& terms,
+                                              const Filter& f) -> Result<std::vector<Memory>> {
       std::vector<Memory> out;
-      for (const auto& h : view.Search(terms, engine::ToLexicalFilter(f),
-                                       engine::kAnchorCandidates)) {
+      for (const auto& h :
+           view.Search(terms, engine::ToLexicalFilter(f), engine::kAnchorCandidates)) {
         MNEMO_ASSIGN_OR_RETURN(auto m, store::GetMemory(*db, h.id));
         if (m) out.push_back(std::move(*m));
       }

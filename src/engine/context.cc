@@ -22,12 +22,14 @@ struct SlotMemory {
   bool edited = false;
 };
 
-// The user's active facts and preferences that carry a slot, newest first.
+// The user's active facts and preferences that carry a slot, newest first, but those with
+// a label of `exclude`.
 Result<std::vector<SlotMemory>> SlotMemories(Engine& e, const std::string& space,
-                                             const std::string& user) {
+                                             const std::string& user, LabelSet exclude = 0) {
   std::vector<SlotMemory> out;
   ListRequest req;
   req.filter.user_id = user;
+  req.filter.exclude_labels = exclude;
   req.filter.kinds = {Kind::kFact, Kind::kPreference};
   req.descending = true;
   req.limit = 1000;
@@ -124,15 +126,15 @@ Result<int> RetireSlot(Engine& e, const std::string& space, const std::string& u
 
 }  // namespace
 
-Result<Profile> ReadProfile(Engine& e, const std::string& space, const std::string& user,
-                            int limit) {
+Result<Profile> ReadProfile(Engine& e, const std::string& space, const std::string& user, int limit,
+                            LabelSet exclude_labels) {
   MNEMO_RETURN_IF_ERROR(CheckUser(user));
   if (limit < 1 || limit > kMaxProfileEntries) {
     return Status::InvalidArgument("limit must be between 1 and " +
                                    std::to_string(kMaxProfileEntries))
         .WithField("limit");
   }
-  MNEMO_ASSIGN_OR_RETURN(auto rows, SlotMemories(e, space, user));
+  MNEMO_ASSIGN_OR_RETURN(auto rows, SlotMemories(e, space, user, exclude_labels));
   Profile p;
   p.user = user;
   std::set<std::string> seen;
@@ -244,7 +246,8 @@ Result<ContextResult> AssembleContext(Engine& e, const std::string& space, const
   // The profile first, up to 40% of the budget: it is what every answer may need.
   std::set<MemoryId> in_profile;
   if (r.profile_entries > 0) {
-    MNEMO_ASSIGN_OR_RETURN(Profile p, ReadProfile(e, space, r.user, r.profile_entries));
+    MNEMO_ASSIGN_OR_RETURN(Profile p,
+                           ReadProfile(e, space, r.user, r.profile_entries, r.exclude_labels));
     std::string block;
     for (auto& entry : p.entries) {
       if (r.now && entry.since && *entry.since > at) continue;  // not yet true at `now`
@@ -266,6 +269,7 @@ Result<ContextResult> AssembleContext(Engine& e, const std::string& space, const
   SearchRequest sr;
   sr.query = r.query;
   sr.filter.user_id = r.user;
+  sr.filter.exclude_labels = r.exclude_labels;
   sr.k = r.k;
   MNEMO_ASSIGN_OR_RETURN(auto hits, e.Search(space, sr));
   const std::string title = "## Relevant memories (by session, oldest first)\n";

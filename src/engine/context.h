@@ -11,8 +11,9 @@
 
 namespace mnemo::engine {
 
-Result<Profile> ReadProfile(Engine& e, const std::string& space, const std::string& user,
-                            int limit);
+// At most `limit` entries, none from a memory with a label of `exclude_labels`.
+Result<Profile> ReadProfile(Engine& e, const std::string& space, const std::string& user, int limit,
+                            LabelSet exclude_labels = 0);
 
 // Each `set` adds a fact for the slot (origin user, metadata {"slot","value","subject",
 // "profile": true}) and retires the slot's other memories, closing their validity at `now`;

@@ -247,9 +247,9 @@ class EngineImpl final : public Engine {
     return s->Stats();
   }
 
-  Result<Profile> GetProfile(const std::string& space, const std::string& user,
-                             int limit) override {
-    return engine::ReadProfile(*this, space, user, limit);
+  Result<Profile> GetProfile(const std::string& space, const std::string& user, int limit,
+                             LabelSet exclude_labels) override {
+    return engine::ReadProfile(*this, space, user, limit, exclude_labels);
   }
   Result<Profile> EditProfile(const std::string& space, const ProfileEdit& edit) override {
     return engine::ApplyProfileEdit(*this, space, edit, ctx_.options.clock->NowMillis());

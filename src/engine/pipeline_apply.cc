@@ -22,6 +22,7 @@
 #include "store/memory_store.h"
 #include "util/json_codec.h"
 #include "util/time_util.h"
+#include "write/sensitivity.h"
 
 namespace mnemo::engine {
 namespace {
@@ -365,6 +366,8 @@ Result<int64_t> Space::ConsolidateGroup(WriteTxn& txn, ExtractedGroup& group, Ap
         }
       }
       if (next.sources == target.sources && next.text == target.text) continue;  // nothing new
+      MNEMO_ASSIGN_OR_RETURN(const LabelSet inherited, store::LabelsOf(db, c.sources));
+      next.labels |= inherited | write::FindLabels(next.text);
       MNEMO_RETURN_IF_ERROR(revise(target, next, reason));
       if (next.text != target.text) {
         MNEMO_RETURN_IF_ERROR(StoreVector(db, target.id, d.vector, txn.vector_changes()));
@@ -397,6 +400,9 @@ Result<int64_t> Space::ConsolidateGroup(WriteTxn& txn, ExtractedGroup& group, Ap
     }
     m.sources = c.sources;
     m.metadata = DerivedMetadata(c, d.extractor);
+    // What its sources are labelled (a fact from a turn about a diagnosis is about health).
+    MNEMO_ASSIGN_OR_RETURN(const LabelSet inherited, store::LabelsOf(db, m.sources));
+    m.labels = inherited | write::FindLabels(m.text);
     MNEMO_RETURN_IF_ERROR(store::InsertMemory(db, m));
     MNEMO_RETURN_IF_ERROR(store::AppendHistory(
         db, HistoryEntry{m.id, 1, HistoryOp::kAdd, "", "", kActor, now, reason}));

@@ -15,6 +15,7 @@
 #include "util/utf8.h"
 #include "write/injection.h"
 #include "write/secrets.h"
+#include "write/sensitivity.h"
 
 namespace mnemo::engine {
 
@@ -381,6 +382,12 @@ void Space::AdjustUserCount(const std::string& user, int64_t delta) {
   if (n <= 0) user_counts_.erase(user);
 }
 
+LabelSet Space::LabelsFor(LabelSet given, std::string_view stored_text, bool had_secrets) {
+  LabelSet labels = given | write::FindLabels(stored_text);
+  if (had_secrets) labels |= LabelBit(Label::kCredentials);
+  return labels;
+}
+
 std::string Space::QuarantineReason(Origin origin, std::string_view text) const {
   if (!ctx_->options.quarantine_instructions || TrustOf(origin) != Trust::kLow) return {};
   auto found = write::FindInstructions(text);
@@ -462,6 +469,7 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
     m.tier = m.kind == Kind::kEpisode && !m.session_id.empty() ? Tier::kWorking : Tier::kShortTerm;
     m.origin = in.origin;
     m.quarantine = std::move(quarantine[i]);
+    m.labels = LabelsFor(in.labels, m.text, !masked[i].secrets.empty());
     m.tags = in.tags;
     m.entities = in.entities;
     m.sources = in.sources;
@@ -716,6 +724,15 @@ Result<Memory> Space::Update(MemoryId id, const MemoryUpdate& u) {
   if (u.tags) next.tags = *u.tags;
   if (u.entities) next.entities = *u.entities;
   if (metadata) next.metadata = *metadata;
+  if (u.labels || masked) {
+    // The caller's labels (or the memory's), and what the rules find in the text.
+    next.labels = LabelsFor(u.labels.value_or(current->labels), next.text,
+                            masked && !masked->secrets.empty());
+    if (!masked) {
+      MNEMO_ASSIGN_OR_RETURN(auto secrets, store::ReadSecrets(db, id));
+      if (!secrets.empty()) next.labels |= LabelBit(Label::kCredentials);
+    }
+  }
   if (u.quarantined) {
     next.quarantine = !*u.quarantined                ? std::string()
                       : !current->quarantine.empty() ? current->quarantine

@@ -229,6 +229,9 @@ class Space {
   // Validation shared by add, ingest and import.
   Status ValidateInput(const MemoryInput& in) const;
   Status ValidateText(std::string_view text, std::string_view what) const;
+  // `given` and the labels the rules find in a text as stored (credentials if secrets
+  // were taken out of it).
+  static LabelSet LabelsFor(LabelSet given, std::string_view stored_text, bool had_secrets);
   // Why a memory of `origin` with `text` is quarantined at write; "" when it is not.
   std::string QuarantineReason(Origin origin, std::string_view text) const;
   // `emb`'s quantized vectors of `texts`; a malformed answer is kCorruption.

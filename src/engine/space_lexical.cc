@@ -28,6 +28,8 @@ index::LexicalFilter ToLexicalFilter(const Filter& f) {
   lf.include_retired = f.include_retired || f.as_of.has_value() || f.valid_at.has_value();
   lf.include_archived = f.include_archived;
   lf.quarantined = f.quarantined;
+  lf.labels = f.labels;
+  lf.exclude_labels = f.exclude_labels;
   lf.agent = f.agent_id;
   lf.session = f.session_id;
   lf.time_from = f.time_from;

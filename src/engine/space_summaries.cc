@@ -23,6 +23,7 @@
 #include "text/analyzer.h"
 #include "util/json_codec.h"
 #include "util/time_util.h"
+#include "write/sensitivity.h"
 
 namespace mnemo::engine {
 namespace {
@@ -302,6 +303,9 @@ Status Space::ApplySummaries(const Job& job, std::vector<SummaryDraft>& drafts,
     for (auto& d : drafts) {
       Memory& m = d.next;
       std::vector<MemoryId> new_sources = m.sources;
+      // A summary carries the labels of what it summarizes.
+      MNEMO_ASSIGN_OR_RETURN(const LabelSet inherited, store::LabelsOf(db, m.sources));
+      m.labels = inherited | write::FindLabels(m.text);
       if (d.existing) {
         // As it is now: a user may have edited it since the job read it.
         MNEMO_ASSIGN_OR_RETURN(auto cur, store::GetMemory(db, d.existing->id));

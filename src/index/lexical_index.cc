@@ -41,8 +41,8 @@ constexpr uint8_t kHiddenFlags = kRetired | kArchived | kQuarantined;
 
 constexpr char kMagic[8] = {'M', 'N', 'E', 'M', 'O', 'L', 'E', 'X'};
 constexpr char kEndMagic[8] = {'M', 'N', 'E', 'M', 'O', 'E', 'N', 'D'};
-constexpr uint32_t kVersion = 4;  // 2: partitions by (user, kind, hidden); 3: columns;
-                                  // 4: list tails in bulk
+constexpr uint32_t kVersion = 5;  // 2: partitions by (user, kind, hidden); 3: columns;
+                                  // 4: list tails in bulk; 5: sensitivity labels
 
 uint64_t Fnv1a(std::string_view a, std::string_view b) {
   uint64_t h = 1469598103934665603ULL;
@@ -189,6 +189,7 @@ LexicalDoc AnalyzeMemory(const Memory& m, MemoryId prev_in_session) {
   d.retired = m.state == State::kRetired;
   d.archived = m.tier == Tier::kArchived;
   d.quarantined = !m.quarantine.empty();
+  d.labels = m.labels;
   d.event_time = m.event_time;
   d.prev_in_session = prev_in_session;
   d.text_hash = Fnv1a(m.text, m.speaker);
@@ -235,6 +236,7 @@ class LexicalIndex::Impl {
     uint8_t kinds = 0x1f;
     uint8_t exclude = 0;  // flags a doc must not have
     uint8_t require = 0;  // flags a doc must have
+    uint32_t any_labels = 0, no_labels = 0;
     uint32_t agent = kNoDoc;
     uint32_t session_name = kNoDoc;
     int64_t from = kNoTime, to = kNoTime;  // kNoTime: unbounded
@@ -254,6 +256,7 @@ class LexicalIndex::Impl {
   LargeVector<uint16_t> len_;
   LargeVector<uint8_t> kind_, flags_;
   LargeVector<uint64_t> hash_;
+  LargeVector<uint32_t> labels_;  // LabelSet
   // Each document's term ordinals, sorted, as varint gaps in fwd_ at fwd_off_/fwd_len_.
   LargeString fwd_;
   LargeVector<uint32_t> fwd_off_;
@@ -341,6 +344,7 @@ class LexicalIndex::Impl {
     grow(kind_, docs);
     grow(flags_, docs);
     grow(hash_, docs);
+    grow(labels_, docs);
     grow(fwd_off_, docs);
     grow(fwd_len_, docs);
     grow(fwd_, fwd_.size() + 5 * term_count);  // a varint gap per term
@@ -428,6 +432,7 @@ class LexicalIndex::Impl {
     ord_of_.Erase(id);
     id_[doc] = 0;
     flags_[doc] = 0;
+    labels_[doc] = 0;
     user_[doc] = skey_[doc] = agent_[doc] = 0;
     free_docs_.push_back(doc);
     --live_docs_;
@@ -470,6 +475,7 @@ class LexicalIndex::Impl {
     kind_.push_back(0);
     flags_.push_back(0);
     hash_.push_back(0);
+    labels_.push_back(0);
     fwd_off_.push_back(0);
     fwd_len_.push_back(0);
     return doc;
@@ -498,6 +504,7 @@ class LexicalIndex::Impl {
       user_[doc] = user;
       agent_[doc] = agent;
       skey_[doc] = skey;
+      labels_[doc] = d.labels;
       flags_[doc] = flags;  // before AddToPartitionDocs: the partition depends on it
       if (reindex) {
         kind_[doc] = static_cast<uint8_t>(d.kind);
@@ -515,6 +522,7 @@ class LexicalIndex::Impl {
       skey_[doc] = SessionKeyOf(d);
       kind_[doc] = static_cast<uint8_t>(d.kind);
       flags_[doc] = flags;
+      labels_[doc] = d.labels;
       time_[doc] = time;
       len_[doc] = d.length;
       hash_[doc] = d.text_hash;
@@ -550,6 +558,8 @@ class LexicalIndex::Impl {
     if (!f.include_archived) c.exclude |= kArchived;
     if (f.quarantined == QuarantineFilter::kExclude) c.exclude |= kQuarantined;
     if (f.quarantined == QuarantineFilter::kOnly) c.require |= kQuarantined;
+    c.any_labels = f.labels;
+    c.no_labels = f.exclude_labels;
     if (!f.agent.empty()) {
       c.agent = agents_.Find(f.agent);
       if (c.agent == kNoDoc) c.none = true;
@@ -573,6 +583,8 @@ class LexicalIndex::Impl {
   bool Passes(uint32_t doc, const Compiled& c) const {
     const uint8_t fl = flags_[doc];
     if ((fl & kLive) == 0 || (fl & c.exclude) != 0 || (fl & c.require) != c.require) return false;
+    if ((labels_[doc] & c.no_labels) != 0) return false;
+    if (c.any_labels != 0 && (labels_[doc] & c.any_labels) == 0) return false;
     if (c.user != kNoDoc && user_[doc] != c.user) return false;
     if ((c.kinds & (1u << kind_[doc])) == 0) return false;
     if (c.agent != kNoDoc && agent_[doc] != c.agent) return false;
@@ -901,6 +913,7 @@ class LexicalIndex::Impl {
     wire::PutArray(out, kind_);
     wire::PutArray(out, flags_);
     wire::PutArray(out, hash_);
+    wire::PutArray(out, labels_);
     wire::PutArray(out, fwd_len_);
     // The live term lists back to back, as wire::PutBytes writes a string.
     wire::PutU32(out, static_cast<uint32_t>(fwd_.size() - fwd_garbage_));
@@ -930,16 +943,16 @@ class LexicalIndex::Impl {
     if (!r.I64(&applied_seq_) || !r.U64(&live_docs_) || !r.U64(&total_len_)) return false;
     if (!r.Array(&id_) || !r.Array(&user_) || !r.Array(&skey_) || !r.Array(&agent_) ||
         !r.Array(&prev_) || !r.Array(&next_) || !r.Array(&time_) || !r.Array(&len_) ||
-        !r.Array(&kind_) || !r.Array(&flags_) || !r.Array(&hash_) || !r.Array(&fwd_len_) ||
-        !r.Bytes(&fwd_)) {
+        !r.Array(&kind_) || !r.Array(&flags_) || !r.Array(&hash_) || !r.Array(&labels_) ||
+        !r.Array(&fwd_len_) || !r.Bytes(&fwd_)) {
       return false;
     }
     const size_t count = id_.size();
     if (count > kNoDoc) return false;
     const auto n = static_cast<uint32_t>(count);
-    for (const size_t size :
-         {user_.size(), skey_.size(), agent_.size(), prev_.size(), next_.size(), time_.size(),
-          len_.size(), kind_.size(), flags_.size(), hash_.size(), fwd_len_.size()}) {
+    for (const size_t size : {user_.size(), skey_.size(), agent_.size(), prev_.size(), next_.size(),
+                              time_.size(), len_.size(), kind_.size(), flags_.size(), hash_.size(),
+                              labels_.size(), fwd_len_.size()}) {
       if (size != count) return false;
     }
     fwd_off_.resize(count);
@@ -1122,7 +1135,7 @@ size_t LexicalIndex::doc_count() const {
 size_t LexicalIndex::MemoryBytes() const {
   std::shared_lock<FairSharedMutex> lock(impl_->mu_);
   const Impl& d = *impl_;
-  size_t n = d.id_.capacity() * (8 + 4 * 5 + 8 + 2 + 1 + 1 + 8 + 4 + 2) + d.fwd_.capacity() +
+  size_t n = d.id_.capacity() * (8 + 4 * 5 + 8 + 2 + 1 + 1 + 8 + 4 + 4 + 2) + d.fwd_.capacity() +
              d.ord_of_.MemoryBytes() + d.users_.MemoryBytes() + d.agents_.MemoryBytes() +
              d.session_names_.MemoryBytes() + d.session_keys_.MemoryBytes() +
              d.terms_.MemoryBytes() + d.df_.capacity() * 4;

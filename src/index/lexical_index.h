@@ -60,6 +60,7 @@ struct LexicalDoc {
   bool retired = false;
   bool archived = false;
   bool quarantined = false;
+  LabelSet labels = 0;
   std::optional<TimeMs> event_time;
   // The memory this one follows in its session (a "next" link ends here); 0: none.
   MemoryId prev_in_session = 0;
@@ -79,6 +80,8 @@ struct LexicalFilter {
   bool include_retired = false;
   bool include_archived = false;
   QuarantineFilter quarantined = QuarantineFilter::kExclude;
+  LabelSet labels = 0;          // any of (0: no condition)
+  LabelSet exclude_labels = 0;  // none of
   std::string agent;
   std::string session;
   std::optional<TimeMs> time_from;  // event_time >= time_from (none: excluded)

@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "mnemo/memory.h"
+
 namespace mnemo::server {
 
 enum class Role { kNone = 0, kRead = 1, kWrite = 2, kAdmin = 3 };
@@ -28,6 +30,9 @@ struct Principal {
   // The end user an end-user key is bound to; "" for a key that covers every user of its
   // spaces. A bound principal acts as this user only (server/ops.h, "End-user keys").
   std::string user;
+  // Sensitivity labels (mnemo::Label) this principal may not see: memories with any of
+  // them are as good as absent to it (server/ops.h, "Denied labels").
+  LabelSet deny_labels = 0;
 
   // The strongest role this principal holds on `space` (its own entry or "*").
   Role RoleFor(std::string_view space) const;

@@ -34,7 +34,8 @@ Json KeyToJson(const KeyInfo& k) {
               {"created_at", util::FormatIso8601(k.created_at)},
               {"revoked_at", k.revoked_at ? Json(util::FormatIso8601(*k.revoked_at)) : Json()},
               {"grants", std::move(grants)},
-              {"user", k.user.empty() ? Json() : Json(k.user)}};
+              {"user", k.user.empty() ? Json() : Json(k.user)},
+              {"deny_labels", LabelNames(k.deny_labels)}};
 }
 
 }  // namespace
@@ -47,7 +48,7 @@ ApiResult<Json> ListKeys(const Context& c, const Json& args) {
 }
 
 ApiResult<Json> CreateKey(const Context& c, const Json& args) {
-  if (auto e = Check(c, args, {"name", "grants", "user"})) return *e;
+  if (auto e = Check(c, args, {"name", "grants", "user", "deny_labels"})) return *e;
   auto name = util::GetString(args, "name", true);
   if (!name.ok()) return FromStatus(name.status(), "name");
   auto user = util::GetString(args, "user", false);
@@ -72,7 +73,13 @@ ApiResult<Json> CreateKey(const Context& c, const Json& args) {
     grants[space] = r;
   }
   if (Status s = ValidateGrants(grants); !s.ok()) return FromStatus(s, "grants");
-  auto created = c.keys->Create(*name, grants, *user);
+  LabelSet deny = 0;
+  if (args.contains("deny_labels") && !args["deny_labels"].is_null()) {
+    auto labels = util::GetLabels(args, "deny_labels");
+    if (!labels.ok()) return FromStatus(labels.status(), "deny_labels");
+    deny = *labels;
+  }
+  auto created = c.keys->Create(*name, grants, *user, deny);
   if (!created.ok()) {
     return FromStatus(created.status(), created.status().field().empty()
                                             ? std::string("name")

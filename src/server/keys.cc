@@ -257,6 +257,7 @@ std::string Serialize(const Snapshot& snap) {
         e.info.revoked_at ? Ordered(util::FormatIso8601(*e.info.revoked_at)) : Ordered(nullptr);
     k["grants"] = std::move(grants);
     if (!e.info.user.empty()) k["user"] = e.info.user;
+    if (e.info.deny_labels != 0) k["deny_labels"] = LabelNames(e.info.deny_labels);
     k["hash"] = Hex(e.hash.data(), e.hash.size());
     arr.push_back(std::move(k));
   }
@@ -272,7 +273,7 @@ Status ParseEntry(const Json& k, Snapshot::Entry* e) {
   if (!k.is_object()) return Status::Corruption("not a JSON object");
   static const char* const kFields[] = {"id", "name", "hash", "created_at", "revoked_at", "grants"};
   for (const auto& [field, value] : k.items()) {
-    bool known = field == "user";  // optional: only end-user keys have it
+    bool known = field == "user" || field == "deny_labels";  // optional
     for (const char* f : kFields) known = known || field == f;
     if (!known) return Status::Corruption("unknown field \"" + field + "\"");
   }
@@ -334,6 +335,19 @@ Status ParseEntry(const Json& k, Snapshot::Entry* e) {
       return Status::Corruption("\"user\": " + s.message());
     }
     e->info.user = user.get<std::string>();
+  }
+  if (k.contains("deny_labels")) {
+    const Json& labels = k["deny_labels"];
+    std::vector<std::string> names;
+    bool strings = labels.is_array();
+    for (const Json& l : strings ? labels : Json::array()) {
+      strings = strings && l.is_string();
+      if (strings) names.push_back(l.get<std::string>());
+    }
+    if (!strings) return Status::Corruption("\"deny_labels\" must be a list of label names");
+    auto set = ParseLabels(names);
+    if (!set.ok()) return Status::Corruption("\"deny_labels\": " + set.status().message());
+    e->info.deny_labels = *set;
   }
   return Status::Ok();
 }
@@ -550,6 +564,7 @@ std::optional<Principal> KeyStore::Authenticate(std::string_view secret) const {
   p.key_id = e.info.id;
   p.spaces = e.info.grants;
   p.user = e.info.user;
+  p.deny_labels = e.info.deny_labels;
   return p;
 }
 
@@ -596,8 +611,8 @@ Status KeyStore::Mutate(const std::function<Status(Snapshot*)>& fn) {
   return Status::Ok();
 }
 
-Result<NewKey> KeyStore::Create(std::string_view name, const Grants& grants,
-                                std::string_view user) {
+Result<NewKey> KeyStore::Create(std::string_view name, const Grants& grants, std::string_view user,
+                                LabelSet deny_labels) {
   MNEMO_RETURN_IF_ERROR(ValidateName(name));
   MNEMO_RETURN_IF_ERROR(ValidateGrants(grants));
   if (!user.empty()) MNEMO_RETURN_IF_ERROR(ValidateKeyUser(user));
@@ -614,6 +629,7 @@ Result<NewKey> KeyStore::Create(std::string_view name, const Grants& grants,
     e.info.created_at = clock_->NowMillis();
     e.info.grants = grants;
     e.info.user = std::string(user);
+    e.info.deny_labels = deny_labels;
     out.secret = std::string(kKeyPrefix) + id + "_" + random;
     MNEMO_ASSIGN_OR_RETURN(e.hash, Sha256(out.secret));
     out.info = e.info;

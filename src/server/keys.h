@@ -57,6 +57,9 @@ struct KeyInfo {
   std::optional<TimeMs> revoked_at;
   Grants grants;
   std::string user;  // "" = every user of its spaces; else the one end user it acts as
+  // Sensitivity labels it may not see: memories with any of them are out of its reach
+  // on every route and tool (server/ops.cc, "Denied labels").
+  LabelSet deny_labels = 0;
 };
 
 // The result of Create: the only moment the secret exists outside the caller's hands.
@@ -103,7 +106,8 @@ class KeyStore {
   // Adds a key (name: 1-100 chars, no control characters; grants: see ValidateGrants;
   // user: "" or an end user, see ValidateKeyUser) and writes the file. The returned
   // secret is not stored anywhere.
-  Result<NewKey> Create(std::string_view name, const Grants& grants, std::string_view user = {});
+  Result<NewKey> Create(std::string_view name, const Grants& grants, std::string_view user = {},
+                        LabelSet deny_labels = 0);
 
   // Marks a key revoked (kNotFound for an unknown id; revoking twice keeps the first
   // time). Returns the key as it now is.

@@ -152,11 +152,37 @@ ApiResult<const Json*> AsUser(const Context& c, const Json& raw, Json* storage) 
   return storage;
 }
 
-// Whether a bound key may see memory `id` (a memory it cannot see is as good as absent).
+// --- denied labels -----------------------------------------------------------------------
+// A key denied sensitivity labels (Principal::deny_labels) never sees a memory that
+// carries one: lists, searches, context and profiles leave them out, by id they are the
+// 404 of a missing memory, and a lossless export, which cannot leave them out, is refused.
+
+LabelSet Denied(const Context& c) { return c.principal.deny_labels; }
+
+// Whether the principal may see memory `m`: its user (bound keys) and its labels.
+bool MaySee(const Context& c, const Memory& m) {
+  return (!Bound(c) || m.user_id == c.principal.user) && (m.labels & Denied(c)) == 0;
+}
+
+// Whether the principal may see memory `id` (one it cannot see is as good as absent).
 bool Visible(const Context& c, const std::string& space, MemoryId id) {
-  if (!Bound(c)) return true;
+  if (!Bound(c) && Denied(c) == 0) return true;
   auto m = c.engine.Get(space, id);
-  return m.ok() && m->user_id == c.principal.user;
+  return m.ok() && MaySee(c, *m);
+}
+
+Check RefuseLossless(const Context& c, std::string_view what) {
+  if (Denied(c) == 0) return std::nullopt;
+  return ApiError{403, "forbidden",
+                  "this key may not see memories labelled " +
+                      [&] {
+                        std::string names;
+                        for (const auto& l : LabelNames(Denied(c)))
+                          names += (names.empty() ? "" : ", ") + l;
+                        return names;
+                      }() +
+                      ", and " + std::string(what) + " is lossless: it cannot leave them out",
+                  ""};
 }
 
 struct Target {
@@ -167,13 +193,14 @@ struct Target {
 ApiResult<Target> MemoryTarget(const Context& c, const Json& args, Role needed) {
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, needed));
   OPS_ASSIGN_OR_RETURN(MemoryId id, Arg(util::GetMemoryId(args, "id")));
-  if (Bound(c)) {
+  if (Bound(c) || Denied(c) != 0) {
     auto m = c.engine.Get(space, id);
     if (!m.ok() && m.status().code() != StatusCode::kNotFound) {
       return EngineError(m.status(), "id");
     }
-    // One answer for another user's memory, a purged one and one that never existed.
-    if (!m.ok() || m->user_id != c.principal.user) {
+    // One answer for another user's memory, a denied label's, a purged one and one
+    // that never existed.
+    if (!m.ok() || !MaySee(c, *m)) {
       return FromStatus(Status::NotFound("memory " + std::to_string(id) +
                                          " does not exist in space '" + space + "'"),
                         "id");
@@ -337,6 +364,7 @@ ApiResult<Json> ListMemories(const Context& c, const Json& raw) {
   const Json& args = *scoped;
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
   OPS_ASSIGN_OR_RETURN(ListRequest req, Arg(util::ListRequestFromJson(Without(args, {"space"}))));
+  req.filter.exclude_labels |= Denied(c);
   if (auto it = args.find("limit"); it == args.end() || it->is_null()) {
     req.limit = std::min(req.limit, c.limits.max_list_limit);  // the default page
   }
@@ -400,9 +428,8 @@ ApiResult<Json> MemoryProvenance(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space", "id"}));
   OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, Role::kRead));
   auto steps = c.engine.Provenance(t.space, t.id);
-  if (steps.ok() && Bound(c)) {  // only the key's user's part of the chain
-    std::erase_if(*steps,
-                  [&](const ProvenanceStep& s) { return s.memory.user_id != c.principal.user; });
+  if (steps.ok()) {  // only what the key may see of the chain
+    std::erase_if(*steps, [&](const ProvenanceStep& s) { return !MaySee(c, s.memory); });
   }
   return Answer(std::move(steps), [&](const std::vector<ProvenanceStep>& found) {
     return Json{{"id", t.id}, {"provenance", ArrayOf(found, &util::ProvenanceStepToJson)}};
@@ -413,7 +440,7 @@ ApiResult<Json> MemoryLinks(const Context& c, const Json& args) {
   OPS_RETURN_IF_ERROR(Known(args, {"space", "id"}));
   OPS_ASSIGN_OR_RETURN(Target t, MemoryTarget(c, args, Role::kRead));
   auto links = c.engine.Links(t.space, t.id);
-  if (links.ok() && Bound(c)) {  // only links between the key's user's memories
+  if (links.ok() && (Bound(c) || Denied(c) != 0)) {  // only links to what the key may see
     std::erase_if(*links, [&](const Link& l) {
       return !Visible(c, t.space, l.from == t.id ? l.to : l.from);
     });
@@ -451,6 +478,7 @@ ApiResult<Json> Search(const Context& c, const Json& raw) {
                        Arg(util::SearchRequestFromJson(Without(args, {"space"}))));
   // The default k (10) follows a configured max_k below it; an explicit k is checked.
   if (!args.contains("k")) req.k = std::min(req.k, c.limits.max_k);
+  req.filter.exclude_labels |= Denied(c);
   if (req.k > c.limits.max_k) {
     return Invalid("\"k\" must be between 1 and " + std::to_string(c.limits.max_k), "k");
   }
@@ -543,7 +571,7 @@ ApiResult<Json> GetProfile(const Context& c, const Json& raw) {
   OPS_ASSIGN_OR_RETURN(std::string user, Arg(util::GetString(args, "user", true)));
   int limit = kMaxProfileEntries;
   OPS_RETURN_IF_ERROR(ArgStatus(util::GetIntInto(args, "limit", &limit)));
-  return Answer(c.engine.GetProfile(space, user, limit), util::ProfileToJson);
+  return Answer(c.engine.GetProfile(space, user, limit, Denied(c)), util::ProfileToJson);
 }
 
 ApiResult<Json> EditProfile(const Context& c, const Json& raw) {
@@ -553,6 +581,8 @@ ApiResult<Json> EditProfile(const Context& c, const Json& raw) {
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kWrite));
   OPS_ASSIGN_OR_RETURN(ProfileEdit edit, Arg(util::ProfileEditFromJson(Without(args, {"space"}))));
   auto profile = c.engine.EditProfile(space, edit);
+  if (!profile.ok()) return EngineError(profile.status());
+  if (Denied(c) != 0) profile = c.engine.GetProfile(space, edit.user, 100, Denied(c));
   if (!profile.ok()) return EngineError(profile.status());
   return Json(util::ProfileToJson(*profile));
 }
@@ -565,6 +595,7 @@ ApiResult<Json> BuildContext(const Context& c, const Json& raw) {
   OPS_ASSIGN_OR_RETURN(ContextRequest req,
                        Arg(util::ContextRequestFromJson(Without(args, {"space"}))));
   OPS_RETURN_IF_ERROR(CheckTextSize(c.limits, req.query, "query"));
+  req.exclude_labels |= Denied(c);
   return Answer(c.engine.BuildContext(space, req), util::ContextResultToJson);
 }
 
@@ -575,6 +606,7 @@ ApiResult<std::string> Export(const Context& c, const Json& raw) {
   OPS_RETURN_IF_ERROR(Known(args, {"space", "user"}));
   OPS_ASSIGN_OR_RETURN(std::string space, Space(c, args, Role::kRead));
   OPS_ASSIGN_OR_RETURN(std::string user, Arg(util::GetScopeUser(args)));
+  OPS_RETURN_IF_ERROR(RefuseLossless(c, "an export"));
   std::ostringstream out;
   Status s = user.empty() ? c.engine.Export(space, out) : c.engine.ExportUser(space, user, out);
   if (!s.ok()) return EngineError(s);
@@ -626,6 +658,7 @@ ApiResult<Json> DeleteMemories(const Context& c, const Json& raw) {
     req.filter.expression = util::DumpJson(*it);
   }
   req.filter.all_users = req.filter.user_id.empty();
+  req.filter.exclude_labels |= Denied(c);
   req.limit = c.limits.max_list_limit;
   // Collect first, then delete: removing while paging would move the cursor's ground.
   std::vector<MemoryId> ids;

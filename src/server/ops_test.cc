@@ -495,6 +495,98 @@ TEST_F(OpsTest, KeyOfOneSpaceCannotTouchAnother) {
 
 // An end-user key (bound to alice, admin on "a") on every operation, aimed at bob or at
 // every user: 403, or the 404 of a missing memory for bob's memory by id; nothing changes.
+// A key denied a sensitivity label (mnemo keys create --deny-labels health) never sees a
+// memory carrying it: every operation is run, and none answers with its id or its words.
+TEST_F(OpsTest, DeniedLabelKeySeesNoLabelledMemoryThroughAnyOperation) {
+  MemoryInput health = Input("Maya was diagnosed with asthma in May", "maya");
+  health.kind = Kind::kFact;
+  health.metadata = R"({"slot":"condition","value":"asthma"})";
+  const MemoryId secret = MustAdd("a", health);
+  const MemoryId plain = AddText("a", "Maya lives in Oslo", "maya");
+  ASSERT_EQ(engine_->Get("a", secret)->labels, LabelBit(Label::kHealth));
+  ASSERT_TRUE(engine_->WaitForIndexing().ok());
+  Principal denied = a_admin_;
+  denied.key_id = "no-health";
+  denied.deny_labels = LabelBit(Label::kHealth);
+  const Json of_secret = {{"space", "a"}, {"id", secret}};
+  const Json msg = Json::array({{{"role", "user"}, {"text", "hi"}}});
+  const Json of_maya = {{"space", "a"}, {"user", "maya"}};
+  auto with = [&](Json base, const Json& more) {
+    for (const auto& [k, v] : more.items()) base[k] = v;
+    return base;
+  };
+  enum Expect { kAnswer, kNotFound, kForbidden };
+  struct Case {
+    std::string op;
+    Json args;
+    Expect expect;
+  };
+  const std::vector<Case> cases = {
+      {"list_keys", Json::object(), kForbidden},
+      {"create_key", {{"name", "x"}, {"grants", {{"a", "read"}}}}, kForbidden},
+      {"revoke_key", {{"id", "0badc0de"}}, kForbidden},
+      {"list_spaces", Json::object(), kAnswer},
+      {"create_space", {{"name", "c"}}, kForbidden},
+      {"get_space", {{"space", "a"}}, kAnswer},
+      {"drop_space", {{"space", "b"}}, kForbidden},
+      {"add_memory", with(of_maya, {{"text", "Maya likes tea"}}), kAnswer},
+      {"add_memories",
+       {{"space", "a"}, {"memories", {{{"user", "maya"}, {"text", "y"}}}}},
+       kAnswer},
+      {"get_memory", of_secret, kNotFound},
+      {"list_memories", of_maya, kAnswer},
+      {"update_memory", with(of_secret, {{"text", "changed"}}), kNotFound},
+      {"delete_memory", of_secret, kNotFound},
+      {"memory_history", of_secret, kNotFound},
+      {"memory_links", of_secret, kNotFound},
+      {"memory_provenance", of_secret, kNotFound},
+      {"ingest", with(of_maya, {{"messages", msg}}), kAnswer},
+      {"search", with(of_maya, {{"query", "asthma diagnosed Maya"}}), kAnswer},
+      {"list_users", {{"space", "a"}}, kAnswer},
+      {"list_jobs", {{"space", "a"}}, kAnswer},
+      {"retry_jobs", {{"space", "a"}, {"all", true}}, kAnswer},
+      {"job_stats", {{"space", "a"}}, kAnswer},
+      {"maintain", {{"space", "a"}}, kAnswer},
+      {"get_profile", of_maya, kAnswer},
+      {"edit_profile", with(of_maya, {{"set", {{"home_city", "oslo"}}}}), kAnswer},
+      {"build_context", with(of_maya, {{"query", "what about Maya's asthma?"}}), kAnswer},
+      {"export", of_maya, kForbidden},
+      {"import", {{"space", "a"}, {"export", ""}}, kAnswer},
+      {"delete_memories", of_maya, kAnswer},
+      {"erase_user", {{"space", "a"}, {"user", "nobody"}}, kAnswer},
+  };
+  std::vector<std::string> covered;
+  for (const Case& k : cases) covered.push_back(k.op);
+  for (const ops::Operation& op : ops::Operations()) {
+    EXPECT_NE(std::find(covered.begin(), covered.end(), op.name), covered.end())
+        << op.name << " has no denied-label case";
+  }
+  const std::string id_text = std::to_string(secret);
+  for (const Case& k : cases) {
+    auto r = ops::Call(Ctx(denied), k.op, k.args);
+    if (k.expect == kNotFound) {
+      EXPECT_TRUE(IsError(r, 404, "not_found", "id")) << k.op;
+    } else if (k.expect == kForbidden) {
+      EXPECT_TRUE(!r.ok() && r.error().http_status == 403) << k.op;
+    } else if (r.ok()) {
+      const std::string answer = r.value().dump();
+      EXPECT_EQ(answer.find("asthma"), std::string::npos) << k.op << ": " << answer;
+      EXPECT_EQ(answer.find(id_text), std::string::npos) << k.op << ": " << answer;
+    }
+    if (k.expect == kAnswer && k.op != "import") {
+      EXPECT_TRUE(r.ok()) << k.op;
+    }
+  }
+  // The labelled memory is untouched (delete_memories removed what the key could see);
+  // a key without the denial sees it.
+  auto kept = engine_->Get("a", secret);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->state, State::kActive);
+  EXPECT_EQ(kept->text, "Maya was diagnosed with asthma in May");
+  EXPECT_EQ(engine_->Get("a", plain)->state, State::kRetired);
+  EXPECT_EQ(Must(ops::GetMemory, of_secret, &a_admin_)["labels"], Json::array({"health"}));
+}
+
 TEST_F(OpsTest, EndUserKeyReachesNoOtherUserThroughAnyOperation) {
   const MemoryId bob = AddText("a", "bob lives in Paris", "bob");
   const MemoryId alice = AddText("a", "alice lives in Oslo", "alice");

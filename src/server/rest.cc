@@ -47,6 +47,8 @@ constexpr QueryParam kListQuery[] = {
     {"include_retired", "include_retired", QueryType::kBool},
     {"include_archived", "include_archived", QueryType::kBool},
     {"quarantined", "quarantined", QueryType::kString},
+    {"label", "labels", QueryType::kCsvList},
+    {"exclude_label", "exclude_labels", QueryType::kCsvList},
     {"as_of", "as_of", QueryType::kString},
     {"valid_at", "valid_at", QueryType::kString},
     {"limit", "limit", QueryType::kInt},

@@ -12,8 +12,8 @@ constexpr const char* kColumns =
     "m.id, m.kind, m.text, m.user_id, m.agent_id, m.session_id, m.role, m.speaker, "
     "m.event_time, m.valid_from, m.valid_to, m.created_at, m.updated_at, m.expired_at, "
     "m.importance, m.strength, m.last_access, m.access_count, m.tier, m.state, m.version, "
-    "m.origin, m.sources, m.tags, m.entities, m.metadata, m.expires_at, m.quarantine";
-constexpr int kMemoryColumnCount = 28;  // in kColumns; a query's own columns come after
+    "m.origin, m.sources, m.tags, m.entities, m.metadata, m.expires_at, m.quarantine, m.labels";
+constexpr int kMemoryColumnCount = 29;  // in kColumns; a query's own columns come after
 
 template <typename T>
 std::string ListToText(const std::vector<T>& v) {
@@ -67,7 +67,8 @@ Memory ReadMemoryRow(const Stmt& st) {
   m.metadata = st.IsNull(25) ? "{}" : st.Text(25);
   m.expires_at = st.OptInt(26);
   m.quarantine = st.IsNull(27) ? std::string() : st.Text(27);
-  static_assert(kMemoryColumnCount == 28);
+  m.labels = static_cast<LabelSet>(st.Int(28));
+  static_assert(kMemoryColumnCount == 29);
   return m;
 }
 
@@ -107,6 +108,7 @@ void BindMemoryFields(Stmt& st, const Memory& m, int i) {
   text_or_null(i++, m.metadata == "{}" ? std::string() : m.metadata);
   st.Bind(i++, m.expires_at);
   text_or_null(i++, m.quarantine);
+  st.Bind(i++, static_cast<int64_t>(m.labels));
 }
 
 Status TagsInsert(Db& db, const Memory& m) {
@@ -184,8 +186,8 @@ Status InsertMemory(Db& db, const Memory& m) {
       db.Prepare("INSERT INTO memories(id, kind, text, user_id, agent_id, session_id, role, "
                  "speaker, event_time, valid_from, valid_to, created_at, updated_at, expired_at, "
                  "importance, strength, last_access, access_count, tier, state, version, origin, "
-                 "sources, tags, entities, metadata, expires_at, quarantine) "
-                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                 "sources, tags, entities, metadata, expires_at, quarantine, labels) "
+                 "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   st.Bind(1, m.id);
   BindMemoryFields(st, m, 2);
   Status s = st.Run();
@@ -216,7 +218,7 @@ Status ReplaceMemory(Db& db, const Memory& before, const Memory& after) {
                  "role=?, speaker=?, event_time=?, valid_from=?, valid_to=?, created_at=?, "
                  "updated_at=?, expired_at=?, importance=?, strength=?, last_access=?, "
                  "access_count=?, tier=?, state=?, version=?, origin=?, sources=?, tags=?, "
-                 "entities=?, metadata=?, expires_at=?, quarantine=? WHERE id=?"));
+                 "entities=?, metadata=?, expires_at=?, quarantine=?, labels=? WHERE id=?"));
   BindMemoryFields(st, after, 1);
   st.Bind(kMemoryColumnCount, after.id);
   MNEMO_RETURN_IF_ERROR(st.Run());
@@ -302,6 +304,14 @@ Result<SqlWhere> BuildFilter(const Filter& f) {
   if (!f.include_archived) w.sql += " AND m.tier<>" SQL_ARCHIVED;
   if (f.quarantined == QuarantineFilter::kExclude) w.sql += " AND m.quarantine IS NULL";
   if (f.quarantined == QuarantineFilter::kOnly) w.sql += " AND m.quarantine IS NOT NULL";
+  if (f.labels != 0) {
+    w.sql += " AND (m.labels & ?)<>0";
+    w.args.emplace_back(static_cast<int64_t>(f.labels));
+  }
+  if (f.exclude_labels != 0) {
+    w.sql += " AND (m.labels & ?)=0";
+    w.args.emplace_back(static_cast<int64_t>(f.exclude_labels));
+  }
   if (f.valid_at) {
     w.sql +=
         " AND (m.valid_from IS NULL OR m.valid_from<=?) AND (m.valid_to IS NULL OR m.valid_to>?)";
@@ -435,6 +445,22 @@ Result<std::unordered_set<MemoryId>> PassingIds(Db& db, const std::vector<Memory
     MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
     if (!row) break;
     out.insert(st.Int(0));
+  }
+  return out;
+}
+
+Result<LabelSet> LabelsOf(Db& db, const std::vector<MemoryId>& ids) {
+  LabelSet out = 0;
+  if (ids.empty()) return out;
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st,
+      db.Prepare("SELECT labels FROM memories WHERE id IN (SELECT value FROM json_each(?)) "
+                 "AND labels<>0"));
+  st.Bind(1, IdList(ids));
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    out |= static_cast<LabelSet>(st.Int(0));
   }
   return out;
 }

@@ -59,6 +59,8 @@ Result<std::vector<MemoryId>> MatchingIds(Db& db, const Filter& f, size_t limit)
 // reading the rows.
 Result<std::unordered_set<MemoryId>> PassingIds(Db& db, const std::vector<MemoryId>& ids,
                                                 const Filter& f);
+// The union of the sensitivity labels of `ids` (what is derived from them inherits it).
+Result<LabelSet> LabelsOf(Db& db, const std::vector<MemoryId>& ids);
 // The session id of each of `ids` that exists and has one.
 Result<std::unordered_map<MemoryId, std::string>> SessionsOf(Db& db,
                                                              const std::vector<MemoryId>& ids);

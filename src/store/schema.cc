@@ -193,11 +193,14 @@ CREATE INDEX memories_recalled ON memories(tier) WHERE state=0 AND access_count>
 CREATE TABLE secrets(memory_id INTEGER NOT NULL, n INTEGER NOT NULL, kind TEXT NOT NULL,
                      value TEXT NOT NULL, PRIMARY KEY(memory_id, n)) WITHOUT ROWID;
 )sql",
-      // v7: quarantine (write/injection.h, docs/security.md).
+      // v7: quarantine (write/injection.h) and sensitivity labels (write/sensitivity.h);
+      // docs/security.md.
       R"sql(
 -- Why a memory is quarantined (text from a low-trust origin that reads as instructions
 -- to the agent, or by hand); NULL when it is not.
 ALTER TABLE memories ADD COLUMN quarantine TEXT;
+-- Its sensitive categories: bit (1 << mnemo::Label) for each; 0 for none.
+ALTER TABLE memories ADD COLUMN labels INTEGER NOT NULL DEFAULT 0;
 )sql",
   };
   return kMigrations;

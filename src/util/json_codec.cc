@@ -101,6 +101,16 @@ std::optional<MemoryId> AsMemoryId(const Json& v) {
 
 }  // namespace
 
+// A list of sensitivity label names (mnemo::Label); errors name the key.
+Result<LabelSet> GetLabels(const Json& obj, std::string_view key) {
+  MNEMO_ASSIGN_OR_RETURN(auto names, GetStringArray(obj, key));
+  auto labels = ParseLabels(names);
+  if (!labels.ok()) {
+    return labels.status().WithContext("\"" + std::string(key) + "\"").WithField(std::string(key));
+  }
+  return labels;
+}
+
 Result<MemoryId> GetMemoryId(const Json& obj, std::string_view key) {
   const Json* v = Find(obj, key);
   if (!v || v->is_null()) {
@@ -264,6 +274,7 @@ Json MemoryToJson(const Memory& m) {
   j["trust"] = TrustName(TrustOf(m.origin));
   j["quarantined"] = !m.quarantine.empty();
   j["quarantine_reason"] = m.quarantine.empty() ? Json(nullptr) : Json(m.quarantine);
+  j["labels"] = LabelNames(m.labels);
   j["tags"] = m.tags;
   j["entities"] = m.entities;
   auto meta = ParseStoredJson(m.metadata);
@@ -339,6 +350,9 @@ Result<Memory> MemoryFromJson(const Json& j) {
   MNEMO_ASSIGN_OR_RETURN(m.quarantine, GetString(j, "quarantine_reason", false));
   if (quarantined && m.quarantine.empty()) m.quarantine = "quarantined by hand";
   if (!quarantined) m.quarantine.clear();
+  if (Has(j, "labels")) {  // absent before schema v7
+    MNEMO_ASSIGN_OR_RETURN(m.labels, GetLabels(j, "labels"));
+  }
   MNEMO_ASSIGN_OR_RETURN(m.tags, GetStringArray(j, "tags"));
   MNEMO_ASSIGN_OR_RETURN(m.entities, GetStringArray(j, "entities"));
   const Json* meta = Find(j, "meta");
@@ -516,6 +530,12 @@ Status ParseFilter(const Json& j, Filter* f) {
   if (Has(j, "quarantined")) {
     MNEMO_ASSIGN_OR_RETURN(f->quarantined, GetName(j, "quarantined", &ParseQuarantineFilter));
   }
+  if (Has(j, "labels")) {
+    MNEMO_ASSIGN_OR_RETURN(f->labels, GetLabels(j, "labels"));
+  }
+  if (Has(j, "exclude_labels")) {
+    MNEMO_ASSIGN_OR_RETURN(f->exclude_labels, GetLabels(j, "exclude_labels"));
+  }
   MNEMO_ASSIGN_OR_RETURN(f->as_of, GetTime(j, "as_of"));
   MNEMO_ASSIGN_OR_RETURN(f->valid_at, GetTime(j, "valid_at"));
   return Status::Ok();
@@ -596,6 +616,8 @@ Result<SearchRequest> SearchRequestFromJson(const Json& j) {
                                   "include_retired",
                                   "include_archived",
                                   "quarantined",
+                                  "labels",
+                                  "exclude_labels",
                                   "explain",
                                   "fusion",
                                   "expand_links",
@@ -800,8 +822,8 @@ Result<ContextRequest> ContextRequestFromJson(const Json& j) {
   if (!j.is_object()) {
     return Status::InvalidArgument("expected a JSON object for a context request");
   }
-  MNEMO_RETURN_IF_ERROR(
-      CheckKnownFields(j, {"user", "query", "budget", "now", "k", "profile_entries"}));
+  MNEMO_RETURN_IF_ERROR(CheckKnownFields(
+      j, {"user", "query", "budget", "now", "k", "profile_entries", "exclude_labels"}));
   ContextRequest r;
   MNEMO_ASSIGN_OR_RETURN(r.user, GetNonEmptyString(j, "user"));
   MNEMO_ASSIGN_OR_RETURN(r.query, GetNonEmptyString(j, "query"));
@@ -811,6 +833,9 @@ Result<ContextRequest> ContextRequestFromJson(const Json& j) {
   MNEMO_ASSIGN_OR_RETURN(r.now, GetTime(j, "now"));
   MNEMO_RETURN_IF_ERROR(GetIntInto(j, "k", &r.k));
   MNEMO_RETURN_IF_ERROR(GetIntInto(j, "profile_entries", &r.profile_entries));
+  if (Has(j, "exclude_labels")) {
+    MNEMO_ASSIGN_OR_RETURN(r.exclude_labels, GetLabels(j, "exclude_labels"));
+  }
   return r;
 }
 
@@ -819,7 +844,7 @@ Result<MemoryInput> MemoryInputFromJson(const Json& j) {
   MNEMO_RETURN_IF_ERROR(
       CheckKnownFields(j, {"text", "user", "agent", "session", "kind", "role", "speaker", "time",
                            "valid_from", "valid_to", "expires_at", "ttl", "importance", "tags",
-                           "entities", "meta", "sources", "origin"}));
+                           "entities", "meta", "sources", "origin", "labels"}));
   MemoryInput in;
   MNEMO_ASSIGN_OR_RETURN(in.text, GetString(j, "text", true));
   MNEMO_ASSIGN_OR_RETURN(in.user_id, GetString(j, "user", true));
@@ -856,6 +881,9 @@ Result<MemoryInput> MemoryInputFromJson(const Json& j) {
   if (Has(j, "meta")) {
     MNEMO_ASSIGN_OR_RETURN(in.metadata, GetObjectText(j, "meta"));
   }
+  if (Has(j, "labels")) {
+    MNEMO_ASSIGN_OR_RETURN(in.labels, GetLabels(j, "labels"));
+  }
   if (Has(j, "sources")) {
     MNEMO_ASSIGN_OR_RETURN(in.sources, GetIdArray(j, "sources"));
   }
@@ -880,7 +908,7 @@ Status UpdateTime(const Json& j, std::string_view key, std::optional<std::option
 
 bool ChangesSomething(const MemoryUpdate& u) {
   return u.text || u.kind || u.event_time || u.valid_from || u.valid_to || u.expires_at ||
-         u.importance || u.tier || u.tags || u.entities || u.metadata || u.quarantined;
+         u.importance || u.tier || u.tags || u.entities || u.metadata || u.quarantined || u.labels;
 }
 
 }  // namespace
@@ -889,9 +917,9 @@ Result<MemoryUpdate> MemoryUpdateFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for an update");
   MNEMO_RETURN_IF_ERROR(CheckKnownFields(
       j, {"text", "kind", "time", "valid_from", "valid_to", "expires_at", "importance", "tier",
-          "tags", "entities", "meta", "quarantined", "reason"}));
-  for (std::string_view key :
-       {"text", "kind", "importance", "tier", "tags", "entities", "meta", "quarantined"}) {
+          "tags", "entities", "meta", "quarantined", "labels", "reason"}));
+  for (std::string_view key : {"text", "kind", "importance", "tier", "tags", "entities", "meta",
+                               "quarantined", "labels"}) {
     if (j.contains(key) && j.at(key).is_null()) {
       return Status::InvalidArgument("\"" + std::string(key) +
                                      "\" cannot be null (only times can be cleared)")
@@ -927,21 +955,24 @@ Result<MemoryUpdate> MemoryUpdateFromJson(const Json& j) {
   if (j.contains("quarantined")) {
     MNEMO_ASSIGN_OR_RETURN(u.quarantined, GetBool(j, "quarantined", false));
   }
+  if (j.contains("labels")) {
+    MNEMO_ASSIGN_OR_RETURN(u.labels, GetLabels(j, "labels"));
+  }
   MNEMO_ASSIGN_OR_RETURN(u.reason, GetString(j, "reason", false));
   if (!ChangesSomething(u)) {
     return Status::InvalidArgument(
         "an update needs at least one field to change (text, kind, time, valid_from, valid_to, "
-        "expires_at, importance, tier, tags, entities, meta, quarantined)");
+        "expires_at, importance, tier, tags, entities, meta, quarantined, labels)");
   }
   return u;
 }
 
 Result<ListRequest> ListRequestFromJson(const Json& j) {
   if (!j.is_object()) return Status::InvalidArgument("expected a JSON object for a list request");
-  MNEMO_RETURN_IF_ERROR(
-      CheckKnownFields(j, {"user", "agent", "session", "kinds", "since", "until", "tags", "meta",
-                           "filters", "include_retired", "include_archived", "quarantined", "as_of",
-                           "valid_at", "limit", "cursor", "descending"}));
+  MNEMO_RETURN_IF_ERROR(CheckKnownFields(
+      j, {"user", "agent", "session", "kinds", "since", "until", "tags", "meta", "filters",
+          "include_retired", "include_archived", "quarantined", "labels", "exclude_labels", "as_of",
+          "valid_at", "limit", "cursor", "descending"}));
   ListRequest r;
   MNEMO_RETURN_IF_ERROR(ParseFilter(j, &r.filter));
   MNEMO_RETURN_IF_ERROR(GetIntInto(j, "limit", &r.limit));  // range: Options::max_list_limit

@@ -125,6 +125,8 @@ Result<std::string> GetString(const Json& obj, std::string_view key, bool requir
 Result<std::string> GetScopeUser(const Json& obj);
 // A boolean; `dflt` when absent or null.
 Result<bool> GetBool(const Json& obj, std::string_view key, bool dflt);
+// A list of sensitivity label names (mnemo::Label) at `key`; errors name the key.
+Result<LabelSet> GetLabels(const Json& obj, std::string_view key);
 // An integer that fits an int, into *out; *out unchanged when absent or null. Its range is
 // the engine's to check.
 Status GetIntInto(const Json& obj, std::string_view key, int* out);

@@ -28,6 +28,9 @@ constexpr std::array<std::string_view, 5> kKinds = {"episode", "fact", "preferen
                                                     "summary"};
 constexpr std::array<std::string_view, 6> kOrigins = {"user",   "assistant", "tool",
                                                       "import", "derived",   "web"};
+constexpr std::array<std::string_view, kLabelCount> kLabels = {
+    "health",  "sexuality", "religion", "politics",   "ethnicity",
+    "finance", "location",  "identity", "credentials"};
 constexpr std::array<std::string_view, 3> kTrusts = {"low", "medium", "high"};
 constexpr std::array<std::string_view, 3> kQuarantineFilters = {"exclude", "include", "only"};
 constexpr std::array<std::string_view, 4> kTiers = {"working", "short_term", "long_term",
@@ -43,6 +46,23 @@ constexpr std::array<std::string_view, 5> kLinks = {"derived_from", "supersedes"
 
 std::string_view KindName(Kind k) { return kKinds[static_cast<size_t>(k)]; }
 std::string_view OriginName(Origin o) { return kOrigins[static_cast<size_t>(o)]; }
+std::string_view LabelName(Label l) { return kLabels[static_cast<size_t>(l)]; }
+Result<Label> ParseLabel(std::string_view n) { return ParseName<Label>(n, kLabels, "label"); }
+std::vector<std::string> LabelNames(LabelSet labels) {
+  std::vector<std::string> out;
+  for (int i = 0; i < kLabelCount; ++i) {
+    if (labels & (LabelSet{1} << i)) out.emplace_back(kLabels[static_cast<size_t>(i)]);
+  }
+  return out;
+}
+Result<LabelSet> ParseLabels(const std::vector<std::string>& names) {
+  LabelSet out = 0;
+  for (const auto& n : names) {
+    MNEMO_ASSIGN_OR_RETURN(Label l, ParseLabel(n));
+    out |= LabelBit(l);
+  }
+  return out;
+}
 std::string_view TrustName(Trust t) { return kTrusts[static_cast<size_t>(t)]; }
 Trust TrustOf(Origin o) {
   switch (o) {

@@ -625,6 +625,36 @@ class QuarantineTest(MnemoCase):
                          "checked")
 
 
+class LabelsTest(MnemoCase):
+    """Sensitivity labels: found at write, added with --label, filtered everywhere."""
+
+    def test_labels_are_shown_and_filter_list_search_and_context(self):
+        self.create_space("s")
+        health = self.add("s", "u", "I was diagnosed with asthma in May")
+        money = self.add("s", "u", "I keep the spare key in a blue box", "--label", "finance")
+        plain = self.add("s", "u", "I live near the sea")
+        self.assertEqual(self.ok("get", "--space", "s", str(health))["labels"], ["health"])
+        shown = self.run_mnemo("get", "--space", "s", str(money), json_mode=False).out
+        self.assertIn("labels: finance", shown)
+        listed = lambda *q: [m["id"] for m in self.ok(  # noqa: E731
+            "list", "--space", "s", "--kind", "episode", *q)["memories"]]
+        self.assertEqual(listed("--exclude-label", "health", "--exclude-label", "finance"), [plain])
+        self.assertEqual(listed("--label", "health"), [health])
+        # What was derived from the turn about asthma carries its label.
+        derived = self.ok("list", "--space", "s", "--kind", "fact", "--label", "health")
+        for m in derived["memories"]:
+            self.assertIn("health", m["labels"])
+        hits = self.ok("search", "--space", "s", "asthma", "box", "sea", "--exclude-label",
+                       "health")["results"]
+        self.assertNotIn(health, [h["id"] for h in hits])
+        ctx = self.ok("context", "--space", "s", "--user", "u", "--exclude-label", "health",
+                      "how", "is", "my", "asthma")
+        self.assertNotIn("asthma", ctx["text"])
+        self.fails(EXIT_BAD_INPUT, "list", "--space", "s", "--label", "medical", contains="medical")
+        self.fails(EXIT_BAD_INPUT, "add", "--space", "s", "--user", "u", "--label", "x", "text",
+                   contains="label")
+
+
 class DeleteTest(MnemoCase):
 
     def setUp(self):

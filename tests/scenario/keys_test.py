@@ -27,7 +27,7 @@ from mnemo_harness import (EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_NOT_FOUND,  # noq
 KEY_RE = re.compile(r"^mnemo_([0-9a-f]{8})_[0-9a-f]{64}$")
 ID_RE = re.compile(r"^[0-9a-f]{8}$")
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$")
-LIST_FIELDS = {"id", "name", "created_at", "revoked_at", "grants", "user"}
+LIST_FIELDS = {"id", "name", "created_at", "revoked_at", "grants", "user", "deny_labels"}
 
 
 class KeysCase(MnemoCase):
@@ -40,7 +40,7 @@ class KeysCase(MnemoCase):
         for g in grants or ("notes:write",):
             args += ["--grant", g]
         out = self.ok(*args)
-        self.assertEqual(set(out), {"id", "name", "key", "grants", "user"}, out)
+        self.assertEqual(set(out), {"id", "name", "key", "grants", "user", "deny_labels"}, out)
         return out
 
     def listed(self):
@@ -130,6 +130,21 @@ class CreateListRevokeTest(KeysCase):
             with self.subTest(user=bad):
                 self.fails(EXIT_BAD_INPUT, "keys", "create", "--name", "b", "--grant",
                            "notes:read", "--user", bad, contains=("--user",))
+        self.assertEqual(len(self.listed()), 1)
+
+    def test_a_key_denied_sensitivity_labels(self):
+        out = self.ok("keys", "create", "--name", "coach", "--grant", "notes:read",
+                      "--deny-labels", "health,religion")
+        self.assertEqual(out["deny_labels"], ["health", "religion"])
+        self.assertEqual(self.listed()[0]["deny_labels"], ["health", "religion"])
+        human = self.run_mnemo("keys", "list", json_mode=False)
+        self.assertIn("deny=health,religion", human.out)
+        stored = json.loads(self.read_bytes(self.keys_path()))
+        self.assertEqual(stored["keys"][0]["deny_labels"], ["health", "religion"])
+        for bad in ("medical", "health,", ""):
+            with self.subTest(labels=bad):
+                self.fails(EXIT_BAD_INPUT, "keys", "create", "--name", "b", "--grant",
+                           "notes:read", "--deny-labels", bad, contains=("--deny-labels",))
         self.assertEqual(len(self.listed()), 1)
 
     def test_revoke_by_the_key_itself(self):

@@ -892,6 +892,67 @@ class QuarantineTest(ApiCase):
         self.assertIn(m["id"], ids(""))
 
 
+class DeniedLabelsTest(ApiCase):
+    """A key created with --deny-labels health never sees a memory about health, on any
+    route or MCP tool (OpsTest.DeniedLabelKeySeesNoLabelledMemoryThroughAnyOperation runs
+    every operation; here the HTTP and MCP faces)."""
+
+    def prepare(self):
+        self.secret = self.ok("add", "--space", "notes", "--user", "maya",
+                              "Maya was diagnosed with asthma in May")["id"]
+        self.plain = self.ok("add", "--space", "notes", "--user", "maya",
+                             "Maya lives in Oslo")["id"]
+        out = self.ok("keys", "create", "--name", "coach app", "--grant", "notes:admin",
+                      "--deny-labels", "health,finance")
+        self.assertEqual(out["deny_labels"], ["health", "finance"])
+        self.kd = out["key"]
+        self.ka = self.ok("keys", "create", "--name", "ops", "--grant", "*:admin")["key"]
+
+    def test_labelled_memories_are_out_of_reach(self):
+        base = "/v1/spaces/notes"
+        m = self.expect(200, "GET", base + "/memories/%d" % self.secret, key=self.ka)
+        self.assertEqual(m["labels"], ["health"])
+        self.reject(404, "not_found", "GET", base + "/memories/%d" % self.secret, field="id",
+                    key=self.kd, state_key=self.ka)
+        for path in ("/history", "/links", "/provenance"):
+            self.reject(404, "not_found", "GET", base + "/memories/%d%s" % (self.secret, path),
+                        field="id", key=self.kd, state_key=self.ka)
+        self.reject(404, "not_found", "PATCH", base + "/memories/%d" % self.secret,
+                    {"text": "x"}, field="id", key=self.kd, state_key=self.ka)
+        listed = self.expect(200, "GET", base + "/memories?user=maya", key=self.kd)["memories"]
+        self.assertEqual([x["id"] for x in listed], [self.plain])
+        # Asking for the label gives nothing rather than the memory.
+        only = self.expect(200, "GET", base + "/memories?user=maya&label=health", key=self.kd)
+        self.assertEqual(only["memories"], [])
+        hits = self.expect(200, "POST", base + "/search",
+                           {"user": "maya", "query": "asthma diagnosed Maya"}, key=self.kd)
+        self.assertNotIn(self.secret, [h["id"] for h in hits["results"]])
+        ctx = self.expect(200, "POST", base + "/context",
+                          {"user": "maya", "query": "how is Maya's asthma?"}, key=self.kd)
+        self.assertNotIn("asthma", ctx["text"])
+        self.reject(403, "forbidden", "GET", base + "/export", key=self.kd, state_key=self.ka)
+        # Over MCP, the same.
+        err = self.mcp_call("get_memory", {"space": "notes", "id": self.secret}, key=self.kd)
+        self.assertTrue(err["isError"])
+        found = self.mcp_call("search_memory", {"space": "notes", "user": "maya",
+                                                "query": "asthma diagnosed"}, key=self.kd)
+        self.assertNotIn("asthma", json.dumps(found))
+        # Bad label names are refused where they are given.
+        self.reject(422, "invalid_argument", "GET", base + "/memories?exclude_label=medical",
+                    field="exclude_label", key=self.ka, state_key=self.ka)
+        self.reject(422, "invalid_argument", "POST", "/v1/keys",
+                    {"name": "x", "grants": {"notes": "read"}, "deny_labels": ["medical"]},
+                    field="deny_labels", key=self.ka, state_key=self.ka)
+
+    def mcp_call(self, tool, args, key):
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                "params": {"name": tool, "arguments": args}}
+        r = self.req("POST", "/mcp", body, key=key,
+                     headers={"Accept": "application/json, text/event-stream"})
+        self.assertEqual(r.status, 200, repr(r))
+        return r.json()["result"]
+
+
 class UpdateMemoryTest(ApiCase):
 
     def test_update_writes_a_new_version(self):
@@ -2288,7 +2349,7 @@ class IsolationTest(ApiCase):
             for g in grants:
                 args += ["--grant", g]
             out = self.ok(*args)
-            self.assertEqual(set(out), {"id", "name", "key", "grants", "user"})
+            self.assertEqual(set(out), {"id", "name", "key", "grants", "user", "deny_labels"})
             self.assertIsNone(out["user"])
             return out["key"]
         self.ka = key("writer-a", "a:write")

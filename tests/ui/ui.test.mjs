@@ -160,6 +160,7 @@ describe('mnemo web UI', { skip: !existsSync(CHROMIUM) && `no browser at ${CHROM
     await page.goto(server.base + '/ui/#/spaces/demo/memories/' + added.id);
     await page.waitForSelector('p.secrets button');
     assert.match(await text(page, 'blockquote.text'), /\[secret 1: password\]$/);
+    assert.match(await text(page, 'h1 .badge.label'), /credentials/);  // its sensitivity label
     await page.click('p.secrets button');
     await page.waitForFunction(() => /s3cret-Quokka$/.test(document.querySelector('blockquote.text').textContent));
   });

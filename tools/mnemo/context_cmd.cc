@@ -46,6 +46,11 @@ ContextCommands RegisterContext(CLI::App* app, ContextArgs* a) {
   c.context->add_option("--now", a->now,
                         "reference time (ISO 8601; default now): later events are left out");
   c.context->add_option("--k", a->k, "memories retrieved before the budget cuts (default 30)");
+  c.context
+      ->add_option("--exclude-label", a->exclude_labels,
+                   "nothing from memories with this sensitivity label (repeatable)")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   c.context->add_option("--profile-entries", a->profile_entries,
                         "profile lines at most, 0-100 (default 20)");
   c.context->add_option("QUERY", a->query_words, "what the memories should be relevant to")
@@ -90,6 +95,7 @@ int RunContextCommand(const std::string& data, const ContextCommands& cmds, cons
     args["k"] = a.k;
     args["profile_entries"] = a.profile_entries;
     if (!a.now.empty()) args["now"] = a.now;
+    if (!a.exclude_labels.empty()) args["exclude_labels"] = a.exclude_labels;
   }
   auto b = Backend::Open(data);
   if (!b.ok()) return out.Fail(b.status());

@@ -19,6 +19,7 @@ struct ContextArgs {
   std::vector<std::string> edits;   // profile --edit KEY=VALUE
   std::vector<std::string> unsets;  // profile --unset KEY
   std::vector<std::string> query_words;
+  std::vector<std::string> exclude_labels;  // context --exclude-label
 };
 struct ContextCommands {
   CLI::App* profile = nullptr;

@@ -47,17 +47,36 @@ int Create(KeyStore& store, const KeysArgs& args, const Output& out) {
       return out.Fail(Status::InvalidArgument("--user: " + s.message()).WithField("--user"));
     }
   }
-  auto key = store.Create(args.name, grants, args.user.value_or(""));
+  LabelSet deny = 0;
+  if (!args.deny_labels.empty()) {
+    std::vector<std::string> names;
+    for (size_t from = 0; from <= args.deny_labels.size();) {
+      const size_t comma = std::min(args.deny_labels.find(',', from), args.deny_labels.size());
+      names.push_back(args.deny_labels.substr(from, comma - from));
+      from = comma + 1;
+    }
+    auto labels = ParseLabels(names);
+    if (!labels.ok()) {
+      return out.Fail(Status::InvalidArgument("--deny-labels: " + labels.status().message())
+                          .WithField("--deny-labels"));
+    }
+    deny = *labels;
+  }
+  auto key = store.Create(args.name, grants, args.user.value_or(""), deny);
   if (!key.ok()) return out.Fail(key.status());
   const KeyInfo& info = key->info;
+  std::string denied;
+  for (const auto& l : LabelNames(info.deny_labels)) denied += (denied.empty() ? "" : ",") + l;
   out.Emit({{"id", info.id},
             {"name", info.name},
             {"key", key->secret},
             {"grants", GrantsJson(info.grants)},
-            {"user", info.user.empty() ? Json(nullptr) : Json(info.user)}},
+            {"user", info.user.empty() ? Json(nullptr) : Json(info.user)},
+            {"deny_labels", LabelNames(info.deny_labels)}},
            "created API key " + info.id + " (\"" + info.name + "\"), grants " +
                server::GrantsToString(info.grants) +
-               (info.user.empty() ? "" : ", acting as user \"" + info.user + "\" only") + "\n\n  " +
+               (info.user.empty() ? "" : ", acting as user \"" + info.user + "\" only") +
+               (denied.empty() ? "" : ", never shown memories labelled " + denied) + "\n\n  " +
                key->secret +
                "\n\nThis key is shown only once: store it now (mnemo keeps only its hash).\n"
                "Clients send it as: Authorization: Bearer <key>");
@@ -73,11 +92,14 @@ int List(const KeyStore& store, const Output& out) {
                    {"created_at", util::FormatIso8601(k.created_at)},
                    {"revoked_at", TimeJson(k.revoked_at)},
                    {"grants", GrantsJson(k.grants)},
-                   {"user", k.user.empty() ? Json(nullptr) : Json(k.user)}});
+                   {"user", k.user.empty() ? Json(nullptr) : Json(k.user)},
+                   {"deny_labels", LabelNames(k.deny_labels)}});
+    std::string denied;
+    for (const auto& l : LabelNames(k.deny_labels)) denied += (denied.empty() ? "" : ",") + l;
     human += k.id + "  " + util::FormatIso8601(k.created_at) + "  " +
              (k.revoked_at ? "revoked " + util::FormatIso8601(*k.revoked_at) : "active") + "  " +
-             server::GrantsToString(k.grants) + (k.user.empty() ? "" : "  user=" + k.user) + "  " +
-             k.name + "\n";
+             server::GrantsToString(k.grants) + (k.user.empty() ? "" : "  user=" + k.user) +
+             (denied.empty() ? "" : "  deny=" + denied) + "  " + k.name + "\n";
   }
   if (!human.empty()) human.pop_back();
   out.Emit({{"keys", arr}}, human.empty()
@@ -130,6 +152,10 @@ KeysCommands RegisterKeys(CLI::App* app, KeysArgs* args) {
   k.create->add_option("--user", args->user,
                        "bind the key to one end user: every call acts as this user, and "
                        "other users' memories are out of its reach");
+  k.create->add_option("--deny-labels", args->deny_labels,
+                       "sensitivity labels the key never sees, comma-separated: health, "
+                       "sexuality, religion, politics, ethnicity, finance, location, identity, "
+                       "credentials");
   k.create
       ->add_option("--grant", args->grants,
                    "SPACE:ROLE, role read, write or admin; SPACE * means every space "

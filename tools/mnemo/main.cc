@@ -29,7 +29,7 @@ using util::Json;
 
 struct FilterArgs {
   std::string user, agent, session, since, until, as_of, valid_at, filters, quarantined;
-  std::vector<std::string> kinds, tags, meta_eq;
+  std::vector<std::string> kinds, tags, meta_eq, labels, exclude_labels;
   bool all_users = false;
   bool include_retired = false;
   bool include_archived = false;
@@ -59,6 +59,16 @@ struct FilterArgs {
                   "include removed, superseded and expired memories");
     cmd->add_flag("--include-archived", include_archived,
                   "include memories the tiers' capacity limits moved to the archive");
+    cmd->add_option("--label", labels,
+                    "only memories with any of these sensitivity labels (repeatable): health, "
+                    "sexuality, religion, politics, ethnicity, finance, location, identity, "
+                    "credentials")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    cmd->add_option("--exclude-label", exclude_labels,
+                    "leave out memories with this sensitivity label (repeatable)")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     cmd->add_option("--quarantined", quarantined,
                     "quarantined memories (text from a tool or the web that reads as "
                     "instructions to the agent): exclude (default), include, or only");
@@ -82,6 +92,8 @@ struct FilterArgs {
     if (all_users) j["all_users"] = true;
     if (!kinds.empty()) j["kinds"] = kinds;
     if (!tags.empty()) j["tags"] = tags;
+    if (!labels.empty()) j["labels"] = labels;
+    if (!exclude_labels.empty()) j["exclude_labels"] = exclude_labels;
     for (const auto& kv : meta_eq) {
       const auto eq = kv.find('=');
       if (eq == std::string::npos || eq == 0) {
@@ -136,6 +148,10 @@ std::string HumanMemory(const Json& m) {
     os << "  origin " << Str(m, "origin") << " (trust " << Str(m, "trust") << ")";
   }
   if (m.value("quarantined", false)) os << "\n  QUARANTINED: " << Str(m, "quarantine_reason");
+  if (const auto labels = m.value("labels", Json::array()); !labels.empty()) {
+    os << "\n  labels:";
+    for (const auto& l : labels) os << " " << l.get<std::string>();
+  }
   os << "\n  " << Str(m, "text");
   return os.str();
 }
@@ -216,7 +232,7 @@ Status ItemToLine(const Status& s, const std::vector<size_t>& lines) {
 struct Args {
   std::string space, user, agent, session, kind = "episode", role, speaker, time, meta, text;
   std::string id, file, cursor, batch, reason, fusion = "rrf", format, now, ttl, expires, origin;
-  std::vector<std::string> tags;
+  std::vector<std::string> tags, labels;
   std::vector<std::string> query_words;
   double importance = 0.5;
   // Search tuning (mnemo/search_params.h): the engine's defaults.
@@ -280,6 +296,7 @@ class Runner {
       if (!value->empty()) args[name] = *value;
     }
     if (!a.tags.empty()) args["tags"] = a.tags;
+    if (!a.labels.empty()) args["labels"] = a.labels;
     if (!a.meta.empty()) {
       auto meta = util::ParseJson(a.meta);
       if (!meta.ok()) {
@@ -804,6 +821,10 @@ int Main(int argc, char** argv) {
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   add->add_option("--importance", a.importance, "0..1 (default 0.5)");
+  add->add_option("--label", a.labels,
+                  "a sensitivity label to add to those found in the text (repeatable)")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   add->add_option("--ttl", a.ttl, "expire this long after now: 90d, 12h, 30m, 45s, 2w");
   add->add_option("--expires", a.expires, "expire at this time (ISO 8601)");
   add->add_option("--origin", a.origin,

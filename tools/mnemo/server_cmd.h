@@ -33,6 +33,7 @@ struct KeysArgs {
   std::string name;                 // create: a label
   std::vector<std::string> grants;  // create: "SPACE:ROLE" (SPACE may be "*")
   std::optional<std::string> user;  // create: the end user the key acts as (none = every user)
+  std::string deny_labels;          // create: labels the key never sees, comma-separated
   std::string id;                   // revoke: key id
 };
 struct KeysCommands {

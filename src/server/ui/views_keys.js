@@ -20,6 +20,8 @@ export async function keysPage() {
     const grants = h("input", { name: "grants", placeholder: "space:role, e.g. notes:write, *:read",
                                 required: true, size: 36 });
     const user = h("input", { name: "user", placeholder: "end user (optional)" });
+    const deny = h("input", { name: "deny_labels", size: 28,
+                              placeholder: "labels it never sees, e.g. health,finance" });
     const result = h("div");
     root.replaceChildren(
       h("h1", {}, "API keys"),
@@ -32,6 +34,7 @@ export async function keysPage() {
           ["Id", (k) => k.id], ["Name", (k) => k.name],
           ["Grants", (k) => Object.entries(k.grants).map(([s, r]) => s + ":" + r).join(", ")],
           ["User", (k) => k.user ?? "every user"],
+          ["Never sees", (k) => (k.deny_labels || []).join(", ")],
           ["Created", (k) => when(k.created_at)],
           ["", (k) => k.revoked_at ? badge("revoked " + when(k.revoked_at), "state")
             : action("Revoke", async () => {
@@ -49,13 +52,15 @@ export async function keysPage() {
           try {
             const body = { name: name.value.trim(), grants: parseGrants(grants.value) };
             if (user.value.trim()) body.user = user.value.trim();
+            const labels = deny.value.split(",").map((s) => s.trim()).filter((s) => s);
+            if (labels.length) body.deny_labels = labels;
             const k = await api("POST", "/v1/keys", body);
             await fill(k).catch(() => root.prepend(newKeyBox(k)));  // a first key locks the page out
           } catch (e) {
             result.replaceChildren(errorBox(e));
           }
         },
-      }, name, grants, user, h("button", { type: "submit" }, "Create key")),
+      }, name, grants, user, deny, h("button", { type: "submit" }, "Create key")),
       result);
   };
   await fill(null);

@@ -18,6 +18,7 @@ export async function memoryPage({ args: [space, idText] }) {
       h("h1", {}, "Memory ", h("span", { class: "id" }, String(m.id)), " ", badge(m.kind), " ",
         m.state === "active" ? "" : badge(m.state, "state"), " ",
         m.quarantined ? badge("quarantined") : "", " ",
+        (m.labels || []).map((l) => badge(l, "label")), " ",
         h("span", { class: "version" }, "version " + m.version)),
       m.quarantined ? quarantineNote(path, m, fill) : "",
       quote,

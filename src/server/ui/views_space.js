@@ -115,7 +115,7 @@ async function memoryList(space, p) {
         h("td", {}, h("a", { href: userHref(space, m.user) }, m.user)),
         h("td", {}, h("a", { href: memoryHref(space, m.id) }, m.text)),
         h("td", {}, m.state === "active" ? "" : badge(m.state, "state"), " ",
-          m.quarantined ? badge("quarantined") : "")));
+          m.quarantined ? badge("quarantined") : "", (m.labels || []).map((l) => badge(l, "label")))));
     }
     loaded += page.memories.length;
     count.textContent = loaded === 0 ? "No memories." : loaded + " memories shown, newest first";
