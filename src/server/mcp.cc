@@ -128,8 +128,7 @@ Json Kind(std::string description) {
 Json Kinds() {
   return {{"type", "array"},
           {"items", {{"type", "string"}, {"enum", KindEnum()}}},
-          {"uniqueItems", true},
-          {"description", "any of these kinds"}};
+          {"uniqueItems", true}};
 }
 Json Meta(std::string description = "") {
   return Described({{"type", "object"}}, std::move(description));
@@ -198,10 +197,11 @@ Json FilterProperties(bool for_search) {
       {"session", Str()},
       {"kinds", Kinds()},
       {"filters", {{"type", "object"}, {"description", "AND/OR/NOT of {field: {op: value}}"}}},
-      {"include_retired", Bool("also deleted or superseded")},
+      {"include_retired", Bool("also deleted")},
   };
   if (for_search) {
     p["all_users"] = Bool("instead of user");
+    p["exclude_labels"] = StrArray();  // sensitivity labels to leave out
   } else {
     // To review what was quarantined (search leaves it out: the list stays small).
     p["quarantined"] = {{"type", "string"}, {"enum", {"exclude", "include", "only"}}};
@@ -253,8 +253,7 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
   };
   tools.push_back(
       Tool("ingest_conversation", "Store conversation messages",
-           "Store a conversation's messages, in order; facts are derived from them in the "
-           "background.",
+           "Store a conversation's messages in order; facts are derived in the background.",
            s.Object({{"user", NonEmptyStr()},
                      {"messages",
                       {{"type", "array"},
@@ -310,8 +309,8 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
 
   tools.push_back(
       Tool("delete_memory", "Delete a memory",
-           "Forget a memory when asked to (it stays in its history); purge erases its text "
-           "everywhere (admin role).",
+           "Forget a memory when asked to (kept in its history); purge erases it everywhere "
+           "(admin).",
            s.Object({{"id", Id()}, {"reason", Str()}, {"purge", Bool("")}}, {"id"}),
            Annotations(false, true, false)));
 
@@ -361,8 +360,8 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
       Annotations(true, false, true)));
 
   tools.push_back(Tool("get_context", "Get context for a turn",
-                       "Call at the start of a turn: what is known about the user and relevant to "
-                       "what they said, as a prompt-ready \"text\" within a token budget.",
+                       "Call at the start of a turn: what is known about the user that is relevant "
+                       "to what they said, as prompt-ready \"text\".",
                        s.Object({{"user", NonEmptyStr()},
                                  {"query", NonEmptyStr("what the user said")},
                                  {"budget",
@@ -375,7 +374,8 @@ Json BuildTools(const Limits& limits, const std::string& default_space) {
                                   {{"type", "integer"},
                                    {"minimum", 1},
                                    {"maximum", kMaxContextK},
-                                   {"description", "default 30"}}}},
+                                   {"description", "default 30"}}},
+                                 {"exclude_labels", StrArray()}},
                                 {"user", "query"}),
                        Annotations(true, false, true)));
   tools.push_back(Tool("export_user", "Export a user's data",

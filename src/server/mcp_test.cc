@@ -598,6 +598,24 @@ TEST_F(McpTest, WebTextThatGivesOrdersIsQuarantined) {
             "quarantined");
 }
 
+// Sensitivity labels: shown on the memory; search and context leave out what is asked.
+TEST_F(McpTest, SensitivityLabelsAreShownAndExcludedOnRequest) {
+  Json health = Ok("add_memory", {{"text", "Maya was diagnosed with asthma"}, {"user", "maya"}});
+  EXPECT_EQ(health["labels"], Json::array({"health"}));
+  Ok("add_memory", {{"text", "Maya lives in Oslo"}, {"user", "maya"}});
+  Json hits = Ok(
+      "search_memory",
+      {{"query", "Maya asthma Oslo"}, {"user", "maya"}, {"exclude_labels", {"health"}}})["results"];
+  ASSERT_EQ(hits.size(), 1u) << hits.dump();
+  EXPECT_EQ(hits[0]["text"], "Maya lives in Oslo");
+  Json ctx = Ok("get_context",
+                {{"user", "maya"}, {"query", "how is Maya?"}, {"exclude_labels", {"health"}}});
+  EXPECT_EQ(ctx["text"].get<std::string>().find("asthma"), std::string::npos) << ctx.dump();
+  EXPECT_EQ(ToolErr("search_memory",
+                    {{"query", "x"}, {"user", "maya"}, {"exclude_labels", {"medical"}}})["field"],
+            "exclude_labels");
+}
+
 TEST_F(McpTest, ProfileAndContext) {
   // Profile slots as the pipeline writes them (metadata "slot" and "value"), a conversation
   // in two sessions, and another user.
