@@ -1,6 +1,9 @@
 // Sensitivity labels (docs/security.md): found at write, given by the caller, inherited
 // by derived memories, filterable in lists, searches, context and profiles.
+#include <zlib.h>
+
 #include <algorithm>
+#include <sstream>
 
 #include "engine/engine_test_util.h"
 
@@ -92,6 +95,33 @@ TEST_F(LabelsTest, DerivedMemoriesInheritTheirSourcesLabels) {
     EXPECT_TRUE(std::find(m.sources.begin(), m.sources.end(), said) != m.sources.end());
     EXPECT_EQ(m.labels & kFinance, kFinance) << m.text;
   }
+}
+
+// An export made before labels existed has none: the import finds them again.
+TEST_F(LabelsTest, AnImportLabelsWhatAnOldExportLeftUnlabelled) {
+  const MemoryId id = MustAdd("s", Input("Maya was diagnosed with asthma", "maya"));
+  std::ostringstream out;
+  ASSERT_TRUE(engine_->Export("s", out).ok());
+  std::istringstream lines(out.str());
+  std::string old_export, line;
+  uLong crc = crc32_z(0L, Z_NULL, 0);
+  while (std::getline(lines, line)) {
+    const std::string key = R"("labels":["health"],)";
+    if (const size_t at = line.find(key); at != std::string::npos) line.erase(at, key.size());
+    if (line.starts_with(R"({"type":"end")")) {  // the file's checksum, of the lines before
+      const size_t at = line.find("\"crc32\":");
+      line = line.substr(0, at) + "\"crc32\":" + std::to_string(crc) + "}";
+    }
+    old_export += line + "\n";
+    const std::string with_newline = line + "\n";
+    crc = crc32_z(crc, reinterpret_cast<const Bytef*>(with_newline.data()), with_newline.size());
+  }
+  ASSERT_EQ(old_export.find("labels"), std::string::npos) << old_export;
+  ASSERT_TRUE(engine_->CreateSpace("t").ok());
+  std::istringstream in(old_export);
+  auto imported = engine_->Import("t", in);
+  ASSERT_TRUE(imported.ok()) << imported.status().ToString();
+  EXPECT_EQ(engine_->Get("t", id)->labels, kHealth);
 }
 
 TEST_F(LabelsTest, ContextAndProfileLeaveExcludedLabelsOut) {

@@ -425,9 +425,30 @@ TEST_F(LexicalPersistenceTest, AVersion4SpaceIsMigratedAndIndexed) {
                     ->Exec("INSERT INTO memories_fts(rowid, text, speaker, scope) "
                            "VALUES(42, 'Maya keeps bees on the roof', '', '9')")
                     .ok());
+    // A turn about health and a fact derived from it, written before labels existed.
+    ASSERT_TRUE((*db)
+                    ->Exec("INSERT INTO memories(id, kind, text, user_id, agent_id, session_id, "
+                           "role, speaker, event_time, created_at, updated_at, importance, "
+                           "strength, access_count, tier, state, version, origin, sources) "
+                           "VALUES(43, 0, 'I was diagnosed with asthma', 'maya', '', '', '', "
+                           "'', 1, 1, 1, 0.5, 1, 0, 1, 0, 1, 0, NULL), "
+                           "(44, 1, 'Maya uses an inhaler at night', 'maya', '', '', '', '', 1, "
+                           "1, 1, 0.5, 1, 0, 1, 0, 1, 4, '[43]')")
+                    .ok());
   }
   Reopen();
   EXPECT_EQ(Lexical(*engine_, "bees roof"), std::vector<MemoryId>{42});
+  // The migration labelled them: the rules for the turn, the turn's labels for the fact.
+  EXPECT_EQ(engine_->Get("s", 43)->labels, LabelBit(Label::kHealth));
+  EXPECT_EQ(engine_->Get("s", 44)->labels, LabelBit(Label::kHealth));
+  EXPECT_EQ(engine_->Get("s", 42)->labels, 0u);
+  SearchRequest q;
+  q.query = "asthma inhaler bees";
+  q.filter.exclude_labels = LabelBit(Label::kHealth);
+  auto hits = engine_->Search("s", q);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ(hits->front().memory.id, 42);
   auto db = store::Db::Open(dir_.path() + "/spaces/s/space.db", store::Db::Mode::kReadOnly, false);
   ASSERT_TRUE(db.ok());
   auto version = store::SchemaVersion(**db);

@@ -148,6 +148,7 @@ Result<std::unique_ptr<Space>> Space::Open(const std::string& dir, const std::st
     MNEMO_RETURN_IF_ERROR(store::EmbedderRowId(db, emb.id(), emb.dimension()).status());
     MNEMO_RETURN_IF_ERROR(txn.Commit());
   }
+  if (found_version > 0 && found_version < 7) MNEMO_RETURN_IF_ERROR(LabelExisting(db));
   MNEMO_RETURN_IF_ERROR(space->SetUpEmbedders());
   MNEMO_ASSIGN_OR_RETURN(space->last_id_, store::MaxMemoryId(db));
   MNEMO_ASSIGN_OR_RETURN(auto counts, store::CountByUser(db));
@@ -380,6 +381,28 @@ void Space::AdjustUserCount(const std::string& user, int64_t delta) {
   n += delta;
   total_count_ += delta;
   if (n <= 0) user_counts_.erase(user);
+}
+
+Status Space::LabelExisting(store::Db& db) {
+  store::Transaction txn(&db);
+  MNEMO_RETURN_IF_ERROR(txn.Begin());
+  MNEMO_ASSIGN_OR_RETURN(const auto with_secrets, store::IdsWithSecrets(db));
+  std::unordered_map<MemoryId, LabelSet> labelled;  // sources come before what they derive
+  std::vector<std::pair<MemoryId, LabelSet>> changed;
+  MNEMO_RETURN_IF_ERROR(store::ForEachLabelInput(
+      db, [&](MemoryId id, std::string_view text, const std::vector<MemoryId>& sources) {
+        LabelSet labels = LabelsFor(0, text, with_secrets.count(id) != 0);
+        for (MemoryId s : sources) {
+          if (auto it = labelled.find(s); it != labelled.end()) labels |= it->second;
+        }
+        if (labels != 0) {
+          labelled[id] = labels;
+          changed.emplace_back(id, labels);
+        }
+        return Status::Ok();
+      }));
+  for (const auto& [id, labels] : changed) MNEMO_RETURN_IF_ERROR(store::SetLabels(db, id, labels));
+  return txn.Commit();
 }
 
 LabelSet Space::LabelsFor(LabelSet given, std::string_view stored_text, bool had_secrets) {

@@ -232,6 +232,9 @@ class Space {
   // `given` and the labels the rules find in a text as stored (credentials if secrets
   // were taken out of it).
   static LabelSet LabelsFor(LabelSet given, std::string_view stored_text, bool had_secrets);
+  // Labels the memories of a space written before schema v7: the rules' labels, and
+  // derived memories their sources' (one transaction, at open).
+  static Status LabelExisting(store::Db& db);
   // Why a memory of `origin` with `text` is quarantined at write; "" when it is not.
   std::string QuarantineReason(Origin origin, std::string_view text) const;
   // `emb`'s quantized vectors of `texts`; a malformed answer is kCorruption.

@@ -152,6 +152,9 @@ Result<ImportResult> Space::Import(std::istream& in) {
         if (!m.ok()) return at(m.status());
         Status valid = ValidateText(m->text, "text");
         if (!valid.ok()) return at(valid);
+        // The labels the rules find stay, whatever the export says (an export made before
+        // labels has none).
+        m->labels = LabelsFor(m->labels, m->text, m->text.find("[secret ") != std::string::npos);
         if (m->id <= 0 || m->id >= (int64_t{1} << 53))
           return at(Status::InvalidArgument("id out of range"));
         Item item{std::move(m).value(), ""};

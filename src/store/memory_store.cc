@@ -449,6 +449,34 @@ Result<std::unordered_set<MemoryId>> PassingIds(Db& db, const std::vector<Memory
   return out;
 }
 
+Status ForEachLabelInput(
+    Db& db,
+    const std::function<Status(MemoryId, std::string_view, const std::vector<MemoryId>&)>& fn) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st,
+                         db.Prepare("SELECT id, text, sources FROM memories ORDER BY id", false));
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return Status::Ok();
+    MNEMO_RETURN_IF_ERROR(fn(st.Int(0), st.TextView(1), TextToList<MemoryId>(st.TextView(2))));
+  }
+}
+
+Status SetLabels(Db& db, MemoryId id, LabelSet labels) {
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("UPDATE memories SET labels=? WHERE id=?"));
+  MNEMO_RETURN_IF_ERROR(st.Bind(1, static_cast<int64_t>(labels)).Bind(2, id).Run());
+  return LogIndexChange(db, id, IndexOp::kRow).status();
+}
+
+Result<std::unordered_set<MemoryId>> IdsWithSecrets(Db& db) {
+  std::unordered_set<MemoryId> out;
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare("SELECT DISTINCT memory_id FROM secrets", false));
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return out;
+    out.insert(st.Int(0));
+  }
+}
+
 Result<LabelSet> LabelsOf(Db& db, const std::vector<MemoryId>& ids) {
   LabelSet out = 0;
   if (ids.empty()) return out;

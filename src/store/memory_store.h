@@ -59,6 +59,16 @@ Result<std::vector<MemoryId>> MatchingIds(Db& db, const Filter& f, size_t limit)
 // reading the rows.
 Result<std::unordered_set<MemoryId>> PassingIds(Db& db, const std::vector<MemoryId>& ids,
                                                 const Filter& f);
+// Every memory's id, text and sources, in id order (labelling the memories of a space
+// written before schema v7).
+Status ForEachLabelInput(
+    Db& db,
+    const std::function<Status(MemoryId, std::string_view, const std::vector<MemoryId>&)>& fn);
+// Sets a memory's labels in place (no new version) and logs the row change for the
+// indexes.
+Status SetLabels(Db& db, MemoryId id, LabelSet labels);
+// The memories whose text had secrets taken out (table secrets).
+Result<std::unordered_set<MemoryId>> IdsWithSecrets(Db& db);
 // The union of the sensitivity labels of `ids` (what is derived from them inherits it).
 Result<LabelSet> LabelsOf(Db& db, const std::vector<MemoryId>& ids);
 // The session id of each of `ids` that exists and has one.

@@ -205,10 +205,13 @@ describe('mnemo web UI', { skip: !existsSync(CHROMIUM) && `no browser at ${CHROM
     await input.type('porto');
     const save = await page.evaluateHandle((el) => el.closest('td').querySelector('button'), input);
     await save.click();
-    await page.waitForFunction(() => {
+    // Saved: the row now links to the new memory (the input shows what was typed at once,
+    // so it cannot tell; under the sanitizers the save takes long enough to matter).
+    await page.waitForFunction((href) => {
       const i = document.querySelector('input[aria-label="value of home_city"]');
-      return i && i.value === 'porto';
-    });
+      const link = i && i.closest('tr').querySelector('td:nth-child(3) a');
+      return i && i.value === 'porto' && link && link.getAttribute('href') !== href;
+    }, {}, old.href);
     await shot(page, 'profile');
     // The memory that held lisbon was superseded, with the reason given here.
     await page.goto(server.base + '/ui/' + old.href);
