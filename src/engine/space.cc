@@ -447,9 +447,12 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
     masked[i] = write::MaskSecrets(inputs[i].text);
     texts.push_back(masked[i].text);
   }
+  // Quarantine and sensitivity labels, outside the writer's lock.
   std::vector<std::string> quarantine(inputs.size());
+  std::vector<LabelSet> labels(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     quarantine[i] = QuarantineReason(inputs[i].origin, masked[i].text);
+    labels[i] = LabelsFor(inputs[i].labels, masked[i].text, !masked[i].secrets.empty());
   }
   // A provider failure leaves vectors out (an embed job adds them later), never the write.
   MNEMO_ASSIGN_OR_RETURN(const WriteVectors vecs, EmbedForWrite(texts));
@@ -492,7 +495,7 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
     m.tier = m.kind == Kind::kEpisode && !m.session_id.empty() ? Tier::kWorking : Tier::kShortTerm;
     m.origin = in.origin;
     m.quarantine = std::move(quarantine[i]);
-    m.labels = LabelsFor(in.labels, m.text, !masked[i].secrets.empty());
+    m.labels = labels[i];
     m.tags = in.tags;
     m.entities = in.entities;
     m.sources = in.sources;
