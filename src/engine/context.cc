@@ -8,6 +8,7 @@
 #include "util/json_codec.h"
 #include "util/time_util.h"
 #include "util/utf8.h"
+#include "write/derived.h"
 #include "write/llm_extract.h"
 
 namespace mnemo::engine {
@@ -19,6 +20,7 @@ struct SlotMemory {
   Memory memory;
   std::string slot;
   std::string value;
+  int polarity = 1;  // -1: the memory negates the slot ("Sam doesn't live in Oslo")
   bool edited = false;
 };
 
@@ -45,6 +47,9 @@ Result<std::vector<SlotMemory>> SlotMemories(Engine& e, const std::string& space
       s.slot = slot->get<std::string>();
       if (auto v = meta->find("value"); v != meta->end() && v->is_string()) s.value = *v;
       if (auto p = meta->find("profile"); p != meta->end() && p->is_boolean()) s.edited = *p;
+      if (auto p = meta->find("polarity"); p != meta->end() && p->is_number()) {
+        s.polarity = p->get<double>() < 0 ? -1 : 1;
+      }
       s.memory = std::move(m);
       out.push_back(std::move(s));
     }
@@ -141,9 +146,15 @@ Result<Profile> ReadProfile(Engine& e, const std::string& space, const std::stri
   std::vector<ProfileEntry> facts, prefs;
   for (auto& s : rows) {
     if (!seen.insert(s.slot).second) continue;  // an older memory of a slot already shown
+    std::string value = s.value;
+    if (write::IsYesNoSlot(s.slot)) {
+      if (value.empty()) value = s.polarity < 0 ? "no" : "yes";  // written before yes/no
+    } else if (s.polarity < 0) {
+      continue;  // the newest memory of the slot negates it: the user has no value now
+    }
     ProfileEntry entry;
     entry.key = s.slot;
-    entry.value = s.value;
+    entry.value = std::move(value);
     entry.text = s.memory.text;
     entry.kind = s.memory.kind;
     entry.memory_id = s.memory.id;

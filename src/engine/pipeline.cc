@@ -15,6 +15,7 @@
 #include <set>
 
 #include "engine/pipeline_internal.h"
+#include "store/derived_store.h"
 #include "store/memory_store.h"
 #include "util/json_codec.h"
 #include "util/time_util.h"
@@ -26,9 +27,10 @@ namespace {
 
 using pipeline::Day;
 
-constexpr size_t kMaxJobItems = 64;  // episodes per job
-constexpr int kReadyBatch = 256;     // jobs read per round
-constexpr int kKnownForModel = 30;   // known memories shown to the model per window
+constexpr size_t kMaxJobItems = 64;     // episodes per job
+constexpr int kReadyBatch = 256;        // jobs read per round
+constexpr int kKnownForModel = 30;      // known memories shown to the model per window
+constexpr int kCorrectableSlots = 256;  // newest slot memories a correction may take back
 // Episodes whose derivations one transaction writes: bounds how long the pipeline holds
 // the write lock (a write waiting behind it waits for one such transaction, not the
 // backlog), while sparing an fsync per session window.
@@ -36,7 +38,7 @@ constexpr size_t kApplyEpisodes = 256;
 constexpr int64_t kDayMs = 86400000;
 
 write::Turn ToTurn(const Memory& m) {
-  return write::Turn{m.id, m.session_id, m.role, m.speaker, m.text, m.event_time};
+  return write::Turn{m.id, m.session_id, m.role, m.speaker, m.text, m.event_time, m.user_id};
 }
 
 bool Derivable(const Memory& m) {
@@ -233,6 +235,49 @@ Result<bool> Space::DeferIfBudgetSpent(const std::vector<Job>& jobs, int64_t tok
   return true;
 }
 
+Status Space::ResolveCorrections(const std::string& user, std::vector<Derivation>* derivations) {
+  if (std::none_of(derivations->begin(), derivations->end(),
+                   [](const Derivation& d) { return !d.candidate.corrects.empty(); })) {
+    return Status::Ok();
+  }
+  // What the user holds: this group's own derivations (newest last), then the store's.
+  std::vector<write::SlotValue> stored;
+  {
+    MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
+    MNEMO_ASSIGN_OR_RETURN(auto rows, store::DerivedWithSlots(*reader, user, kCorrectableSlots));
+    for (const Memory& m : rows) {
+      const write::Neighbour n = pipeline::NeighbourOf(m, 0);
+      stored.push_back({n.slot, n.value, m.text, m.kind});
+    }
+  }
+  std::vector<Derivation> out;
+  for (auto& d : *derivations) {
+    if (d.candidate.corrects.empty()) {
+      out.push_back(std::move(d));
+      continue;
+    }
+    std::vector<write::SlotValue> known;
+    for (auto it = out.rbegin(); it != out.rend(); ++it) {
+      const write::Candidate& c = it->candidate;
+      if (!c.slot.empty()) known.push_back({c.slot, c.value, c.text, c.kind});
+    }
+    known.insert(known.end(), stored.begin(), stored.end());
+    for (auto& c : write::ResolveCorrection(d.candidate, known)) {
+      // "I'm allergic to walnuts, not peanuts": the sentence said allergy:walnuts already.
+      const bool said = std::any_of(out.begin(), out.end(), [&](const Derivation& o) {
+        return o.candidate.slot == c.slot && o.candidate.value == c.value &&
+               o.candidate.sources == c.sources;
+      });
+      if (said) continue;
+      Derivation r = d;
+      r.candidate = std::move(c);
+      out.push_back(std::move(r));
+    }
+  }
+  *derivations = std::move(out);
+  return Status::Ok();
+}
+
 Result<std::optional<Space::ExtractedGroup>> Space::ExtractGroup(const std::vector<Job>& jobs,
                                                                  bool flush) {
   std::optional<ExtractedGroup> none;
@@ -317,6 +362,8 @@ Result<std::optional<Space::ExtractedGroup>> Space::ExtractGroup(const std::vect
       }
     }
   }
+  for (auto& d : derivations) write::NormaliseSlotValue(&d.candidate);
+  MNEMO_RETURN_IF_ERROR(ResolveCorrections(first.user_id, &derivations));
   // Session and speaker come from the first source turn.
   std::unordered_map<MemoryId, const Memory*> by_id;
   for (const auto& m : episodes) by_id[m.id] = &m;

@@ -304,6 +304,9 @@ class Space {
   // None when the group was deferred (a partial window, the token budget) or failed
   // (recorded on its jobs).
   Result<std::optional<ExtractedGroup>> ExtractGroup(const std::vector<Job>& jobs, bool flush);
+  // Replaces each correction candidate ("I meant Porto, not Lisbon") by what it corrects
+  // in `user`'s slots (this group's derivations, then the stored ones), or drops it.
+  Status ResolveCorrections(const std::string& user, std::vector<Derivation>* derivations);
   // When the space's daily token budget is spent: defers `jobs` to the next UTC day and
   // returns true.
   Result<bool> DeferIfBudgetSpent(const std::vector<Job>& jobs, int64_t tokens_today, TimeMs now);

@@ -654,7 +654,7 @@ TEST_F(McpTest, ProfileAndContext) {
       {"key":"home_city","value":"porto","text":"Maya lives in Porto","kind":"fact",
        "memory_id":)" + std::to_string(porto) +
                            R"(,"since":"2024-01-05T00:00:00Z","edited":false},
-      {"key":"likes:surfing","value":"","text":"Maya loves surfing","kind":"preference",
+      {"key":"likes:surfing","value":"yes","text":"Maya loves surfing","kind":"preference",
        "memory_id":)" + std::to_string(surfing) +
                            R"(,"since":null,"edited":false}]})"))
       << p.dump();

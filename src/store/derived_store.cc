@@ -73,6 +73,26 @@ Result<std::vector<std::pair<MemoryId, std::vector<std::string>>>> DerivedByEnti
   return out;
 }
 
+Result<std::vector<Memory>> DerivedWithSlots(Db& db, const std::string& user, int limit) {
+  MNEMO_ASSIGN_OR_RETURN(
+      Stmt st, db.Prepare(std::string("SELECT id, kind, text, metadata FROM memories WHERE "
+                                      "user_id=? AND json_extract(metadata, '$.slot')<>'' AND ") +
+                          kDerivedActive + " ORDER BY id DESC LIMIT ?"));
+  st.Bind(1, user).Bind(2, limit);
+  std::vector<Memory> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    Memory m;
+    m.id = st.Int(0);
+    m.kind = static_cast<Kind>(st.Int(1));
+    m.text = st.Text(2);
+    m.metadata = st.IsNull(3) ? "{}" : st.Text(3);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 Result<std::vector<Memory>> ActiveDerivedLight(Db& db, const std::vector<MemoryId>& ids) {
   std::vector<Memory> out;
   if (ids.empty()) return out;

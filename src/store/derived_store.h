@@ -27,6 +27,10 @@ Result<std::vector<MemoryId>> DerivedByText(Db& db, const std::string& user,
 Result<std::vector<std::pair<MemoryId, std::vector<std::string>>>> DerivedByEntity(
     Db& db, const std::string& user, const std::string& entity, MemoryId except, int limit);
 
+// The active derived memories of `user` that hold a slot, newest first (at most `limit`),
+// with id, kind, text and metadata: what a correction may take back.
+Result<std::vector<Memory>> DerivedWithSlots(Db& db, const std::string& user, int limit);
+
 // The active derived memories among `ids`, with the fields consolidation compares (id,
 // kind, text, entities, metadata, valid_from, event_time, created_at), in one statement.
 Result<std::vector<Memory>> ActiveDerivedLight(Db& db, const std::vector<MemoryId>& ids);

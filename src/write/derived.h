@@ -17,9 +17,10 @@ struct Turn {
   MemoryId id = 0;
   std::string session;
   std::string role;
-  std::string speaker;  // may be ""; then role ("user") names who spoke
+  std::string speaker;  // may be ""; then the user id (role "user") or the role names who spoke
   std::string text;
   std::optional<TimeMs> time;  // when it was said (reference for "yesterday")
+  std::string user;            // the user the conversation belongs to ("" when unknown)
 };
 
 // A memory an extractor proposes to derive from one or more turns.
@@ -42,7 +43,37 @@ struct Candidate {
   std::vector<std::string> keyphrases;
   double confidence = 0.5;        // 0..1; rules are conservative
   std::vector<MemoryId> sources;  // the turns it came from (at least one)
+  // A correction ("Scratch that, I meant Porto, not Lisbon"): `corrects` is the wording
+  // taken back ("Lisbon"), `correction` the one meant ("Porto"); the slot is unknown until
+  // ResolveCorrection finds the user's memory that holds the old value.
+  std::string corrects;
+  std::string correction;
 };
+
+// Attributes whose value is yes or no: the thing is in the slot ("likes:cilantro",
+// "allergy:peanuts", "eats:meat", "drinks:alcohol"), the value says which way.
+bool IsYesNoSlot(std::string_view slot);
+// Gives a yes/no slot the value of its polarity ("I hate cilantro": likes:cilantro = no,
+// polarity -1), also when a model wrote "yes"/"no"/"true"/"false" or nothing; other slots
+// are left as they are. Every extractor's candidates pass through it.
+void NormaliseSlotValue(Candidate* candidate);
+
+// A slot memory the user already has (for ResolveCorrection), newest first.
+struct SlotValue {
+  std::string slot;
+  std::string value;
+  std::string text;
+  Kind kind = Kind::kFact;
+};
+
+// Turns a correction candidate into what it means, given the user's slot memories:
+//  - a value slot holding the old wording ("home_city" = "lisbon"): the same slot with the
+//    new value, its text the old memory's with the wording replaced ("Sam moved to Porto");
+//  - a yes/no slot about the old thing ("allergy:peanuts"): that slot negated, and the
+//    same attribute of the new thing ("allergy:walnuts" = yes).
+// Returns nothing when no memory holds the old wording (there is nothing to correct).
+std::vector<Candidate> ResolveCorrection(const Candidate& correction,
+                                         const std::vector<SlotValue>& known);
 
 // What consolidation decides for one candidate against what the user already has.
 enum class Decision {

@@ -141,7 +141,11 @@ std::vector<Candidate> ExtractFromTurn(const Turn& turn) {
   // The assistant's and tools' own first-person statements are not facts about a person.
   if (turn.speaker.empty() && !turn.role.empty() && turn.role != "user") return out;
   internal::Names names;
-  names.display = turn.speaker.empty() ? "The user" : turn.speaker;
+  // Texts name the speaker, else the user the conversation belongs to ("sam hates
+  // cilantro"); "The user" only when neither is known.
+  names.display = !turn.speaker.empty() ? turn.speaker
+                  : !turn.user.empty()  ? turn.user
+                                        : "The user";
   // The subject is the speaker lower-cased as the analyzer does ("Mary Ann" -> "mary ann").
   names.subject = turn.speaker.empty() ? "user" : "";
   for (const std::string& w : text::Words(turn.speaker)) {

@@ -375,7 +375,12 @@ ChatRequest BuildExtractionRequest(const std::vector<Turn>& window,
     const Turn& t = window[i];
     user += "\n" + std::to_string(i + 1) + ". ";
     if (t.time) user += Date(*t.time) + " ";
-    user += !t.speaker.empty() ? t.speaker : !t.role.empty() ? t.role : "user";
+    // The user's turns carry the user id when they name no speaker, so that the model's
+    // texts name the person ("sam is vegetarian") rather than "the user".
+    user += !t.speaker.empty()                    ? t.speaker
+            : t.role == "user" && !t.user.empty() ? t.user + " (user)"
+            : !t.role.empty()                     ? t.role
+                                                  : "user";
     user += ": " + OneLine(Cut(t.text, kMaxPromptTurnBytes));
   }
   ChatRequest req;

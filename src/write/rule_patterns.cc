@@ -65,6 +65,8 @@ const Set kProfessions = {
     "baker",        "bartender",   "driver",     "soldier",    "veteran",      "economist"};
 const Set kDiets = {"vegetarian", "vegan", "pescatarian", "pescetarian"};
 
+}  // namespace
+
 bool IsNumber(std::string_view w) {
   if (w.empty() || w.size() > 3) return false;
   for (char c : w) {
@@ -132,14 +134,6 @@ bool Hedged(const std::vector<Word>& ws, size_t k) {
   return false;
 }
 
-// Adverbs and negations after a subject: "really", "don't", "no longer", "never".
-struct Modifiers {
-  size_t next = 0;       // the first word after them
-  std::string negation;  // "don't", "no longer", "never", "not" or ""
-  std::string adverbs;   // the kept adverbs, original wording, with a trailing space
-  bool always = false;   // "always" or "never" seen (habits)
-};
-
 Modifiers ReadModifiers(std::string_view s, const std::vector<Word>& ws, size_t k) {
   Modifiers m;
   while (k < ws.size() && ws[k].joined) {
@@ -167,15 +161,8 @@ Modifiers ReadModifiers(std::string_view s, const std::vector<Word>& ws, size_t 
   return m;
 }
 
-struct Phrase {
-  size_t first = 0;
-  size_t last = 0;       // inclusive
-  size_t head_last = 0;  // the head ends here (before a preposition)
-  bool ok = false;
-};
-
 // The object phrase starting at word j: up to the end of the clause, at most `max` words.
-Phrase ObjectAt(const std::vector<Word>& ws, size_t j, size_t max = 12) {
+Phrase ObjectAt(const std::vector<Word>& ws, size_t j, size_t max) {
   Phrase p;
   if (j >= ws.size() || !ws[j].joined) return p;
   p.first = j;
@@ -254,6 +241,8 @@ Phrase PlaceAt(const std::vector<Word>& ws, size_t j) {
   p.ok = true;
   return p;
 }
+
+namespace {
 
 class Matcher {
  public:
@@ -505,6 +494,12 @@ bool Matcher::MatchMy(size_t k) {
                "religion", "email",      "pronouns",   "goal", "dream"};
   static const Set& kNamed = *new Set{"name", "birthday", "nickname"};
   size_t x = k + 1;
+  // "my wife Sarah", "my dog is named Pixel", "my birthday is June 5": life_patterns.cc.
+  if (x < ws_.size() &&
+      (!RelationOf(ws_[x].lower).empty() || !SpeciesOf(ws_[x].lower).empty() ||
+       ws_[x].lower == "birthday" || ws_[x].lower == "anniversary" || ws_[x].lower == "bday")) {
+    return false;
+  }
   const bool favorite = At(ws_, x, "favorite") || At(ws_, x, "favourite") || At(ws_, x, "fave");
   if (favorite) ++x;
   size_t is = x;
@@ -586,7 +581,9 @@ void Matcher::MatchImperative() {
 }  // namespace
 
 void MatchPatterns(const Clause& clause, std::vector<Candidate>* out) {
+  const size_t first = out->size();
   Matcher(clause, out).Run();
+  MatchLifeEvents(clause, out, first);
 }
 
 std::string ToThirdPerson(std::string_view s, const std::vector<Word>& ws, size_t from, size_t end,
@@ -600,7 +597,7 @@ std::string ToThirdPerson(std::string_view s, const std::vector<Word>& ws, size_
     cursor = w.end;
     // "The user" starts a sentence; elsewhere it is "the user".
     std::string name = names.display;
-    if (!out.empty() && names.subject == "user") name = "the user";
+    if (!out.empty() && names.display == "The user") name = "the user";
     const std::string& l = w.lower;
     const bool next_been =
         k + 1 < ws.size() && (ws[k + 1].lower == "been" || IsPastOrModal(ws[k + 1].lower));

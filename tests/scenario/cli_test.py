@@ -225,7 +225,7 @@ class AddGetTest(MnemoCase):
 
 
 CONVERSATION = [
-    {"session": "s1", "role": "user", "text": "I just adopted a puppy named Biscuit",
+    {"session": "s1", "role": "user", "text": "We just met a puppy named Biscuit",
      "time": "2023-05-01T10:00:00Z", "meta": {"turn": 1}},
     {"session": "s1", "role": "assistant", "text": "Congratulations on Biscuit!",
      "time": "2023-05-01T10:00:05Z"},

@@ -186,7 +186,7 @@ class IngestFormatTest(EvalCase):
         self.assertEqual(mems[2]["time"], "2023-05-02T09:30:00Z")
         # Without a chat model the rules ran before the command returned.
         prefs = self.list_all("b", "--user", "q4", "--kind", "preference")
-        self.assertEqual([m["text"] for m in prefs], ["The user loves teal"])
+        self.assertEqual([m["text"] for m in prefs], ["q4 loves teal"])
 
     def test_usage_errors(self):
         self.create_space("b")

@@ -1609,7 +1609,7 @@ class ProfileContextTest(ApiCase):
         self.assertEqual(p["user"], "maya")
         self.assertEqual([(e["key"], e["value"], e["kind"], e["edited"]) for e in p["entries"]],
                          [("home_city", "porto", "fact", False),
-                          ("likes:surfing", "", "preference", False)])
+                          ("likes:surfing", "yes", "preference", False)])
         home = self.get_memory(p["entries"][0]["memory_id"])
         self.assertEqual((home["text"], home["sources"]), (p["entries"][0]["text"], [ids[0]]))
         self.assertEqual(self.profile(query="&limit=1")["entries"], p["entries"][:1])
@@ -1623,7 +1623,7 @@ class ProfileContextTest(ApiCase):
         self.assertEqual(self.profile(), after)
         self.assertEqual([(e["key"], e["value"], e["kind"], e["edited"]) for e in after["entries"]],
                          [("job", "nurse", "fact", True), ("home_city", "Lisbon", "fact", True),
-                          ("likes:surfing", "", "preference", False)])
+                          ("likes:surfing", "yes", "preference", False)])
         for e in after["entries"][:2]:
             self.assertRegex(e["since"], ISO_UTC)
             self.assertEqual(self.get_memory(e["memory_id"])["origin"], "user")

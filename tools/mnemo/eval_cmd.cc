@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "eval/integrity.h"
 #include "eval/locomo.h"
 #include "eval/longmemeval.h"
 #include "eval/runner.h"
@@ -62,8 +63,8 @@ int Evaluate(const Result<Dataset>& data, Fn evaluate, const Output& out, bool s
 
 EvalCommands RegisterEval(CLI::App* app, EvalArgs* args) {
   EvalCommands c;
-  c.eval =
-      app->add_subcommand("eval", "measure retrieval on a benchmark (in a temporary data dir)");
+  c.eval = app->add_subcommand(
+      "eval", "measure retrieval or extraction on a benchmark (in a temporary data dir)");
   c.eval->require_subcommand(1);
   c.locomo = c.eval->add_subcommand("locomo", "LoCoMo: turn- and session-level recall and NDCG");
   c.longmemeval = c.eval->add_subcommand("longmemeval",
@@ -79,6 +80,14 @@ EvalCommands RegisterEval(CLI::App* app, EvalArgs* args) {
                   "summaries");
     cmd->add_flag("--skip-bad", args->skip_bad, "skip and count malformed records");
   }
+  c.integrity = c.eval->add_subcommand(
+      "integrity", "extraction integrity: precision, recall and update accuracy of derived facts");
+  c.integrity->add_option("FILE", args->file, "the labelled set (JSONL, docs/benchmarks.md)")
+      ->required();
+  c.integrity->add_flag("--model", args->model,
+                        "extract with the configured chat model (chat.base_url ...) instead of "
+                        "the rules");
+  c.integrity->add_flag("--misses", args->misses, "list every missed, wrong or stale fact");
   return c;
 }
 
@@ -127,6 +136,40 @@ int RunEval(const std::string& dataset, const EvalArgs& args, const Output& out)
         return report;
       },
       out, config.summaries);
+}
+
+int RunIntegrityEval(const std::string& data, const EvalArgs& args, const Output& out) {
+  auto set = eval::LoadIntegrity(args.file);
+  if (!set.ok()) return out.Fail(set.status());
+  // The chat model comes from the configuration (config.json of --data, MNEMO_*, --set).
+  Options o;
+  if (args.model) {
+    auto configured = EngineOptions(data);
+    if (!configured.ok()) return out.Fail(configured.status());
+    if (configured->chat_model == nullptr) {
+      return out.Fail(Status::InvalidArgument(
+          "--model needs a chat model: set chat.base_url and chat.model (config.json, "
+          "MNEMO_CHAT_BASE_URL, or --set chat.base_url=...)"));
+    }
+    o = *configured;
+    o.pipeline.use_model = true;
+  }
+  o.background_jobs = false;
+  o.pipeline.enabled = true;
+  o.create_if_missing = true;
+  o.durability = Durability::kNormal;
+  auto scratch = eval::ScratchDir::Create("mnemo-eval-");
+  if (!scratch.ok()) return out.Fail(scratch.status());
+  const std::string extractor = args.model ? o.chat_model->id() : "rules";
+  auto engine = Engine::Open((*scratch)->path() + "/data", o);
+  if (!engine.ok()) return out.Fail(engine.status());
+  ProgressLine progress("evaluating", "conversations");
+  auto report = eval::EvalIntegrity(**engine, *set, extractor, progress.Callback());
+  progress.Done();
+  if (!report.ok()) return out.Fail(report.status());
+  out.Emit(eval::IntegrityReportToJson(*report),
+           eval::IntegrityReportToTable(*report, args.misses));
+  return kExitOk;
 }
 
 int IngestDataset(const std::string& data, const std::string& space, const std::string& format,

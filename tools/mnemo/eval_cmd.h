@@ -21,12 +21,16 @@ struct EvalArgs {
   // Summarize sessions and topics (rules) and search episodes and summaries.
   bool summaries = false;
   bool skip_bad = false;
+  // eval integrity: extract with the configured chat model; list every difference.
+  bool model = false;
+  bool misses = false;
 };
 
 struct EvalCommands {
   CLI::App* eval = nullptr;
   CLI::App* locomo = nullptr;
   CLI::App* longmemeval = nullptr;
+  CLI::App* integrity = nullptr;
 };
 
 // Adds `eval` with its two dataset subcommands to `app`; options land in `args`.
@@ -35,6 +39,11 @@ EvalCommands RegisterEval(CLI::App* app, EvalArgs* args);
 // Runs the evaluation of `dataset` ("locomo" or "longmemeval") in a throwaway data
 // directory under $TMPDIR and prints the report (a table, or one JSON object).
 int RunEval(const std::string& dataset, const EvalArgs& args, const Output& out);
+
+// `mnemo eval integrity FILE`: the extraction-integrity set (eval/integrity.h) through the
+// write pipeline of a throwaway engine, with the rules or (--model) the chat model configured
+// for the data directory `data`; prints the report.
+int RunIntegrityEval(const std::string& data, const EvalArgs& args, const Output& out);
 
 // Ingests a benchmark file into `space` of the data directory `data`, each
 // conversation (LoCoMo sample, LongMemEval question) under its own user. Prints

@@ -962,6 +962,7 @@ int Main(int argc, char** argv) {
     return RunJobsCommand(data, jobs, jobs_args, Output(json));
   if (eval.locomo->parsed()) return RunEval("locomo", eval_args, Output(json));
   if (eval.longmemeval->parsed()) return RunEval("longmemeval", eval_args, Output(json));
+  if (eval.integrity->parsed()) return RunIntegrityEval(data, eval_args, Output(json));
   if (serve->parsed()) return RunServe(data, serve_args, Output(json));
   if (mcp->parsed()) return RunMcp(data, mcp_args);
   if (keys.keys->parsed()) return RunKeys(data, keys, keys_args, Output(json));
