@@ -152,6 +152,7 @@ Result<Profile> ReadProfile(Engine& e, const std::string& space, const std::stri
     } else if (s.polarity < 0) {
       continue;  // the newest memory of the slot negates it: the user has no value now
     }
+    if (write::IsDefaultValue(s.slot, value)) continue;  // "not allergic to peanuts" now
     ProfileEntry entry;
     entry.key = s.slot;
     entry.value = std::move(value);

@@ -236,8 +236,9 @@ Result<bool> Space::DeferIfBudgetSpent(const std::vector<Job>& jobs, int64_t tok
 }
 
 Status Space::ResolveCorrections(const std::string& user, std::vector<Derivation>* derivations) {
-  if (std::none_of(derivations->begin(), derivations->end(),
-                   [](const Derivation& d) { return !d.candidate.corrects.empty(); })) {
+  if (std::none_of(derivations->begin(), derivations->end(), [](const Derivation& d) {
+        return !d.candidate.corrects.empty() || !d.candidate.correction.empty();
+      })) {
     return Status::Ok();
   }
   // What the user holds: this group's own derivations (newest last), then the store's.
@@ -252,7 +253,7 @@ Status Space::ResolveCorrections(const std::string& user, std::vector<Derivation
   }
   std::vector<Derivation> out;
   for (auto& d : *derivations) {
-    if (d.candidate.corrects.empty()) {
+    if (d.candidate.corrects.empty() && d.candidate.correction.empty()) {
       out.push_back(std::move(d));
       continue;
     }

@@ -106,6 +106,55 @@ class PipelineTest : public EngineTest {
   llm::FakeOpenAi fake_;
 };
 
+// The profile stays current through what people say in chat: a dislike shows as "no",
+// a correction replaces the value it names, a negation ends a slot, leaving a job ends the
+// employer, and facts name the user by id when no speaker is given.
+TEST_F(PipelineTest, ProfileFollowsCorrectionsNegationsAndDislikes) {
+  std::vector<Message> msgs;
+  TimeMs t = kMay10;
+  for (const char* text :
+       {"I hate cilantro.", "I moved to Lisbon.", "Scratch that, I meant Porto, not Lisbon.",
+        "I'm vegetarian.", "I'm not vegetarian anymore.", "I work at Initech.",
+        "Oops, I meant Intertech.", "I'm allergic to peanuts.",
+        "Sorry, I'm allergic to walnuts, not peanuts.", "I'm 34, live in Porto with my wife Ana"}) {
+    Message m;
+    m.session = "s1";
+    m.role = "user";
+    m.text = text;
+    m.time = t;
+    t += 60000;
+    ASSERT_TRUE(engine_->Ingest("s", "sam", {m}).ok());
+    ASSERT_TRUE(engine_->RunJobs("s").ok());  // turn by turn, as a chat goes
+  }
+  auto profile = engine_->GetProfile("s", "sam", 100);
+  ASSERT_TRUE(profile.ok()) << profile.status().ToString();
+  std::map<std::string, std::string> shown;
+  for (const auto& e : profile->entries) shown[e.key] = e.value;
+  EXPECT_EQ(shown, (std::map<std::string, std::string>{{"age", "34"},
+                                                       {"allergy:walnuts", "yes"},
+                                                       {"employer", "intertech"},
+                                                       {"family:ana", "wife"},
+                                                       {"home_city", "porto"},
+                                                       {"likes:cilantro", "no"}}));
+  ListRequest req;
+  req.filter.user_id = "sam";
+  req.filter.kinds = {Kind::kFact, Kind::kPreference};
+  auto page = engine_->List("s", req);
+  ASSERT_TRUE(page.ok());
+  std::set<std::string> texts;
+  for (const auto& m : page->memories) texts.insert(m.text);
+  EXPECT_TRUE(texts.count("sam hates cilantro")) << ::testing::PrintToString(texts);
+  EXPECT_TRUE(texts.count("sam moved to Porto")) << ::testing::PrintToString(texts);
+  EXPECT_TRUE(texts.count("sam works at Intertech")) << ::testing::PrintToString(texts);
+  // Lisbon was superseded, not lost: its history holds it.
+  req.filter.include_retired = true;
+  page = engine_->List("s", req);
+  ASSERT_TRUE(page.ok());
+  bool lisbon = false;
+  for (const auto& m : page->memories) lisbon |= m.text == "sam moved to Lisbon";
+  EXPECT_TRUE(lisbon);
+}
+
 TEST_F(PipelineTest, RulesDerivePreferencesProfileFactsAndResolvedEventTimes) {
   auto ids = Ingest({{"Maya", "I love surfing. I am allergic to peanuts."},
                      {"Maya", "I went to the vet yesterday with my cat."}});

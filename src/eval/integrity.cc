@@ -37,6 +37,9 @@ std::string Norm(std::string_view s) {
     }
   }
   flush();
+  for (auto& word : words) {  // "St Mary's" and "St Mary" (the analyzer drops the "'s")
+    if (word.size() > 2 && word.ends_with("'s")) word.resize(word.size() - 2);
+  }
   size_t b = 0;
   while (b < words.size() && (words[b] == "a" || words[b] == "an" || words[b] == "the")) ++b;
   std::string out;
@@ -196,7 +199,15 @@ std::optional<DerivedFact> FactOf(const Memory& m) {
   if (f.slot.empty()) return std::nullopt;
   const std::string value = meta->value("value", "");
   const bool negated = meta->value("polarity", 1) < 0;
-  if (!(negated && value != "no") && !value.empty()) f.value = value;
+  // A yes/no attribute at its default (not allergic, not abstaining) is no entry, as the
+  // profile shows it (write::IsDefaultValue).
+  const bool yes_no = f.slot.starts_with("likes:") || f.slot.starts_with("allergy:") ||
+                      f.slot.starts_with("eats:") || f.slot.starts_with("drinks:");
+  const bool default_value =
+      (f.slot.starts_with("allergy:") && value == "no") ||
+      ((f.slot.starts_with("eats:") || f.slot.starts_with("drinks:")) && value == "yes");
+  if (default_value || (negated && !yes_no)) return f;
+  if (!value.empty()) f.value = value;
   return f;
 }
 

@@ -1,5 +1,6 @@
 #include "write/derived.h"
 
+#include <algorithm>
 #include <set>
 
 #include "write/rule_patterns.h"
@@ -31,6 +32,48 @@ std::string ReplaceWords(std::string_view text, std::string_view from, std::stri
   return "";
 }
 
+// Edit distance, for words of a few letters (a typo: "initech" / "intertech").
+size_t Distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The new value is a fix of the old one: a typo away (two edits, three in words of 7
+// letters or more), or as many words with one shared.
+bool Close(const std::string& old_value, const std::string& new_value) {
+  if (old_value == new_value) return false;
+  const size_t shorter = std::min(old_value.size(), new_value.size());
+  if (shorter >= 4 && old_value.size() < 40 && new_value.size() < 40 &&
+      Distance(old_value, new_value) <= (shorter >= 7 ? 3u : 2u)) {
+    return true;
+  }
+  const auto words = [](const std::string& v) {
+    std::vector<std::string> out;
+    size_t from = 0;
+    for (size_t at; (at = v.find(' ', from)) != std::string::npos; from = at + 1)
+      out.push_back(v.substr(from, at - from));
+    out.push_back(v.substr(from));
+    return out;
+  };
+  const auto a = words(old_value);
+  const auto b = words(new_value);
+  if (a.size() != b.size() || a.size() < 2) return false;
+  for (const auto& w : a) {
+    if (w.size() > 2 && std::find(b.begin(), b.end(), w) != b.end()) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string_view DecisionName(Decision d) {
@@ -54,6 +97,13 @@ bool IsYesNoSlot(std::string_view slot) {
   return false;
 }
 
+bool IsDefaultValue(std::string_view slot, std::string_view value) {
+  if (!IsYesNoSlot(slot)) return false;
+  if (slot.starts_with("allergy:")) return value == "no";
+  if (slot.starts_with("eats:") || slot.starts_with("drinks:")) return value == "yes";
+  return false;
+}
+
 void NormaliseSlotValue(Candidate* c) {
   if (!IsYesNoSlot(c->slot)) return;
   std::string v;
@@ -63,9 +113,32 @@ void NormaliseSlotValue(Candidate* c) {
 }
 
 std::vector<Candidate> ResolveCorrection(const Candidate& c, const std::vector<SlotValue>& known) {
-  const std::string old_value = internal::NormaliseValue(c.corrects);
+  std::string old_value = internal::NormaliseValue(c.corrects);
   const std::string new_value = internal::NormaliseValue(c.correction);
-  if (old_value.empty() || new_value.empty() || old_value == new_value) return {};
+  if (old_value.empty() && !new_value.empty()) {
+    // "I meant Intertech": the newest value slot close to it.
+    std::set<std::string> slots;
+    for (const SlotValue& k : known) {
+      if (!slots.insert(k.slot).second || IsYesNoSlot(k.slot)) continue;
+      const std::string v = internal::NormaliseValue(k.value);
+      if (!Close(v, new_value)) continue;
+      Candidate resolved = c;
+      resolved.corrects = k.value;
+      // The stored value's own wording is what the text holds.
+      for (size_t at = 0; at + v.size() <= k.text.size(); ++at) {
+        std::string part;
+        for (size_t q = at; q < at + v.size(); ++q) part += Lower(k.text[q]);
+        if (part == v) {
+          resolved.corrects = k.text.substr(at, v.size());
+          break;
+        }
+      }
+      return ResolveCorrection(resolved, known);
+    }
+    return {};
+  }
+  if (old_value.empty() || old_value == new_value) return {};
+  const bool retraction = new_value.empty();  // "I left Tilde": no new value
   Candidate base = c;
   base.corrects.clear();
   base.correction.clear();
@@ -78,7 +151,11 @@ std::vector<Candidate> ResolveCorrection(const Candidate& c, const std::vector<S
       Candidate out = base;
       out.kind = k.kind;
       out.slot = k.slot;
-      out.value = new_value;
+      out.value = retraction ? old_value : new_value;
+      if (retraction) {
+        out.polarity = -1;
+        return {out};
+      }
       std::string text = ReplaceWords(k.text, c.corrects, c.correction);
       if (!text.empty()) out.text = std::move(text);
       return {out};
@@ -90,6 +167,7 @@ std::vector<Candidate> ResolveCorrection(const Candidate& c, const std::vector<S
     no.slot = k.slot;
     no.polarity = -1;
     NormaliseSlotValue(&no);
+    if (retraction) return {no};
     Candidate yes = base;
     yes.kind = k.kind;
     yes.slot = k.slot.substr(0, colon + 1) + new_value;

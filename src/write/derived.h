@@ -44,8 +44,10 @@ struct Candidate {
   double confidence = 0.5;        // 0..1; rules are conservative
   std::vector<MemoryId> sources;  // the turns it came from (at least one)
   // A correction ("Scratch that, I meant Porto, not Lisbon"): `corrects` is the wording
-  // taken back ("Lisbon"), `correction` the one meant ("Porto"); the slot is unknown until
-  // ResolveCorrection finds the user's memory that holds the old value.
+  // taken back ("Lisbon", or "" when only the meant one is said: "I meant Intertech"),
+  // `correction` the one meant ("Porto", or "" when something is only taken back: "I left
+  // Tilde"); the slot is unknown until ResolveCorrection finds the user's memory that
+  // holds the old value.
   std::string corrects;
   std::string correction;
 };
@@ -57,6 +59,10 @@ bool IsYesNoSlot(std::string_view slot);
 // polarity -1), also when a model wrote "yes"/"no"/"true"/"false" or nothing; other slots
 // are left as they are. Every extractor's candidates pass through it.
 void NormaliseSlotValue(Candidate* candidate);
+
+// True for a yes/no attribute at its default, which a profile does not list: not allergic
+// (allergy:x = no), not abstaining (eats:x = yes, drinks:x = yes).
+bool IsDefaultValue(std::string_view slot, std::string_view value);
 
 // A slot memory the user already has (for ResolveCorrection), newest first.
 struct SlotValue {
@@ -71,6 +77,10 @@ struct SlotValue {
 //    new value, its text the old memory's with the wording replaced ("Sam moved to Porto");
 //  - a yes/no slot about the old thing ("allergy:peanuts"): that slot negated, and the
 //    same attribute of the new thing ("allergy:walnuts" = yes).
+// With no new wording (`correction` empty: "I left Tilde") the slot is negated only. With
+// no old wording (`corrects` empty: "Oops, I meant Intertech") the newest value slot whose
+// value is close to the new one (a typo away, or sharing a word: "senior engineer" ->
+// "staff engineer") takes it.
 // Returns nothing when no memory holds the old wording (there is nothing to correct).
 std::vector<Candidate> ResolveCorrection(const Candidate& correction,
                                          const std::vector<SlotValue>& known);

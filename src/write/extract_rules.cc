@@ -70,6 +70,10 @@ size_t SkipOpeners(std::string_view sentence, const std::vector<Word>& ws) {
   return k;
 }
 
+bool IsNumberWord(std::string_view w) {
+  return !w.empty() && w.size() <= 3 && w.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
 bool FirstPersonWord(std::string_view w) {
   return w == "i" || w == "i'm" || w == "i've" || w == "i'd" || w == "i'll" || w == "my" ||
          w == "me" || w == "we" || w == "we're" || w == "we've" || w == "our" || w == "us" ||
@@ -85,6 +89,122 @@ bool ThirdPersonSubject(const std::vector<Word>& ws, size_t from) {
     }
   }
   return false;
+}
+
+// "I'm vegan, any recipe ideas?": a statement followed by a short question after its last
+// comma. Returns the byte length of the statement, or 0.
+size_t StatementBeforeQuestion(std::string_view sentence, const std::vector<Word>& ws) {
+  static const std::unordered_set<std::string_view>& kAsks =
+      *new std::unordered_set<std::string_view>{
+          "any",    "what",   "how",      "can",         "could",    "would",
+          "should", "ideas",  "tips",     "suggestions", "thoughts", "recommendations",
+          "right",  "do",     "does",     "is",          "are",      "where",
+          "which",  "who",    "anything", "help",        "advice",   "wdyt",
+          "ok",     "okay",   "yeah",     "no",          "got",      "know",
+          "think",  "please", "pls"};
+  const size_t comma = sentence.rfind(',');
+  if (comma == std::string_view::npos) return 0;
+  size_t tail = 0;
+  const Word* first = nullptr;
+  for (const Word& w : ws) {
+    if (w.begin < comma) continue;
+    if (first == nullptr) first = &w;
+    ++tail;
+  }
+  if (first == nullptr || tail > 8 || kAsks.count(first->lower) == 0) return 0;
+  size_t head = 0;
+  for (const Word& w : ws) head += w.end <= comma;
+  return head >= 2 ? comma : 0;
+}
+
+// Chat drops the subject: "Moved to Oslo last month", "Big fan of jazz", "Allergic to
+// cats", "Favorite band is Radiohead", "I'm 34, live in Valencia", "Just moved to Lyon and
+// started at Michelin". When a clause starts (after "Update:", "Big news -" and the like)
+// with one of these words, or a later comma-separated or "and"-joined part of a sentence
+// that speaks in the first person does, the speaker is its subject: a word "i", "i'm",
+// "i've" or "my" of no length is put before it (ToThirdPerson writes the name there).
+std::string_view DroppedSubject(const std::vector<Word>& ws, size_t v, bool sentence_start) {
+  static const std::unordered_set<std::string_view>& kVerbs =
+      *new std::unordered_set<std::string_view>{
+          "moved",   "relocated", "promoted", "started", "joined",  "accepted", "quit",
+          "adopted", "grew",      "love",     "adore",   "hate",    "loved",    "hated",
+          "enjoy",   "landed",    "live",     "work",    "born",    "turned",   "went",
+          "gave",    "stopped",   "got",      "been",    "married", "rescued"};
+  static const std::unordered_set<std::string_view>& kStates =
+      *new std::unordered_set<std::string_view>{
+          "allergic", "vegetarian", "vegan",   "pescatarian", "obsessed",   "into",   "big",
+          "huge",     "not",        "working", "based",       "originally", "hooked", "living"};
+  static const std::unordered_set<std::string_view>& kMine =
+      *new std::unordered_set<std::string_view>{"hometown",  "birthday", "bday",       "favorite",
+                                                "favourite", "fave",     "anniversary"};
+  const std::string& w = ws[v].lower;
+  if (sentence_start && kMine.count(w) > 0) return "my";
+  const bool verb = kVerbs.count(w) > 0;
+  if (!verb && kStates.count(w) == 0) return "";
+  if (w == "big" || w == "huge" || w == "not") {
+    // "Big fan of", "Not a fan of", "Not really into"
+    bool fan = false;
+    for (size_t q = v + 1; q < ws.size() && q <= v + 3; ++q) {
+      fan |= ws[q].lower == "fan" || ws[q].lower == "into";
+    }
+    if (!fan) return "";
+  }
+  if (w == "got" &&
+      !(v + 1 < ws.size() && (ws[v + 1].lower == "promoted" || ws[v + 1].lower == "married" ||
+                              ws[v + 1].lower == "hired"))) {
+    return "";
+  }
+  if (w == "turned" && !(v + 1 < ws.size() && IsNumberWord(ws[v + 1].lower))) return "";
+  return w == "been" ? "i've" : verb ? "i" : "i'm";
+}
+
+void ImplicitSubject(std::vector<Word>* ws) {
+  static const std::unordered_set<std::string_view>& kOpeners =
+      *new std::unordered_set<std::string_view>{
+          "update", "news",     "life",  "big",  "plot",    "twist",      "ok",         "okay",
+          "so",     "yeah",     "also",  "btw",  "oh",      "well",       "confession", "fyi",
+          "lol",    "haha",     "and",   "but",  "anyway",  "small",      "quick",      "good",
+          "great",  "exciting", "guess", "what", "finally", "officially", "just",       "honestly",
+          "tbh",    "yes",      "yep",   "intro"};
+  static const std::unordered_set<std::string_view>& kSkip =
+      *new std::unordered_set<std::string_view>{"just", "finally", "recently", "officially",
+                                                "also", "now",     "then",     "currently"};
+  if (ws->empty()) return;
+  size_t b = 0;
+  for (size_t i = 1; i < ws->size() && i <= 4; ++i) {
+    if ((*ws)[i].joined) continue;
+    bool openers = true;
+    for (size_t q = 0; q < i; ++q) openers &= kOpeners.count((*ws)[q].lower) > 0;
+    if (openers) b = i;
+    break;
+  }
+  // Where a subject may be missing: the clause start, and later parts of a sentence that
+  // has spoken in the first person before them.
+  std::vector<size_t> starts = {b};
+  bool first_person = false;
+  for (size_t i = b + 1; i < ws->size(); ++i) {
+    const std::string& prev = (*ws)[i - 1].lower;
+    first_person |= prev == "i" || prev == "i'm" || prev == "i've" || prev == "my" ||
+                    prev == "me" || prev == "i'd";
+    if (first_person && (!(*ws)[i].joined || prev == "and")) starts.push_back(i);
+  }
+  bool inserted_at_start = false;
+  for (size_t n = starts.size(); n-- > 0;) {
+    const size_t at = starts[n];
+    if (n > 0 && !first_person && !inserted_at_start) continue;
+    size_t v = at;
+    while (v + 1 < ws->size() && (*ws)[v + 1].joined && kSkip.count((*ws)[v].lower) > 0) ++v;
+    const std::string_view subject = DroppedSubject(*ws, v, n == 0);
+    if (subject.empty()) continue;
+    if (n > 0 && at > 0 && ((*ws)[at - 1].lower == "i" || (*ws)[at - 1].lower == "we")) continue;
+    Word word;
+    word.begin = word.end = (*ws)[at].begin;
+    word.lower = std::string(subject);
+    word.joined = at > 0 && (*ws)[at].joined;
+    (*ws)[at].joined = true;
+    ws->insert(ws->begin() + static_cast<std::ptrdiff_t>(at), std::move(word));
+    inserted_at_start |= n == 0;
+  }
 }
 
 std::string DatesOf(const std::vector<TimeMention>& mentions) {
@@ -159,7 +279,15 @@ std::vector<Candidate> ExtractFromTurn(const Turn& turn) {
     c.sentence = text.substr(span.begin, span.end - span.begin);
     c.words = internal::RuleWords(c.sentence);
     c.names = &names;
-    if (c.words.empty() || IsQuestion(c.sentence, c.words)) continue;
+    if (c.words.empty()) continue;
+    if (IsQuestion(c.sentence, c.words)) {
+      const size_t statement = StatementBeforeQuestion(c.sentence, c.words);
+      if (statement == 0) continue;
+      c.sentence = c.sentence.substr(0, statement);
+      c.words = internal::RuleWords(c.sentence);
+      if (c.words.empty() || IsQuestion(c.sentence, c.words)) continue;
+    }
+    ImplicitSubject(&c.words);
     const size_t before = out.size();
     internal::MatchPatterns(c, &out);
     if (turn.time) DatedEvent(c, *turn.time, &out);

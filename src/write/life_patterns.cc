@@ -6,6 +6,7 @@
 // against what the user already has (write/derived.h, ResolveCorrection).
 // As in rule_patterns.cc, each pattern starts at a first-person word and is narrow: a
 // missed fact costs recall, a wrong one pollutes the profile.
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -20,12 +21,31 @@ using Map = std::unordered_map<std::string_view, std::string_view>;
 
 bool In(const Set& set, std::string_view w) { return set.count(w) > 0; }
 
+// A hedge before word k in its clause: "if my wife ...", "I wish my dog ...".
+bool HedgeBefore(const std::vector<Word>& ws, size_t k) {
+  static const auto& hedges = *new Set{"if",      "unless", "whether", "wish",    "suppose",
+                                       "imagine", "hope",   "maybe",   "perhaps", "wonder"};
+  for (size_t m = k; m-- > 0;) {
+    if (In(hedges, ws[m].lower)) return true;
+    if (!ws[m + 1].joined) break;
+  }
+  return false;
+}
+
+const Set& Titles() {
+  static const auto& s =
+      *new Set{"mr",   "mrs",     "ms",       "miss",   "dr",        "sir",  "lady",
+               "lord", "captain", "princess", "prince", "professor", "king", "queen"};
+  return s;
+}
+
 const Set& Adjectives() {
   static const auto& s =
       *new Set{"little",  "older", "younger", "big",   "baby",   "eldest", "oldest",    "youngest",
                "twin",    "new",   "lovely",  "sweet", "dear",   "late",   "beautiful", "wonderful",
                "amazing", "two",   "three",   "four",  "rescue", "old",    "adorable",  "cute",
-               "black",   "white", "ginger",  "grey",  "gray",   "brown",  "tabby",     "golden"};
+               "black",   "white", "ginger",  "grey",  "gray",   "brown",  "tabby",     "golden",
+               "own",     "first", "second",  "only",  "middle", "other"};
   return s;
 }
 
@@ -83,10 +103,19 @@ class LifeMatcher {
       const bool mine = w == "my" || w == "our";
       const bool self =
           w == "i" || w == "we" || w == "i've" || w == "we've" || w == "i'm" || w == "we're";
-      if ((!mine && !self) || Hedged(ws_, k)) continue;
       if (mine) {
-        Possession(k);
-      } else {
+        if (!HedgeBefore(ws_, k)) Possession(k + 1);
+        continue;
+      }
+      // "Mum's name is Rosa", "Grandpa Henrik gave it to me": a relation that starts the
+      // sentence, capitalised, is the speaker's.
+      if (k == 0 && ws_[0].capitalised && !RelationOf(w).empty() &&
+          (ws_[0].possessive || IsName(ws_, 1))) {
+        Possession(0);
+        continue;
+      }
+      if (!self || Hedged(ws_, k)) continue;
+      {
         PetNamed(k);
         Job(k);
         Move(k);
@@ -117,7 +146,8 @@ class LifeMatcher {
   std::string Words(size_t first, size_t last) const { return Original(s_, ws_, first, last); }
 
   // The name after a relation or species word at j: "Sarah", "named Pixel", "is named
-  // Pixel", "'s name is Sarah". Returns its index, or 0.
+  // Pixel", "is Peter", "'s name is Sarah", ", Salt" (after a comma). Returns its index,
+  // or 0.
   size_t NameAfter(size_t j) const {
     if (ws_[j].possessive) {
       return At(ws_, j + 1, "name") && At(ws_, j + 2, "is") && IsName(ws_, j + 3) ? j + 3 : 0;
@@ -128,20 +158,44 @@ class LifeMatcher {
         IsName(ws_, j + 3)) {
       return j + 3;
     }
+    // "My husband is Peter" (a name, then the end of the clause)
+    if (At(ws_, j + 1, "is") && IsName(ws_, j + 2) &&
+        (j + 3 >= ws_.size() || !ws_[j + 3].joined || ws_[j + 3].lower == "and")) {
+      return j + 2;
+    }
+    // "two cats, Salt and Pepper"
+    if (j + 1 < ws_.size() && !ws_[j + 1].joined && ws_[j + 1].capitalised &&
+        s_.substr(ws_[j].end, ws_[j + 1].begin - ws_[j].end) == ", ") {
+      std::vector<Word> probe = {ws_[j], ws_[j + 1]};
+      probe[1].joined = true;
+      if (IsName(probe, 1)) return j + 1;
+    }
     return 0;
   }
 
-  // "my wife Sarah", "our daughters Emma and Mia", "my dog Pixel", "my cat is called Miso",
-  // "my birthday is June 5", "our anniversary's on the 12th of June".
-  void Possession(size_t k) {
-    size_t j = k + 1;
+  // The name starting at n as written, with its title ("Mr Nibbles"), and its slot key.
+  std::pair<std::string, std::string> FullName(size_t n) const {
+    if (In(Titles(), ws_[n].lower) && IsName(ws_, n + 1)) {
+      return {Words(n, n + 1), ws_[n].lower + " " + ws_[n + 1].lower};
+    }
+    return {Words(n, n), ws_[n].lower};
+  }
+
+  // From j, the word after "my" / "our" (or a capitalised relation that starts the
+  // sentence): "my wife Sarah", "our daughters Emma and Mia", "my dog Pixel", "my cat is
+  // called Miso", "my birthday is June 5", "our anniversary's on the 12th of June".
+  void Possession(size_t j) {
+    const bool ours = j > 0 && ws_[j - 1].lower == "our";
     while (j < ws_.size() && ws_[j].joined && In(Adjectives(), ws_[j].lower)) ++j;
-    if (j >= ws_.size() || !ws_[j].joined) return;
+    if (j >= ws_.size() || (j > 0 && !ws_[j].joined)) return;
     if (At(ws_, j, "wedding")) ++j;
     const std::string& w = ws_[j].lower;
     if (w == "birthday" || w == "bday" || w == "anniversary") {
       size_t from = ws_[j].possessive ? j + 1 : 0;
-      if (!ws_[j].possessive && (At(ws_, j + 1, "is") || At(ws_, j + 1, "falls"))) from = j + 2;
+      if (!ws_[j].possessive &&
+          (At(ws_, j + 1, "is") || At(ws_, j + 1, "falls") || At(ws_, j + 1, "was"))) {
+        from = j + 2;
+      }
       if (from == 0) return;
       const std::string day = MonthDay(ws_, from, std::min(ws_.size() - 1, from + 5));
       if (day.empty()) return;
@@ -155,15 +209,36 @@ class LifeMatcher {
     const std::string_view relation = RelationOf(w);
     const std::string_view species = SpeciesOf(w);
     if (relation.empty() && species.empty()) return;
-    if (ws_[k].lower == "our" && !species.empty() && ws_[j].possessive) return;
-    for (size_t n = NameAfter(j); n != 0;) {
-      if (!relation.empty()) {
-        Add(Kind::kFact, name_ + "'s " + std::string(relation) + " is " + Words(n, n),
-            "family:" + ws_[n].lower, std::string(relation), 1, 0.75);
-      } else {
-        Add(Kind::kFact, name_ + " has a " + std::string(species) + " named " + Words(n, n),
-            "pet:" + ws_[n].lower, std::string(species), 1, 0.75);
+    if (ours && !species.empty() && ws_[j].possessive) return;
+    size_t first_name = NameAfter(j);
+    // "Sami is my husband now", "Ingrid's my sister": the name comes first.
+    if (first_name == 0 && !relation.empty() && j >= 2 && ws_[j - 1].lower == "my") {
+      std::vector<Word> probe(ws_.begin(), ws_.begin() + static_cast<std::ptrdiff_t>(j));
+      size_t n = j - 2;
+      if (ws_[n].lower == "is" && n >= 1)
+        --n;
+      else if (!ws_[n].possessive)
+        n = ws_.size();
+      if (n < ws_.size() && (n == 0 || !ws_[n].joined || !ws_[n - 1].capitalised)) {
+        probe[n].joined = true;
+        if (IsName(probe, n)) {
+          const std::string name = Words(n, n);
+          Add(Kind::kFact, name_ + "'s " + std::string(relation) + " is " + name,
+              "family:" + ws_[n].lower, std::string(relation), 1, 0.7);
+        }
       }
+      return;
+    }
+    for (size_t n = first_name; n != 0;) {
+      const auto [name, key] = FullName(n);
+      if (!relation.empty()) {
+        Add(Kind::kFact, name_ + "'s " + std::string(relation) + " is " + name, "family:" + key,
+            std::string(relation), 1, 0.75);
+      } else {
+        Add(Kind::kFact, name_ + " has a " + std::string(species) + " named " + name, "pet:" + key,
+            std::string(species), 1, 0.75);
+      }
+      if (key.find(' ') != std::string::npos) ++n;
       // "my sons Leo and Max"
       n = At(ws_, n + 1, "and") && IsName(ws_, n + 2) ? n + 2 : 0;
     }
@@ -183,18 +258,21 @@ class LifeMatcher {
     } else if (v >= ws_.size() || !ws_[v].joined || !In(verbs, ws_[v].lower)) {
       if (!(At(ws_, v, "have") || (v > k + 1 && At(ws_, v - 1, "have")))) return;
     }
-    size_t p = v + 1;
-    while (p < ws_.size() && p <= v + 5 && ws_[p].joined && SpeciesOf(ws_[p].lower).empty()) {
-      if (!In(Adjectives(), ws_[p].lower) && !In(skip, ws_[p].lower) && ws_[p].lower != "the")
-        return;
-      ++p;
+    // Every species named after the verb: "a rabbit called Clover", "two cats, Salt and
+    // Pepper", "a leopard gecko named Spike".
+    for (size_t p = v + 1; p < ws_.size() && p <= v + 16; ++p) {
+      if (SpeciesOf(ws_[p].lower).empty()) continue;
+      const size_t n = NameAfter(p);
+      if (n == 0) continue;
+      const std::string species(SpeciesOf(ws_[p].lower));
+      for (size_t m = n; m != 0;) {
+        const auto [name, key] = FullName(m);
+        Add(Kind::kFact, name_ + " has a " + species + " named " + name, "pet:" + key, species, 1,
+            0.75);
+        if (key.find(' ') != std::string::npos) ++m;
+        m = At(ws_, m + 1, "and") && IsName(ws_, m + 2) ? m + 2 : 0;
+      }
     }
-    if (p >= ws_.size() || SpeciesOf(ws_[p].lower).empty()) return;
-    const size_t n = NameAfter(p);
-    if (n == 0 || n != p + 2) return;  // "named X" / "called X" only
-    const std::string species(SpeciesOf(ws_[p].lower));
-    Add(Kind::kFact, name_ + " has a " + species + " named " + Words(n, n), "pet:" + ws_[n].lower,
-        species, 1, 0.75);
   }
 
   // The role after "as" at j ("as a staff engineer"): its first and last word, or none.
@@ -269,8 +347,38 @@ class LifeMatcher {
         return;
       }
       if (verb == "a" || verb == "an") {
-        const Phrase org = OrgAfter(v + 1, {"at", "for", "with"});
+        const Phrase org = OrgAfter(v + 1, {"at", "for", "with", "called", "named"});
         if (org.ok) Employer(org, 1, 0.7);
+      }
+      return;
+    }
+    if ((verb == "work" || verb == "working") && role_anywhere(v + 1)) {
+      // "I work at Initech as a data analyst" (the employer is rule_patterns.cc's)
+      const Phrase org = OrgAfter(v + 1, {"at", "for", "with"});
+      if (org.ok) Employer(org, 1, 0.75);
+      Role(role_first, role_last, 0.75);
+      return;
+    }
+    if ((verb == "got" || verb == "promoted") &&
+        At(ws_, v + 1, verb == "got" ? "promoted" : "to")) {
+      const size_t to = verb == "got" ? v + 2 : v + 1;
+      if (!At(ws_, to, "to")) return;
+      size_t e = to + 1;
+      if (e >= ws_.size() || !ws_[e].joined) return;
+      while (e + 1 < ws_.size() && e + 1 <= to + 4 && !EndsPhrase(ws_, e + 1)) ++e;
+      const std::string role = Words(to + 1, e);
+      if (NormaliseValue(role).empty() || Has("job")) return;
+      Add(Kind::kFact, name_ + " works as " + role, "job", NormaliseValue(role), 1, 0.7);
+      return;
+    }
+    if (verb == "moved" || verb == "relocated") {
+      // "I moved from Recife to Lisbon for a job at Farfetch"
+      for (size_t q = v + 1; q + 2 < ws_.size() && q <= v + 12; ++q) {
+        if (!ws_[q].joined) break;
+        if (!In(job_words, ws_[q].lower) || ws_[q].lower == "offer") continue;
+        const Phrase org = OrgAfter(q + 1, {"at", "with"});
+        if (org.ok) Employer(org, 1, 0.7);
+        break;
       }
       return;
     }
@@ -279,7 +387,8 @@ class LifeMatcher {
       size_t w = v + 1;
       bool job = false;
       const bool got = verb == "got" || verb == "landed";
-      if (verb == "got" && At(ws_, w, "hired")) {
+      if (verb == "got" &&
+          (At(ws_, w, "hired") || At(ws_, w, "poached") || At(ws_, w, "recruited"))) {
         job = true;
         ++w;
       }
@@ -295,29 +404,17 @@ class LifeMatcher {
         ++w;
       }
       const bool role = role_anywhere(w);
-      Phrase org = OrgAfter(w, {"from", "at", "with", "for", "by"});
+      Phrase org = OrgAfter(w, {"from", "at", "with", "for", "by", "called", "named"});
       if (verb == "joined" || (verb == "started" && !job)) {
         // "joined Hooli as a designer", "started at Initech as a PM": with a role only,
         // so that "joined Strava" or "started at 9" say nothing.
-        if (verb == "joined") org = PlaceAt(ws_, v + 1);
+        if (verb == "joined" && !org.ok) org = PlaceAt(ws_, v + 1);
         if (!role) return;
       } else if (!job) {
         return;
       }
       if (org.ok) Employer(org, 1, 0.75);
       if (role) Role(role_first, role_last, 0.75);
-      return;
-    }
-    if ((verb == "got" || verb == "promoted") &&
-        At(ws_, v + 1, verb == "got" ? "promoted" : "to")) {
-      const size_t to = verb == "got" ? v + 2 : v + 1;
-      if (!At(ws_, to, "to")) return;
-      size_t e = to + 1;
-      if (e >= ws_.size() || !ws_[e].joined) return;
-      while (e + 1 < ws_.size() && e + 1 <= to + 4 && !EndsPhrase(ws_, e + 1)) ++e;
-      const std::string role = Words(to + 1, e);
-      if (NormaliseValue(role).empty() || Has("job")) return;
-      Add(Kind::kFact, name_ + " works as " + role, "job", NormaliseValue(role), 1, 0.7);
       return;
     }
     static const auto& cues = *new Set{"job",  "work", "company", "employer", "position",
@@ -337,7 +434,15 @@ class LifeMatcher {
         return;
       }
       const Phrase org = PlaceAt(ws_, o);
-      if (org.ok && (verb != "left" || cue)) Employer(org, -1, 0.7);
+      if (!org.ok) return;
+      if (verb != "left" || cue) return Employer(org, -1, 0.7);
+      // "I left Tilde", "I left Berlin": whichever of the user's values it names ends.
+      Candidate c;
+      c.kind = Kind::kFact;
+      c.text = name_ + " left " + Words(org.first, org.last);
+      c.corrects = Words(org.first, org.last);
+      c.confidence = 0.7;
+      out_->push_back(std::move(c));
       return;
     }
     if (verb == "laid" && At(ws_, v + 1, "off")) {
@@ -371,6 +476,28 @@ class LifeMatcher {
     }
     if (v >= ws_.size() || !ws_[v].joined) return;
     const std::string& verb = ws_[v].lower;
+    // "I caved and moved down to London": a second verb of the same subject.
+    if (subject != "i'm" && subject != "we're") {
+      for (size_t q = v + 1; q + 2 < ws_.size() && q <= v + 8; ++q) {
+        const std::string& w = ws_[q].lower;
+        if (w == "he" || w == "she" || w == "they" || w == "you" || w == "it" ||
+            (ws_[q].capitalised && w != "i")) {
+          break;
+        }
+        if (w != "and" || !ws_[q + 1].joined) continue;
+        size_t mv = q + 1;
+        while (mv < ws_.size() && (ws_[mv].lower == "then" || ws_[mv].lower == "finally" ||
+                                   ws_[mv].lower == "eventually" || ws_[mv].lower == "just")) {
+          ++mv;
+        }
+        if (!At(ws_, mv, "moved") && !At(ws_, mv, "relocated")) continue;
+        size_t to = mv + 1;
+        static const auto& particles = *new Set{"back", "down", "up", "over", "out", "here"};
+        if (to < ws_.size() && In(particles, ws_[to].lower)) ++to;
+        if (At(ws_, to, "to")) Home(PlaceAt(ws_, to + 1), 0.75);
+        break;
+      }
+    }
     if (verb == "relocated" && At(ws_, v + 1, "to")) return Home(PlaceAt(ws_, v + 2), 0.8);
     if (verb == "moved" && At(ws_, v + 1, "back") && At(ws_, v + 2, "to")) {
       return Home(PlaceAt(ws_, v + 3), 0.8);
@@ -396,8 +523,29 @@ class LifeMatcher {
     }
   }
 
-  // "I was born on March 3rd".
+  // "I was born on March 3rd", "(I was) born and raised in Lagos", "we got married on
+  // September 21st".
   void Born(size_t k) {
+    size_t b = k + 1;
+    if (At(ws_, b, "was") || At(ws_, b, "got")) ++b;
+    if (At(ws_, b, "born") && At(ws_, b + 1, "and") && At(ws_, b + 2, "raised") &&
+        At(ws_, b + 3, "in")) {
+      const Phrase place = PlaceAt(ws_, b + 4);
+      if (!place.ok || Has("hometown")) return;
+      const std::string where = Words(place.first, place.last);
+      Add(Kind::kFact, name_ + " was born and raised in " + where, "hometown",
+          NormaliseValue(where), 1, 0.8);
+      return;
+    }
+    if (At(ws_, b, "married") && At(ws_, b + 1, "on")) {
+      const std::string day = MonthDay(ws_, b + 2, std::min(ws_.size() - 1, b + 6));
+      if (day.empty() || Has("anniversary")) return;
+      const size_t space = day.find(' ');
+      Add(Kind::kFact,
+          name_ + "'s anniversary is on " + Capitalised(day.substr(0, space)) + day.substr(space),
+          "anniversary", day, 1, 0.75);
+      return;
+    }
     if (ws_[k].lower != "i" || !At(ws_, k + 1, "was") || !At(ws_, k + 2, "born") ||
         !At(ws_, k + 3, "on")) {
       return;
@@ -437,17 +585,29 @@ class LifeMatcher {
              !In(stops, ws_[x_first - 1].lower) && !text::IsStopWord(ws_[x_first - 1].lower)) {
         --x_first;
       }
-      const std::string meant = Words(x_first, n - 1);
-      const std::string taken_back = Words(n + 1, y_last);
       bool cue = false;
       for (size_t q = 0; q < x_first; ++q) {
         cue |= In(cues, ws_[q].lower) && ws_[q].lower != "i" && ws_[q].lower != "i'm";
       }
-      const std::string meant_value = NormaliseValue(meant);
+      // A candidate of this sentence whose value (or thing) ends the meant words: "I like
+      // tea, not coffee" means tea.
       for (size_t i = first_; i < out_->size() && !cue; ++i) {
         const Candidate& c = (*out_)[i];
-        cue = c.value == meant_value || c.slot.ends_with(":" + meant_value);
+        const size_t colon = c.slot.find(':');
+        const std::string thing = !c.value.empty()             ? c.value
+                                  : colon == std::string::npos ? ""
+                                                               : c.slot.substr(colon + 1);
+        if (thing.empty()) continue;
+        const size_t words = static_cast<size_t>(std::count(thing.begin(), thing.end(), ' ')) + 1;
+        if (words > n - x_first) continue;
+        if (NormaliseValue(Words(n - words, n - 1)) == thing) {
+          cue = true;
+          x_first = n - words;
+        }
       }
+      const std::string meant = Words(x_first, n - 1);
+      const std::string taken_back = Words(n + 1, y_last);
+      const std::string meant_value = NormaliseValue(meant);
       if (!cue || meant_value.empty() || NormaliseValue(taken_back).empty()) continue;
       Candidate c;
       c.kind = Kind::kFact;
@@ -455,6 +615,31 @@ class LifeMatcher {
       c.corrects = taken_back;
       c.correction = meant;
       c.confidence = 0.7;
+      out_->push_back(std::move(c));
+      return;
+    }
+    // "Actually scratch amoxicillin": taken back. "Oops, I meant Intertech": the value
+    // meant replaces the user's closest one (ResolveCorrection).
+    for (size_t k = 0; k + 1 < ws_.size(); ++k) {
+      const std::string& w = ws_[k].lower;
+      const bool scratch = w == "scratch" && !At(ws_, k + 1, "that") && !At(ws_, k + 1, "this");
+      const bool meant = (w == "meant" || w == "mean") && k > 0 && ws_[k - 1].lower == "i";
+      if (!scratch && !meant) continue;
+      size_t first = k + 1;
+      if (meant && At(ws_, first, "to") && At(ws_, first + 1, "say")) first += 2;
+      if (first >= ws_.size() || !ws_[first].joined || text::IsStopWord(ws_[first].lower)) return;
+      size_t last = first;
+      while (last + 1 < ws_.size() && last + 1 <= first + 2 && ws_[last + 1].joined &&
+             !text::IsStopWord(ws_[last + 1].lower)) {
+        ++last;
+      }
+      const std::string phrase = Words(first, last);
+      if (NormaliseValue(phrase).empty()) return;
+      Candidate c;
+      c.kind = Kind::kFact;
+      c.text = name_ + (scratch ? " took back: " : " corrected: ") + phrase;
+      (scratch ? c.corrects : c.correction) = phrase;
+      c.confidence = 0.65;
       out_->push_back(std::move(c));
       return;
     }

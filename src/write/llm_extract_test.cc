@@ -51,10 +51,11 @@ Result<ChatResponse> Answer(std::string content, int64_t prompt = 100, int64_t c
 std::vector<Turn> Window() {
   std::vector<Turn> turns(3);
   turns[0] = {
-      1001,           "s1", "user", "Caroline", "I went to a LGBTQ support group yesterday.",
-      Day(2023, 5, 8), ""};
-  turns[1] = {1002,           "s1", "user", "Melanie", "That's great! I moved to Paris last month.",
-              Day(2023, 5, 8), ""};
+      1001, "s1", "user", "Caroline", "I went to a LGBTQ support group yesterday.", Day(2023, 5, 8),
+      ""};
+  turns[1] = {
+      1002, "s1", "user", "Melanie", "That's great! I moved to Paris last month.", Day(2023, 5, 8),
+      ""};
   turns[2] = {1003, "s1", "assistant", "", "Noted.", std::nullopt, ""};
   return turns;
 }

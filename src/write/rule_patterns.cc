@@ -35,8 +35,8 @@ const Set kPronounObjects = {"it",        "that",     "this",    "them",    "him
                              "something", "anything", "nothing", "hearing", "seeing", "knowing",
                              "u",         "ya",       "yours",   "your"};
 const Set kPronounsAnywhere = {"you", "your", "yours", "u", "ya", "y'all", "you're"};
-const Set kHedges = {"if",      "unless", "whether",   "wish",  "suppose", "supposing",
-                     "imagine", "hope",   "hopefully", "maybe", "perhaps", "wonder"};
+const Set kHedges = {"if",     "unless",  "whether", "wish",      "suppose", "supposing", "sure",
+                     "unsure", "imagine", "hope",    "hopefully", "maybe",   "perhaps",   "wonder"};
 const Set kIrregularPast = {
     "went",   "had",        "did",    "was",     "were", "got",   "made",   "saw",    "took",
     "came",   "found",      "felt",   "thought", "told", "said",  "left",   "met",    "ran",
@@ -51,21 +51,41 @@ const Set kModals = {"will",     "would",     "can",     "could",  "should", "mi
                      "couldn't", "shouldn't", "didn't",  "wasn't", "cannot", "gotta",
                      "used",     "need",      "haven't", "hadn't", "mustn't"};
 const Set kProfessions = {
-    "teacher",      "nurse",       "doctor",     "engineer",   "developer",    "programmer",
-    "designer",     "artist",      "painter",    "writer",     "author",       "musician",
-    "singer",       "dancer",      "chef",       "cook",       "lawyer",       "accountant",
-    "student",      "counselor",   "counsellor", "therapist",  "psychologist", "scientist",
-    "researcher",   "professor",   "pharmacist", "dentist",    "architect",    "photographer",
-    "journalist",   "firefighter", "officer",    "pilot",      "mechanic",     "electrician",
-    "plumber",      "carpenter",   "farmer",     "barista",    "waiter",       "waitress",
-    "cashier",      "librarian",   "manager",    "consultant", "analyst",      "entrepreneur",
-    "veterinarian", "vet",         "paramedic",  "worker",     "coach",        "trainer",
-    "translator",   "actor",       "actress",    "filmmaker",  "producer",     "editor",
-    "surgeon",      "physician",   "nanny",      "tutor",      "professional", "firefighter",
-    "baker",        "bartender",   "driver",     "soldier",    "veteran",      "economist"};
+    "teacher",      "nurse",       "doctor",       "engineer",    "developer",    "programmer",
+    "designer",     "artist",      "painter",      "writer",      "author",       "musician",
+    "singer",       "dancer",      "chef",         "cook",        "lawyer",       "accountant",
+    "student",      "counselor",   "counsellor",   "therapist",   "psychologist", "scientist",
+    "researcher",   "professor",   "pharmacist",   "dentist",     "architect",    "photographer",
+    "journalist",   "firefighter", "officer",      "pilot",       "mechanic",     "electrician",
+    "plumber",      "carpenter",   "farmer",       "barista",     "waiter",       "waitress",
+    "cashier",      "librarian",   "manager",      "consultant",  "analyst",      "entrepreneur",
+    "veterinarian", "vet",         "paramedic",    "worker",      "coach",        "trainer",
+    "translator",   "actor",       "actress",      "filmmaker",   "producer",     "editor",
+    "surgeon",      "physician",   "nanny",        "tutor",       "professional", "firefighter",
+    "baker",        "bartender",   "driver",       "soldier",     "veteran",      "economist",
+    "illustrator",  "copywriter",  "hygienist",    "ranger",      "paralegal",    "receptionist",
+    "technician",   "freelancer",  "recruiter",    "realtor",     "bookkeeper",   "caregiver",
+    "midwife",      "optometrist", "lecturer",     "principal",   "secretary",    "banker",
+    "auditor",      "actuary",     "statistician", "biologist",   "chemist",      "physicist",
+    "curator",      "composer",    "stylist",      "hairdresser", "barber",       "florist",
+    "gardener",     "surveyor",    "inspector",    "supervisor",  "coordinator",  "specialist",
+    "marketer",     "salesperson", "founder",      "ceo",         "cto",          "intern"};
 const Set kDiets = {"vegetarian", "vegan", "pescatarian", "pescetarian"};
 
 }  // namespace
+
+std::vector<std::string> SplitAnd(const std::string& value) {
+  std::vector<std::string> out;
+  size_t from = 0;
+  for (size_t at; (at = value.find(" and ", from)) != std::string::npos; from = at + 5) {
+    out.push_back(value.substr(from, at - from));
+  }
+  out.push_back(value.substr(from));
+  for (const std::string& one : out) {
+    if (one.empty() || one.find(' ') != std::string::npos) return {value};  // "mac and cheese"
+  }
+  return out;
+}
 
 bool IsNumber(std::string_view w) {
   if (w.empty() || w.size() > 3) return false;
@@ -123,7 +143,12 @@ bool Hedged(const std::vector<Word>& ws, size_t k) {
     }
     const bool adverb = In(kAdverbs, before) ||
                         (before.size() > 3 && before.compare(before.size() - 2, 2, "ly") == 0);
-    if (!ws[k - 1].capitalised && !text::IsStopWord(before) && !IsFiller(before) && !adverb) {
+    static const Set& kMarkers =
+        *new Set{"ngl",  "tbh",    "btw",  "lol",  "lmao",    "haha", "okay", "update",
+                 "news", "imo",    "fwiw", "nah",  "nope",    "ugh",  "hmm",  "confession",
+                 "yup",  "anyway", "plus", "welp", "anyways", "sooo", "omg",  "guess"};
+    if (!ws[k - 1].capitalised && !text::IsStopWord(before) && !IsFiller(before) && !adverb &&
+        !In(kMarkers, before)) {
       return true;
     }
   }
@@ -142,6 +167,9 @@ Modifiers ReadModifiers(std::string_view s, const std::vector<Word>& ws, size_t 
       m.negation = "don't";
     } else if (w == "do" && At(ws, k + 1, "not")) {
       m.negation = "don't";
+      ++k;
+    } else if ((w == "kind" || w == "sort") && At(ws, k + 1, "of")) {
+      m.adverbs += Original(s, ws, k, k + 1) + " ";
       ++k;
     } else if (w == "no" && At(ws, k + 1, "longer")) {
       m.negation = "no longer";
@@ -212,6 +240,20 @@ bool BadObject(const std::vector<Word>& ws, const Phrase& p) {
   for (size_t m = p.first; m <= p.last; ++m) {
     if (In(kPronounsAnywhere, ws[m].lower)) return true;
   }
+  // "I like to tease him": the object is a person, not a thing liked.
+  for (size_t m = p.first + 1; m < ws.size() && m <= p.first + 2 && ws[m].joined; ++m) {
+    const std::string& w = ws[m].lower;
+    if (w == "him" || w == "her" || w == "them" || w == "it") return true;
+  }
+  // "I really like my manager", "I love my wife": people are not preferences.
+  static const Set& kPeople = *new Set{
+      "manager",  "boss",     "coworker",  "coworkers",  "colleague",  "colleagues", "friend",
+      "friends",  "neighbor", "neighbour", "neighbors",  "neighbours", "roommate",   "team",
+      "landlord", "teacher",  "teachers",  "family",     "parents",    "kids",       "husband",
+      "wife",     "partner",  "boyfriend", "girlfriend", "son",        "daughter",   "mom",
+      "dad",      "mum",      "brother",   "sister",     "children",   "therapist",  "doctor"};
+  const std::string& head = ws[p.head_last].lower;
+  if (In(kPeople, head) || !RelationOf(head).empty()) return true;
   return false;
 }
 
@@ -233,8 +275,8 @@ Phrase PlaceAt(const std::vector<Word>& ws, size_t j) {
   if (k >= ws.size() || !ws[k].joined || !ws[k].capitalised) return p;
   p.first = j;
   p.last = k;
-  while (p.last + 1 < ws.size() && ws[p.last + 1].joined && ws[p.last + 1].capitalised &&
-         !ws[p.last].possessive) {
+  // "St Mary's Hospital": a possessive inside a name continues it.
+  while (p.last + 1 < ws.size() && ws[p.last + 1].joined && ws[p.last + 1].capitalised) {
     ++p.last;
   }
   p.head_last = p.last;
@@ -282,8 +324,12 @@ class Matcher {
   }
 
   bool MatchI(size_t k);
-  bool MatchPreference(size_t k, const Modifiers& m);
-  bool MatchBeing(size_t k);
+  bool MatchPreference(size_t k, const Modifiers& m, bool perfect = false);
+  // `perfect`: after "I've been" ("I've been in Houston since 2015" is where one lives).
+  bool MatchBeing(size_t k, bool perfect = false);
+  // An object phrase before word v that "it" or "them" at v refers to: "I used to love
+  // hiking but I don't like it anymore", "I'm allergic to cats but I love them".
+  Phrase Antecedent(size_t v) const;
   bool MatchMy(size_t k);
   void MatchHabit(size_t k);
   void MatchImperative();
@@ -294,10 +340,34 @@ class Matcher {
   std::vector<Candidate>* out_;
 };
 
-bool Matcher::MatchPreference(size_t k, const Modifiers& m) {
+Phrase Matcher::Antecedent(size_t v) const {
+  static const Set& kVerbs = *new Set{"love", "loved", "like",  "liked",  "enjoy", "enjoyed",
+                                      "hate", "hated", "adore", "adored", "into"};
+  for (size_t q = 0; q + 1 < v; ++q) {
+    const std::string& w = ws_[q].lower;
+    const bool verb = In(kVerbs, w) || (w == "to" && q > 0 && ws_[q - 1].lower == "allergic") ||
+                      (w == "of" && q > 0 && ws_[q - 1].lower == "fan");
+    if (!verb) continue;
+    Phrase p = ObjectAt(ws_, q + 1, 4);
+    if (!BadObject(ws_, p) && p.last < v) return p;
+  }
+  return {};
+}
+
+bool Matcher::MatchPreference(size_t k, const Modifiers& m, bool perfect) {
   size_t v = m.next;
   if (v >= ws_.size()) return false;
   std::string verb = ws_[v].lower;
+  if (perfect) {  // "I've always loved gardening"
+    static const Set& kParticiples =
+        *new Set{"loved", "liked", "enjoyed", "adored", "hated", "disliked"};
+    if (!In(kParticiples, verb)) return false;
+    verb.pop_back();
+    if (verb.back() != 'e') verb.pop_back();
+    if (verb == "lik" || verb == "lov" || verb == "ador" || verb == "hat" || verb == "dislik") {
+      verb += 'e';
+    }
+  }
   int polarity = 0;
   if (verb == "love" || verb == "like" || verb == "enjoy" || verb == "adore" || verb == "prefer") {
     polarity = 1;
@@ -314,6 +384,10 @@ bool Matcher::MatchPreference(size_t k, const Modifiers& m) {
     return false;  // "don't hate" is not "like"; "never liked" is a past state
   }
   Phrase obj = ObjectAt(ws_, v + 1);
+  if (obj.ok && obj.first == obj.head_last &&
+      (ws_[obj.first].lower == "it" || ws_[obj.first].lower == "them")) {
+    obj = Antecedent(v);
+  }
   if (BadObject(ws_, obj)) return false;
   std::string over;
   if (verb == "prefer") {  // "I prefer tea over coffee": the preference is for tea
@@ -342,6 +416,16 @@ bool Matcher::MatchPreference(size_t k, const Modifiers& m) {
   return true;
 }
 
+namespace {
+
+const Set& Drinks() {
+  static const Set& s = *new Set{"coffee", "caffeine", "alcohol", "booze",  "beer",
+                                 "wine",   "soda",     "tea",     "liquor", "spirits"};
+  return s;
+}
+
+}  // namespace
+
 // "I ..." and "I've ..." patterns; returns true if one matched.
 bool Matcher::MatchI(size_t k) {
   const std::string& subject = ws_[k].lower;
@@ -352,15 +436,34 @@ bool Matcher::MatchI(size_t k) {
   size_t v = m.next;
   if (subject == "i've" || (subject == "i" && At(ws_, v, "have"))) {
     if (subject == "i") v = ReadModifiers(s_, ws_, v + 1).next;
-    if (At(ws_, v, "been")) return MatchBeing(v + 1);
-    if (subject == "i" && !At(ws_, v, "moved")) return false;
+    if (At(ws_, v, "been")) return MatchBeing(v + 1, /*perfect=*/true);
+    if (At(ws_, v, "gotten") && At(ws_, ReadModifiers(s_, ws_, v + 1).next, "into")) {
+      return MatchBeing(v + 1);  // "I've gotten really into baking"
+    }
+    Modifiers perfect = m;
+    perfect.next = v;
+    if (MatchPreference(k, perfect, /*perfect=*/true)) return true;
+    if (subject == "i" && !At(ws_, v, "moved") && !At(ws_, v, "lived") && !At(ws_, v, "gone")) {
+      return false;
+    }
   }
   if (subject == "i" && MatchPreference(k, m)) return true;
   if (v >= ws_.size()) return false;
   const std::string& verb = ws_[v].lower;
   const bool negated = !m.negation.empty();
-  if ((verb == "moved" && At(ws_, v + 1, "to")) || (verb == "live" && At(ws_, v + 1, "in"))) {
-    const Phrase place = PlaceAt(ws_, v + 2);
+  // "moved back to", "moved down to": one particle between.
+  size_t to = v + 1;
+  static const Set& kParticles =
+      *new Set{"back", "down", "up", "over", "out", "here", "there", "home", "away"};
+  if (verb == "moved" && to < ws_.size() && ws_[to].joined && In(kParticles, ws_[to].lower) &&
+      At(ws_, to + 1, "to")) {
+    ++to;
+  }
+  const bool lived = verb == "lived" && (subject == "i've" || subject == "we've" ||
+                                         (k + 1 < v && ws_[k + 1].lower == "have"));
+  if ((verb == "moved" && At(ws_, to, "to")) ||
+      ((verb == "live" || lived) && At(ws_, v + 1, "in"))) {
+    const Phrase place = PlaceAt(ws_, to + 1);
     if (!place.ok || (negated && verb == "moved")) return false;
     const std::string where = Text(place.first, place.last);
     const std::string said =
@@ -371,6 +474,59 @@ bool Matcher::MatchI(size_t k) {
     return true;
   }
   if (subject == "we") return false;
+  // "I went vegetarian", "I've gone fully vegan", "I became a vegetarian".
+  if ((verb == "went" || verb == "gone" || verb == "turned" || verb == "became" ||
+       verb == "become") &&
+      !negated) {
+    size_t d = v + 1;
+    while (d < ws_.size() && d <= v + 3 && ws_[d].joined &&
+           (ws_[d].lower == "fully" || ws_[d].lower == "completely" || ws_[d].lower == "full" ||
+            ws_[d].lower == "totally" || ws_[d].lower == "a" || ws_[d].lower == "strictly")) {
+      ++d;
+    }
+    if (d < ws_.size() && ws_[d].joined && In(kDiets, ws_[d].lower)) {
+      Add(Kind::kFact, Name() + " is " + ws_[d].lower, "diet", ws_[d].lower, 1, 0.8);
+      return true;
+    }
+  }
+  // "I stopped being vegan": no diet now.
+  if (verb == "stopped" && At(ws_, v + 1, "being") && v + 2 < ws_.size() &&
+      In(kDiets, ws_[v + 2].lower)) {
+    Add(Kind::kFact, Name() + " is no longer " + ws_[v + 2].lower, "diet", ws_[v + 2].lower, -1,
+        0.75);
+    return true;
+  }
+  // "I started drinking again", "I started eating meat again": an abstention ends.
+  if (verb == "started" && !negated && (At(ws_, v + 1, "drinking") || At(ws_, v + 1, "eating"))) {
+    bool again = false;
+    for (size_t q = v + 2; q < ws_.size(); ++q) again |= ws_[q].lower == "again";
+    if (again) {
+      const bool drink = ws_[v + 1].lower == "drinking";
+      const Phrase obj = ObjectAt(ws_, v + 2, 3);
+      std::string value = obj.ok && !BadObject(ws_, obj) && ws_[obj.first].lower != "again"
+                              ? HeadValue(s_, ws_, obj)
+                              : "";
+      if (value.empty() && drink) value = "alcohol";
+      if (!value.empty()) {
+        Add(Kind::kFact, Name() + " " + Text(v, ws_.size() - 1),
+            (drink ? "drinks:" : "eats:") + value, "yes", 1, 0.7);
+        return true;
+      }
+    }
+  }
+  // "I gave up coffee", "I quit alcohol".
+  if ((verb == "gave" && At(ws_, v + 1, "up")) || verb == "quit" ||
+      (verb == "cut" && At(ws_, v + 1, "out"))) {
+    const size_t o = verb == "quit" ? v + 1 : v + 2;
+    const Phrase obj = ObjectAt(ws_, o, 3);
+    if (obj.ok && !BadObject(ws_, obj)) {
+      const std::string value = HeadValue(s_, ws_, obj);
+      if (In(Drinks(), value)) {
+        Add(Kind::kFact, Name() + " " + Text(v, obj.last), "drinks:" + value, "", -1, 0.75);
+        return true;
+      }
+    }
+  }
   if (((verb == "grew" && At(ws_, v + 1, "up") && At(ws_, v + 2, "in")) ||
        (verb == "come" && At(ws_, v + 1, "from"))) &&
       !negated) {
@@ -409,10 +565,11 @@ bool Matcher::MatchI(size_t k) {
   }
   if (!food_verb.empty()) {
     const Phrase obj = ObjectAt(ws_, obj_at, 4);
-    std::string value = obj.ok && !BadObject(ws_, obj) ? HeadValue(s_, ws_, obj) : "";
+    const bool time_word = obj.ok && In(kHeadEnd, ws_[obj.first].lower);
+    std::string value = obj.ok && !time_word && !BadObject(ws_, obj) ? HeadValue(s_, ws_, obj) : "";
     if (value.empty() && food_verb == "drink") value = "alcohol";
     if (value.empty()) return false;
-    const std::string tail = obj.ok ? " " + Text(obj.first, obj.last) : "";
+    const std::string tail = obj.ok && !time_word ? " " + Text(obj.first, obj.last) : "";
     std::string said = m.negation == "don't" ? " doesn't " + food_verb
                        : m.negation.empty()  ? " " + Text(v, v) + " " + ws_[v + 1].lower
                                              : " " + m.negation + " " + Conjugate(food_verb);
@@ -424,7 +581,7 @@ bool Matcher::MatchI(size_t k) {
 
 // After "I'm" / "I am" / "I've been": allergic to, from, into, a fan of, N years old,
 // vegetarian, a <profession>, living in.
-bool Matcher::MatchBeing(size_t j) {
+bool Matcher::MatchBeing(size_t j, bool perfect) {
   const Modifiers m = ReadModifiers(s_, ws_, j);
   size_t v = m.next;
   if (v >= ws_.size()) return false;
@@ -436,9 +593,74 @@ bool Matcher::MatchBeing(size_t j) {
     if (BadObject(ws_, obj)) return false;
     const std::string value = HeadValue(s_, ws_, obj);
     if (value.empty()) return false;
-    Add(Kind::kFact, Name() + is + "allergic to " + Text(obj.first, obj.last), "allergy:" + value,
-        "", negated ? -1 : 1, 0.8);
+    const std::vector<std::string> each = SplitAnd(value);
+    for (const std::string& one : each) {
+      Add(Kind::kFact,
+          Name() + is + "allergic to " + (each.size() > 1 ? one : Text(obj.first, obj.last)),
+          "allergy:" + one, "", negated ? -1 : 1, 0.8);
+    }
     return true;
+  }
+  if (perfect && w == "in" && !negated) {  // "I've been in Houston since 2015"
+    const Phrase place = PlaceAt(ws_, v + 1);
+    if (place.ok && (At(ws_, place.last + 1, "since") || At(ws_, place.last + 1, "for"))) {
+      const std::string where = Text(place.first, place.last);
+      Add(Kind::kFact, Name() + " lives in " + where, "home_city", NormaliseValue(where), 1, 0.75);
+      return true;
+    }
+    return false;
+  }
+  if (((w == "obsessed" || w == "crazy") && At(ws_, v + 1, w == "crazy" ? "about" : "with")) ||
+      (w == "hooked" && At(ws_, v + 1, "on"))) {
+    const Phrase obj = ObjectAt(ws_, v + 2, 6);
+    if (BadObject(ws_, obj) || negated) return false;
+    const std::string value = HeadValue(s_, ws_, obj);
+    if (value.empty()) return false;
+    Add(Kind::kPreference, Name() + " is " + Text(v, obj.last), "likes:" + value, "", 1, 0.7);
+    return true;
+  }
+  if ((w == "drinking" || w == "eating") && !negated) {
+    // "I'm drinking coffee again": an abstention ends.
+    bool again = false;
+    for (size_t q = v + 1; q < ws_.size(); ++q) again |= ws_[q].lower == "again";
+    if (!again) return false;
+    const Phrase obj = ObjectAt(ws_, v + 1, 3);
+    std::string value = obj.ok && !BadObject(ws_, obj) && ws_[obj.first].lower != "again"
+                            ? HeadValue(s_, ws_, obj)
+                            : "";
+    if (value.empty() && w == "drinking") value = "alcohol";
+    if (value.empty()) return false;
+    Add(Kind::kFact, Name() + " is " + Text(v, ws_.size() - 1),
+        (w == "drinking" ? "drinks:" : "eats:") + value, "yes", 1, 0.7);
+    return true;
+  }
+  if (IsNumber(w) && !negated && !perfect && std::stoi(w) >= 10 && std::stoi(w) <= 110) {
+    // "I'm 34", "I'm 39 not 29", "I'm officially 40 now": an age, when nothing follows
+    // that makes the number something else ("I'm 5 minutes away").
+    static const Set& kAfter =
+        *new Set{"now",     "and",   "but",  "so",   "not",     "years", "yrs", "lol",   "haha",
+                 "already", "today", "this", "next", "turning", "btw",   "if",  "myself"};
+    if (v + 1 >= ws_.size() || !ws_[v + 1].joined || In(kAfter, ws_[v + 1].lower)) {
+      if (At(ws_, v + 1, "years") && !At(ws_, v + 2, "old") && v + 2 < ws_.size() &&
+          ws_[v + 2].joined) {
+        return false;  // "I'm 30 years into ..."
+      }
+      Add(Kind::kFact, Name() + " is " + w + (At(ws_, v + 1, "years") ? " years old" : ""), "age",
+          w, 1, 0.75);
+      return true;
+    }
+  }
+  // "Hi, I'm Tomasz": a name after a greeting.
+  if (!negated && !perfect && ws_[v].capitalised && !text::IsStopWord(w) && j <= 3 &&
+      !ws_.empty() &&
+      (ws_[0].lower == "hi" || ws_[0].lower == "hello" || ws_[0].lower == "hey" ||
+       ws_[0].lower == "hiya" || ws_[0].lower == "heya")) {
+    Phrase name = PlaceAt(ws_, v);
+    if (name.ok && name.last <= v + 2) {
+      const std::string who = Text(name.first, name.last);
+      Add(Kind::kFact, Name() + "'s name is " + who, "name", NormaliseValue(who), 1, 0.75);
+      return true;
+    }
   }
   if ((w == "from" || (w == "living" && At(ws_, v + 1, "in"))) && !negated) {
     const Phrase place = PlaceAt(ws_, v + (w == "from" ? 1 : 2));
@@ -466,16 +688,23 @@ bool Matcher::MatchBeing(size_t j) {
   }
   const size_t d = (w == "a") ? v + 1 : v;
   if (d < ws_.size() && (d == v || ws_[d].joined) && In(kDiets, ws_[d].lower)) {
-    Add(Kind::kFact, Name() + is + ws_[d].lower, "diet", negated ? "" : ws_[d].lower,
-        negated ? -1 : 1, 0.8);
+    // "I'm not vegetarian" alone says no more than that; "not ... anymore" ends a diet.
+    bool ended = m.negation == "no longer";
+    for (size_t q = d + 1; q < ws_.size(); ++q) {
+      ended |= ws_[q].lower == "anymore" || (ws_[q].lower == "any" && At(ws_, q + 1, "more"));
+    }
+    if (negated && !ended) return false;
+    Add(Kind::kFact, Name() + is + ws_[d].lower, "diet", ws_[d].lower, negated ? -1 : 1, 0.8);
     return true;
   }
   if ((w == "a" || w == "an") && !negated) {  // "I'm a (software) engineer"
     for (size_t p = v + 1; p < ws_.size() && p <= v + 3 && ws_[p].joined; ++p) {
       if (In(kProfessions, ws_[p].lower)) {
+        static const Set& kAfter =
+            *new Set{"and", "there", "here", "now", "btw", "lol", "already", "myself", "too"};
         const bool ends = p + 1 >= ws_.size() || !ws_[p + 1].joined ||
                           In(kHeadEnd, ws_[p + 1].lower) || In(kClauseEnd, ws_[p + 1].lower) ||
-                          ws_[p + 1].lower == "and";
+                          In(kAfter, ws_[p + 1].lower);
         if (!ends) return false;
         Add(Kind::kFact, Name() + " is " + Text(v, p), "job", NormaliseValue(Text(v + 1, p)), 1,
             0.7);
@@ -500,7 +729,33 @@ bool Matcher::MatchMy(size_t k) {
        ws_[x].lower == "birthday" || ws_[x].lower == "anniversary" || ws_[x].lower == "bday")) {
     return false;
   }
+  if (At(ws_, x, "name") && ws_[x].possessive) {  // "my name's Katarzyna"
+    const Phrase name = PlaceAt(ws_, x + 1);
+    if (!name.ok || name.last > x + 3) return false;
+    const std::string who = Text(name.first, name.last);
+    Add(Kind::kFact, Name() + "'s name is " + who, "name", NormaliseValue(who), 1, 0.8);
+    return true;
+  }
   const bool favorite = At(ws_, x, "favorite") || At(ws_, x, "favourite") || At(ws_, x, "fave");
+  if (favorite && k >= 2 && ws_[k].joined && (ws_[k - 1].lower == "is" || ws_[k - 1].possessive)) {
+    // "Fontaines DC is my favorite band now": the value comes first.
+    const size_t last = ws_[k - 1].possessive ? k - 1 : k - 2;
+    size_t first = last;
+    while (first > 0 && first + 4 > last && ws_[first].joined && ws_[first - 1].lower != "and" &&
+           ws_[first - 1].lower != "now" && ws_[first - 1].lower != "but" &&
+           ws_[first - 1].lower != "so") {
+      --first;
+    }
+    size_t end = x + 1;
+    while (end < ws_.size() && end <= x + 3 && ws_[end].joined && !In(kHeadEnd, ws_[end].lower))
+      ++end;
+    const std::string category = NormaliseValue(Text(x + 1, end - 1));
+    const std::string value = NormaliseValue(Original(s_, ws_, first, last));
+    if (category.empty() || value.empty() || text::IsStopWord(ws_[first].lower)) return false;
+    Add(Kind::kFact, Name() + "'s " + Text(x, end - 1) + " is " + Original(s_, ws_, first, last),
+        "favorite:" + category, value, 1, 0.7);
+    return true;
+  }
   if (favorite) ++x;
   size_t is = x;
   while (is < ws_.size() && is < x + 3 && ws_[is].joined && ws_[is].lower != "is" &&
@@ -601,16 +856,20 @@ std::string ToThirdPerson(std::string_view s, const std::vector<Word>& ws, size_
     const std::string& l = w.lower;
     const bool next_been =
         k + 1 < ws.size() && (ws[k + 1].lower == "been" || IsPastOrModal(ws[k + 1].lower));
+    // A subject of no length was put before a clause that dropped it ("Moved to Oslo").
+    const std::string gap = w.begin == w.end ? " " : "";
     if (l == "i") {
-      out += name;
+      out += name + gap;
       conjugate = true;
       continue;
     }
     if (l == "i'm" || l == "i've" || l == "i'll" || l == "i'd") {
-      out += name + (l == "i'm"    ? " is"
-                     : l == "i've" ? " has"
-                     : l == "i'll" ? " will"
-                                   : (next_been ? " had" : " would"));
+      out += name +
+             (l == "i'm"    ? " is"
+              : l == "i've" ? " has"
+              : l == "i'll" ? " will"
+                            : (next_been ? " had" : " would")) +
+             gap;
       conjugate = false;
       continue;
     }
@@ -619,10 +878,16 @@ std::string ToThirdPerson(std::string_view s, const std::vector<Word>& ws, size_
       continue;
     }
     if (l == "my" || l == "mine") {
-      out += name + "'s";
+      out += name + "'s" + gap;
       continue;
     }
-    const std::string_view orig = s.substr(w.begin, w.end - w.begin);
+    std::string orig(s.substr(w.begin, w.end - w.begin));
+    // "Big fan of jazz" -> "Caroline is big fan of jazz": the word after a dropped subject
+    // was capitalised only for starting the sentence.
+    if (k > 0 && ws[k - 1].begin == ws[k - 1].end && orig.size() > 1 && IsUpper(orig[0]) &&
+        !IsUpper(orig[1])) {
+      orig[0] = static_cast<char>(orig[0] + 32);
+    }
     if (conjugate) {
       const bool adverb = In(kAdverbs, l) || l == "never" ||
                           (l.size() > 3 && l.compare(l.size() - 2, 2, "ly") == 0);
@@ -650,8 +915,11 @@ std::string NormaliseValue(std::string_view phrase) {
   static const Set& kLeading =
       *new Set{"a", "an", "the", "my", "some", "our", "his", "her", "their", "both"};
   static const Set& kTrailing =
-      *new Set{"too",    "so",      "much", "a",     "lot",   "very", "well",  "as",
-               "lately", "anymore", "now",  "right", "these", "days", "either"};
+      *new Set{"too",      "so",       "much",    "a",        "lot",        "very",      "well",
+               "as",       "lately",   "anymore", "now",      "right",      "these",     "days",
+               "either",   "actually", "tbh",     "btw",      "anyway",     "anyways",   "ever",
+               "honestly", "lol",      "haha",    "though",   "tho",        "really",    "rn",
+               "ngl",      "imo",      "again",   "anything", "everything", "personally"};
   std::vector<std::string> words = text::Words(phrase);
   size_t b = 0;
   while (b < words.size() && In(kLeading, words[b])) ++b;

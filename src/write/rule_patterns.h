@@ -29,6 +29,9 @@ struct Clause {
 
 // Word helpers of the patterns (rule_patterns.cc), shared with life_patterns.cc.
 bool IsNumber(std::string_view w);  // 1-3 digits
+// Allergens: "penicillin and amoxicillin" -> both; a value whose parts are not single
+// words stays whole ("tree nuts and shellfish" is a list the rules cannot cut safely).
+std::vector<std::string> SplitAnd(const std::string& value);
 // The word at k continues the clause (only spaces before it) and is `w`.
 bool At(const std::vector<Word>& ws, size_t k, std::string_view w);
 // The text of words first..last (inclusive) as written.
