@@ -162,7 +162,9 @@ TEST_F(EngineTest, AddAndGetKeepEveryField) {
   EXPECT_DOUBLE_EQ(m->importance, 0.9);
   EXPECT_EQ(m->tags, (std::vector<std::string>{"health", "food"}));
   EXPECT_EQ(m->entities, (std::vector<std::string>{"peanuts"}));
-  EXPECT_EQ(m->metadata, R"({"n":3,"source":"chat"})");
+  // A fact without a slot gets the one the rules read in it (the profile shows it).
+  EXPECT_EQ(m->metadata,
+            R"({"n":3,"polarity":1,"slot":"allergy:peanuts","source":"chat","value":"yes"})");
   EXPECT_EQ(m->version, 1);
   EXPECT_EQ(m->state, State::kActive);
   EXPECT_EQ(engine_->Get("s", id + 12345).status().code(), StatusCode::kNotFound);

@@ -13,6 +13,7 @@
 #include "util/json_codec.h"
 #include "util/time_util.h"
 #include "util/utf8.h"
+#include "write/extract_rules.h"
 #include "write/injection.h"
 #include "write/secrets.h"
 #include "write/sensitivity.h"
@@ -411,6 +412,21 @@ LabelSet Space::LabelsFor(LabelSet given, std::string_view stored_text, bool had
   return labels;
 }
 
+std::string Space::WithInferredSlot(const MemoryInput& in, std::string metadata) const {
+  if ((in.kind != Kind::kFact && in.kind != Kind::kPreference) || in.origin == Origin::kDerived) {
+    return metadata;
+  }
+  auto meta = util::ParseStoredJson(metadata);
+  if (!meta.ok() || !meta->is_object() || meta->contains("slot")) return metadata;
+  auto c = write::SlotOfStatement(in.text, in.user_id, in.speaker);
+  if (!c) return metadata;
+  (*meta)["slot"] = c->slot;
+  (*meta)["value"] = c->value;
+  (*meta)["polarity"] = c->polarity;
+  std::string out = util::DumpJson(*meta);
+  return out.size() <= ctx_->options.max_metadata_bytes ? out : metadata;
+}
+
 std::string Space::QuarantineReason(Origin origin, std::string_view text) const {
   if (!ctx_->options.quarantine_instructions || TrustOf(origin) != Trust::kLow) return {};
   auto found = write::FindInstructions(text);
@@ -444,6 +460,7 @@ Result<std::vector<MemoryId>> Space::WriteBatch(const std::vector<MemoryInput>& 
       return inputs.size() == 1 ? named : named.WithContext("item " + std::to_string(i + 1));
     }
     metadata[i] = *util::NormalizeMetadata(inputs[i].metadata, ctx_->options.max_metadata_bytes);
+    metadata[i] = WithInferredSlot(inputs[i], std::move(metadata[i]));
     masked[i] = write::MaskSecrets(inputs[i].text);
     texts.push_back(masked[i].text);
   }

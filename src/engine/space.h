@@ -237,6 +237,11 @@ class Space {
   static Status LabelExisting(store::Db& db);
   // Why a memory of `origin` with `text` is quarantined at write; "" when it is not.
   std::string QuarantineReason(Origin origin, std::string_view text) const;
+  // A fact or preference written without a slot (an agent's "Maya is allergic to peanuts")
+  // gets the slot, value and polarity the rules read in it (write::SlotOfStatement), so
+  // that the profile shows it; `metadata` is the normalised object, returned as it was
+  // when nothing is found.
+  std::string WithInferredSlot(const MemoryInput& in, std::string metadata) const;
   // `emb`'s quantized vectors of `texts`; a malformed answer is kCorruption.
   static Result<std::vector<std::string>> EmbedBlobs(const Embedder& emb,
                                                      const std::vector<std::string_view>& texts);

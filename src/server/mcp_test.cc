@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <random>
 #include <set>
@@ -614,6 +615,25 @@ TEST_F(McpTest, SensitivityLabelsAreShownAndExcludedOnRequest) {
   EXPECT_EQ(ToolErr("search_memory",
                     {{"query", "x"}, {"user", "maya"}, {"exclude_labels", {"medical"}}})["field"],
             "exclude_labels");
+}
+
+// What the instructions advise an agent to save ("Maya is allergic to peanuts", kind
+// fact) reaches the profile: the rules read the slot in it. "slot": "" keeps one out.
+TEST_F(McpTest, AnAgentsFactsReachTheProfile) {
+  Ok("add_memory", {{"text", "Maya is allergic to peanuts"}, {"user", "maya"}, {"kind", "fact"}});
+  Ok("add_memory",
+     {{"text", "The user prefers window seats"}, {"user", "maya"}, {"kind", "preference"}});
+  Ok("add_memory", {{"text", "Maya lives in Porto"},
+                    {"user", "maya"},
+                    {"kind", "fact"},
+                    {"meta", {{"slot", ""}}}});
+  Ok("add_memory", {{"text", "Maya went hiking"}, {"user", "maya"}, {"kind", "fact"}});
+  const Json p = Ok("get_profile", {{"user", "maya"}});
+  std::map<std::string, std::string> shown;
+  for (const auto& e : p["entries"]) shown[e["key"]] = e["value"];
+  EXPECT_EQ(shown, (std::map<std::string, std::string>{{"allergy:peanuts", "yes"},
+                                                       {"likes:window seats", "yes"}}))
+      << p.dump();
 }
 
 TEST_F(McpTest, ProfileAndContext) {

@@ -5,6 +5,7 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,5 +44,13 @@ std::vector<std::string> ExtractKeyphrases(std::string_view text, size_t max = 5
 // (a sentence with a resolved time expression). The subject is the turn's speaker (or
 // "user" when it has none); texts name it ("Caroline loves hiking").
 std::vector<Candidate> ExtractFromTurn(const Turn& turn);
+
+// The profile slot of a statement about a user in the third person, as an agent saves
+// one ("Maya is allergic to peanuts", "The user prefers dark mode", "sam's favorite color
+// is blue"): its subject (the user id, the speaker, "the user", or a name that starts it)
+// is put in the first person and the text read as ExtractFromTurn reads a turn. The first
+// candidate with a slot (value normalised), or none.
+std::optional<Candidate> SlotOfStatement(std::string_view text, std::string_view user,
+                                         std::string_view speaker);
 
 }  // namespace mnemo::write

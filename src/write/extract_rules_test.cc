@@ -468,5 +468,28 @@ TEST(ResolveCorrection, FindsTheSlotThatHeldTheOldWording) {
   EXPECT_TRUE(ResolveCorrection(c, known).empty());
 }
 
+TEST(SlotOfStatement, AnAgentsThirdPersonFactsLandInTheUsersSlots) {
+  const auto slot = [](std::string_view text, std::string_view user = "maya",
+                       std::string_view speaker = "") {
+    auto c = SlotOfStatement(text, user, speaker);
+    return c ? c->slot + "=" + c->value + (c->polarity < 0 ? " (-)" : "") : std::string("none");
+  };
+  EXPECT_EQ(slot("Maya is allergic to peanuts"), "allergy:peanuts=yes");
+  EXPECT_EQ(slot("maya lives in Porto"), "home_city=porto");
+  EXPECT_EQ(slot("The user prefers dark mode"), "likes:dark mode=yes");
+  EXPECT_EQ(slot("User hates cilantro"), "likes:cilantro=no (-)");
+  EXPECT_EQ(slot("Maya's favorite color is blue"), "favorite:color=blue");
+  EXPECT_EQ(slot("Maya no longer lives in Oslo"), "home_city=oslo (-)");
+  EXPECT_EQ(slot("Sam works as a nurse", "u-42", "Sam"), "job=nurse");
+  EXPECT_EQ(slot("Maya really enjoys watches", "maya"), "likes:watches=yes");
+  EXPECT_EQ(slot("Maya is vegetarian"), "diet=vegetarian");
+  // Not a slot: someone else's, no subject, nothing the rules know.
+  EXPECT_EQ(slot("Maya's sister lives in Paris"), "none");
+  EXPECT_EQ(slot("allergic to peanuts"), "none");
+  EXPECT_EQ(slot("Maya went to the market"), "none");
+  EXPECT_EQ(slot(""), "none");
+  EXPECT_EQ(slot("Maya"), "none");
+}
+
 }  // namespace
 }  // namespace mnemo::write

@@ -170,7 +170,9 @@ class AddGetTest(MnemoCase):
         self.assertEqual(m["kind"], "preference")
         self.assertEqual(m["role"], "assistant")
         self.assertEqual(m["time"], "2023-05-08T13:56:00Z")  # normalised to UTC
-        self.assertEqual(m["meta"], {"source": "chat", "n": 3, "nested": {"ok": True}})
+        # A preference without a slot gets the one the rules read in it.
+        self.assertEqual(m["meta"], {"source": "chat", "n": 3, "nested": {"ok": True},
+                                     "slot": "likes:green tea", "value": "yes", "polarity": 1})
         self.assertEqual(m["tags"], ["drinks", "habits"])
         self.assertEqual(m["version"], 1)
         self.assertEqual(m["state"], "active")

@@ -277,6 +277,60 @@ class EvalLongMemEvalTest(EvalCase):
 
 @unittest.skipUnless(os.path.isfile(os.path.join(BENCH, "longmemeval-s-sample2.json")),
                      "bench directory absent (set MNEMO_BENCH_DIR)")
+class EvalIntegrityTest(EvalCase):
+    """mnemo eval integrity: derived facts against a labelled set, through the real
+    pipeline of a throwaway data directory."""
+
+    SET = [
+        {"id": "a-1", "user": "sam", "turns": [
+            {"role": "user", "time": "2024-03-01T10:00:00Z", "text": "I moved to Lisbon.",
+             "tags": ["move"], "facts": [{"slot": "home_city", "value": "lisbon"}]},
+            {"role": "assistant", "text": "You could try Madrid too!",
+             "tags": ["assistant", "suggestion"]},
+            {"role": "user", "text": "Scratch that, I meant Porto, not Lisbon.",
+             "tags": ["correction", "update"], "facts": [{"slot": "home_city", "value": "porto"}]},
+            {"role": "user", "text": "Do you think I should go vegan?", "tags": ["question"]}],
+         "profile": {"home_city": "porto"}},
+        {"id": "b-1", "user": "u-9", "speaker": "Ana", "turns": [
+            {"role": "user", "text": "I hate cilantro. Call me Ana.",
+             "tags": ["dislike", "name"],
+             "facts": [{"slot": "likes:cilantro", "value": "no"},
+                       {"slot": "name", "value": "ana"}]}],
+         "profile": {"likes:cilantro": "no", "name": "ana"}},
+    ]
+
+    def write_set(self):
+        return self.write_file("set.jsonl", "".join(json.dumps(c) + "\n" for c in self.SET))
+
+    def test_scores_and_lists_the_differences(self):
+        out = self.eval_json("integrity", self.write_set())
+        self.assertEqual(out["extractor"], "rules")
+        self.assertEqual(out["conversations"], 2)
+        # 4 facts expected; Lisbon, Porto and cilantro derived, "call me Ana" not.
+        self.assertEqual((out["overall"]["expected"], out["overall"]["found"],
+                          out["overall"]["derived"], out["overall"]["right"]), (4, 3, 3, 3))
+        self.assertEqual(out["precision"], 1.0)
+        self.assertEqual(out["recall"], 0.75)
+        self.assertEqual((out["updates"], out["updates_right"], out["update_accuracy"]), (1, 1, 1.0))
+        self.assertEqual((out["trap_turns"], out["trap_facts"]), (2, 0))
+        self.assertEqual(out["misses"], [{"conversation": "b-1", "turn": 1, "kind": "missed",
+                                          "fact": "name=ana",
+                                          "text": "I hate cilantro. Call me Ana."}])
+        table = self.ok("eval", "integrity", self.write_set(), "--misses", json_mode=False).out
+        self.assertIn("precision 1.000  recall 0.750  update accuracy 1.000 (1/1)", table)
+        self.assertIn("missed  b-1 turn 1  name=ana", table)
+
+    def test_a_labelling_error_or_a_missing_model_is_refused(self):
+        bad = dict(self.SET[0], profile={"home_city": "lisbon"})
+        path = self.write_file("bad.jsonl", json.dumps(self.SET[1]) + "\n" + json.dumps(bad) + "\n")
+        self.fails(EXIT_BAD_INPUT, "eval", "integrity", path,
+                   contains=("line 2", "not what the turns' facts leave"))
+        self.fails(EXIT_BAD_INPUT, "eval", "integrity", self.write_set(), "--model",
+                   contains="chat.base_url")
+        self.fails(2, "eval", "integrity", os.path.join(self.tmp, "missing.jsonl"))
+        self.assertEqual(os.listdir(self.scratch), [])
+
+
 class RealSampleTest(EvalCase):
     def test_longmemeval_sample_format(self):
         path = os.path.join(BENCH, "longmemeval-s-sample2.json")

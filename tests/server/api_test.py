@@ -680,7 +680,9 @@ class AddMemoryTest(ApiCase):
         self.assertEqual(m["importance"], 0.9)
         self.assertEqual(m["tags"], ["health", "food"])
         self.assertEqual(m["entities"], ["Maya"])
-        self.assertEqual(m["meta"], {"source": "chat", "n": 3})
+        # A fact without a slot gets the one the rules read in it (the profile shows it).
+        self.assertEqual(m["meta"], {"source": "chat", "n": 3, "slot": "allergy:peanuts",
+                                     "value": "yes", "polarity": 1})
         self.assertEqual(m["sources"], [first["id"], second["id"]])
         self.assertEqual(m["origin"], "assistant")
         self.assertEqual((m["state"], m["version"], m["tier"]), ("active", 1, "short_term"))
@@ -1307,7 +1309,8 @@ class SearchTest(ApiCase):
         hits = self.search(query="allergic to peanuts", user="maya", explain=True, k=5)
         self.assertEqual(hits[0]["id"], self.a["id"])
         self.assertEqual(hits[0]["text"], "Maya is allergic to peanuts")
-        self.assertEqual(hits[0]["meta"], {"color": "red"})
+        self.assertEqual(hits[0]["meta"], {"color": "red", "slot": "allergy:peanuts",
+                                           "value": "yes", "polarity": 1})
         lexical = [e for e in hits[0]["explain"] if e["signal"] == "lexical"]
         self.assertEqual(lexical[0]["rank"], 1, hits[0])
         for h in hits:
