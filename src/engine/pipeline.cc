@@ -38,7 +38,7 @@ constexpr size_t kApplyEpisodes = 256;
 constexpr int64_t kDayMs = 86400000;
 
 write::Turn ToTurn(const Memory& m) {
-  return write::Turn{m.id, m.session_id, m.role, m.speaker, m.text, m.event_time, m.user_id};
+  return write::Turn{m.id, m.session_id, m.role, m.speaker, m.text, m.event_time, m.user_id, ""};
 }
 
 bool Derivable(const Memory& m) {
@@ -235,6 +235,18 @@ Result<bool> Space::DeferIfBudgetSpent(const std::vector<Job>& jobs, int64_t tok
   return true;
 }
 
+Result<std::string> Space::AskedBefore(store::Db& db, const Memory& m) {
+  if (m.role != "user" || m.session_id.empty()) return std::string();
+  MNEMO_ASSIGN_OR_RETURN(auto prev, store::LastInSession(db, m.user_id, m.session_id, m.id));
+  if (!prev) return std::string();
+  MNEMO_ASSIGN_OR_RETURN(auto before, store::GetMemory(db, *prev));
+  if (!before || before->role != "assistant" || before->text.find('?') == std::string::npos ||
+      before->text.size() > 2000) {
+    return std::string();
+  }
+  return before->text;
+}
+
 Status Space::ResolveCorrections(const std::string& user, std::vector<Derivation>* derivations) {
   if (std::none_of(derivations->begin(), derivations->end(), [](const Derivation& d) {
         return !d.candidate.corrects.empty() || !d.candidate.correction.empty();
@@ -354,8 +366,11 @@ Result<std::optional<Space::ExtractedGroup>> Space::ExtractGroup(const std::vect
       }
     }
   } else {
+    MNEMO_ASSIGN_OR_RETURN(auto reader, Reader());
     for (const auto& m : episodes) {
-      for (auto& c : write::ExtractFromTurn(ToTurn(m))) {
+      write::Turn turn = ToTurn(m);
+      MNEMO_ASSIGN_OR_RETURN(turn.asked, AskedBefore(*reader, m));
+      for (auto& c : write::ExtractFromTurn(turn)) {
         Derivation d;
         d.candidate = std::move(c);
         d.extractor = "rules";

@@ -312,6 +312,9 @@ class Space {
   // Replaces each correction candidate ("I meant Porto, not Lisbon") by what it corrects
   // in `user`'s slots (this group's derivations, then the stored ones), or drops it.
   Status ResolveCorrections(const std::string& user, std::vector<Derivation>* derivations);
+  // The assistant's question that user turn `m` answers (the previous turn of its session,
+  // when the assistant asked), or "".
+  static Result<std::string> AskedBefore(store::Db& db, const Memory& m);
   // When the space's daily token budget is spent: defers `jobs` to the next UTC day and
   // returns true.
   Result<bool> DeferIfBudgetSpent(const std::vector<Job>& jobs, int64_t tokens_today, TimeMs now);

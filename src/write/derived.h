@@ -21,6 +21,9 @@ struct Turn {
   std::string text;
   std::optional<TimeMs> time;  // when it was said (reference for "yesterday")
   std::string user;            // the user the conversation belongs to ("" when unknown)
+  // The assistant's question this turn answers (the session's previous turn, when the
+  // assistant asked one): "Where do you live?" gives "Gothenburg." its meaning.
+  std::string asked;
 };
 
 // A memory an extractor proposes to derive from one or more turns.

@@ -274,7 +274,9 @@ std::vector<Candidate> ExtractFromTurn(const Turn& turn) {
   }
   if (names.subject.empty()) names.subject = turn.speaker;  // no letters at all: keep it
   const std::string_view text = turn.text;
-  for (const internal::Span& span : internal::SentenceSpans(text)) {
+  const std::vector<internal::Span> spans = internal::SentenceSpans(text);
+  const size_t first_span = spans.empty() ? 0 : spans.front().begin;
+  for (const internal::Span& span : spans) {
     Clause c;
     c.sentence = text.substr(span.begin, span.end - span.begin);
     c.words = internal::RuleWords(c.sentence);
@@ -290,6 +292,10 @@ std::vector<Candidate> ExtractFromTurn(const Turn& turn) {
     ImplicitSubject(&c.words);
     const size_t before = out.size();
     internal::MatchPatterns(c, &out);
+    // A short reply to the assistant's question: its first sentence answers it.
+    if (out.size() == before && span.begin == first_span && !turn.asked.empty()) {
+      internal::MatchAnswer(turn.asked, c, &out);
+    }
     if (turn.time) DatedEvent(c, *turn.time, &out);
     if (out.size() == before) continue;
     std::vector<std::string> entities = ExtractEntities(c.sentence);

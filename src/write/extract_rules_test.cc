@@ -491,5 +491,39 @@ TEST(SlotOfStatement, AnAgentsThirdPersonFactsLandInTheUsersSlots) {
   EXPECT_EQ(slot("Maya"), "none");
 }
 
+TEST(ExtractFromTurn, ShortRepliesAnswerTheAssistantsQuestion) {
+  const auto answer = [](const char* asked, const char* reply) {
+    Turn t = MakeTurn(reply, "");
+    t.user = "sam";
+    t.asked = asked;
+    return Summaries(t);
+  };
+  EXPECT_EQ(answer("Paris would be quite a change! Where are you now?",
+                   "Gothenburg. And no, I'm not moving"),
+            Strings{"1|home_city|gothenburg|1|sam lives in Gothenburg"});
+  EXPECT_EQ(answer("Where did you grow up?", "Kumasi, mostly"),
+            Strings{"1|hometown|kumasi|1|sam is from Kumasi"});
+  EXPECT_EQ(answer("What's your favorite color?", "Green. Always has been"),
+            Strings{"1|favorite:color|green|1|sam's favorite color is Green"});
+  EXPECT_EQ(answer("Do you like horror movies?", "Nope, too scary"),
+            Strings{"2|likes:horror movies||-1|sam doesn't like horror movies"});
+  EXPECT_EQ(answer("Any foods you don't like?", "Eggplant. Can't stand it"),
+            Strings{"2|likes:eggplant||-1|sam doesn't like Eggplant"});
+  EXPECT_EQ(answer("How old are you, if I may ask?", "34 next week lol"),
+            Strings{"1|age|34|1|sam is 34"});
+  EXPECT_EQ(answer("When is your anniversary?", "Oct 30. We met at a party"),
+            Strings{"1|anniversary|october 30|1|sam's anniversary is on october 30"});
+  // Not an answer: no question, an earlier sentence's topic, a vague reply, a long reply.
+  EXPECT_TRUE(answer("Nice to meet you.", "Gothenburg.").empty());
+  EXPECT_TRUE(answer("Denver is great if you like the outdoors. Have you found a place yet?",
+                     "Yeah, a little townhouse near Wash Park")
+                  .empty());
+  EXPECT_TRUE(answer("Do you like horror movies?", "Depends on the night").empty());
+  EXPECT_TRUE(answer("Where do you live?",
+                     "well it is a long story that starts when my parents left Lagos for good")
+                  .empty());
+  EXPECT_TRUE(answer("Where does your sister live?", "Paris").empty());
+}
+
 }  // namespace
 }  // namespace mnemo::write

@@ -52,11 +52,11 @@ std::vector<Turn> Window() {
   std::vector<Turn> turns(3);
   turns[0] = {
       1001, "s1", "user", "Caroline", "I went to a LGBTQ support group yesterday.", Day(2023, 5, 8),
-      ""};
+      "",   ""};
   turns[1] = {
       1002, "s1", "user", "Melanie", "That's great! I moved to Paris last month.", Day(2023, 5, 8),
-      ""};
-  turns[2] = {1003, "s1", "assistant", "", "Noted.", std::nullopt, ""};
+      "",   ""};
+  turns[2] = {1003, "s1", "assistant", "", "Noted.", std::nullopt, "", ""};
   return turns;
 }
 
@@ -147,7 +147,7 @@ TEST(ExtractionPromptTest, EstimatedTokensFitTheBudgetFor30Turns) {
       "whole afternoon painting the sunrise scenes we had photographed last summer together.";
   for (int i = 0; i < 30; ++i) {
     window.push_back(
-        {2000 + i, "s1", "user", i % 2 ? "Melanie" : "Caroline", text, Day(2023, 5, 8), ""});
+        {2000 + i, "s1", "user", i % 2 ? "Melanie" : "Caroline", text, Day(2023, 5, 8), "", ""});
   }
   std::vector<Neighbour> known = KnownMemories();
   for (int i = 0; i < 10; ++i) {

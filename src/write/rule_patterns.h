@@ -78,6 +78,11 @@ std::string_view SpeciesOf(std::string_view lowercase_word);
 // "june 12" from words naming a month and a day ("June 12th", "the 12th of June"), or "".
 std::string MonthDay(const std::vector<Word>& ws, size_t first, size_t last);
 
+// A short reply to the assistant's `question` about the user ("Where do you live?" -
+// "Gothenburg.", "Do you like jazz?" - "Nope"): the slot the question asked for
+// (answer_patterns.cc); same contract as MatchPatterns.
+void MatchAnswer(std::string_view question, const Clause& reply, std::vector<Candidate>* out);
+
 // Appends the preference, profile and procedure candidates of `clause`, with kind, text,
 // slot, value, polarity and confidence set; the caller fills subject, entities, key
 // phrases and sources.

@@ -320,6 +320,18 @@ class EvalIntegrityTest(EvalCase):
         self.assertIn("precision 1.000  recall 0.750  update accuracy 1.000 (1/1)", table)
         self.assertIn("missed  b-1 turn 1  name=ana", table)
 
+    def test_the_development_set_keeps_its_floor(self):
+        # A regression guard on the shipped development set (docs/benchmarks.md has the
+        # figures): no fact from a trap turn, precision and recall not below what they were.
+        path = os.path.join(os.path.dirname(__file__), "..", "data", "integrity",
+                            "integrity.jsonl")
+        out = self.eval_json("integrity", path)
+        self.assertEqual(out["conversations"], 176)
+        self.assertEqual(out["trap_facts"], 0)
+        self.assertGreaterEqual(out["precision"], 0.95)
+        self.assertGreaterEqual(out["recall"], 0.64)
+        self.assertGreaterEqual(out["update_accuracy"], 0.68)
+
     def test_a_labelling_error_or_a_missing_model_is_refused(self):
         bad = dict(self.SET[0], profile={"home_city": "lisbon"})
         path = self.write_file("bad.jsonl", json.dumps(self.SET[1]) + "\n" + json.dumps(bad) + "\n")
