@@ -102,14 +102,9 @@ void MatchAnswer(std::string_view question, const Clause& reply, std::vector<Can
   const std::string& name = reply.names->display;
   std::string_view sentence = reply.sentence;
   auto add = [&](std::string text, std::string slot, std::string value, int polarity) {
-    Candidate c;
-    c.kind = slot.starts_with("likes:") ? Kind::kPreference : Kind::kFact;
-    c.text = std::move(text);
-    c.slot = std::move(slot);
-    c.value = std::move(value);
-    c.polarity = polarity;
-    c.confidence = 0.6;
-    out->push_back(std::move(c));
+    const Kind kind = slot.starts_with("likes:") ? Kind::kPreference : Kind::kFact;
+    out->push_back(
+        MakeCandidate(kind, std::move(text), std::move(slot), std::move(value), polarity, 0.6));
   };
   const bool about_you = Has(q, "you") || Has(q, "your") || Has(q, "you're");
   if (!about_you) return;
@@ -158,8 +153,7 @@ void MatchAnswer(std::string_view question, const Clause& reply, std::vector<Can
   if (Has(q, "birthday") || Has(q, "anniversary")) {
     const std::string day = MonthDay(ws, 0, ws.size() - 1);
     if (day.empty()) return;
-    const std::string key = Has(q, "anniversary") ? "anniversary" : "birthday";
-    add(name + "'s " + key + " is on " + day, key, day, 1);
+    out->push_back(DateFact(name, Has(q, "anniversary") ? "anniversary" : "birthday", day, 0.6));
     return;
   }
   // "How old are you?" - "34"

@@ -512,7 +512,7 @@ TEST(ExtractFromTurn, ShortRepliesAnswerTheAssistantsQuestion) {
   EXPECT_EQ(answer("How old are you, if I may ask?", "34 next week lol"),
             Strings{"1|age|34|1|sam is 34"});
   EXPECT_EQ(answer("When is your anniversary?", "Oct 30. We met at a party"),
-            Strings{"1|anniversary|october 30|1|sam's anniversary is on october 30"});
+            Strings{"1|anniversary|october 30|1|sam's anniversary is on October 30"});
   // Not an answer: no question, an earlier sentence's topic, a vague reply, a long reply.
   EXPECT_TRUE(answer("Nice to meet you.", "Gothenburg.").empty());
   EXPECT_TRUE(answer("Denver is great if you like the outdoors. Have you found a place yet?",

@@ -128,14 +128,8 @@ class LifeMatcher {
  private:
   void Add(Kind kind, std::string text, std::string slot, std::string value, int polarity,
            double confidence) {
-    Candidate c;
-    c.kind = kind;
-    c.text = std::move(text);
-    c.slot = std::move(slot);
-    c.value = std::move(value);
-    c.polarity = polarity;
-    c.confidence = confidence;
-    out_->push_back(std::move(c));
+    out_->push_back(MakeCandidate(kind, std::move(text), std::move(slot), std::move(value),
+                                  polarity, confidence));
   }
   bool Has(std::string_view slot) const {
     for (size_t i = first_; i < out_->size(); ++i) {
@@ -199,11 +193,7 @@ class LifeMatcher {
       if (from == 0) return;
       const std::string day = MonthDay(ws_, from, std::min(ws_.size() - 1, from + 5));
       if (day.empty()) return;
-      const std::string key = w == "anniversary" ? "anniversary" : "birthday";
-      const size_t space = day.find(' ');
-      Add(Kind::kFact,
-          name_ + "'s " + key + " is on " + Capitalised(day.substr(0, space)) + day.substr(space),
-          key, day, 1, 0.8);
+      out_->push_back(DateFact(name_, w == "anniversary" ? "anniversary" : "birthday", day, 0.8));
       return;
     }
     const std::string_view relation = RelationOf(w);
@@ -539,11 +529,8 @@ class LifeMatcher {
     }
     if (At(ws_, b, "married") && At(ws_, b + 1, "on")) {
       const std::string day = MonthDay(ws_, b + 2, std::min(ws_.size() - 1, b + 6));
-      if (day.empty() || Has("anniversary")) return;
-      const size_t space = day.find(' ');
-      Add(Kind::kFact,
-          name_ + "'s anniversary is on " + Capitalised(day.substr(0, space)) + day.substr(space),
-          "anniversary", day, 1, 0.75);
+      if (!day.empty() && !Has("anniversary"))
+        out_->push_back(DateFact(name_, "anniversary", day, 0.75));
       return;
     }
     if (ws_[k].lower != "i" || !At(ws_, k + 1, "was") || !At(ws_, k + 2, "born") ||
@@ -551,11 +538,7 @@ class LifeMatcher {
       return;
     }
     const std::string day = MonthDay(ws_, k + 4, std::min(ws_.size() - 1, k + 8));
-    if (day.empty() || Has("birthday")) return;
-    const size_t space = day.find(' ');
-    Add(Kind::kFact,
-        name_ + "'s birthday is on " + Capitalised(day.substr(0, space)) + day.substr(space),
-        "birthday", day, 1, 0.8);
+    if (!day.empty() && !Has("birthday")) out_->push_back(DateFact(name_, "birthday", day, 0.8));
   }
 
   // "Scratch that, I meant Porto, not Lisbon", "sorry, walnuts not peanuts", "I'm allergic
@@ -739,6 +722,15 @@ std::string_view SpeciesOf(std::string_view w) {
                                   {"pig", "pig"}};
   auto it = m.find(w);
   return it == m.end() ? std::string_view() : it->second;
+}
+
+Candidate DateFact(const std::string& name, const std::string& key, const std::string& day,
+                   double confidence) {
+  const size_t space = day.find(' ');
+  return MakeCandidate(
+      Kind::kFact,
+      name + "'s " + key + " is on " + Capitalised(day.substr(0, space)) + day.substr(space), key,
+      day, 1, confidence);
 }
 
 std::string MonthDay(const std::vector<Word>& ws, size_t first, size_t last) {

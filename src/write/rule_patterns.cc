@@ -74,6 +74,18 @@ const Set kDiets = {"vegetarian", "vegan", "pescatarian", "pescetarian"};
 
 }  // namespace
 
+Candidate MakeCandidate(Kind kind, std::string text, std::string slot, std::string value,
+                        int polarity, double confidence) {
+  Candidate c;
+  c.kind = kind;
+  c.text = std::move(text);
+  c.slot = std::move(slot);
+  c.value = std::move(value);
+  c.polarity = polarity;
+  c.confidence = confidence;
+  return c;
+}
+
 std::vector<std::string> SplitAnd(const std::string& value) {
   std::vector<std::string> out;
   size_t from = 0;
@@ -308,14 +320,8 @@ class Matcher {
  private:
   void Add(Kind kind, std::string text, std::string slot, std::string value, int polarity,
            double confidence) {
-    Candidate cand;
-    cand.kind = kind;
-    cand.text = std::move(text);
-    cand.slot = std::move(slot);
-    cand.value = std::move(value);
-    cand.polarity = polarity;
-    cand.confidence = confidence;
-    out_->push_back(std::move(cand));
+    out_->push_back(MakeCandidate(kind, std::move(text), std::move(slot), std::move(value),
+                                  polarity, confidence));
   }
   const std::string& Name() const { return c_.names->display; }
   // The words first..last in the third person ("my dog" -> "Caroline's dog").

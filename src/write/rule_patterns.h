@@ -27,6 +27,15 @@ struct Clause {
   const Names* names = nullptr;
 };
 
+// A candidate with the fields a pattern decides; the caller of MatchPatterns fills subject,
+// entities, key phrases and sources.
+Candidate MakeCandidate(Kind kind, std::string text, std::string slot, std::string value,
+                        int polarity, double confidence);
+// "Caroline's birthday is on June 12": a `key` ("birthday", "anniversary") of `day`
+// ("june 12", as MonthDay gives it).
+Candidate DateFact(const std::string& name, const std::string& key, const std::string& day,
+                   double confidence);
+
 // Word helpers of the patterns (rule_patterns.cc), shared with life_patterns.cc.
 bool IsNumber(std::string_view w);  // 1-3 digits
 // Allergens: "penicillin and amoxicillin" -> both; a value whose parts are not single

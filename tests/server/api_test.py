@@ -30,7 +30,6 @@ import http.client
 import json
 import os
 import re
-import signal
 import socket
 import sys
 import time
