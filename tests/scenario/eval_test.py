@@ -275,8 +275,6 @@ class EvalLongMemEvalTest(EvalCase):
         self.assertEqual(out["config"]["k"], [5, 10, 50])
 
 
-@unittest.skipUnless(os.path.isfile(os.path.join(BENCH, "longmemeval-s-sample2.json")),
-                     "bench directory absent (set MNEMO_BENCH_DIR)")
 class EvalIntegrityTest(EvalCase):
     """mnemo eval integrity: derived facts against a labelled set, through the real
     pipeline of a throwaway data directory."""
@@ -343,6 +341,8 @@ class EvalIntegrityTest(EvalCase):
         self.assertEqual(os.listdir(self.scratch), [])
 
 
+@unittest.skipUnless(os.path.isfile(os.path.join(BENCH, "longmemeval-s-sample2.json")),
+                     "bench directory absent (set MNEMO_BENCH_DIR)")
 class RealSampleTest(EvalCase):
     def test_longmemeval_sample_format(self):
         path = os.path.join(BENCH, "longmemeval-s-sample2.json")
