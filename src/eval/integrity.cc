@@ -8,6 +8,7 @@
 #include "util/fs.h"
 #include "util/json_codec.h"
 #include "util/time_util.h"
+#include "write/derived.h"
 
 namespace mnemo::eval {
 namespace {
@@ -199,14 +200,9 @@ std::optional<DerivedFact> FactOf(const Memory& m) {
   if (f.slot.empty()) return std::nullopt;
   const std::string value = meta->value("value", "");
   const bool negated = meta->value("polarity", 1) < 0;
-  // A yes/no attribute at its default (not allergic, not abstaining) is no entry, as the
-  // profile shows it (write::IsDefaultValue).
-  const bool yes_no = f.slot.starts_with("likes:") || f.slot.starts_with("allergy:") ||
-                      f.slot.starts_with("eats:") || f.slot.starts_with("drinks:");
-  const bool default_value =
-      (f.slot.starts_with("allergy:") && value == "no") ||
-      ((f.slot.starts_with("eats:") || f.slot.starts_with("drinks:")) && value == "yes");
-  if (default_value || (negated && !yes_no)) return f;
+  // A yes/no attribute at its default (not allergic, not abstaining) and a negated value
+  // are no entry, as the profile shows them.
+  if (write::IsDefaultValue(f.slot, value) || (negated && !write::IsYesNoSlot(f.slot))) return f;
   if (!value.empty()) f.value = value;
   return f;
 }

@@ -34,6 +34,29 @@ std::vector<std::string> EntitiesAt(Stmt& st, int col) {
   return out;
 }
 
+// The columns consolidation compares, as LightRows reads them.
+constexpr const char* kLightColumns =
+    "id, kind, text, entities, metadata, valid_from, event_time, created_at";
+
+Result<std::vector<Memory>> LightRows(Stmt& st) {
+  std::vector<Memory> out;
+  for (;;) {
+    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    Memory m;
+    m.id = st.Int(0);
+    m.kind = static_cast<Kind>(st.Int(1));
+    m.text = st.Text(2);
+    m.entities = EntitiesAt(st, 3);
+    m.metadata = st.IsNull(4) ? "{}" : st.Text(4);
+    m.valid_from = st.OptInt(5);
+    m.event_time = st.OptInt(6);
+    m.created_at = st.Int(7);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::vector<MemoryId>> DerivedBySlot(Db& db, const std::string& user,
@@ -74,54 +97,28 @@ Result<std::vector<std::pair<MemoryId, std::vector<std::string>>>> DerivedByEnti
 }
 
 Result<std::vector<Memory>> DerivedWithSlots(Db& db, const std::string& user, int limit) {
-  MNEMO_ASSIGN_OR_RETURN(
-      Stmt st, db.Prepare(std::string("SELECT id, kind, text, metadata FROM memories WHERE "
-                                      "user_id=? AND json_extract(metadata, '$.slot')<>'' AND ") +
-                          kDerivedActive + " ORDER BY id DESC LIMIT ?"));
+  MNEMO_ASSIGN_OR_RETURN(Stmt st, db.Prepare(std::string("SELECT ") + kLightColumns +
+                                             " FROM memories WHERE user_id=? AND "
+                                             "json_extract(metadata, '$.slot')<>'' AND " +
+                                             kDerivedActive + " ORDER BY id DESC LIMIT ?"));
   st.Bind(1, user).Bind(2, limit);
-  std::vector<Memory> out;
-  for (;;) {
-    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    Memory m;
-    m.id = st.Int(0);
-    m.kind = static_cast<Kind>(st.Int(1));
-    m.text = st.Text(2);
-    m.metadata = st.IsNull(3) ? "{}" : st.Text(3);
-    out.push_back(std::move(m));
-  }
-  return out;
+  return LightRows(st);
 }
 
 Result<std::vector<Memory>> ActiveDerivedLight(Db& db, const std::vector<MemoryId>& ids) {
-  std::vector<Memory> out;
-  if (ids.empty()) return out;
+  if (ids.empty()) return std::vector<Memory>();
   std::string list = "[";
   for (MemoryId id : ids) {
     if (list.size() > 1) list += ',';
     list += std::to_string(id);
   }
   list += ']';
-  MNEMO_ASSIGN_OR_RETURN(
-      Stmt st, db.Prepare("SELECT id, kind, text, entities, metadata, valid_from, event_time, "
-                          "created_at FROM memories WHERE id IN (SELECT value FROM json_each(?)) "
-                          "AND kind IN (" SQL_FACT_KINDS ") AND state=" SQL_ACTIVE));
+  MNEMO_ASSIGN_OR_RETURN(Stmt st,
+                         db.Prepare(std::string("SELECT ") + kLightColumns +
+                                    " FROM memories WHERE id IN (SELECT value FROM json_each(?)) "
+                                    "AND kind IN (" SQL_FACT_KINDS ") AND state=" SQL_ACTIVE));
   st.Bind(1, list);
-  for (;;) {
-    MNEMO_ASSIGN_OR_RETURN(bool row, st.Step());
-    if (!row) break;
-    Memory m;
-    m.id = st.Int(0);
-    m.kind = static_cast<Kind>(st.Int(1));
-    m.text = st.Text(2);
-    m.entities = EntitiesAt(st, 3);
-    m.metadata = st.IsNull(4) ? "{}" : st.Text(4);
-    m.valid_from = st.OptInt(5);
-    m.event_time = st.OptInt(6);
-    m.created_at = st.Int(7);
-    out.push_back(std::move(m));
-  }
-  return out;
+  return LightRows(st);
 }
 
 }  // namespace mnemo::store

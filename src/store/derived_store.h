@@ -28,7 +28,7 @@ Result<std::vector<std::pair<MemoryId, std::vector<std::string>>>> DerivedByEnti
     Db& db, const std::string& user, const std::string& entity, MemoryId except, int limit);
 
 // The active derived memories of `user` that hold a slot, newest first (at most `limit`),
-// with id, kind, text and metadata: what a correction may take back.
+// with the fields ActiveDerivedLight reads: what a correction may take back.
 Result<std::vector<Memory>> DerivedWithSlots(Db& db, const std::string& user, int limit);
 
 // The active derived memories among `ids`, with the fields consolidation compares (id,
